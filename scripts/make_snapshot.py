@@ -1,0 +1,715 @@
+#!/usr/bin/env python3
+"""Generate the committed test fixtures for iam-role-last-used.
+
+Writes, relative to the repository root:
+
+  events/account-snapshot.json             a fake account in the exact shape printed by
+                                           `aws iam get-account-authorization-details
+                                            --filter Role --output json`
+  events/account-snapshot.expected.json    the expected evaluation of every role (same order)
+  events/account-snapshot.parameters.json  the rule parameters the expectations assume
+
+Every role comes from one row of SCENARIOS below. A row STATES which rule decides the role
+(its `expect` column); the script only turns relative offsets into timestamps, does the
+floor-of-days arithmetic and formats the annotation for that stated rule. It deliberately
+does not re-implement the rule engine: the expected file is a specification, not a second
+implementation. `check_row` only asserts that the stated rule's own condition holds for the
+row's dates/tags/path, to catch typos in the table.
+
+Deterministic and idempotent: no clock, no randomness; running it twice yields identical bytes.
+Python 3 standard library only. Run from the repository root:
+
+    python3 scripts/make_snapshot.py
+"""
+
+import fnmatch
+import hashlib
+import json
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+# --------------------------------------------------------------------------------------------
+# Fixed evaluation context
+# --------------------------------------------------------------------------------------------
+
+NOW = datetime(2026, 1, 1, 0, 0, 0, tzinfo=timezone.utc)  # evaluated with --now 2026-01-01T00:00:00Z
+ACCOUNT = "111122223333"
+MAX_DAYS = 60
+
+# Exactly what AWS Config passes as the rule's InputParameters (a JSON object of strings).
+PARAMETERS = {
+    "max_days_for_last_used": str(MAX_DAYS),
+    "role_allowlist": "/breakglass-role|/security-*|/service-role/*",
+    "exempt_tag_key": "keep",
+}
+ALLOWLIST = PARAMETERS["role_allowlist"].split("|")
+EXEMPT_TAG_KEY = PARAMETERS["exempt_tag_key"]
+
+
+def ago(days, hours=0, minutes=0, seconds=0):
+    """A timestamp this long before NOW."""
+    return NOW - timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+def tags(**kv):
+    """Tags as IAM returns them. Keys with dashes are passed as a dict: tags(**{"keep-until": ...})."""
+    return [{"Key": k, "Value": v} for k, v in kv.items()]
+
+
+# Outcomes a row can state (rule number in the spec, first match wins):
+SLR = "service-linked"    # 1 path starts with /aws-service-role/          -> NOT_APPLICABLE
+ALLOW = "allowlisted"     # 2 path+name matches a pattern (row gives it)   -> COMPLIANT
+TAG = "exempt-tag"        # 3 has a tag with Key == exempt_tag_key         -> COMPLIANT
+YOUNG = "young"           # 4 age <= 60 days                               -> COMPLIANT
+NEVER = "never-used"      # 5 no LastUsedDate                              -> NON_COMPLIANT
+STALE = "stale"           # 6 last used > 60 days ago                      -> NON_COMPLIANT
+RECENT = "recent"         # 7 last used <= 60 days ago                     -> COMPLIANT
+
+SL = "/aws-service-role/"
+SSO = "/aws-reserved/sso.amazonaws.com/eu-west-1/"
+
+# --------------------------------------------------------------------------------------------
+# Scenario table: one row per role, in output order.
+#
+#   expect   the rule that must decide this role (for ALLOW: (ALLOW, "<pattern>"))
+#   created  CreateDate            used     RoleLastUsed.LastUsedDate (None = never used -> {})
+#   region   RoleLastUsed.Region (None = key absent)
+#   trust    key into TRUST        managed  keys into MANAGED       inline  keys into INLINE
+#   tags     list, [] or None (None = "Tags" key absent)
+#   profile  True = role has an EC2 instance profile
+#   boundary permissions boundary policy name (customer managed), or None
+# --------------------------------------------------------------------------------------------
+
+
+def row(name, path, expect, created, used=None, region="eu-west-1", trust="lambda",
+        managed=(), inline=(), tags=(), profile=False, boundary=None):
+    return dict(name=name, path=path, expect=expect, created=created, used=used,
+                region=region if used is not None else None, trust=trust,
+                managed=list(managed), inline=list(inline),
+                tags=None if tags is None else list(tags), profile=profile, boundary=boundary)
+
+
+SCENARIOS = [
+    # ---- rule 1: service-linked roles are never evaluated ---------------------------------
+    row("AWSServiceRoleForSupport", SL + "support.amazonaws.com/", SLR, ago(2441, 9, 15, 2),
+        used=ago(0, 6, 12, 40), region="us-east-1", trust="slr:support.amazonaws.com",
+        managed=["AWSSupportServiceRolePolicy"], tags=[]),
+    row("AWSServiceRoleForTrustedAdvisor", SL + "trustedadvisor.amazonaws.com/", SLR,
+        ago(2441, 9, 15, 1), used=ago(1, 2, 5, 33), region="us-east-1",
+        trust="slr:trustedadvisor.amazonaws.com", managed=["AWSTrustedAdvisorServiceRolePolicy"], tags=[]),
+    # never-used service-linked role: still NOT_APPLICABLE, not "no use recorded"
+    row("AWSServiceRoleForOrganizations", SL + "organizations.amazonaws.com/", SLR, ago(2405, 14, 2, 51),
+        trust="slr:organizations.amazonaws.com", managed=["AWSOrganizationsServiceTrustPolicy"], tags=[]),
+    # last used 214 days ago: would be NON_COMPLIANT if it were evaluated
+    row("AWSServiceRoleForAutoScaling", SL + "autoscaling.amazonaws.com/", SLR, ago(1630, 11, 40, 8),
+        used=ago(214, 3, 1, 9), trust="slr:autoscaling.amazonaws.com",
+        managed=["AutoScalingServiceRolePolicy"], tags=[]),
+    row("AWSServiceRoleForElasticLoadBalancing", SL + "elasticloadbalancing.amazonaws.com/", SLR,
+        ago(1630, 11, 38, 55), used=ago(0, 0, 47, 12),
+        trust="slr:elasticloadbalancing.amazonaws.com", managed=["AWSElasticLoadBalancingServiceRolePolicy"], tags=[]),
+    # created 10 days ago: rule 1 wins over rule 4 (annotation is the service-linked one)
+    row("AWSServiceRoleForECS", SL + "ecs.amazonaws.com/", SLR, ago(10, 5, 20, 0),
+        used=ago(0, 2, 0, 17), trust="slr:ecs.amazonaws.com", managed=["AmazonECSServiceRolePolicy"], tags=[]),
+
+    # ---- rule 2: allowlist patterns /breakglass-role | /security-* | /service-role/* --------
+    # never used in 4 years: would be NON_COMPLIANT without the allowlist
+    row("breakglass-role", "/", (ALLOW, "/breakglass-role"), ago(1502, 16, 3, 44), trust="breakglass-mfa",
+        managed=["AdministratorAccess"], inline=["deny-org-leave"],
+        tags=tags(owner="security", purpose="emergency access, see runbook SEC-7")),
+    # `security-audit` at path / -> "/security-audit" matches /security-*; last used 200 days ago (would be stale)
+    row("security-audit", "/", (ALLOW, "/security-*"), ago(1110, 8, 0, 12), used=ago(200, 4, 11, 0),
+        trust="security-account", managed=["SecurityAudit", "ViewOnlyAccess"], inline=["security-audit-extras"],
+        tags=tags(owner="security")),
+    # allowlisted AND tagged keep: rule 2 wins, annotation names the pattern
+    row("security-incident-response", "/", (ALLOW, "/security-*"), ago(890, 10, 30, 0),
+        trust="security-account", managed=["ReadOnlyAccess"], inline=["incident-response-isolate"],
+        tags=tags(keep="true", owner="security")),
+    # "/security-team/incident-responder": `*` must match across "/" to hit /security-*
+    row("incident-responder", "/security-team/", (ALLOW, "/security-*"), ago(420, 13, 5, 6),
+        used=ago(95, 1, 0, 0), trust="sso-saml", managed=["ReadOnlyAccess"], tags=[]),
+    # console-created service role, stale (130 days): allowlisted by /service-role/*
+    row("codebuild-webapp-build-service-role", "/service-role/", (ALLOW, "/service-role/*"),
+        ago(700, 9, 9, 9), used=ago(130, 22, 0, 1), trust="codebuild", inline=["codebuild-base"], tags=None),
+    # never used, old: allowlisted by /service-role/*
+    row("AWSGlueServiceRole-datalake-crawler", "/service-role/", (ALLOW, "/service-role/*"),
+        ago(655, 15, 44, 0), trust="glue", managed=["AWSGlueServiceRole"], inline=["glue-datalake-access"], tags=None),
+    # created 5 days ago: rule 2 wins over rule 4
+    row("StepFunctions-order-fulfilment-role-3f9c1a2b", "/service-role/", (ALLOW, "/service-role/*"),
+        ago(5, 7, 31, 12), used=ago(0, 9, 0, 0), trust="states", inline=["stepfunctions-invoke"], tags=None),
+    row("AWSCodePipelineServiceRole-eu-west-1-webapp", "/service-role/", (ALLOW, "/service-role/*"),
+        ago(700, 9, 2, 40), used=ago(3, 12, 0, 0), trust="codepipeline", inline=["codepipeline-webapp"], tags=None),
+
+    # ---- near misses of the allowlist (evaluated normally) ---------------------------------
+    # "/teams/security-tools" does NOT match /security-* (pattern is anchored at the start)
+    row("security-tools", "/teams/", STALE, ago(540, 10, 0, 0), used=ago(75, 6, 30, 0), trust="ec2",
+        managed=["AmazonSSMManagedInstanceCore"], profile=True, tags=tags(team="security-tools"),
+        boundary="teams-permissions-boundary"),
+    # "/breakglass-role-2019" does NOT match the exact pattern /breakglass-role
+    row("breakglass-role-2019", "/", NEVER, ago(2490, 11, 17, 3), trust="breakglass-mfa",
+        managed=["AdministratorAccess"], tags=[]),
+    # "/lambda-security-scanner" contains "security-" but does not start with /security-
+    row("lambda-security-scanner", "/", RECENT, ago(300, 2, 0, 0), used=ago(2, 18, 40, 0),
+        managed=["AWSLambdaBasicExecutionRole", "SecurityAudit"], tags=tags(team="security")),
+    # deeper path "/teams/data/etl-runner": not allowlisted, used 3 days ago
+    row("etl-runner", "/teams/data/", RECENT, ago(380, 6, 0, 0), used=ago(3, 4, 0, 0), trust="ecs-tasks",
+        inline=["etl-runner-data-access"], tags=tags(team="data", costcenter="cc-4410"),
+        boundary="teams-permissions-boundary"),
+    row("etl-backfill", "/teams/data/", STALE, ago(380, 5, 58, 0), used=ago(140, 0, 0, 0), trust="ecs-tasks",
+        inline=["etl-runner-data-access"], tags=tags(team="data"), boundary="teams-permissions-boundary"),
+
+    # ---- rule 3: exempt by tag Key "keep" ----------------------------------------------------
+    # never used, old: would be NON_COMPLIANT without the tag
+    row("legacy-reporting-export", "/", TAG, ago(905, 12, 0, 0),
+        managed=["AWSLambdaBasicExecutionRole"], inline=["reporting-export-s3"],
+        tags=tags(owner="finance", keep="true")),
+    # last used 80 days ago: would be stale without the tag
+    row("finance-quarterly-close", "/", TAG, ago(800, 8, 0, 0), used=ago(80, 3, 0, 0), region="eu-central-1",
+        trust="glue", managed=["AWSGlueServiceRole"], tags=tags(keep="quarterly job, see FIN-1423")),
+    # created 12 days ago and tagged: rule 3 wins over rule 4
+    row("partner-onboarding-sandbox", "/", TAG, ago(12, 1, 0, 0), trust="partner-account",
+        managed=["ReadOnlyAccess"], tags=tags(keep="until 2026-03-31", owner="partnerships")),
+    # tag KEY "keep-until" starts with "keep" but is not "keep": not exempt, stale
+    row("ml-training-sagemaker", "/", STALE, ago(610, 3, 0, 0), used=ago(170, 11, 0, 0), trust="sagemaker",
+        managed=["AmazonSageMakerFullAccess"], inline=["sagemaker-training-data"],
+        tags=tags(**{"keep-until": "2025-06-30", "project": "churn-model"})),
+    # tag VALUE "keep" under key "lifecycle": not exempt, never used
+    row("old-jenkins-agent", "/", NEVER, ago(1300, 9, 0, 0), trust="ec2",
+        managed=["AmazonEC2ContainerRegistryPowerUser"], profile=True, tags=tags(lifecycle="keep")),
+    # unrelated tag "do-not-delete": not exempt, stale
+    row("reporting-athena-query", "/", STALE, ago(450, 0, 0, 0), used=ago(100, 15, 0, 0),
+        managed=["AWSLambdaBasicExecutionRole", "AmazonAthenaFullAccess"], tags=tags(**{"do-not-delete": "true"})),
+
+    # ---- rule 4: young roles (age <= 60 days) ------------------------------------------------
+    # age exactly 60 days (created exactly 60*24h before NOW), never used -> COMPLIANT by age
+    row("feature-flags-sync", "/", YOUNG, ago(60), tags=[]),
+    # created 60 days 23 hours ago: floor -> age 60 -> still young
+    row("search-indexer", "/", YOUNG, ago(60, 23, 0, 0), trust="ecs-tasks", tags=tags(team="search")),
+    # created 60d 23h 59m 59s ago (one second short of 61 days), used 2 days ago -> age 60, young wins
+    row("payments-webhook-handler", "/", YOUNG, ago(60, 23, 59, 59), used=ago(2, 0, 0, 0),
+        managed=["AWSLambdaBasicExecutionRole"], inline=["payments-webhook-dynamodb"], tags=tags(team="payments")),
+    # created 4 hours ago: "created 0 days ago"
+    row("analytics-sandbox-new", "/", YOUNG, ago(0, 4, 12, 9), trust="sso-saml", managed=["ReadOnlyAccess"]),
+    # created 1 day 3 hours ago: "created 1 day ago" (singular)
+    row("ops-dashboard-reader", "/", YOUNG, ago(1, 3, 0, 0), used=ago(0, 1, 0, 0), trust="grafana-account",
+        managed=["CloudWatchReadOnlyAccess"]),
+    row("vendor-integration-datadog", "/", YOUNG, ago(30, 0, 0, 0), used=ago(0, 0, 10, 0),
+        trust="datadog-account", managed=["SecurityAudit"], inline=["datadog-integration"],
+        tags=tags(vendor="datadog")),
+
+    # ---- rule 5: never used and older than 60 days ------------------------------------------
+    row("ci-deploy-legacy", "/", NEVER, ago(1120, 7, 41, 3), trust="jenkins-account",
+        managed=["PowerUserAccess"], inline=["ci-deploy"], tags=tags(team="platform")),
+    # age exactly 61 days, never used -> falls through rule 4 to "no use recorded"
+    row("cost-explorer-export", "/", NEVER, ago(61), managed=["AWSLambdaBasicExecutionRole"],
+        inline=["cost-explorer-read"], tags=[]),
+    row("redshift-legacy-unload", "/", NEVER, ago(1800, 22, 0, 0), trust="redshift",
+        inline=["redshift-unload-s3"], tags=None),
+    row("okta-readonly-contractors", "/", NEVER, ago(400, 9, 30, 0), trust="okta-saml",
+        managed=["ReadOnlyAccess"], tags=tags(idp="okta")),
+
+    # ---- rule 6: last used more than 60 days ago --------------------------------------------
+    # last used exactly 61 days ago -> NON_COMPLIANT
+    row("data-pipeline-glue", "/", STALE, ago(700, 10, 0, 0), used=ago(61), trust="glue",
+        managed=["AWSGlueServiceRole"], inline=["glue-datalake-access"], tags=tags(team="data")),
+    # created 61d 2h ago (age 61: not young), used 61d 0h 30m ago, right after creation -> 61 days, stale
+    row("qa-load-test-runner", "/", STALE, ago(61, 2, 0, 0), used=ago(61, 0, 30, 0), trust="ecs-tasks",
+        inline=["load-test-results-s3"], tags=tags(team="qa")),
+    # stale with LastUsedDate but no Region: annotation omits " in {region}"
+    row("archive-to-glacier", "/", STALE, ago(900, 0, 0, 0), used=ago(150, 8, 0, 0), region=None,
+        managed=["AWSLambdaBasicExecutionRole"], inline=["archive-to-glacier-s3"]),
+    row("legacy-kinesis-consumer", "/", STALE, ago(1500, 4, 0, 0), used=ago(390, 12, 0, 0), region="us-east-1",
+        managed=["AWSLambdaKinesisExecutionRole"], tags=[]),
+
+    # ---- rule 7: last used within 60 days -----------------------------------------------------
+    row("OrganizationAccountAccessRole", "/", RECENT, ago(2441, 9, 14, 40), used=ago(20, 7, 0, 0),
+        region="us-east-1", trust="org-management", managed=["AdministratorAccess"], tags=None),
+    # SSO role under /aws-reserved/ is NOT service-linked; used 23h59m59s ago -> "0 days"
+    row("AWSReservedSSO_AdministratorAccess_8f3a2c1d9e7b6a54", SSO, RECENT, ago(980, 3, 0, 0),
+        used=ago(0, 23, 59, 59), trust="sso-identity-center", managed=["AdministratorAccess"], tags=None),
+    # used exactly 1 day ago -> "1 day" (singular)
+    row("AWSReservedSSO_ReadOnlyAccess_2b7d4e9f0a1c3e58", SSO, RECENT, ago(980, 3, 0, 0),
+        used=ago(1), trust="sso-identity-center", managed=["ReadOnlyAccess"], tags=None),
+    # last used exactly 60 days ago -> COMPLIANT (threshold is "> 60")
+    row("webapp-api-ecs-task", "/", RECENT, ago(520, 1, 0, 0), used=ago(60), trust="ecs-tasks",
+        inline=["webapp-api-data-access"], tags=tags(team="webapp")),
+    # last used 60d 23h 59m 59s ago: floor -> 60 days -> COMPLIANT
+    row("nightly-report-lambda", "/", RECENT, ago(333, 0, 0, 0), used=ago(60, 23, 59, 59),
+        managed=["AWSLambdaBasicExecutionRole"], inline=["reporting-export-s3"], tags=tags(team="finance")),
+    # used 4 minutes before NOW -> "0 days"
+    row("bastion-host", "/", RECENT, ago(1200, 2, 0, 0), used=ago(0, 0, 4, 0), trust="ec2",
+        managed=["AmazonSSMManagedInstanceCore", "CloudWatchAgentServerPolicy"], profile=True,
+        tags=tags(team="platform")),
+    row("github-actions-deploy", "/", RECENT, ago(250, 5, 0, 0), used=ago(1, 6, 0, 0), trust="github-oidc",
+        inline=["ci-deploy"], tags=tags(team="platform", repo="example-org/webapp")),
+    # recent with LastUsedDate but no Region: "last used 12 days ago"
+    row("monitoring-grafana-cloudwatch", "/", RECENT, ago(640, 0, 0, 0), used=ago(12, 10, 0, 0), region=None,
+        trust="grafana-account", managed=["CloudWatchReadOnlyAccess"], tags=[]),
+    row("image-thumbnailer", "/", RECENT, ago(1010, 13, 0, 0), used=ago(0, 11, 0, 0), region="eu-central-1",
+        managed=["AWSLambdaBasicExecutionRole"], inline=["thumbnailer-s3"]),
+]
+
+# --------------------------------------------------------------------------------------------
+# Trust policies (AssumeRolePolicyDocument, already URL-decoded as the CLI prints it)
+# --------------------------------------------------------------------------------------------
+
+
+def service_trust(service):
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}
+
+
+def account_trust(account, external_id=None, mfa=False):
+    stmt = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole"}
+    if external_id:
+        stmt["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
+    if mfa:
+        stmt["Condition"] = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    return {"Version": "2012-10-17", "Statement": [stmt]}
+
+
+def saml_trust(provider):
+    return {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow",
+        "Principal": {"Federated": f"arn:aws:iam::{ACCOUNT}:saml-provider/{provider}"},
+        "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
+        "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}}}]}
+
+
+TRUST = {
+    "lambda": service_trust("lambda.amazonaws.com"),
+    "ec2": service_trust("ec2.amazonaws.com"),
+    "glue": service_trust("glue.amazonaws.com"),
+    "codebuild": service_trust("codebuild.amazonaws.com"),
+    "codepipeline": service_trust("codepipeline.amazonaws.com"),
+    "states": service_trust("states.amazonaws.com"),
+    "ecs-tasks": {"Version": "2012-10-17", "Statement": [{
+        "Sid": "", "Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:ecs:eu-west-1:{ACCOUNT}:*"},
+                      "StringEquals": {"aws:SourceAccount": ACCOUNT}}}]},
+    "sagemaker": service_trust("sagemaker.amazonaws.com"),
+    "redshift": service_trust("redshift.amazonaws.com"),
+    "breakglass-mfa": account_trust(ACCOUNT, mfa=True),
+    "security-account": account_trust("777788889999", external_id="sec-tooling-3b1f"),
+    "partner-account": account_trust("444455556666", external_id="partner-onb-91c2e7"),
+    "jenkins-account": account_trust("222233334444"),
+    "grafana-account": account_trust("555566667777", external_id="grafana-cw-0c4d"),
+    "datadog-account": account_trust("464622532012", external_id="6f1d3a7c2b8e4f0a9d5c1e2b3a4f5d6e"),
+    "org-management": account_trust("999988887777"),
+    "sso-saml": saml_trust("CorpADFS"),
+    "okta-saml": saml_trust("Okta"),
+    "sso-identity-center": {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow",
+        "Principal": {"Federated": f"arn:aws:iam::{ACCOUNT}:saml-provider/"
+                                   "AWSSSO_4c2a8e1f9b3d7a60_DO_NOT_DELETE"},
+        "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
+        "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}}}]},
+    "github-oidc": {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow",
+        "Principal": {"Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {
+            "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+            "StringLike": {"token.actions.githubusercontent.com:sub": "repo:example-org/webapp:ref:refs/heads/main"}}}]},
+}
+
+
+def trust_for(key):
+    if key.startswith("slr:"):
+        return service_trust(key[len("slr:"):])
+    return TRUST[key]
+
+
+# --------------------------------------------------------------------------------------------
+# Managed policies (AttachedManagedPolicies); the value is the ARN path segment
+# --------------------------------------------------------------------------------------------
+
+MANAGED = {
+    "AdministratorAccess": "/",
+    "PowerUserAccess": "/",
+    "ReadOnlyAccess": "/",
+    "ViewOnlyAccess": "/job-function/",
+    "SecurityAudit": "/",
+    "CloudWatchReadOnlyAccess": "/",
+    "CloudWatchAgentServerPolicy": "/",
+    "AmazonSSMManagedInstanceCore": "/",
+    "AmazonEC2ContainerRegistryPowerUser": "/",
+    "AmazonAthenaFullAccess": "/",
+    "AmazonSageMakerFullAccess": "/",
+    "AWSLambdaBasicExecutionRole": "/service-role/",
+    "AWSLambdaKinesisExecutionRole": "/service-role/",
+    "AWSGlueServiceRole": "/service-role/",
+    "AWSSupportServiceRolePolicy": "/aws-service-role/",
+    "AWSTrustedAdvisorServiceRolePolicy": "/aws-service-role/",
+    "AWSOrganizationsServiceTrustPolicy": "/aws-service-role/",
+    "AutoScalingServiceRolePolicy": "/aws-service-role/",
+    "AWSElasticLoadBalancingServiceRolePolicy": "/aws-service-role/",
+    "AmazonECSServiceRolePolicy": "/aws-service-role/",
+}
+
+
+def managed_for(name):
+    return {"PolicyName": name, "PolicyArn": f"arn:aws:iam::aws:policy{MANAGED[name]}{name}"}
+
+
+# --------------------------------------------------------------------------------------------
+# Inline policies (RolePolicyList). Several are deliberately 1-3 KB.
+# --------------------------------------------------------------------------------------------
+
+def doc(*statements):
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def stmt(sid, actions, resources, effect="Allow", condition=None):
+    s = {"Sid": sid, "Effect": effect, "Action": actions, "Resource": resources}
+    if condition:
+        s["Condition"] = condition
+    return s
+
+
+def logs_stmt(prefix):
+    return stmt("WriteLogs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                [f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:{prefix}*",
+                 f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:{prefix}*:log-stream:*"])
+
+
+KMS_DATA = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/4f2c9a1e-7b3d-4e8a-9c6f-1d2e3f4a5b6c"
+
+INLINE = {
+    "ci-deploy": doc(
+        stmt("CloudFormationStacks", ["cloudformation:CreateStack", "cloudformation:UpdateStack",
+                                      "cloudformation:DeleteStack", "cloudformation:DescribeStacks",
+                                      "cloudformation:DescribeStackEvents", "cloudformation:CreateChangeSet",
+                                      "cloudformation:ExecuteChangeSet", "cloudformation:DescribeChangeSet",
+                                      "cloudformation:GetTemplateSummary"],
+             [f"arn:aws:cloudformation:eu-west-1:{ACCOUNT}:stack/webapp-*/*",
+              f"arn:aws:cloudformation:eu-west-1:{ACCOUNT}:stack/CDKToolkit/*"]),
+        stmt("ArtifactBucket", ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:GetBucketLocation"],
+             ["arn:aws:s3:::example-org-ci-artifacts-111122223333",
+              "arn:aws:s3:::example-org-ci-artifacts-111122223333/*"]),
+        stmt("EcrPush", ["ecr:GetAuthorizationToken"], "*"),
+        stmt("EcrRepositories", ["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload",
+                                 "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage",
+                                 "ecr:BatchGetImage", "ecr:DescribeImages"],
+             f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/webapp/*"),
+        stmt("EcsDeploy", ["ecs:UpdateService", "ecs:DescribeServices", "ecs:RegisterTaskDefinition",
+                           "ecs:DescribeTaskDefinition"], "*",
+             condition={"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}),
+        stmt("PassTaskRoles", ["iam:PassRole"], [f"arn:aws:iam::{ACCOUNT}:role/webapp-*"],
+             condition={"StringEquals": {"iam:PassedToService": ["ecs-tasks.amazonaws.com",
+                                                                   "cloudformation.amazonaws.com"]}}),
+        stmt("ReadDeployParameters", ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
+             f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/webapp/deploy/*"),
+    ),
+    "glue-datalake-access": doc(
+        stmt("ReadRawZone", ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"],
+             ["arn:aws:s3:::example-org-datalake-raw", "arn:aws:s3:::example-org-datalake-raw/*"]),
+        stmt("WriteCuratedZone", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"],
+             ["arn:aws:s3:::example-org-datalake-curated", "arn:aws:s3:::example-org-datalake-curated/*"]),
+        stmt("GlueCatalog", ["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables",
+                             "glue:CreateTable", "glue:UpdateTable", "glue:GetPartition", "glue:GetPartitions",
+                             "glue:BatchCreatePartition", "glue:BatchGetPartition"],
+             [f"arn:aws:glue:eu-west-1:{ACCOUNT}:catalog",
+              f"arn:aws:glue:eu-west-1:{ACCOUNT}:database/datalake_*",
+              f"arn:aws:glue:eu-west-1:{ACCOUNT}:table/datalake_*/*"]),
+        stmt("DatalakeKey", ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"], KMS_DATA,
+             condition={"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}}),
+        logs_stmt("/aws-glue/"),
+    ),
+    "etl-runner-data-access": doc(
+        stmt("AthenaQueries", ["athena:StartQueryExecution", "athena:GetQueryExecution",
+                               "athena:GetQueryResults", "athena:StopQueryExecution", "athena:GetWorkGroup"],
+             f"arn:aws:athena:eu-west-1:{ACCOUNT}:workgroup/data-etl"),
+        stmt("AthenaResults", ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:GetBucketLocation",
+                               "s3:AbortMultipartUpload"],
+             ["arn:aws:s3:::example-org-athena-results-eu-west-1",
+              "arn:aws:s3:::example-org-athena-results-eu-west-1/data-etl/*"]),
+        stmt("ReadDatalake", ["s3:GetObject", "s3:ListBucket"],
+             ["arn:aws:s3:::example-org-datalake-curated", "arn:aws:s3:::example-org-datalake-curated/*"]),
+        stmt("GlueCatalogRead", ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartitions"],
+             [f"arn:aws:glue:eu-west-1:{ACCOUNT}:catalog",
+              f"arn:aws:glue:eu-west-1:{ACCOUNT}:database/datalake_*",
+              f"arn:aws:glue:eu-west-1:{ACCOUNT}:table/datalake_*/*"]),
+        stmt("DatalakeKey", ["kms:Decrypt", "kms:GenerateDataKey"], KMS_DATA),
+        stmt("DenyOutsideVpce", ["s3:*"], ["arn:aws:s3:::example-org-datalake-curated/*"], effect="Deny",
+             condition={"StringNotEquals": {"aws:SourceVpce": "vpce-0a1b2c3d4e5f67890"}}),
+    ),
+    "codebuild-base": doc(
+        stmt("", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+             [f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/codebuild/webapp-build",
+              f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/codebuild/webapp-build:*"]),
+        stmt("", ["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:GetBucketAcl",
+                  "s3:GetBucketLocation"], ["arn:aws:s3:::codepipeline-eu-west-1-*"]),
+        stmt("", ["codebuild:CreateReportGroup", "codebuild:CreateReport", "codebuild:UpdateReport",
+                  "codebuild:BatchPutTestCases", "codebuild:BatchPutCodeCoverages"],
+             [f"arn:aws:codebuild:eu-west-1:{ACCOUNT}:report-group/webapp-build-*"]),
+    ),
+    "codepipeline-webapp": doc(
+        stmt("Artifacts", ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:GetBucketVersioning"],
+             ["arn:aws:s3:::codepipeline-eu-west-1-512345678901", "arn:aws:s3:::codepipeline-eu-west-1-512345678901/*"]),
+        stmt("Builds", ["codebuild:BatchGetBuilds", "codebuild:StartBuild"],
+             f"arn:aws:codebuild:eu-west-1:{ACCOUNT}:project/webapp-build"),
+        stmt("Source", ["codestar-connections:UseConnection"],
+             f"arn:aws:codestar-connections:eu-west-1:{ACCOUNT}:connection/0b7e3c2a-1d4f-4a5b-8c9d-e0f1a2b3c4d5"),
+    ),
+    "stepfunctions-invoke": doc(
+        stmt("InvokeFulfilment", ["lambda:InvokeFunction"],
+             [f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:order-fulfilment-*"]),
+        stmt("XRay", ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
+                      "xray:GetSamplingTargets"], ["*"]),
+    ),
+    "sagemaker-training-data": doc(
+        stmt("TrainingData", ["s3:GetObject", "s3:ListBucket"],
+             ["arn:aws:s3:::example-org-ml-datasets", "arn:aws:s3:::example-org-ml-datasets/churn/*"]),
+        stmt("ModelArtifacts", ["s3:PutObject", "s3:GetObject"], ["arn:aws:s3:::example-org-ml-models/churn/*"]),
+        stmt("PullTrainingImages", ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+             f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/ml/churn-training"),
+        stmt("DatasetKey", ["kms:Decrypt", "kms:GenerateDataKey"], KMS_DATA),
+    ),
+    "security-audit-extras": doc(
+        stmt("ExtraReadOnly", ["access-analyzer:List*", "access-analyzer:Get*", "guardduty:Get*",
+                               "guardduty:List*", "inspector2:List*", "securityhub:Get*", "securityhub:List*",
+                               "securityhub:Describe*", "macie2:List*", "macie2:Get*"], "*"),
+        stmt("DenyDataAccess", ["s3:GetObject", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan",
+                                "secretsmanager:GetSecretValue"], "*", effect="Deny"),
+    ),
+    "incident-response-isolate": doc(
+        stmt("IsolateInstances", ["ec2:ModifyInstanceAttribute", "ec2:CreateSnapshot", "ec2:CreateTags",
+                                  "ec2:StopInstances"], "*",
+             condition={"StringEquals": {"aws:RequestedRegion": ["eu-west-1", "eu-central-1", "us-east-1"]}}),
+        stmt("DisableKeys", ["iam:UpdateAccessKey", "iam:ListAccessKeys", "iam:AttachUserPolicy"],
+             f"arn:aws:iam::{ACCOUNT}:user/*"),
+    ),
+    "deny-org-leave": doc(
+        stmt("DenyLeavingOrganization", ["organizations:LeaveOrganization"], "*", effect="Deny"),
+    ),
+    "reporting-export-s3": doc(
+        stmt("ReadReports", ["s3:GetObject", "s3:ListBucket"],
+             ["arn:aws:s3:::example-org-finance-reports", "arn:aws:s3:::example-org-finance-reports/*"]),
+        stmt("Export", ["s3:PutObject"], "arn:aws:s3:::example-org-finance-exports/*"),
+    ),
+    "payments-webhook-dynamodb": doc(
+        stmt("Events", ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query"],
+             [f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/payments-webhook-events",
+              f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/payments-webhook-events/index/*"]),
+        stmt("SigningSecret", ["secretsmanager:GetSecretValue"],
+             f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:payments/webhook-signing-key-*"),
+    ),
+    "datadog-integration": doc(
+        stmt("DatadogRead", ["apigateway:GET", "autoscaling:Describe*", "cloudwatch:Get*", "cloudwatch:List*",
+                             "cloudwatch:Describe*", "ec2:Describe*", "ecs:Describe*", "ecs:List*",
+                             "elasticloadbalancing:Describe*", "lambda:List*", "logs:Describe*",
+                             "logs:FilterLogEvents", "rds:Describe*", "rds:List*", "s3:GetBucketTagging",
+                             "sqs:ListQueues", "tag:GetResources"], "*"),
+    ),
+    "cost-explorer-read": doc(
+        stmt("CostExplorer", ["ce:GetCostAndUsage", "ce:GetCostForecast", "ce:GetDimensionValues"], "*"),
+        stmt("Export", ["s3:PutObject"], "arn:aws:s3:::example-org-finance-exports/cost-explorer/*"),
+    ),
+    "redshift-unload-s3": doc(
+        stmt("Unload", ["s3:PutObject", "s3:GetBucketLocation", "s3:ListBucket"],
+             ["arn:aws:s3:::example-org-redshift-unload", "arn:aws:s3:::example-org-redshift-unload/*"]),
+    ),
+    "load-test-results-s3": doc(
+        stmt("Results", ["s3:PutObject", "s3:GetObject"], "arn:aws:s3:::example-org-qa-load-tests/results/*"),
+        logs_stmt("/ecs/qa-load-test"),
+    ),
+    "archive-to-glacier-s3": doc(
+        stmt("Archive", ["s3:GetObject", "s3:PutObject", "s3:PutObjectTagging", "s3:RestoreObject"],
+             ["arn:aws:s3:::example-org-archive/*"]),
+    ),
+    "webapp-api-data-access": doc(
+        stmt("Tables", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                        "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
+                        "dynamodb:ConditionCheckItem"],
+             [f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/webapp-users",
+              f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/webapp-users/index/*",
+              f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/webapp-sessions",
+              f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/webapp-orders",
+              f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/webapp-orders/index/*"]),
+        stmt("Uploads", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+             "arn:aws:s3:::example-org-webapp-uploads/*"),
+        stmt("Queue", ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
+             f"arn:aws:sqs:eu-west-1:{ACCOUNT}:webapp-order-events"),
+        stmt("Secrets", ["secretsmanager:GetSecretValue"],
+             [f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:webapp/api/*"]),
+        stmt("Email", ["ses:SendEmail", "ses:SendTemplatedEmail"], "*",
+             condition={"StringEquals": {"ses:FromAddress": "no-reply@example.org"}}),
+    ),
+    "thumbnailer-s3": doc(
+        stmt("Originals", ["s3:GetObject"], "arn:aws:s3:::example-org-webapp-uploads/originals/*"),
+        stmt("Thumbnails", ["s3:PutObject"], "arn:aws:s3:::example-org-webapp-uploads/thumbnails/*"),
+    ),
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Deterministic IDs, timestamps, formatting
+# --------------------------------------------------------------------------------------------
+
+ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # AWS unique IDs: uppercase letters and digits
+
+
+def unique_id(prefix, seed):
+    digest = hashlib.sha256(seed.encode()).digest()
+    return prefix + "".join(ID_ALPHABET[b % 32] for b in digest[:17])
+
+
+def iso(t):
+    return t.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def whole_days(t):
+    """floor((NOW - t) / 24h)."""
+    return (NOW - t) // timedelta(days=1)
+
+
+def plural_days(n):
+    return "1 day" if n == 1 else f"{n} days"
+
+
+def check_row(r):
+    """Assert the stated rule's own condition holds (catches typos in SCENARIOS)."""
+    name, expect, created, used = r["name"], r["expect"], r["created"], r["used"]
+    assert created <= NOW, name
+    if used is not None:
+        assert created <= used <= NOW, f"{name}: last use must be between CreateDate and NOW"
+    kind = expect[0] if isinstance(expect, tuple) else expect
+    age = whole_days(created)
+    if kind == SLR:
+        assert r["path"].startswith("/aws-service-role/"), name
+    elif kind == ALLOW:
+        pattern = expect[1]
+        assert pattern in ALLOWLIST and fnmatch.fnmatchcase(r["path"] + name, pattern), name
+    elif kind == TAG:
+        assert any(t["Key"] == EXEMPT_TAG_KEY for t in r["tags"] or []), name
+    elif kind == YOUNG:
+        assert age <= MAX_DAYS, name
+    elif kind == NEVER:
+        assert used is None and age > MAX_DAYS, name
+    elif kind == STALE:
+        assert used is not None and age > MAX_DAYS and whole_days(used) > MAX_DAYS, name
+    elif kind == RECENT:
+        assert used is not None and age > MAX_DAYS and whole_days(used) <= MAX_DAYS, name
+    else:
+        raise AssertionError(f"{name}: unknown expectation {expect!r}")
+    return kind
+
+
+def expected_for(r):
+    """ComplianceType and Annotation for the rule the row states."""
+    kind = check_row(r)
+    name = r["name"]
+    age = plural_days(whole_days(r["created"]))
+    last = plural_days(whole_days(r["used"])) if r["used"] is not None else None
+    where = f" in {r['region']}" if r["region"] else ""
+    if kind == SLR:
+        return "NOT_APPLICABLE", f"{name}: service-linked role, not evaluated (service_linked_roles=exclude)"
+    if kind == ALLOW:
+        return "COMPLIANT", f"{name}: allowlisted by pattern {r['expect'][1]}"
+    if kind == TAG:
+        return "COMPLIANT", f"{name}: exempt by tag {EXEMPT_TAG_KEY}"
+    if kind == YOUNG:
+        return "COMPLIANT", f"{name}: created {age} ago, within the {MAX_DAYS}-day threshold"
+    if kind == NEVER:
+        return "NON_COMPLIANT", f"{name}: no use recorded in IAM's 400-day tracking window, created {age} ago"
+    if kind == STALE:
+        return "NON_COMPLIANT", f"{name}: last used {last} ago{where}, over the {MAX_DAYS}-day threshold"
+    return "COMPLIANT", f"{name}: last used {last} ago{where}"
+
+
+# --------------------------------------------------------------------------------------------
+# Building the snapshot
+# --------------------------------------------------------------------------------------------
+
+def role_arn(r):
+    return f"arn:aws:iam::{ACCOUNT}:role{r['path']}{r['name']}"
+
+
+def instance_profile(r, role_id):
+    created = r["created"] + timedelta(seconds=1)  # console creates the profile right after the role
+    return {
+        "Path": "/",
+        "InstanceProfileName": r["name"],
+        "InstanceProfileId": unique_id("AIPA", "instance-profile:" + r["name"]),
+        "Arn": f"arn:aws:iam::{ACCOUNT}:instance-profile/{r['name']}",
+        "CreateDate": iso(created),
+        "Roles": [{
+            "Path": r["path"],
+            "RoleName": r["name"],
+            "RoleId": role_id,
+            "Arn": role_arn(r),
+            "CreateDate": iso(r["created"]),
+            "AssumeRolePolicyDocument": trust_for(r["trust"]),
+        }],
+    }
+
+
+def role_detail(r):
+    role_id = unique_id("AROA", "role:" + r["name"])
+    detail = {
+        "Path": r["path"],
+        "RoleName": r["name"],
+        "RoleId": role_id,
+        "Arn": role_arn(r),
+        "CreateDate": iso(r["created"]),
+        "AssumeRolePolicyDocument": trust_for(r["trust"]),
+        "InstanceProfileList": [instance_profile(r, role_id)] if r["profile"] else [],
+        "RolePolicyList": [{"PolicyName": k, "PolicyDocument": INLINE[k]}
+                           for k in r["inline"]],
+        "AttachedManagedPolicies": [managed_for(m) for m in r["managed"]],
+    }
+    if r["boundary"]:
+        detail["PermissionsBoundary"] = {
+            "PermissionsBoundaryType": "Policy",
+            "PermissionsBoundaryArn": f"arn:aws:iam::{ACCOUNT}:policy/{r['boundary']}",
+        }
+    if r["tags"] is not None:
+        detail["Tags"] = r["tags"]
+    last_used = {}
+    if r["used"] is not None:
+        last_used["LastUsedDate"] = iso(r["used"])
+        if r["region"]:
+            last_used["Region"] = r["region"]
+    detail["RoleLastUsed"] = last_used
+    return detail
+
+
+def write_json(path, obj):
+    text = json.dumps(obj, indent=2) + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def main():
+    root = Path(__file__).resolve().parent.parent
+    events = root / "events"
+    events.mkdir(exist_ok=True)
+
+    names = [r["name"] for r in SCENARIOS]
+    assert len(set(n.lower() for n in names)) == len(names), "role names must be unique (case-insensitive)"
+
+    roles = [role_detail(r) for r in SCENARIOS]
+    ids = [d["RoleId"] for d in roles]
+    assert len(set(ids)) == len(ids) and all(len(i) == 21 for i in ids), "RoleIds must be unique, 21 chars"
+
+    expected = []
+    for r, d in zip(SCENARIOS, roles):
+        compliance, annotation = expected_for(r)
+        expected.append({"RoleName": d["RoleName"], "RoleId": d["RoleId"],
+                         "ComplianceType": compliance, "Annotation": annotation})
+
+    snapshot = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": roles, "Policies": []}
+    write_json(events / "account-snapshot.json", snapshot)
+    write_json(events / "account-snapshot.expected.json", expected)
+    write_json(events / "account-snapshot.parameters.json", PARAMETERS)
+
+    counts = Counter(e["ComplianceType"] for e in expected)
+    print(f"wrote {len(roles)} roles to events/account-snapshot.json "
+          f"(+ .expected.json, .parameters.json), NOW={NOW.isoformat()}")
+    for ctype in ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"):
+        print(f"  {ctype:15} {counts.get(ctype, 0)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+//! Adapter: AWS Config. Sends evaluations (PutEvaluations) and reads the rule's current results
+//! (GetComplianceDetailsByConfigRule) for the clean-up of deleted roles.
+
+use std::time::Duration;
+
+use aws_sdk_config::types::{ComplianceType, Evaluation as ConfigEvaluation};
+use chrono::{DateTime, Utc};
+
+use crate::aws::error_message;
+use crate::evaluate::{Compliance, Evaluation};
+use crate::event::ResultToken;
+use crate::Error;
+
+pub const RESOURCE_TYPE: &str = "AWS::IAM::Role";
+/// PutEvaluations takes at most 100 evaluations a call.
+pub const MAX_EVALUATIONS_PER_CALL: usize = 100;
+/// GetComplianceDetailsByConfigRule serves at most 100 results a page.
+pub const RESULTS_PAGE_SIZE: i32 = 100;
+
+/// How often evaluations that Config returns in `FailedEvaluations` are sent again. This is on
+/// top of the SDK's own retries, which cover failed requests, not items a request refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailedEvaluationRetry {
+    /// Attempts per evaluation, the first included.
+    pub attempts: u32,
+    /// Wait before the second attempt; it doubles for each one after.
+    pub initial_delay: Duration,
+}
+
+impl Default for FailedEvaluationRetry {
+    fn default() -> Self {
+        Self {
+            attempts: 4,
+            initial_delay: Duration::from_millis(500),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PublishReport {
+    /// PutEvaluations calls made, retries included.
+    pub calls: usize,
+    /// Evaluations sent again after Config returned them in `FailedEvaluations`.
+    pub resent_evaluations: usize,
+}
+
+fn compliance_type(compliance: Compliance) -> ComplianceType {
+    match compliance {
+        Compliance::Compliant => ComplianceType::Compliant,
+        Compliance::NonCompliant => ComplianceType::NonCompliant,
+        Compliance::NotApplicable => ComplianceType::NotApplicable,
+    }
+}
+
+fn to_config(
+    evaluation: &Evaluation,
+    ordering: aws_smithy_types::DateTime,
+) -> Result<ConfigEvaluation, Error> {
+    ConfigEvaluation::builder()
+        .compliance_resource_type(RESOURCE_TYPE)
+        .compliance_resource_id(&evaluation.resource_id)
+        .compliance_type(compliance_type(evaluation.compliance))
+        .annotation(&evaluation.annotation)
+        .ordering_timestamp(ordering)
+        .build()
+        .map_err(|e| Error::ConfigPublish {
+            sent: 0,
+            total: 0,
+            message: format!("building the evaluation of {}: {e}", evaluation.resource_id),
+        })
+}
+
+/// Sends every evaluation, [`MAX_EVALUATIONS_PER_CALL`] a call. Evaluations Config refuses are
+/// sent again as `retry` says; any still refused after that fail the whole call, naming them.
+pub async fn publish(
+    client: &aws_sdk_config::Client,
+    evaluations: &[Evaluation],
+    ordering_timestamp: DateTime<Utc>,
+    token: &ResultToken,
+    retry: FailedEvaluationRetry,
+) -> Result<PublishReport, Error> {
+    let ordering = aws_smithy_types::DateTime::from_millis(ordering_timestamp.timestamp_millis());
+    let total = evaluations.len();
+    let mut report = PublishReport::default();
+    let mut accepted = 0;
+    let mut rejected: Vec<String> = Vec::new();
+
+    for chunk in evaluations.chunks(MAX_EVALUATIONS_PER_CALL) {
+        let mut pending = chunk
+            .iter()
+            .map(|e| to_config(e, ordering))
+            .collect::<Result<Vec<_>, _>>()?;
+        for attempt in 1..=retry.attempts.max(1) {
+            if attempt > 1 {
+                tokio::time::sleep(retry.initial_delay * 2u32.pow(attempt - 2)).await;
+                report.resent_evaluations += pending.len();
+            }
+            let output = client
+                .put_evaluations()
+                .set_evaluations(Some(pending.clone()))
+                .result_token(token.as_str())
+                .set_test_mode(token.is_test_mode().then_some(true))
+                .send()
+                .await
+                .map_err(|e| Error::ConfigPublish {
+                    sent: accepted,
+                    total,
+                    message: error_message(&e),
+                })?;
+            report.calls += 1;
+            let failed = output.failed_evaluations().to_vec();
+            accepted += pending.len() - failed.len().min(pending.len());
+            pending = failed;
+            if pending.is_empty() {
+                break;
+            }
+        }
+        rejected.extend(
+            pending
+                .iter()
+                .map(|e| e.compliance_resource_id().to_owned()),
+        );
+    }
+
+    if rejected.is_empty() {
+        return Ok(report);
+    }
+    const SHOWN: usize = 10;
+    let mut detail = rejected
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if rejected.len() > SHOWN {
+        detail.push_str(&format!(" and {} more", rejected.len() - SHOWN));
+    }
+    Err(Error::EvaluationsRejected {
+        count: rejected.len(),
+        total,
+        attempts: retry.attempts.max(1),
+        detail,
+    })
+}
+
+/// Resource ids of every `AWS::IAM::Role` the rule currently holds as COMPLIANT or
+/// NON_COMPLIANT, all pages. Results already NOT_APPLICABLE need no clean-up.
+pub async fn recorded_resource_ids(
+    client: &aws_sdk_config::Client,
+    rule_name: &str,
+) -> Result<Vec<String>, Error> {
+    let mut ids = Vec::new();
+    let mut next_token: Option<String> = None;
+    loop {
+        let output = client
+            .get_compliance_details_by_config_rule()
+            .config_rule_name(rule_name)
+            .compliance_types(ComplianceType::Compliant)
+            .compliance_types(ComplianceType::NonCompliant)
+            .limit(RESULTS_PAGE_SIZE)
+            .set_next_token(next_token.clone())
+            .send()
+            .await
+            .map_err(|e| Error::ConfigRead {
+                rule: rule_name.to_owned(),
+                message: error_message(&e),
+            })?;
+        ids.extend(
+            output
+                .evaluation_results()
+                .iter()
+                .filter_map(|r| {
+                    r.evaluation_result_identifier()?
+                        .evaluation_result_qualifier()
+                })
+                .filter(|q| q.resource_type() == Some(RESOURCE_TYPE))
+                .filter_map(|q| q.resource_id().map(str::to_owned)),
+        );
+        match output.next_token().filter(|t| !t.is_empty()) {
+            None => return Ok(ids),
+            Some(token) if Some(token) == next_token.as_deref() => {
+                return Err(Error::ConfigRead {
+                    rule: rule_name.to_owned(),
+                    message: format!("NextToken {token:?} repeats the previous page's"),
+                })
+            }
+            Some(token) => next_token = Some(token.to_owned()),
+        }
+    }
+}

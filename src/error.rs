@@ -1,0 +1,82 @@
+//! The one error type. Every variant names what was wrong and with which value, and maps to a
+//! stable `errorType` for Lambda.
+
+use lambda_runtime::Diagnostic;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid event: {field}: {message}")]
+    InvalidEvent { field: String, message: String },
+
+    #[error("invalid rule parameter {key}: {message}")]
+    InvalidRuleParameter { key: String, message: String },
+
+    #[error("IAM GetAccountAuthorizationDetails failed on page {page}: {message}; no evaluations were sent")]
+    IamFetch { page: usize, message: String },
+
+    #[error("IAM returned unusable data on page {page}: {message}; no evaluations were sent")]
+    InvalidIamData { page: usize, message: String },
+
+    #[error(
+        "reading the results of Config rule {rule:?} failed: {message}; no evaluations were sent"
+    )]
+    ConfigRead { rule: String, message: String },
+
+    #[error("PutEvaluations failed after {sent} of {total} evaluations were accepted: {message}")]
+    ConfigPublish {
+        sent: usize,
+        total: usize,
+        message: String,
+    },
+
+    #[error(
+        "AWS Config rejected {count} of {total} evaluations after {attempts} attempts: {detail}"
+    )]
+    EvaluationsRejected {
+        count: usize,
+        total: usize,
+        attempts: u32,
+        detail: String,
+    },
+
+    #[error("invalid snapshot {source_name}: {message}")]
+    InvalidSnapshot {
+        source_name: String,
+        message: String,
+    },
+}
+
+impl Error {
+    /// The `errorType` Lambda reports: stable names that alarms and tests can match on.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::InvalidEvent { .. } => "InvalidEvent",
+            Self::InvalidRuleParameter { .. } => "InvalidRuleParameter",
+            Self::IamFetch { .. } => "IamFetchFailed",
+            Self::InvalidIamData { .. } => "InvalidIamData",
+            Self::ConfigRead { .. } => "ConfigReadFailed",
+            Self::ConfigPublish { .. } => "ConfigPublishFailed",
+            Self::EvaluationsRejected { .. } => "EvaluationsRejected",
+            Self::InvalidSnapshot { .. } => "InvalidSnapshot",
+        }
+    }
+
+    /// Errors caused by what the caller gave us, as opposed to AWS failing.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            Self::InvalidEvent { .. }
+                | Self::InvalidRuleParameter { .. }
+                | Self::InvalidSnapshot { .. }
+        )
+    }
+}
+
+impl From<Error> for Diagnostic {
+    fn from(error: Error) -> Self {
+        Diagnostic {
+            error_type: error.error_type().to_owned(),
+            error_message: error.to_string(),
+        }
+    }
+}

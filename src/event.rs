@@ -1,0 +1,188 @@
+//! The Config event, decoded once into a typed invocation.
+//!
+//! `aws_lambda_events::config::ConfigEvent` is too loose for this (every field optional,
+//! `invokingEvent` and `ruleParameters` left as strings) and too strict at once
+//! (`eventLeftScope` has no serde default), and a serde failure could not say which field was
+//! wrong. So the payload arrives as JSON and is decoded here, field by field.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use crate::params::{json_kind, shorten, RuleParameters};
+use crate::Error;
+
+pub const SCHEDULED_NOTIFICATION: &str = "ScheduledNotification";
+/// The RDK convention: a result token of `TESTMODE` means PutEvaluations with `TestMode=true`.
+pub const TEST_MODE_TOKEN: &str = "TESTMODE";
+
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub rule_name: String,
+    pub account_id: String,
+    pub execution_role_arn: Option<String>,
+    /// The event's `notificationCreationTime`: every evaluation's `OrderingTimestamp`.
+    pub ordering_timestamp: DateTime<Utc>,
+    pub result_token: ResultToken,
+    pub params: RuleParameters,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub enum ResultToken {
+    TestMode,
+    Token(String),
+}
+
+impl ResultToken {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::TestMode => TEST_MODE_TOKEN,
+            Self::Token(token) => token,
+        }
+    }
+
+    pub fn is_test_mode(&self) -> bool {
+        matches!(self, Self::TestMode)
+    }
+}
+
+/// The token authorises writes to the rule's results: keep it out of logs.
+impl std::fmt::Debug for ResultToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::TestMode => f.write_str("TestMode"),
+            Self::Token(_) => f.write_str("Token(<redacted>)"),
+        }
+    }
+}
+
+fn invalid(field: &str, message: String) -> Error {
+    Error::InvalidEvent {
+        field: field.to_owned(),
+        message,
+    }
+}
+
+/// Decodes the Lambda payload. `default_max_days` is the function's `MAX_DAYS_FOR_LAST_USED`.
+pub fn decode(payload: &Value, default_max_days: Option<&str>) -> Result<Invocation, Error> {
+    let event = payload.as_object().ok_or_else(|| {
+        invalid(
+            "payload",
+            format!(
+                "expected a JSON object (an AWS Config event), got {} {}",
+                json_kind(payload),
+                shorten(&payload.to_string())
+            ),
+        )
+    })?;
+
+    let invoking_text = required_string(event, "invokingEvent")?;
+    let invoking = match serde_json::from_str::<Value>(invoking_text) {
+        Ok(Value::Object(object)) => object,
+        Ok(other) => {
+            return Err(invalid(
+                "invokingEvent",
+                format!(
+                    "expected a JSON object, got {} {}",
+                    json_kind(&other),
+                    shorten(invoking_text)
+                ),
+            ))
+        }
+        Err(e) => {
+            return Err(invalid(
+                "invokingEvent",
+                format!("is not valid JSON ({e}): {}", shorten(invoking_text)),
+            ))
+        }
+    };
+
+    let message_type =
+        required_string(&invoking, "messageType").map_err(|e| prefix_field(e, "invokingEvent."))?;
+    if message_type != SCHEDULED_NOTIFICATION {
+        return Err(invalid(
+            "invokingEvent.messageType",
+            format!(
+                "{message_type:?} is not supported: this rule is periodic and only evaluates \
+                 {SCHEDULED_NOTIFICATION} events (set the Config rule's trigger to periodic)"
+            ),
+        ));
+    }
+
+    let created_text = required_string(&invoking, "notificationCreationTime")
+        .map_err(|e| prefix_field(e, "invokingEvent."))?;
+    let ordering_timestamp = DateTime::parse_from_rfc3339(created_text)
+        .map_err(|e| {
+            invalid(
+                "invokingEvent.notificationCreationTime",
+                format!("{created_text:?} is not an RFC 3339 timestamp ({e})"),
+            )
+        })?
+        .with_timezone(&Utc);
+
+    let token = required_string(event, "resultToken")?;
+    let result_token = if token == TEST_MODE_TOKEN {
+        ResultToken::TestMode
+    } else {
+        ResultToken::Token(token.to_owned())
+    };
+
+    let rule_name = required_string(event, "configRuleName")?.to_owned();
+    let account_id = required_string(event, "accountId")?.to_owned();
+    if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid(
+            "accountId",
+            format!(
+                "{} is not a 12-digit AWS account id",
+                shorten(&format!("{account_id:?}"))
+            ),
+        ));
+    }
+    let execution_role_arn = optional_string(event, "executionRoleArn")?.map(str::to_owned);
+
+    let params = RuleParameters::from_event_field(event.get("ruleParameters"), default_max_days)?;
+
+    Ok(Invocation {
+        rule_name,
+        account_id,
+        execution_role_arn,
+        ordering_timestamp,
+        result_token,
+        params,
+    })
+}
+
+fn required_string<'a>(object: &'a Map<String, Value>, field: &str) -> Result<&'a str, Error> {
+    match optional_string(object, field)? {
+        Some(text) if !text.trim().is_empty() => Ok(text),
+        Some(_) => Err(invalid(field, "is empty".to_owned())),
+        None => Err(invalid(field, "is missing".to_owned())),
+    }
+}
+
+fn optional_string<'a>(
+    object: &'a Map<String, Value>,
+    field: &str,
+) -> Result<Option<&'a str>, Error> {
+    match object.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text)),
+        Some(other) => Err(invalid(
+            field,
+            format!(
+                "expected a string, got {} {}",
+                json_kind(other),
+                shorten(&other.to_string())
+            ),
+        )),
+    }
+}
+
+fn prefix_field(error: Error, prefix: &str) -> Error {
+    match error {
+        Error::InvalidEvent { field, message } => Error::InvalidEvent {
+            field: format!("{prefix}{field}"),
+            message,
+        },
+        other => other,
+    }
+}

@@ -1,0 +1,323 @@
+//! Rule parameters: the `ruleParameters` object AWS Config passes, parsed once into typed,
+//! validated values before any AWS call is made.
+
+use serde_json::{Map, Value};
+
+use crate::Error;
+
+pub const MAX_DAYS_KEY: &str = "max_days_for_last_used";
+pub const ALLOWLIST_KEY: &str = "role_allowlist";
+/// The blog rule's name for the allowlist, still accepted so its stacks can migrate.
+pub const LEGACY_ALLOWLIST_KEY: &str = "role_whitelist";
+pub const EXEMPT_TAG_KEY: &str = "exempt_tag_key";
+pub const SERVICE_LINKED_ROLES_KEY: &str = "service_linked_roles";
+pub const VALID_KEYS: [&str; 5] = [
+    MAX_DAYS_KEY,
+    ALLOWLIST_KEY,
+    LEGACY_ALLOWLIST_KEY,
+    EXEMPT_TAG_KEY,
+    SERVICE_LINKED_ROLES_KEY,
+];
+
+/// The environment variable that sets the threshold when the rule parameters do not.
+pub const MAX_DAYS_ENV: &str = "MAX_DAYS_FOR_LAST_USED";
+pub const DEFAULT_MAX_DAYS: u32 = 60;
+/// IAM reports `RoleLastUsed` only for the trailing 400 days, so a longer threshold could never
+/// be told apart from "never used".
+pub const TRACKING_WINDOW_DAYS: u32 = 400;
+/// Longer than any path + name IAM allows (512 + 64), with room for wildcards.
+pub const MAX_PATTERN_CHARS: usize = 1024;
+/// IAM's limit on a tag key.
+pub const MAX_TAG_KEY_CHARS: usize = 128;
+
+#[derive(Debug, Clone)]
+pub struct RuleParameters {
+    pub max_days: u32,
+    pub allowlist: Allowlist,
+    pub exempt_tag_key: Option<String>,
+    pub service_linked_roles: ServiceLinkedRoles,
+}
+
+impl Default for RuleParameters {
+    fn default() -> Self {
+        Self {
+            max_days: DEFAULT_MAX_DAYS,
+            allowlist: Allowlist::default(),
+            exempt_tag_key: None,
+            service_linked_roles: ServiceLinkedRoles::Exclude,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceLinkedRoles {
+    /// AWS owns these roles and deletes them with the service: report them NOT_APPLICABLE.
+    Exclude,
+    /// Judge them by the same rules as every other role.
+    Evaluate,
+}
+
+impl ServiceLinkedRoles {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Exclude => "exclude",
+            Self::Evaluate => "evaluate",
+        }
+    }
+}
+
+/// Glob patterns matched against a role's path + name; `*` also matches `/`.
+#[derive(Debug, Clone, Default)]
+pub struct Allowlist {
+    patterns: Vec<(String, glob::Pattern)>,
+}
+
+const MATCH_OPTIONS: glob::MatchOptions = glob::MatchOptions {
+    case_sensitive: true,
+    require_literal_separator: false,
+    require_literal_leading_dot: false,
+};
+
+impl Allowlist {
+    /// Parses `|`-separated patterns. `key` names the parameter in errors.
+    pub fn parse(key: &str, text: &str) -> Result<Self, Error> {
+        let mut patterns = Vec::new();
+        for pattern in text.split('|').map(str::trim).filter(|p| !p.is_empty()) {
+            let invalid = |message: String| Error::InvalidRuleParameter {
+                key: key.to_owned(),
+                message,
+            };
+            let chars = pattern.chars().count();
+            if chars > MAX_PATTERN_CHARS {
+                return Err(invalid(format!(
+                    "pattern of {chars} characters is longer than the {MAX_PATTERN_CHARS} allowed (it starts {:?})",
+                    pattern.chars().take(40).collect::<String>()
+                )));
+            }
+            if !pattern.starts_with(['/', '*', '?', '[']) {
+                return Err(invalid(format!(
+                    "pattern {pattern:?} can never match: patterns are matched against the role's path + name, \
+                     which starts with '/'; write \"/{pattern}\" for a role at the root path or \"*/{pattern}\" for any path"
+                )));
+            }
+            let compiled = glob::Pattern::new(pattern).map_err(|e| {
+                invalid(format!(
+                    "pattern {pattern:?} is not a valid glob: {}",
+                    e.msg
+                ))
+            })?;
+            patterns.push((pattern.to_owned(), compiled));
+        }
+        Ok(Self { patterns })
+    }
+
+    /// The first pattern, in the order given, that matches `path_and_name`.
+    pub fn first_match(&self, path_and_name: &str) -> Option<&str> {
+        self.patterns
+            .iter()
+            .find(|(_, compiled)| compiled.matches_with(path_and_name, MATCH_OPTIONS))
+            .map(|(text, _)| text.as_str())
+    }
+
+    pub fn patterns(&self) -> impl Iterator<Item = &str> {
+        self.patterns.iter().map(|(text, _)| text.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+}
+
+impl RuleParameters {
+    /// Parses the event's `ruleParameters` field: absent or null means "all defaults"; otherwise a
+    /// JSON string holding an object. `default_max_days` is the function's
+    /// `MAX_DAYS_FOR_LAST_USED`, read by the caller.
+    pub fn from_event_field(
+        field: Option<&Value>,
+        default_max_days: Option<&str>,
+    ) -> Result<Self, Error> {
+        let invalid = |message: String| Error::InvalidEvent {
+            field: "ruleParameters".to_owned(),
+            message,
+        };
+        let object = match field {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::String(text)) => match serde_json::from_str::<Value>(text) {
+                Ok(Value::Object(object)) => object,
+                Ok(other) => {
+                    return Err(invalid(format!(
+                        "expected a JSON object, got {} {}",
+                        json_kind(&other),
+                        shorten(text)
+                    )))
+                }
+                Err(e) => {
+                    return Err(invalid(format!(
+                        "is not valid JSON ({e}): {}",
+                        shorten(text)
+                    )))
+                }
+            },
+            Some(other) => {
+                return Err(invalid(format!(
+                    "expected a string holding a JSON object, got {} {}",
+                    json_kind(other),
+                    shorten(&other.to_string())
+                )))
+            }
+        };
+        Self::from_map(&object, default_max_days)
+    }
+
+    /// Validates an already-decoded parameters object.
+    pub fn from_map(
+        object: &Map<String, Value>,
+        default_max_days: Option<&str>,
+    ) -> Result<Self, Error> {
+        if let Some(unknown) = object.keys().find(|k| !VALID_KEYS.contains(&k.as_str())) {
+            return Err(Error::InvalidRuleParameter {
+                key: unknown.clone(),
+                message: format!(
+                    "unknown key {unknown:?}; valid keys are: {}",
+                    VALID_KEYS.join(", ")
+                ),
+            });
+        }
+
+        let max_days = match object.get(MAX_DAYS_KEY) {
+            Some(value) => parse_max_days(MAX_DAYS_KEY, value)?,
+            None => match default_max_days {
+                Some(text) => parse_max_days(MAX_DAYS_ENV, &Value::String(text.to_owned()))?,
+                None => DEFAULT_MAX_DAYS,
+            },
+        };
+
+        let allowlist = match (object.get(ALLOWLIST_KEY), object.get(LEGACY_ALLOWLIST_KEY)) {
+            (Some(_), Some(_)) => {
+                return Err(Error::InvalidRuleParameter {
+                    key: LEGACY_ALLOWLIST_KEY.to_owned(),
+                    message: format!(
+                        "give either {ALLOWLIST_KEY} or {LEGACY_ALLOWLIST_KEY} (its old name), not both"
+                    ),
+                })
+            }
+            (Some(value), None) => Allowlist::parse(ALLOWLIST_KEY, string_value(ALLOWLIST_KEY, value)?)?,
+            (None, Some(value)) => {
+                Allowlist::parse(LEGACY_ALLOWLIST_KEY, string_value(LEGACY_ALLOWLIST_KEY, value)?)?
+            }
+            (None, None) => Allowlist::default(),
+        };
+
+        let exempt_tag_key = match object.get(EXEMPT_TAG_KEY) {
+            None => None,
+            Some(value) => {
+                let key = string_value(EXEMPT_TAG_KEY, value)?.trim();
+                let chars = key.chars().count();
+                if chars == 0 || chars > MAX_TAG_KEY_CHARS {
+                    return Err(Error::InvalidRuleParameter {
+                        key: EXEMPT_TAG_KEY.to_owned(),
+                        message: format!(
+                            "{key:?} is not a tag key: expected 1 to {MAX_TAG_KEY_CHARS} characters (leave the parameter out to exempt no role by tag)"
+                        ),
+                    });
+                }
+                Some(key.to_owned())
+            }
+        };
+
+        let service_linked_roles = match object.get(SERVICE_LINKED_ROLES_KEY) {
+            None => ServiceLinkedRoles::Exclude,
+            Some(value) => match string_value(SERVICE_LINKED_ROLES_KEY, value)?.trim() {
+                "exclude" => ServiceLinkedRoles::Exclude,
+                "evaluate" => ServiceLinkedRoles::Evaluate,
+                other => {
+                    return Err(Error::InvalidRuleParameter {
+                        key: SERVICE_LINKED_ROLES_KEY.to_owned(),
+                        message: format!("{other:?} is not one of \"exclude\", \"evaluate\""),
+                    })
+                }
+            },
+        };
+
+        Ok(Self {
+            max_days,
+            allowlist,
+            exempt_tag_key,
+            service_linked_roles,
+        })
+    }
+}
+
+fn string_value<'a>(key: &str, value: &'a Value) -> Result<&'a str, Error> {
+    value.as_str().ok_or_else(|| Error::InvalidRuleParameter {
+        key: key.to_owned(),
+        message: format!(
+            "expected a string, got {} {}",
+            json_kind(value),
+            shorten(&value.to_string())
+        ),
+    })
+}
+
+/// Accepts a whole number of days 1..=400, as a JSON number or the string Config passes.
+fn parse_max_days(key: &str, value: &Value) -> Result<u32, Error> {
+    let range = format!("expected a whole number of days from 1 to {TRACKING_WINDOW_DAYS}");
+    let invalid = |shown: String, why: &str| Error::InvalidRuleParameter {
+        key: key.to_owned(),
+        message: format!("{shown} {why}; {range}"),
+    };
+    let (shown, number) = match value {
+        Value::String(text) => {
+            let shown = format!("{text:?}");
+            match text.trim().parse::<i64>() {
+                Ok(n) => (shown, n),
+                Err(_) => return Err(invalid(shown, "is not a whole number")),
+            }
+        }
+        Value::Number(n) => {
+            let shown = n.to_string();
+            match n.as_i64() {
+                Some(n) => (shown, n),
+                None if n.as_f64().is_some_and(|f| f.fract() == 0.0) => {
+                    return Err(invalid(shown, "is out of range"))
+                }
+                None => return Err(invalid(shown, "is not a whole number")),
+            }
+        }
+        other => {
+            return Err(invalid(
+                format!("{} {}", json_kind(other), shorten(&other.to_string())),
+                "is not a number",
+            ))
+        }
+    };
+    match u32::try_from(number) {
+        Ok(days) if (1..=TRACKING_WINDOW_DAYS).contains(&days) => Ok(days),
+        _ => Err(invalid(shown, "is out of range")),
+    }
+}
+
+pub(crate) fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Quotes input in an error message, cut so a hostile payload cannot flood the logs.
+pub(crate) fn shorten(text: &str) -> String {
+    const LIMIT: usize = 120;
+    if text.chars().count() <= LIMIT {
+        text.to_owned()
+    } else {
+        format!(
+            "{}… ({} characters)",
+            text.chars().take(LIMIT).collect::<String>(),
+            text.chars().count()
+        )
+    }
+}

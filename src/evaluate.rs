@@ -246,3 +246,331 @@ impl Tally {
         tally
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+    use serde_json::Value;
+
+    use super::*;
+    use crate::role::{LastUsed, Tag};
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+    }
+
+    /// A role at `path_and_name`, created `age` before [`now`].
+    fn role(path_and_name: &str, age: Duration) -> Role {
+        let split = path_and_name.rfind('/').unwrap() + 1;
+        let (path, name) = path_and_name.split_at(split);
+        Role {
+            role_id: format!("AROA{}", name.to_uppercase()),
+            name: name.to_owned(),
+            path: path.to_owned(),
+            arn: format!("arn:aws:iam::111122223333:role{path_and_name}"),
+            created: now() - age,
+            last_used: None,
+            tags: Vec::new(),
+        }
+    }
+
+    fn used(mut role: Role, ago: Duration, region: Option<&str>) -> Role {
+        role.last_used = Some(LastUsed {
+            at: now() - ago,
+            region: region.map(str::to_owned),
+        });
+        role
+    }
+
+    fn tagged(mut role: Role, key: &str) -> Role {
+        role.tags.push(Tag {
+            key: key.to_owned(),
+            value: "yes".to_owned(),
+        });
+        role
+    }
+
+    fn params(json: &str) -> RuleParameters {
+        RuleParameters::from_event_field(Some(&Value::String(json.to_owned())), None).unwrap()
+    }
+
+    fn days(n: i64) -> Duration {
+        Duration::days(n)
+    }
+
+    /// One row: the parameters, the role, and the expected result and annotation.
+    fn check(cases: &[(&str, Role, Compliance, &str)]) {
+        for (parameters, role, compliance, annotation) in cases {
+            let got = evaluate_role(role, &params(parameters), now());
+            assert_eq!(
+                (got.compliance, got.annotation.as_str()),
+                (*compliance, *annotation),
+                "role {} with {parameters}",
+                role.path_and_name()
+            );
+            assert_eq!(got.resource_id, role.role_id, "reported by RoleId");
+        }
+    }
+
+    const DEFAULTS: &str = "{}";
+    const ALLOW: &str = r#"{"role_allowlist":"/breakglass-role | /security-* |/service-role/*|*/ci-?|/team[ab]/*|/x[!y]z"}"#;
+    use Compliance::{Compliant, NonCompliant, NotApplicable};
+
+    #[test]
+    fn every_rule_and_its_boundaries() {
+        check(&[
+            // Age: exactly the threshold is compliant, one more day falls through to last use.
+            (
+                DEFAULTS,
+                role("/young", days(60)),
+                Compliant,
+                "young: created 60 days ago, within the 60-day threshold",
+            ),
+            (
+                DEFAULTS,
+                role("/young", days(61) - Duration::seconds(1)),
+                Compliant,
+                "young: created 60 days ago, within the 60-day threshold",
+            ),
+            (
+                DEFAULTS,
+                role("/old", days(61)),
+                NonCompliant,
+                "old: no use recorded in IAM's 400-day tracking window, created 61 days ago",
+            ),
+            (
+                DEFAULTS,
+                role("/fresh", Duration::hours(3)),
+                Compliant,
+                "fresh: created 0 days ago, within the 60-day threshold",
+            ),
+            (
+                DEFAULTS,
+                role("/day", days(1)),
+                Compliant,
+                "day: created 1 day ago, within the 60-day threshold",
+            ),
+            // Never used: young is compliant by age, old is not.
+            (
+                DEFAULTS,
+                role("/never-young", days(5)),
+                Compliant,
+                "never-young: created 5 days ago, within the 60-day threshold",
+            ),
+            (
+                DEFAULTS,
+                role("/never-old", days(900)),
+                NonCompliant,
+                "never-old: no use recorded in IAM's 400-day tracking window, created 900 days ago",
+            ),
+            // Last use: exactly the threshold is compliant, threshold + 1 is not.
+            (
+                DEFAULTS,
+                used(role("/edge", days(500)), days(60), Some("eu-west-1")),
+                Compliant,
+                "edge: last used 60 days ago in eu-west-1",
+            ),
+            (
+                DEFAULTS,
+                used(
+                    role("/edge", days(500)),
+                    days(61) - Duration::seconds(1),
+                    Some("eu-west-1"),
+                ),
+                Compliant,
+                "edge: last used 60 days ago in eu-west-1",
+            ),
+            (
+                DEFAULTS,
+                used(role("/stale", days(500)), days(61), Some("us-east-1")),
+                NonCompliant,
+                "stale: last used 61 days ago in us-east-1, over the 60-day threshold",
+            ),
+            (
+                DEFAULTS,
+                used(
+                    role("/today", days(500)),
+                    Duration::minutes(5),
+                    Some("ap-south-1"),
+                ),
+                Compliant,
+                "today: last used 0 days ago in ap-south-1",
+            ),
+            (
+                DEFAULTS,
+                used(role("/noregion", days(500)), days(1), None),
+                Compliant,
+                "noregion: last used 1 day ago",
+            ),
+            (
+                DEFAULTS,
+                used(role("/noregion", days(500)), days(90), None),
+                NonCompliant,
+                "noregion: last used 90 days ago, over the 60-day threshold",
+            ),
+            // A use in the future (clock skew) counts as today.
+            (
+                DEFAULTS,
+                used(
+                    role("/skew", days(500)),
+                    -Duration::hours(2),
+                    Some("eu-west-1"),
+                ),
+                Compliant,
+                "skew: last used 0 days ago in eu-west-1",
+            ),
+            // Another threshold.
+            (
+                r#"{"max_days_for_last_used":"7"}"#,
+                used(role("/weekly", days(30)), days(8), Some("eu-west-1")),
+                NonCompliant,
+                "weekly: last used 8 days ago in eu-west-1, over the 7-day threshold",
+            ),
+            (
+                r#"{"max_days_for_last_used":400}"#,
+                role("/long", days(400)),
+                Compliant,
+                "long: created 400 days ago, within the 400-day threshold",
+            ),
+        ]);
+    }
+
+    #[test]
+    fn allowlist_glob_forms() {
+        let unused = |p: &str| role(p, days(1000));
+        check(&[
+            (ALLOW, unused("/breakglass-role"), Compliant, "breakglass-role: allowlisted by pattern /breakglass-role"),
+            (ALLOW, unused("/breakglass-role-2"), NonCompliant, "breakglass-role-2: no use recorded in IAM's 400-day tracking window, created 1000 days ago"),
+            (ALLOW, unused("/security-audit"), Compliant, "security-audit: allowlisted by pattern /security-*"),
+            // `*` crosses `/`, as the blog's fnmatch did.
+            (ALLOW, unused("/security-team/responder"), Compliant, "responder: allowlisted by pattern /security-*"),
+            (ALLOW, unused("/teams/security-tools"), NonCompliant, "security-tools: no use recorded in IAM's 400-day tracking window, created 1000 days ago"),
+            (ALLOW, unused("/service-role/codebuild"), Compliant, "codebuild: allowlisted by pattern /service-role/*"),
+            (ALLOW, unused("/deep/path/ci-1"), Compliant, "ci-1: allowlisted by pattern */ci-?"),
+            (ALLOW, unused("/ci-12"), NonCompliant, "ci-12: no use recorded in IAM's 400-day tracking window, created 1000 days ago"),
+            (ALLOW, unused("/teamb/etl"), Compliant, "etl: allowlisted by pattern /team[ab]/*"),
+            (ALLOW, unused("/teamc/etl"), NonCompliant, "etl: no use recorded in IAM's 400-day tracking window, created 1000 days ago"),
+            (ALLOW, unused("/xaz"), Compliant, "xaz: allowlisted by pattern /x[!y]z"),
+            (ALLOW, unused("/xyz"), NonCompliant, "xyz: no use recorded in IAM's 400-day tracking window, created 1000 days ago"),
+            // Matching is case-sensitive, like IAM paths.
+            (ALLOW, unused("/Breakglass-Role"), NonCompliant, "Breakglass-Role: no use recorded in IAM's 400-day tracking window, created 1000 days ago"),
+            // The blog's parameter name still works.
+            (r#"{"role_whitelist":"/legacy"}"#, unused("/legacy"), Compliant, "legacy: allowlisted by pattern /legacy"),
+            // The first pattern in the order given is named.
+            (r#"{"role_allowlist":"/a*|/ab*"}"#, unused("/abc"), Compliant, "abc: allowlisted by pattern /a*"),
+        ]);
+    }
+
+    #[test]
+    fn exemptions_and_precedence() {
+        let tag = r#"{"exempt_tag_key":"keep","role_allowlist":"/both"}"#;
+        let linked = "/aws-service-role/support.amazonaws.com/AWSServiceRoleForSupport";
+        check(&[
+            (tag, tagged(role("/kept", days(900)), "keep"), Compliant, "kept: exempt by tag keep"),
+            (tag, tagged(role("/other", days(900)), "keep-until"), NonCompliant, "other: no use recorded in IAM's 400-day tracking window, created 900 days ago"),
+            (tag, tagged(role("/Kept", days(900)), "Keep"), NonCompliant, "Kept: no use recorded in IAM's 400-day tracking window, created 900 days ago"),
+            // Allowlist is checked before the tag.
+            (tag, tagged(role("/both", days(900)), "keep"), Compliant, "both: allowlisted by pattern /both"),
+            // Without the parameter, tags mean nothing.
+            (DEFAULTS, tagged(role("/kept", days(900)), "keep"), NonCompliant, "kept: no use recorded in IAM's 400-day tracking window, created 900 days ago"),
+            // Service-linked roles: excluded by default, before every other rule.
+            (DEFAULTS, role(linked, days(900)), NotApplicable, "AWSServiceRoleForSupport: service-linked role, not evaluated (service_linked_roles=exclude)"),
+            (r#"{"role_allowlist":"/aws-service-role/*"}"#, role(linked, days(2)), NotApplicable, "AWSServiceRoleForSupport: service-linked role, not evaluated (service_linked_roles=exclude)"),
+            (r#"{"service_linked_roles":"evaluate"}"#, role(linked, days(900)), NonCompliant, "AWSServiceRoleForSupport: no use recorded in IAM's 400-day tracking window, created 900 days ago"),
+            (r#"{"service_linked_roles":"evaluate"}"#, used(role(linked, days(900)), days(3), Some("us-east-1")), Compliant, "AWSServiceRoleForSupport: last used 3 days ago in us-east-1"),
+            (r#"{"service_linked_roles":"evaluate","role_allowlist":"/aws-service-role/*"}"#, role(linked, days(900)), Compliant, "AWSServiceRoleForSupport: allowlisted by pattern /aws-service-role/*"),
+        ]);
+    }
+
+    #[test]
+    fn long_annotations_are_cut_on_a_character_boundary_with_a_marker() {
+        // IAM names are ASCII, but nothing stops a path or a tag key from being multi-byte.
+        let name = "rôle-é".repeat(40); // 240 characters, 320 bytes
+        let got = evaluate_role(
+            &used(
+                role(&format!("/{name}"), days(500)),
+                days(100),
+                Some("eu-west-1"),
+            ),
+            &params(DEFAULTS),
+            now(),
+        );
+        assert_eq!(got.annotation.chars().count(), MAX_ANNOTATION_CHARS);
+        assert!(
+            got.annotation.starts_with(&name),
+            "starts with the role name"
+        );
+        assert!(got.annotation.ends_with('…'), "{}", got.annotation);
+
+        let exact = "x".repeat(MAX_ANNOTATION_CHARS);
+        assert_eq!(
+            truncate_annotation(exact.clone()),
+            exact,
+            "256 characters are kept whole"
+        );
+        let over = format!("{exact}é");
+        let cut = truncate_annotation(over);
+        assert_eq!(cut.chars().count(), MAX_ANNOTATION_CHARS);
+        assert_eq!(cut, format!("{}…", "x".repeat(MAX_ANNOTATION_CHARS - 1)));
+    }
+
+    #[test]
+    fn whole_days_floor_in_utc() {
+        let t = now();
+        for (from, expected) in [
+            (t, 0),
+            (t - Duration::seconds(86_399), 0),
+            (t - Duration::seconds(86_400), 1),
+            (t - days(60) - Duration::hours(23), 60),
+            (t + Duration::hours(5), 0),
+        ] {
+            assert_eq!(whole_days(from, t), expected, "from {from}");
+        }
+    }
+
+    #[test]
+    fn stale_results_are_ids_no_longer_among_the_roles() {
+        let roles = [role("/alive", days(10))];
+        let alive = roles[0].role_id.as_str();
+        let stale = stale_evaluations(
+            &roles,
+            [alive, "AROAGONE", "AROAGONE", "my-old-role-name"],
+            &params(DEFAULTS),
+        );
+        let got: Vec<_> = stale
+            .iter()
+            .map(|e| (e.resource_id.as_str(), e.compliance, e.annotation.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("AROAGONE", NotApplicable, "AROAGONE: role no longer exists"),
+                (
+                    "my-old-role-name",
+                    NotApplicable,
+                    "my-old-role-name: role no longer exists"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn evaluate_keeps_order_and_tallies() {
+        let roles = [
+            role("/a", days(900)),
+            role("/b", days(1)),
+            role("/aws-service-role/x/c", days(1)),
+        ];
+        let evaluations = evaluate(&roles, &params(DEFAULTS), now());
+        let ids: Vec<_> = evaluations.iter().map(|e| e.role_name.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+        assert_eq!(
+            Tally::of(&evaluations),
+            Tally {
+                compliant: 1,
+                non_compliant: 1,
+                not_applicable: 1
+            }
+        );
+    }
+}

@@ -186,3 +186,148 @@ fn prefix_field(error: Error, prefix: &str) -> Error {
         other => other,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    use super::*;
+
+    fn base() -> Value {
+        serde_json::from_str(include_str!("../events/scheduled.json")).unwrap()
+    }
+
+    fn with(field: &str, value: Value) -> Value {
+        let mut event = base();
+        match value {
+            Value::Null => event.as_object_mut().unwrap().remove(field),
+            value => event
+                .as_object_mut()
+                .unwrap()
+                .insert(field.to_owned(), value),
+        };
+        event
+    }
+
+    fn invoking(json: Value) -> Value {
+        with("invokingEvent", Value::String(json.to_string()))
+    }
+
+    /// One row: a payload and the exact error it gets.
+    fn check_errors(cases: &[(Value, &str)]) {
+        for (payload, expected) in cases {
+            match decode(payload, None) {
+                Ok(_) => panic!("accepted: {payload}"),
+                Err(e) => {
+                    assert_eq!(e.to_string(), *expected, "for {payload}");
+                    assert!(e.is_bad_input());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bad_events_are_errors_naming_the_field() {
+        let time = "2026-01-01T00:00:00Z";
+        check_errors(&[
+            (json!([1]), "invalid event: payload: expected a JSON object (an AWS Config event), got an array [1]"),
+            (json!("hello"), "invalid event: payload: expected a JSON object (an AWS Config event), got a string \"hello\""),
+            (Value::Null, "invalid event: payload: expected a JSON object (an AWS Config event), got null null"),
+            (json!({}), "invalid event: invokingEvent: is missing"),
+            (with("invokingEvent", Value::Null), "invalid event: invokingEvent: is missing"),
+            (with("invokingEvent", json!({"messageType": "ScheduledNotification"})), "invalid event: invokingEvent: expected a string, got an object {\"messageType\":\"ScheduledNotification\"}"),
+            (with("invokingEvent", json!("not json")), "invalid event: invokingEvent: is not valid JSON (expected ident at line 1 column 2): not json"),
+            (with("invokingEvent", json!("[]")), "invalid event: invokingEvent: expected a JSON object, got an array []"),
+            (invoking(json!({"notificationCreationTime": time})), "invalid event: invokingEvent.messageType: is missing"),
+            (invoking(json!({"messageType": "ConfigurationItemChangeNotification", "notificationCreationTime": time})), "invalid event: invokingEvent.messageType: \"ConfigurationItemChangeNotification\" is not supported: this rule is periodic and only evaluates ScheduledNotification events (set the Config rule's trigger to periodic)"),
+            (invoking(json!({"messageType": "OversizedConfigurationItemChangeNotification"})), "invalid event: invokingEvent.messageType: \"OversizedConfigurationItemChangeNotification\" is not supported: this rule is periodic and only evaluates ScheduledNotification events (set the Config rule's trigger to periodic)"),
+            (invoking(json!({"messageType": "ScheduledNotification"})), "invalid event: invokingEvent.notificationCreationTime: is missing"),
+            (invoking(json!({"messageType": "ScheduledNotification", "notificationCreationTime": "yesterday"})), "invalid event: invokingEvent.notificationCreationTime: \"yesterday\" is not an RFC 3339 timestamp (premature end of input)"),
+            (invoking(json!({"messageType": "ScheduledNotification", "notificationCreationTime": 1767225600})), "invalid event: invokingEvent.notificationCreationTime: expected a string, got a number 1767225600"),
+            (with("resultToken", Value::Null), "invalid event: resultToken: is missing"),
+            (with("resultToken", json!("")), "invalid event: resultToken: is empty"),
+            (with("configRuleName", Value::Null), "invalid event: configRuleName: is missing"),
+            (with("accountId", json!("12345")), "invalid event: accountId: \"12345\" is not a 12-digit AWS account id"),
+            (with("accountId", json!(123456789012u64)), "invalid event: accountId: expected a string, got a number 123456789012"),
+            (with("ruleParameters", json!("[]")), "invalid event: ruleParameters: expected a JSON object, got an array []"),
+            (with("ruleParameters", json!("{\"max_days_for_last_used\":\"0\"}")), "invalid rule parameter max_days_for_last_used: \"0\" is out of range; expected a whole number of days from 1 to 400"),
+        ]);
+    }
+
+    #[test]
+    fn a_scheduled_notification_decodes_into_an_invocation() {
+        let invocation = decode(&base(), None).unwrap();
+        assert_eq!(invocation.rule_name, "iam-role-last-used");
+        assert_eq!(invocation.account_id, "123456789012");
+        assert_eq!(
+            invocation.ordering_timestamp,
+            Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+        );
+        assert_eq!(
+            invocation.result_token,
+            ResultToken::Token("eyJlbmNyeXB0ZWQiOiJyZXN1bHQtdG9rZW4tZXhhbXBsZSJ9".to_owned())
+        );
+        assert_eq!(
+            invocation.execution_role_arn.as_deref(),
+            Some("arn:aws:iam::123456789012:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig")
+        );
+        assert_eq!(invocation.params.max_days, 60);
+        assert_eq!(invocation.params.exempt_tag_key.as_deref(), Some("keep"));
+        assert!(
+            !format!("{invocation:?}").contains("eyJlbmNy"),
+            "the result token stays out of Debug output"
+        );
+
+        let test_mode = decode(
+            &serde_json::from_str(include_str!("../events/scheduled-testmode.json")).unwrap(),
+            None,
+        )
+        .unwrap();
+        assert!(test_mode.result_token.is_test_mode());
+        let defaults = decode(
+            &serde_json::from_str(include_str!("../events/scheduled-defaults.json")).unwrap(),
+            Some("45"),
+        )
+        .unwrap();
+        assert_eq!(
+            defaults.params.max_days, 45,
+            "no ruleParameters: the function's default applies"
+        );
+    }
+
+    #[test]
+    fn bundled_bad_events_fail_with_their_error_type() {
+        for (text, error_type, needle) in [
+            (
+                include_str!("../events/bad-unknown-parameter.json"),
+                "InvalidRuleParameter",
+                "unknown key \"max_days_for_last_usd\"",
+            ),
+            (
+                include_str!("../events/bad-max-days.json"),
+                "InvalidRuleParameter",
+                "\"0\" is out of range",
+            ),
+            (
+                include_str!("../events/bad-allowlist-pattern.json"),
+                "InvalidRuleParameter",
+                "can never match",
+            ),
+            (
+                include_str!("../events/bad-message-type.json"),
+                "InvalidEvent",
+                "this rule is periodic",
+            ),
+            (
+                include_str!("../events/bad-rule-parameters-json.json"),
+                "InvalidEvent",
+                "ruleParameters: is not valid JSON",
+            ),
+        ] {
+            let error = decode(&serde_json::from_str(text).unwrap(), None).unwrap_err();
+            assert_eq!(error.error_type(), error_type, "{error}");
+            assert!(error.to_string().contains(needle), "{error}");
+        }
+    }
+}

@@ -321,3 +321,123 @@ pub(crate) fn shorten(text: &str) -> String {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str, env: Option<&str>) -> Result<RuleParameters, Error> {
+        RuleParameters::from_event_field(Some(&Value::String(json.to_owned())), env)
+    }
+
+    /// One row: parameters JSON, env default, and the exact error message.
+    fn check_errors(cases: &[(&str, Option<&str>, &str)]) {
+        for (json, env, expected) in cases {
+            match parse(json, *env) {
+                Ok(p) => panic!("{json} (env {env:?}) was accepted: {p:?}"),
+                Err(e) => assert_eq!(e.to_string(), *expected, "for {json}"),
+            }
+        }
+    }
+
+    const RANGE: &str = "expected a whole number of days from 1 to 400";
+
+    #[test]
+    fn bad_parameters_are_errors_naming_key_and_value() {
+        check_errors(&[
+            (r#"{"max_days_for_last_used":"0"}"#, None, &format!("invalid rule parameter max_days_for_last_used: \"0\" is out of range; {RANGE}")),
+            (r#"{"max_days_for_last_used":"-1"}"#, None, &format!("invalid rule parameter max_days_for_last_used: \"-1\" is out of range; {RANGE}")),
+            (r#"{"max_days_for_last_used":"401"}"#, None, &format!("invalid rule parameter max_days_for_last_used: \"401\" is out of range; {RANGE}")),
+            (r#"{"max_days_for_last_used":401}"#, None, &format!("invalid rule parameter max_days_for_last_used: 401 is out of range; {RANGE}")),
+            (r#"{"max_days_for_last_used":"60.5"}"#, None, &format!("invalid rule parameter max_days_for_last_used: \"60.5\" is not a whole number; {RANGE}")),
+            (r#"{"max_days_for_last_used":60.5}"#, None, &format!("invalid rule parameter max_days_for_last_used: 60.5 is not a whole number; {RANGE}")),
+            (r#"{"max_days_for_last_used":"sixty"}"#, None, &format!("invalid rule parameter max_days_for_last_used: \"sixty\" is not a whole number; {RANGE}")),
+            (r#"{"max_days_for_last_used":""}"#, None, &format!("invalid rule parameter max_days_for_last_used: \"\" is not a whole number; {RANGE}")),
+            (r#"{"max_days_for_last_used":1e9}"#, None, &format!("invalid rule parameter max_days_for_last_used: 1000000000.0 is out of range; {RANGE}")),
+            (r#"{"max_days_for_last_used":true}"#, None, &format!("invalid rule parameter max_days_for_last_used: a boolean true is not a number; {RANGE}")),
+            (r#"{"max_days_for_last_used":{"days":60}}"#, None, &format!("invalid rule parameter max_days_for_last_used: an object {{\"days\":60}} is not a number; {RANGE}")),
+            ("{}", Some("ninety"), &format!("invalid rule parameter MAX_DAYS_FOR_LAST_USED: \"ninety\" is not a whole number; {RANGE}")),
+            ("{}", Some("500"), &format!("invalid rule parameter MAX_DAYS_FOR_LAST_USED: \"500\" is out of range; {RANGE}")),
+            (r#"{"role_allowlist":"/a","role_whitelist":"/b"}"#, None, "invalid rule parameter role_whitelist: give either role_allowlist or role_whitelist (its old name), not both"),
+            (r#"{"role_allowlist":"/ok|/team[ab"}"#, None, "invalid rule parameter role_allowlist: pattern \"/team[ab\" is not a valid glob: invalid range pattern"),
+            (r#"{"role_allowlist":"breakglass-role"}"#, None, "invalid rule parameter role_allowlist: pattern \"breakglass-role\" can never match: patterns are matched against the role's path + name, which starts with '/'; write \"/breakglass-role\" for a role at the root path or \"*/breakglass-role\" for any path"),
+            (r#"{"role_whitelist":"admin*"}"#, None, "invalid rule parameter role_whitelist: pattern \"admin*\" can never match: patterns are matched against the role's path + name, which starts with '/'; write \"/admin*\" for a role at the root path or \"*/admin*\" for any path"),
+            (r#"{"role_allowlist":["/a"]}"#, None, "invalid rule parameter role_allowlist: expected a string, got an array [\"/a\"]"),
+            (r#"{"exempt_tag_key":""}"#, None, "invalid rule parameter exempt_tag_key: \"\" is not a tag key: expected 1 to 128 characters (leave the parameter out to exempt no role by tag)"),
+            (r#"{"exempt_tag_key":7}"#, None, "invalid rule parameter exempt_tag_key: expected a string, got a number 7"),
+            (r#"{"service_linked_roles":"include"}"#, None, "invalid rule parameter service_linked_roles: \"include\" is not one of \"exclude\", \"evaluate\""),
+            (r#"{"max_days_for_last_usd":"60"}"#, None, "invalid rule parameter max_days_for_last_usd: unknown key \"max_days_for_last_usd\"; valid keys are: max_days_for_last_used, role_allowlist, role_whitelist, exempt_tag_key, service_linked_roles"),
+            (r#"{"MaxDaysForLastUsed":"60"}"#, None, "invalid rule parameter MaxDaysForLastUsed: unknown key \"MaxDaysForLastUsed\"; valid keys are: max_days_for_last_used, role_allowlist, role_whitelist, exempt_tag_key, service_linked_roles"),
+        ]);
+    }
+
+    #[test]
+    fn a_pattern_of_2000_characters_is_refused_without_echoing_it_whole() {
+        let long = format!("/{}", "a".repeat(1999));
+        let message = parse(&format!(r#"{{"role_allowlist":"{long}"}}"#), None)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            message,
+            format!(
+                "invalid rule parameter role_allowlist: pattern of 2000 characters is longer than the 1024 allowed (it starts \"/{}\")",
+                "a".repeat(39)
+            )
+        );
+    }
+
+    #[test]
+    fn the_parameters_field_itself_must_be_a_json_object_string() {
+        let field = |v: Value| {
+            RuleParameters::from_event_field(Some(&v), None)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(field(Value::from("")), "invalid event: ruleParameters: is not valid JSON (EOF while parsing a value at line 1 column 0): ");
+        assert_eq!(field(Value::from("{oops")), "invalid event: ruleParameters: is not valid JSON (key must be a string at line 1 column 2): {oops");
+        assert_eq!(
+            field(Value::from("[1,2]")),
+            "invalid event: ruleParameters: expected a JSON object, got an array [1,2]"
+        );
+        assert_eq!(field(serde_json::json!({"max_days_for_last_used": "60"})), "invalid event: ruleParameters: expected a string holding a JSON object, got an object {\"max_days_for_last_used\":\"60\"}");
+    }
+
+    #[test]
+    fn defaults_and_accepted_forms() {
+        let none = RuleParameters::from_event_field(None, None).unwrap();
+        assert_eq!(
+            (
+                none.max_days,
+                none.allowlist.is_empty(),
+                none.exempt_tag_key,
+                none.service_linked_roles
+            ),
+            (60, true, None, ServiceLinkedRoles::Exclude)
+        );
+        let null = RuleParameters::from_event_field(Some(&Value::Null), Some("90")).unwrap();
+        assert_eq!(
+            null.max_days, 90,
+            "the environment default applies when the key is absent"
+        );
+        for (json, env, days) in [
+            (r#"{"max_days_for_last_used":"1"}"#, None, 1),
+            (r#"{"max_days_for_last_used":" 400 "}"#, None, 400),
+            (r#"{"max_days_for_last_used":30}"#, Some("90"), 30),
+            ("{}", Some("90"), 90),
+        ] {
+            assert_eq!(parse(json, env).unwrap().max_days, days, "{json}");
+        }
+        let p = parse(r#"{"role_allowlist":" /a | | /b* ||","exempt_tag_key":" keep ","service_linked_roles":"evaluate"}"#, None).unwrap();
+        assert_eq!(
+            p.allowlist.patterns().collect::<Vec<_>>(),
+            ["/a", "/b*"],
+            "trimmed, empty segments ignored"
+        );
+        assert_eq!(p.exempt_tag_key.as_deref(), Some("keep"));
+        assert_eq!(p.service_linked_roles, ServiceLinkedRoles::Evaluate);
+        assert!(parse(r#"{"role_allowlist":""}"#, None)
+            .unwrap()
+            .allowlist
+            .is_empty());
+    }
+}

@@ -1,0 +1,258 @@
+//! role-audit on the bundled snapshot, checked against the expected results that
+//! scripts/make_snapshot.py wrote from its scenario table.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const NOW: &str = "2026-01-01T00:00:00Z";
+
+fn events(file: &str) -> String {
+    format!("{}/events/{file}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn role_audit(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_role-audit"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn parameters() -> String {
+    std::fs::read_to_string(events("account-snapshot.parameters.json")).unwrap()
+}
+
+/// (RoleName, RoleId, ComplianceType, Annotation) per role, in snapshot order.
+fn expected() -> Vec<[String; 4]> {
+    let text = std::fs::read_to_string(events("account-snapshot.expected.json")).unwrap();
+    rows_of(&serde_json::from_str(&text).unwrap())
+}
+
+fn rows_of(json: &Value) -> Vec<[String; 4]> {
+    json.as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            ["RoleName", "RoleId", "ComplianceType", "Annotation"]
+                .map(|k| row[k].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
+
+fn evaluate_json(snapshot: &str, extra: &[&str]) -> Vec<[String; 4]> {
+    let mut args = vec![
+        "evaluate",
+        "--snapshot",
+        snapshot,
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    ];
+    args.extend(extra);
+    rows_of(&serde_json::from_str(&stdout(&role_audit(&args))).unwrap())
+}
+
+#[test]
+fn json_output_matches_the_expected_results_for_every_role() {
+    let params = parameters();
+    let got = evaluate_json(
+        &events("account-snapshot.json"),
+        &["--rule-parameters", &params],
+    );
+    let expected = expected();
+    assert_eq!(got.len(), 48);
+    for (got, want) in got.iter().zip(&expected) {
+        assert_eq!(got, want);
+    }
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn flags_give_the_same_results_as_the_rule_parameters_json() {
+    let got = evaluate_json(
+        &events("account-snapshot.json"),
+        &[
+            "--max-days",
+            "60",
+            "--allowlist",
+            "/breakglass-role|/security-*",
+            "--allowlist",
+            "/service-role/*",
+            "--exempt-tag-key",
+            "keep",
+        ],
+    );
+    assert_eq!(got, expected());
+}
+
+#[test]
+fn an_array_of_pages_is_read_like_one_page() {
+    let snapshot: Value =
+        serde_json::from_str(&std::fs::read_to_string(events("account-snapshot.json")).unwrap())
+            .unwrap();
+    let roles = snapshot["RoleDetailList"].as_array().unwrap();
+    let pages = serde_json::json!([
+        {"RoleDetailList": roles[..20], "IsTruncated": true, "Marker": "m1"},
+        {"RoleDetailList": roles[20..], "IsTruncated": false},
+    ]);
+    let dir = std::env::temp_dir().join(format!("role-audit-pages-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("pages.json");
+    std::fs::write(&file, pages.to_string()).unwrap();
+    let params = parameters();
+    let got = evaluate_json(file.to_str().unwrap(), &["--rule-parameters", &params]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(got, expected());
+}
+
+#[test]
+fn csv_output_parses_back_to_the_same_results() {
+    let params = parameters();
+    let text = stdout(&role_audit(&[
+        "evaluate",
+        "--snapshot",
+        &events("account-snapshot.json"),
+        "--now",
+        NOW,
+        "--rule-parameters",
+        &params,
+        "--format",
+        "csv",
+    ]));
+    let mut lines = text.split("\r\n");
+    assert_eq!(
+        lines.next(),
+        Some("RoleName,Path,RoleId,ComplianceType,DaysSinceLastUse,Annotation")
+    );
+    let rows: Vec<[String; 4]> = lines
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            let fields = split_csv(line);
+            assert_eq!(fields.len(), 6, "{line}");
+            [
+                fields[0].clone(),
+                fields[2].clone(),
+                fields[3].clone(),
+                fields[5].clone(),
+            ]
+        })
+        .collect();
+    assert_eq!(rows, expected());
+}
+
+/// A minimal RFC 4180 reader for one line (the output has no embedded line breaks).
+fn split_csv(line: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                fields.last_mut().unwrap().push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(String::new()),
+            (c, _) => fields.last_mut().unwrap().push(c),
+        }
+    }
+    fields
+}
+
+#[test]
+fn the_table_lists_non_compliant_first_and_ends_with_a_summary() {
+    let params = parameters();
+    let text = stdout(&role_audit(&[
+        "evaluate",
+        "--snapshot",
+        &events("account-snapshot.json"),
+        "--now",
+        NOW,
+        "--rule-parameters",
+        &params,
+    ]));
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("COMPLIANCE") && lines[0].ends_with("REASON"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with("NON_COMPLIANT   legacy-kinesis-consumer"),
+        "longest unused first: {}",
+        lines[1]
+    );
+    assert!(
+        lines[1].ends_with("last used 390 days ago in us-east-1, over the 60-day threshold"),
+        "{}",
+        lines[1]
+    );
+    assert_eq!(
+        lines.last(),
+        Some(&"48 roles: 14 NON_COMPLIANT, 28 COMPLIANT, 6 NOT_APPLICABLE")
+    );
+    let order: Vec<&str> = lines[1..49]
+        .iter()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort_by_key(|c| {
+        ["NON_COMPLIANT", "COMPLIANT", "NOT_APPLICABLE"]
+            .iter()
+            .position(|k| k == c)
+    });
+    assert_eq!(order, sorted);
+}
+
+#[test]
+fn bad_input_is_a_clear_error_with_exit_code_2() {
+    let snapshot = events("account-snapshot.json");
+    let cases: &[(&[&str], &str)] = &[
+        (&["evaluate", "--snapshot", &snapshot, "--rule-parameters", r#"{"max_days_for_last_used":"0"}"#], "role-audit: invalid rule parameter max_days_for_last_used: \"0\" is out of range"),
+        (&["evaluate", "--snapshot", &snapshot, "--max-days", "401"], "role-audit: invalid rule parameter max_days_for_last_used: 401 is out of range"),
+        (&["evaluate", "--snapshot", &snapshot, "--allowlist", "breakglass-role"], "write \"/breakglass-role\" for a role at the root path"),
+        (&["evaluate", "--snapshot", &snapshot, "--rule-parameters", r#"{"max_days":"60"}"#], "unknown key \"max_days\""),
+        (&["evaluate", "--snapshot", "/nonexistent/roles.json"], "role-audit: invalid snapshot /nonexistent/roles.json: cannot read it:"),
+        (&["evaluate", "--snapshot", &events("scheduled.json")], "has no RoleDetailList: is it the output of `aws iam get-account-authorization-details --filter Role`?"),
+        (&["evaluate", "--snapshot", &snapshot, "--now", "tomorrow"], "\"tomorrow\" is not an RFC 3339 time"),
+        (&["evaluate", "--snapshot", &snapshot, "--max-days", "30", "--rule-parameters", "{}"], "cannot be used with"),
+        (&["evaluate", "--snapshot", &snapshot, "--format", "xml"], "invalid value 'xml' for '--format <FORMAT>'"),
+    ];
+    for (args, needle) in cases {
+        let output = role_audit(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(needle),
+            "{args:?}: expected {needle:?} in {stderr}"
+        );
+        assert!(output.stdout.is_empty(), "nothing half-written on stdout");
+    }
+}
+
+#[test]
+fn a_snapshot_role_without_create_date_is_refused_by_name() {
+    let dir = std::env::temp_dir().join(format!("role-audit-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.json");
+    std::fs::write(
+        &file,
+        r#"{"RoleDetailList":[{"Path":"/","RoleName":"no-date","RoleId":"AROAAAAAAAAAAAAAAAAAA","Arn":"arn:aws:iam::1:role/no-date","RoleLastUsed":{}}]}"#,
+    )
+    .unwrap();
+    let output = role_audit(&["evaluate", "--snapshot", file.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr)
+        .contains("page 1: role AROAAAAAAAAAAAAAAAAAA has no CreateDate"));
+}

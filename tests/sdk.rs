@@ -1,0 +1,662 @@
+//! The adapters and the shell against mocked SDK clients (aws-smithy-mocks): requests go
+//! through the real SDK serializers, retry strategy and parsers; only the transport is fake.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_config::operation::get_compliance_details_by_config_rule::GetComplianceDetailsByConfigRuleOutput;
+use aws_sdk_config::operation::put_evaluations::{PutEvaluationsInput, PutEvaluationsOutput};
+use aws_sdk_config::types::{
+    ComplianceType, EvaluationResult, EvaluationResultIdentifier, EvaluationResultQualifier,
+};
+use aws_sdk_iam::operation::get_account_authorization_details::{
+    GetAccountAuthorizationDetailsInput, GetAccountAuthorizationDetailsOutput,
+};
+use aws_sdk_iam::types::{EntityType, RoleDetail, RoleLastUsed};
+use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::http::StatusCode;
+use aws_smithy_types::body::SdkBody;
+use chrono::{DateTime, TimeZone, Utc};
+use iam_role_last_used::aws::retry_config;
+use iam_role_last_used::config_rule::{self, FailedEvaluationRetry};
+use iam_role_last_used::evaluate::{Compliance, Evaluation, Reason};
+use iam_role_last_used::event::ResultToken;
+use iam_role_last_used::handler::{handle, Clients, Settings, Summary};
+use iam_role_last_used::iam::fetch_roles;
+use iam_role_last_used::Error;
+use serde_json::Value;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+}
+
+fn smithy_time(days_ago: i64) -> aws_smithy_types::DateTime {
+    aws_smithy_types::DateTime::from_secs((now() - chrono::Duration::days(days_ago)).timestamp())
+}
+
+/// Role `n`: unused for `n` days when `n` is odd, never used when even; created 1 000 days ago.
+fn role_detail(n: usize) -> RoleDetail {
+    let name = format!("role-{n:04}");
+    let last_used = if n % 2 == 1 {
+        RoleLastUsed::builder()
+            .last_used_date(smithy_time(n as i64))
+            .region("eu-west-1")
+            .build()
+    } else {
+        RoleLastUsed::builder().build()
+    };
+    RoleDetail::builder()
+        .path("/")
+        .role_name(&name)
+        .role_id(format!("AROA{n:017}"))
+        .arn(format!("arn:aws:iam::123456789012:role/{name}"))
+        .create_date(smithy_time(1000))
+        .role_last_used(last_used)
+        .build()
+}
+
+fn role_id(n: usize) -> String {
+    format!("AROA{n:017}")
+}
+
+/// A GetAccountAuthorizationDetails page holding roles `range`, pointing at `next` if given.
+fn iam_page(
+    range: std::ops::Range<usize>,
+    next: Option<&str>,
+) -> GetAccountAuthorizationDetailsOutput {
+    GetAccountAuthorizationDetailsOutput::builder()
+        .set_role_detail_list(Some(range.map(role_detail).collect()))
+        .is_truncated(next.is_some())
+        .set_marker(next.map(str::to_owned))
+        .build()
+}
+
+/// A rule answering the request whose Marker is `marker` with `output`.
+fn page_rule(marker: Option<&'static str>, output: GetAccountAuthorizationDetailsOutput) -> Rule {
+    mock!(aws_sdk_iam::Client::get_account_authorization_details)
+        .match_requests(move |req: &GetAccountAuthorizationDetailsInput| req.marker() == marker)
+        .then_output(move || output.clone())
+}
+
+/// The production retry policy with a 1 ms backoff, so retry tests run in milliseconds.
+fn fast_retry() -> aws_sdk_iam::config::retry::RetryConfig {
+    retry_config()
+        .with_initial_backoff(Duration::from_millis(1))
+        .with_max_backoff(Duration::from_millis(5))
+}
+
+fn iam_client(rules: &[&Rule]) -> aws_sdk_iam::Client {
+    mock_client!(aws_sdk_iam, RuleMode::MatchAny, rules, |b| b
+        .retry_config(fast_retry()))
+}
+
+fn config_client(rules: &[&Rule]) -> aws_sdk_config::Client {
+    mock_client!(aws_sdk_config, RuleMode::MatchAny, rules, |b| b
+        .retry_config(fast_retry()))
+}
+
+fn iam_error(status: u16, code: &str, message: &str) -> HttpResponse {
+    let body = format!(
+        r#"<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</RequestId></ErrorResponse>"#
+    );
+    HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::from(body))
+}
+
+/// Records every PutEvaluations request and answers each with `failed(request)` as its
+/// FailedEvaluations.
+struct PutRecorder {
+    requests: Arc<Mutex<Vec<PutEvaluationsInput>>>,
+    rule: Rule,
+}
+
+impl PutRecorder {
+    fn new(
+        failed: impl Fn(&PutEvaluationsInput, usize) -> Vec<aws_sdk_config::types::Evaluation>
+            + Send
+            + Sync
+            + 'static,
+    ) -> Self {
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let log = requests.clone();
+        let rule = mock!(aws_sdk_config::Client::put_evaluations).then_compute_output(move |req| {
+            let mut log = log.lock().unwrap();
+            log.push(req.clone());
+            let call = log.len();
+            PutEvaluationsOutput::builder()
+                .set_failed_evaluations(Some(failed(req, call)))
+                .build()
+        });
+        Self { requests, rule }
+    }
+
+    fn accepting_all() -> Self {
+        Self::new(|_, _| Vec::new())
+    }
+
+    fn requests(&self) -> Vec<PutEvaluationsInput> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    fn batch_sizes(&self) -> Vec<usize> {
+        self.requests()
+            .iter()
+            .map(|r| r.evaluations().len())
+            .collect()
+    }
+
+    /// Every evaluation sent, as (resource id, compliance type, annotation).
+    fn sent(&self) -> Vec<(String, ComplianceType, String)> {
+        self.requests()
+            .iter()
+            .flat_map(|r| r.evaluations().to_vec())
+            .map(|e| {
+                (
+                    e.compliance_resource_id().to_owned(),
+                    e.compliance_type().clone(),
+                    e.annotation().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    }
+}
+
+fn evaluations(count: usize) -> Vec<Evaluation> {
+    (0..count)
+        .map(|n| Evaluation {
+            resource_id: role_id(n),
+            role_name: format!("role-{n:04}"),
+            path: "/".to_owned(),
+            compliance: Compliance::NonCompliant,
+            reason: Reason::NoUseRecorded { age_days: 1000 },
+            annotation: format!("role-{n:04}: no use recorded"),
+        })
+        .collect()
+}
+
+fn fast_failed_retry() -> FailedEvaluationRetry {
+    FailedEvaluationRetry {
+        attempts: 3,
+        initial_delay: Duration::from_millis(1),
+    }
+}
+
+fn token() -> ResultToken {
+    ResultToken::Token("token".to_owned())
+}
+
+#[tokio::test]
+async fn all_three_iam_pages_are_fetched_with_filter_role_and_max_items_1000() {
+    let requests: Arc<Mutex<Vec<GetAccountAuthorizationDetailsInput>>> = Arc::default();
+    let log = requests.clone();
+    let recorder = mock!(aws_sdk_iam::Client::get_account_authorization_details)
+        .match_requests(move |req| {
+            log.lock().unwrap().push(req.clone());
+            false
+        })
+        .then_output(|| unreachable!());
+    let pages = [
+        page_rule(None, iam_page(0..1000, Some("m1"))),
+        page_rule(Some("m1"), iam_page(1000..2000, Some("m2"))),
+        page_rule(Some("m2"), iam_page(2000..2300, None)),
+    ];
+    let client = iam_client(&[&recorder, &pages[0], &pages[1], &pages[2]]);
+
+    let fetched = fetch_roles(&client).await.unwrap();
+
+    assert_eq!(fetched.pages, 3);
+    assert_eq!(fetched.roles.len(), 2300);
+    assert_eq!(fetched.roles[2299].role_id, role_id(2299));
+    assert_eq!(
+        fetched.roles[1]
+            .last_used
+            .as_ref()
+            .unwrap()
+            .region
+            .as_deref(),
+        Some("eu-west-1")
+    );
+    assert!(fetched.roles[0].last_used.is_none());
+    let seen: Vec<_> = requests
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r.filter().to_vec(),
+                r.max_items(),
+                r.marker().map(str::to_owned),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (vec![EntityType::Role], Some(1000), None),
+            (vec![EntityType::Role], Some(1000), Some("m1".to_owned())),
+            (vec![EntityType::Role], Some(1000), Some("m2".to_owned())),
+        ]
+    );
+    assert!(pages.iter().all(|p| p.num_calls() == 1));
+}
+
+#[tokio::test]
+async fn iam_throttling_is_retried_by_the_sdk() {
+    let throttled = mock!(aws_sdk_iam::Client::get_account_authorization_details)
+        .sequence()
+        .http_response(|| iam_error(400, "Throttling", "Rate exceeded"))
+        .times(3)
+        .output(|| iam_page(0..5, None))
+        .build();
+    let client = iam_client(&[&throttled]);
+
+    let fetched = fetch_roles(&client).await.unwrap();
+
+    assert_eq!(fetched.roles.len(), 5);
+    assert_eq!(
+        throttled.num_calls(),
+        4,
+        "three throttled attempts, then success"
+    );
+}
+
+#[tokio::test]
+async fn iam_throttling_beyond_the_attempt_limit_fails_naming_the_page() {
+    let throttled = mock!(aws_sdk_iam::Client::get_account_authorization_details)
+        .sequence()
+        .http_response(|| iam_error(400, "Throttling", "Rate exceeded"))
+        .repeatedly()
+        .build();
+    let client = iam_client(&[&throttled]);
+
+    let error = fetch_roles(&client).await.unwrap_err();
+
+    assert_eq!(
+        throttled.num_calls(),
+        iam_role_last_used::aws::MAX_ATTEMPTS as usize
+    );
+    assert_eq!(error.error_type(), "IamFetchFailed");
+    let message = error.to_string();
+    assert!(
+        message.contains("failed on page 1") && message.contains("Throttling"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn truncated_page_without_marker_and_duplicate_role_ids_are_refused() {
+    let truncated = GetAccountAuthorizationDetailsOutput::builder()
+        .set_role_detail_list(Some((0..3).map(role_detail).collect()))
+        .is_truncated(true)
+        .build();
+    let no_marker = page_rule(None, truncated);
+    let error = fetch_roles(&iam_client(&[&no_marker])).await.unwrap_err();
+    assert_eq!(error.to_string(), "IAM returned unusable data on page 1: IsTruncated is true but no Marker was returned; no evaluations were sent");
+
+    let first = page_rule(None, iam_page(0..3, Some("m1")));
+    let repeat = page_rule(Some("m1"), iam_page(2..4, None));
+    let error = fetch_roles(&iam_client(&[&first, &repeat]))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!("IAM returned unusable data on page 2: RoleId {} (role-0002) was listed twice; the role list changed while it was being read, try again; no evaluations were sent", role_id(2))
+    );
+
+    let no_date = GetAccountAuthorizationDetailsOutput::builder()
+        .role_detail_list(
+            RoleDetail::builder()
+                .path("/")
+                .role_name("role-0007")
+                .role_id(role_id(7))
+                .arn("arn:aws:iam::123456789012:role/role-0007")
+                .build(),
+        )
+        .is_truncated(false)
+        .build();
+    let error = fetch_roles(&iam_client(&[&page_rule(None, no_date)]))
+        .await
+        .unwrap_err();
+    assert_eq!(error.to_string(), format!("IAM returned unusable data on page 1: role {} has no CreateDate; no evaluations were sent", role_id(7)));
+}
+
+#[tokio::test]
+async fn two_hundred_fifty_evaluations_go_out_in_calls_of_100_100_50() {
+    let put = PutRecorder::accepting_all();
+    let client = config_client(&[&put.rule]);
+
+    let report = config_rule::publish(
+        &client,
+        &evaluations(250),
+        now(),
+        &token(),
+        fast_failed_retry(),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(put.batch_sizes(), [100, 100, 50]);
+    assert_eq!(report.calls, 3);
+    let first = &put.requests()[0];
+    assert_eq!(first.result_token(), Some("token"));
+    assert_eq!(first.test_mode(), None, "TestMode is only set for TESTMODE");
+    let e = &first.evaluations()[0];
+    assert_eq!(e.compliance_resource_type(), "AWS::IAM::Role");
+    assert_eq!(e.compliance_resource_id(), role_id(0));
+    assert_eq!(e.compliance_type(), &ComplianceType::NonCompliant);
+    assert_eq!(e.ordering_timestamp().secs(), now().timestamp());
+    let ids: Vec<_> = put.sent().into_iter().map(|(id, _, _)| id).collect();
+    assert_eq!(
+        ids,
+        (0..250).map(role_id).collect::<Vec<_>>(),
+        "each evaluation sent once, in order"
+    );
+}
+
+#[tokio::test]
+async fn failed_evaluations_are_sent_again_once_then_accepted() {
+    // The first call refuses the evaluations of roles 3 and 4; the second call accepts them.
+    let put = PutRecorder::new(|req, call| {
+        if call == 1 {
+            req.evaluations()[3..5].to_vec()
+        } else {
+            Vec::new()
+        }
+    });
+    let client = config_client(&[&put.rule]);
+
+    let report = config_rule::publish(
+        &client,
+        &evaluations(10),
+        now(),
+        &token(),
+        fast_failed_retry(),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(put.batch_sizes(), [10, 2]);
+    let resent: Vec<_> = put.requests()[1]
+        .evaluations()
+        .iter()
+        .map(|e| e.compliance_resource_id().to_owned())
+        .collect();
+    assert_eq!(resent, [role_id(3), role_id(4)]);
+    assert_eq!((report.calls, report.resent_evaluations), (2, 2));
+}
+
+#[tokio::test]
+async fn persistently_failed_evaluations_fail_the_invocation_naming_them() {
+    let put = PutRecorder::new(|req, _| {
+        req.evaluations()
+            .iter()
+            .filter(|e| e.compliance_resource_id().ends_with('7'))
+            .cloned()
+            .collect()
+    });
+    let client = config_client(&[&put.rule]);
+
+    let error = config_rule::publish(
+        &client,
+        &evaluations(120),
+        now(),
+        &token(),
+        fast_failed_retry(),
+    )
+    .await
+    .unwrap_err();
+
+    // Batch 1 (100, 10 refused) + 2 resends of those 10; batch 2 (20, 2 refused) + 2 resends.
+    assert_eq!(put.batch_sizes(), [100, 10, 10, 20, 2, 2]);
+    assert_eq!(error.error_type(), "EvaluationsRejected");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "AWS Config rejected 12 of 120 evaluations after 3 attempts: {} and 2 more",
+            [7, 17, 27, 37, 47, 57, 67, 77, 87, 97]
+                .map(role_id)
+                .join(", ")
+        )
+    );
+}
+
+fn payload(file: &str) -> Value {
+    let text =
+        std::fs::read_to_string(format!("{}/events/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn settings() -> Settings {
+    Settings {
+        default_max_days: None,
+        failed_evaluation_retry: fast_failed_retry(),
+    }
+}
+
+fn recorded_results(
+    ids: &[String],
+    next_token: Option<&str>,
+) -> GetComplianceDetailsByConfigRuleOutput {
+    GetComplianceDetailsByConfigRuleOutput::builder()
+        .set_next_token(next_token.map(str::to_owned))
+        .set_evaluation_results(Some(
+            ids.iter()
+                .map(|id| {
+                    EvaluationResult::builder()
+                        .evaluation_result_identifier(
+                            EvaluationResultIdentifier::builder()
+                                .evaluation_result_qualifier(
+                                    EvaluationResultQualifier::builder()
+                                        .config_rule_name("iam-role-last-used")
+                                        .resource_type("AWS::IAM::Role")
+                                        .resource_id(id)
+                                        .build(),
+                                )
+                                .build(),
+                        )
+                        .compliance_type(ComplianceType::Compliant)
+                        .build()
+                })
+                .collect(),
+        ))
+        .build()
+}
+
+#[tokio::test]
+async fn testmode_sets_test_mode_and_skips_clean_up() {
+    let iam_pages = page_rule(None, iam_page(0..150, None));
+    let put = PutRecorder::accepting_all();
+    let results = mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule)
+        .then_output(|| recorded_results(&[], None));
+    let clients = Clients {
+        iam: iam_client(&[&iam_pages]),
+        config: config_client(&[&put.rule, &results]),
+    };
+
+    let summary = handle(
+        &payload("scheduled-testmode.json"),
+        &clients,
+        &settings(),
+        now(),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(results.num_calls(), 0, "no clean-up read in TESTMODE");
+    assert!(put
+        .requests()
+        .iter()
+        .all(|r| r.test_mode() == Some(true) && r.result_token() == Some("TESTMODE")));
+    assert_eq!(put.batch_sizes(), [100, 50]);
+    assert_eq!(
+        (summary.roles, summary.stale_cleaned, summary.test_mode),
+        (150, 0, true)
+    );
+}
+
+#[tokio::test]
+async fn clean_up_marks_only_vanished_ids_not_applicable() {
+    let iam_pages = [
+        page_rule(None, iam_page(0..3, Some("m1"))),
+        page_rule(Some("m1"), iam_page(3..5, None)),
+    ];
+    let put = PutRecorder::accepting_all();
+    // Config holds results for roles 0..5 (live) and for two that were deleted; the second
+    // page of results comes through NextToken.
+    let first = recorded_results(
+        &[role_id(0), role_id(1), "AROAGONE0000000000001".to_owned()],
+        Some("t1"),
+    );
+    let second = recorded_results(
+        &[
+            role_id(2),
+            role_id(3),
+            role_id(4),
+            "AROAGONE0000000000002".to_owned(),
+        ],
+        None,
+    );
+    let results_requests: Arc<Mutex<Vec<(Option<String>, Vec<ComplianceType>)>>> = Arc::default();
+    let log = results_requests.clone();
+    let results = mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule)
+        .then_compute_output(move |req| {
+            log.lock().unwrap().push((
+                req.config_rule_name().map(str::to_owned),
+                req.compliance_types().to_vec(),
+            ));
+            if req.next_token() == Some("t1") {
+                second.clone()
+            } else {
+                first.clone()
+            }
+        });
+    let clients = Clients {
+        iam: iam_client(&[&iam_pages[0], &iam_pages[1]]),
+        config: config_client(&[&put.rule, &results]),
+    };
+
+    let summary = handle(&payload("scheduled.json"), &clients, &settings(), now())
+        .await
+        .unwrap();
+
+    let sent = put.sent();
+    assert_eq!(sent.len(), 7, "5 roles + 2 stale");
+    let ids: Vec<_> = sent.iter().map(|(id, _, _)| id.as_str()).collect();
+    assert_eq!(ids[..5], (0..5).map(role_id).collect::<Vec<_>>());
+    assert_eq!(
+        sent[5..],
+        [
+            (
+                "AROAGONE0000000000001".to_owned(),
+                ComplianceType::NotApplicable,
+                "AROAGONE0000000000001: role no longer exists".to_owned()
+            ),
+            (
+                "AROAGONE0000000000002".to_owned(),
+                ComplianceType::NotApplicable,
+                "AROAGONE0000000000002: role no longer exists".to_owned()
+            ),
+        ]
+    );
+    assert!(sent[..5]
+        .iter()
+        .all(|(_, c, _)| c != &ComplianceType::NotApplicable));
+    assert_eq!(
+        *results_requests.lock().unwrap(),
+        vec![
+            (
+                Some("iam-role-last-used".to_owned()),
+                vec![ComplianceType::Compliant, ComplianceType::NonCompliant]
+            );
+            2
+        ]
+    );
+    assert!(put.requests().iter().all(|r| r.test_mode().is_none()));
+    assert_eq!(
+        summary,
+        Summary {
+            roles: 5,
+            tally: iam_role_last_used::evaluate::Tally {
+                // Roles 1 and 3 were used 1 and 3 days ago; 0, 2 and 4 never.
+                compliant: 2,
+                non_compliant: 3,
+                not_applicable: 0
+            },
+            stale_cleaned: 2,
+            iam_pages: 2,
+            compliance_result_pages_read: true,
+            put_evaluations_calls: 1,
+            resent_evaluations: 0,
+            test_mode: false,
+        }
+    );
+}
+
+#[tokio::test]
+async fn an_iam_error_on_page_2_sends_nothing_and_fails() {
+    let first = page_rule(None, iam_page(0..1000, Some("m1")));
+    let denied = mock!(aws_sdk_iam::Client::get_account_authorization_details)
+        .match_requests(|req| req.marker() == Some("m1"))
+        .then_http_response(|| {
+            iam_error(
+                403,
+                "AccessDenied",
+                "User is not authorized to perform: iam:GetAccountAuthorizationDetails",
+            )
+        });
+    let put = PutRecorder::accepting_all();
+    let results = mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule)
+        .then_output(|| recorded_results(&[], None));
+    let clients = Clients {
+        iam: iam_client(&[&first, &denied]),
+        config: config_client(&[&put.rule, &results]),
+    };
+
+    let error = handle(&payload("scheduled.json"), &clients, &settings(), now())
+        .await
+        .unwrap_err();
+
+    assert!(put.requests().is_empty(), "zero PutEvaluations");
+    assert_eq!(results.num_calls(), 0, "no clean-up read either");
+    assert_eq!(error.error_type(), "IamFetchFailed");
+    let message = error.to_string();
+    assert!(
+        message.starts_with("IAM GetAccountAuthorizationDetails failed on page 2: "),
+        "{message}"
+    );
+    assert!(
+        message.contains("AccessDenied") && message.ends_with("no evaluations were sent"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_event_makes_no_aws_call_at_all() {
+    let iam_pages = page_rule(None, iam_page(0..3, None));
+    let put = PutRecorder::accepting_all();
+    let clients = Clients {
+        iam: iam_client(&[&iam_pages]),
+        config: config_client(&[&put.rule]),
+    };
+
+    for file in [
+        "bad-unknown-parameter.json",
+        "bad-max-days.json",
+        "bad-message-type.json",
+        "bad-allowlist-pattern.json",
+        "bad-rule-parameters-json.json",
+    ] {
+        let error = handle(&payload(file), &clients, &settings(), now())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::InvalidEvent { .. } | Error::InvalidRuleParameter { .. }
+            ),
+            "{file}: {error}"
+        );
+    }
+    assert_eq!(iam_pages.num_calls(), 0);
+    assert!(put.requests().is_empty());
+}

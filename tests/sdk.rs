@@ -516,7 +516,8 @@ async fn clean_up_marks_only_vanished_ids_not_applicable() {
         ],
         None,
     );
-    let results_requests: Arc<Mutex<Vec<(Option<String>, Vec<ComplianceType>)>>> = Arc::default();
+    type ResultsRequest = (Option<String>, Vec<ComplianceType>);
+    let results_requests: Arc<Mutex<Vec<ResultsRequest>>> = Arc::default();
     let log = results_requests.clone();
     let results = mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule)
         .then_compute_output(move |req| {

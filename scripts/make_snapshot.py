@@ -25,6 +25,7 @@ Python 3 standard library only. Run from the repository root:
 import fnmatch
 import hashlib
 import json
+import sys
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -676,12 +677,20 @@ def role_detail(r):
     return detail
 
 
-def write_json(path, obj):
+def write_json(path, obj, check):
+    """Writes obj as JSON; with check, only compares and returns whether it differs."""
     text = json.dumps(obj, indent=2) + "\n"
+    if check:
+        same = path.exists() and path.read_text(encoding="utf-8") == text
+        if not same:
+            print(f"{path.name} is out of date: run python3 scripts/make_snapshot.py", file=sys.stderr)
+        return not same
     path.write_text(text, encoding="utf-8")
+    return False
 
 
 def main():
+    check = "--check" in sys.argv[1:]
     root = Path(__file__).resolve().parent.parent
     events = root / "events"
     events.mkdir(exist_ok=True)
@@ -700,9 +709,16 @@ def main():
                          "ComplianceType": compliance, "Annotation": annotation})
 
     snapshot = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": roles, "Policies": []}
-    write_json(events / "account-snapshot.json", snapshot)
-    write_json(events / "account-snapshot.expected.json", expected)
-    write_json(events / "account-snapshot.parameters.json", PARAMETERS)
+    stale = [write_json(events / name, obj, check) for name, obj in (
+        ("account-snapshot.json", snapshot),
+        ("account-snapshot.expected.json", expected),
+        ("account-snapshot.parameters.json", PARAMETERS),
+    )]
+    if check:
+        if any(stale):
+            sys.exit(1)
+        print(f"events/account-snapshot*.json are up to date ({len(roles)} roles)")
+        return
 
     counts = Counter(e["ComplianceType"] for e in expected)
     print(f"wrote {len(roles)} roles to events/account-snapshot.json "

@@ -8,9 +8,9 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 
 /// Attempts per request, the first included. IAM throttles GetAccountAuthorizationDetails
-/// hard in busy accounts; six attempts with the backoff below ride out a burst of about a
-/// minute.
-pub const MAX_ATTEMPTS: u32 = 6;
+/// hard in busy accounts. With full-jitter backoff capped at 20 s, the seven waits add up to at
+/// most 1+2+4+8+16+20+20 = 71 s, inside the 90 s operation timeout.
+pub const MAX_ATTEMPTS: u32 = 8;
 pub const INITIAL_BACKOFF: Duration = Duration::from_secs(1);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(20);
 /// One HTTP attempt. A page of 1 000 roles with large inline policies is a few MB.
@@ -53,4 +53,65 @@ pub async fn load_sdk_config(profile: Option<&str>, region: Option<&str>) -> Sdk
 /// only "service error".
 pub fn error_message(error: &(dyn std::error::Error + 'static)) -> String {
     aws_smithy_types::error::display::DisplayErrorContext(error).to_string()
+}
+
+/// Counts SDK requests and their attempts, so an invocation can report how many retries the
+/// SDK made. Clone it into every client; clones share the counts.
+#[derive(Debug, Clone, Default)]
+pub struct AttemptCounter {
+    operations: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    attempts: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// A reading of an [`AttemptCounter`]; subtract two to get what happened in between.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AttemptCount {
+    pub operations: usize,
+    pub attempts: usize,
+}
+
+impl AttemptCount {
+    /// Attempts beyond the first of each request.
+    pub fn retries_since(self, earlier: AttemptCount) -> usize {
+        (self.attempts - earlier.attempts).saturating_sub(self.operations - earlier.operations)
+    }
+}
+
+impl AttemptCounter {
+    pub fn read(&self) -> AttemptCount {
+        use std::sync::atomic::Ordering::Relaxed;
+        AttemptCount {
+            operations: self.operations.load(Relaxed),
+            attempts: self.attempts.load(Relaxed),
+        }
+    }
+}
+
+type InterceptResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+impl aws_sdk_iam::config::Intercept for AttemptCounter {
+    fn name(&self) -> &'static str {
+        "AttemptCounter"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &aws_sdk_iam::config::interceptors::BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut aws_sdk_iam::config::ConfigBag,
+    ) -> InterceptResult {
+        self.operations
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &aws_sdk_iam::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &aws_sdk_iam::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_iam::config::ConfigBag,
+    ) -> InterceptResult {
+        self.attempts
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
 }

@@ -39,6 +39,11 @@ pub enum Error {
         detail: String,
     },
 
+    #[error(
+        "the Lambda deadline is too close to finish {stage}: {detail}; no evaluations were sent"
+    )]
+    DeadlineTooClose { stage: String, detail: String },
+
     #[error("invalid snapshot {source_name}: {message}")]
     InvalidSnapshot {
         source_name: String,
@@ -57,6 +62,7 @@ impl Error {
             Self::ConfigRead { .. } => "ConfigReadFailed",
             Self::ConfigPublish { .. } => "ConfigPublishFailed",
             Self::EvaluationsRejected { .. } => "EvaluationsRejected",
+            Self::DeadlineTooClose { .. } => "DeadlineTooClose",
             Self::InvalidSnapshot { .. } => "InvalidSnapshot",
         }
     }

@@ -1,10 +1,13 @@
 //! The shell for one invocation: decode, fetch, evaluate, publish. All I/O happens here or in
 //! the adapters it calls; the decisions are made by the pure core.
 
+use std::time::{Duration, Instant};
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use tracing::info;
 
+use crate::aws::AttemptCounter;
 use crate::config_rule::{self, FailedEvaluationRetry};
 use crate::evaluate::{self, Tally};
 use crate::event;
@@ -14,31 +17,65 @@ use crate::Error;
 pub struct Clients {
     pub iam: aws_sdk_iam::Client,
     pub config: aws_sdk_config::Client,
+    /// Installed in both clients: counts their requests and attempts.
+    pub attempts: AttemptCounter,
 }
 
 impl Clients {
     pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        let attempts = AttemptCounter::default();
         Self {
-            iam: aws_sdk_iam::Client::new(sdk),
-            config: aws_sdk_config::Client::new(sdk),
+            iam: aws_sdk_iam::Client::from_conf(
+                aws_sdk_iam::config::Builder::from(sdk)
+                    .interceptor(attempts.clone())
+                    .build(),
+            ),
+            config: aws_sdk_config::Client::from_conf(
+                aws_sdk_config::config::Builder::from(sdk)
+                    .interceptor(attempts.clone())
+                    .build(),
+            ),
+            attempts,
         }
     }
 }
 
 /// What the function reads from its environment, once, at start-up.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// `MAX_DAYS_FOR_LAST_USED`, validated with the rule parameters on each invocation.
     pub default_max_days: Option<String>,
     pub failed_evaluation_retry: FailedEvaluationRetry,
+    /// Time set aside for each PutEvaluations call when deciding whether publishing can still
+    /// finish before the Lambda deadline.
+    pub publish_time_per_call: Duration,
+    /// Kept free before the deadline for the error report itself.
+    pub deadline_margin: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            default_max_days: None,
+            failed_evaluation_retry: FailedEvaluationRetry::default(),
+            publish_time_per_call: Duration::from_millis(500),
+            deadline_margin: Duration::from_secs(2),
+        }
+    }
 }
 
 impl Settings {
     pub fn from_env() -> Self {
         Self {
             default_max_days: std::env::var(crate::params::MAX_DAYS_ENV).ok(),
-            failed_evaluation_retry: FailedEvaluationRetry::default(),
+            ..Self::default()
         }
+    }
+
+    /// The time publishing `evaluations` is planned to take, plus the margin.
+    fn publish_budget(&self, evaluations: usize) -> Duration {
+        let calls = evaluations.div_ceil(config_rule::MAX_EVALUATIONS_PER_CALL) as u32;
+        self.publish_time_per_call * calls + self.deadline_margin
     }
 }
 
@@ -53,37 +90,82 @@ pub struct Summary {
     pub compliance_result_pages_read: bool,
     pub put_evaluations_calls: usize,
     pub resent_evaluations: usize,
+    /// Attempts the SDK made beyond the first of each request (throttling, 5xx, timeouts).
+    pub sdk_retries: usize,
     pub test_mode: bool,
 }
 
+/// Runs one invocation. `now` is the clock at invocation; `deadline` is when Lambda will stop
+/// the function (None: no limit, as in tests).
 pub async fn handle(
     payload: &Value,
     clients: &Clients,
     settings: &Settings,
     now: DateTime<Utc>,
+    deadline: Option<Instant>,
 ) -> Result<Summary, Error> {
     let invocation = event::decode(payload, settings.default_max_days.as_deref())?;
+    let attempts_at_start = clients.attempts.read();
     let test_mode = invocation.result_token.is_test_mode();
 
-    let fetched = iam::fetch_roles(&clients.iam).await?;
+    // Reading stops early enough to leave time for at least one PutEvaluations call and the
+    // error report; the budget is checked again once the number of evaluations is known.
+    let read = async {
+        let fetched = iam::fetch_roles(&clients.iam).await?;
+        // Only after a complete fetch may a missing role be taken as deleted. TESTMODE runs
+        // have no stored results to clean.
+        let recorded = if test_mode {
+            Vec::new()
+        } else {
+            config_rule::recorded_resource_ids(&clients.config, &invocation.rule_name).await?
+        };
+        Ok::<_, Error>((fetched, recorded))
+    };
+    let (fetched, recorded) = match deadline {
+        None => read.await?,
+        Some(deadline) => {
+            let reserve = settings.publish_budget(1);
+            let stop_at = deadline.checked_sub(reserve).unwrap_or_else(Instant::now);
+            tokio::time::timeout_at(stop_at.into(), read)
+                .await
+                .map_err(|_| Error::DeadlineTooClose {
+                    stage: "reading roles from IAM and the rule's results from Config".to_owned(),
+                    detail: format!(
+                        "stopped {} ms before the deadline to leave time to report",
+                        reserve.as_millis()
+                    ),
+                })??
+        }
+    };
+
     let mut evaluations = evaluate::evaluate(&fetched.roles, &invocation.params, now);
     let tally = Tally::of(&evaluations);
-
-    // Only after a complete fetch may a missing role be taken as deleted. TESTMODE runs (and
-    // rule names Config does not know, as in local tests) have no stored results to clean.
-    let stale = if test_mode {
-        Vec::new()
-    } else {
-        let recorded =
-            config_rule::recorded_resource_ids(&clients.config, &invocation.rule_name).await?;
-        evaluate::stale_evaluations(
-            &fetched.roles,
-            recorded.iter().map(String::as_str),
-            &invocation.params,
-        )
-    };
+    let stale = evaluate::stale_evaluations(
+        &fetched.roles,
+        recorded.iter().map(String::as_str),
+        &invocation.params,
+    );
     let stale_cleaned = stale.len();
     evaluations.extend(stale);
+
+    if let Some(deadline) = deadline {
+        let needed = settings.publish_budget(evaluations.len());
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left < needed {
+            return Err(Error::DeadlineTooClose {
+                stage: "publishing".to_owned(),
+                detail: format!(
+                    "{} roles read in {} IAM pages and {} evaluations ready, but {} ms are left \
+                     and sending them is budgeted at {} ms",
+                    fetched.roles.len(),
+                    fetched.pages,
+                    evaluations.len(),
+                    left.as_millis(),
+                    needed.as_millis()
+                ),
+            });
+        }
+    }
 
     let report = config_rule::publish(
         &clients.config,
@@ -102,6 +184,7 @@ pub async fn handle(
         compliance_result_pages_read: !test_mode,
         put_evaluations_calls: report.calls,
         resent_evaluations: report.resent_evaluations,
+        sdk_retries: clients.attempts.read().retries_since(attempts_at_start),
         test_mode,
     };
     info!(
@@ -115,6 +198,7 @@ pub async fn handle(
         iam_pages = summary.iam_pages,
         put_evaluations_calls = summary.put_evaluations_calls,
         resent_evaluations = summary.resent_evaluations,
+        sdk_retries = summary.sdk_retries,
         test_mode,
         "evaluation complete"
     );

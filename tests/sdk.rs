@@ -18,7 +18,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use chrono::{DateTime, TimeZone, Utc};
-use iam_role_last_used::aws::retry_config;
+use iam_role_last_used::aws::{retry_config, AttemptCounter};
 use iam_role_last_used::config_rule::{self, FailedEvaluationRetry};
 use iam_role_last_used::evaluate::{Compliance, Evaluation, Reason};
 use iam_role_last_used::event::ResultToken;
@@ -86,14 +86,34 @@ fn fast_retry() -> aws_sdk_iam::config::retry::RetryConfig {
         .with_max_backoff(Duration::from_millis(5))
 }
 
-fn iam_client(rules: &[&Rule]) -> aws_sdk_iam::Client {
+fn iam_client_counted(rules: &[&Rule], counter: &AttemptCounter) -> aws_sdk_iam::Client {
     mock_client!(aws_sdk_iam, RuleMode::MatchAny, rules, |b| b
-        .retry_config(fast_retry()))
+        .retry_config(fast_retry())
+        .interceptor(counter.clone()))
+}
+
+fn config_client_counted(rules: &[&Rule], counter: &AttemptCounter) -> aws_sdk_config::Client {
+    mock_client!(aws_sdk_config, RuleMode::MatchAny, rules, |b| b
+        .retry_config(fast_retry())
+        .interceptor(counter.clone()))
+}
+
+fn iam_client(rules: &[&Rule]) -> aws_sdk_iam::Client {
+    iam_client_counted(rules, &AttemptCounter::default())
 }
 
 fn config_client(rules: &[&Rule]) -> aws_sdk_config::Client {
-    mock_client!(aws_sdk_config, RuleMode::MatchAny, rules, |b| b
-        .retry_config(fast_retry()))
+    config_client_counted(rules, &AttemptCounter::default())
+}
+
+/// Both clients, sharing one attempt counter as in production.
+fn clients(iam_rules: &[&Rule], config_rules: &[&Rule]) -> Clients {
+    let attempts = AttemptCounter::default();
+    Clients {
+        iam: iam_client_counted(iam_rules, &attempts),
+        config: config_client_counted(config_rules, &attempts),
+        attempts,
+    }
 }
 
 fn iam_error(status: u16, code: &str, message: &str) -> HttpResponse {
@@ -430,6 +450,7 @@ fn settings() -> Settings {
     Settings {
         default_max_days: None,
         failed_evaluation_retry: fast_failed_retry(),
+        ..Settings::default()
     }
 }
 
@@ -468,16 +489,14 @@ async fn testmode_sets_test_mode_and_skips_clean_up() {
     let put = PutRecorder::accepting_all();
     let results = mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule)
         .then_output(|| recorded_results(&[], None));
-    let clients = Clients {
-        iam: iam_client(&[&iam_pages]),
-        config: config_client(&[&put.rule, &results]),
-    };
+    let clients = clients(&[&iam_pages], &[&put.rule, &results]);
 
     let summary = handle(
         &payload("scheduled-testmode.json"),
         &clients,
         &settings(),
         now(),
+        None,
     )
     .await
     .unwrap();
@@ -531,14 +550,17 @@ async fn clean_up_marks_only_vanished_ids_not_applicable() {
                 first.clone()
             }
         });
-    let clients = Clients {
-        iam: iam_client(&[&iam_pages[0], &iam_pages[1]]),
-        config: config_client(&[&put.rule, &results]),
-    };
+    let clients = clients(&[&iam_pages[0], &iam_pages[1]], &[&put.rule, &results]);
 
-    let summary = handle(&payload("scheduled.json"), &clients, &settings(), now())
-        .await
-        .unwrap();
+    let summary = handle(
+        &payload("scheduled.json"),
+        &clients,
+        &settings(),
+        now(),
+        None,
+    )
+    .await
+    .unwrap();
 
     let sent = put.sent();
     assert_eq!(sent.len(), 7, "5 roles + 2 stale");
@@ -588,6 +610,7 @@ async fn clean_up_marks_only_vanished_ids_not_applicable() {
             compliance_result_pages_read: true,
             put_evaluations_calls: 1,
             resent_evaluations: 0,
+            sdk_retries: 0,
             test_mode: false,
         }
     );
@@ -608,14 +631,17 @@ async fn an_iam_error_on_page_2_sends_nothing_and_fails() {
     let put = PutRecorder::accepting_all();
     let results = mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule)
         .then_output(|| recorded_results(&[], None));
-    let clients = Clients {
-        iam: iam_client(&[&first, &denied]),
-        config: config_client(&[&put.rule, &results]),
-    };
+    let clients = clients(&[&first, &denied], &[&put.rule, &results]);
 
-    let error = handle(&payload("scheduled.json"), &clients, &settings(), now())
-        .await
-        .unwrap_err();
+    let error = handle(
+        &payload("scheduled.json"),
+        &clients,
+        &settings(),
+        now(),
+        None,
+    )
+    .await
+    .unwrap_err();
 
     assert!(put.requests().is_empty(), "zero PutEvaluations");
     assert_eq!(results.num_calls(), 0, "no clean-up read either");
@@ -635,10 +661,7 @@ async fn an_iam_error_on_page_2_sends_nothing_and_fails() {
 async fn a_bad_event_makes_no_aws_call_at_all() {
     let iam_pages = page_rule(None, iam_page(0..3, None));
     let put = PutRecorder::accepting_all();
-    let clients = Clients {
-        iam: iam_client(&[&iam_pages]),
-        config: config_client(&[&put.rule]),
-    };
+    let clients = clients(&[&iam_pages], &[&put.rule]);
 
     for file in [
         "bad-unknown-parameter.json",
@@ -647,7 +670,7 @@ async fn a_bad_event_makes_no_aws_call_at_all() {
         "bad-allowlist-pattern.json",
         "bad-rule-parameters-json.json",
     ] {
-        let error = handle(&payload(file), &clients, &settings(), now())
+        let error = handle(&payload(file), &clients, &settings(), now(), None)
             .await
             .unwrap_err();
         assert!(
@@ -660,4 +683,219 @@ async fn a_bad_event_makes_no_aws_call_at_all() {
     }
     assert_eq!(iam_pages.num_calls(), 0);
     assert!(put.requests().is_empty());
+}
+
+fn config_throttling() -> HttpResponse {
+    HttpResponse::new(
+        StatusCode::try_from(400).unwrap(),
+        SdkBody::from(r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#),
+    )
+}
+
+/// Records every PutEvaluations request once, however many attempts it took. (Mock rules
+/// that compute a response from the request cannot be retried: aws-smithy-mocks hands retries
+/// a dummy input.)
+#[derive(Debug, Clone, Default)]
+struct PutInputs(Arc<Mutex<Vec<PutEvaluationsInput>>>);
+
+impl aws_sdk_config::config::Intercept for PutInputs {
+    fn name(&self) -> &'static str {
+        "PutInputs"
+    }
+
+    fn read_before_execution(
+        &self,
+        context: &aws_sdk_config::config::interceptors::BeforeSerializationInterceptorContextRef<
+            '_,
+        >,
+        _cfg: &mut aws_sdk_config::config::ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        if let Some(input) = context.input().downcast_ref::<PutEvaluationsInput>() {
+            self.0.lock().unwrap().push(input.clone());
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn throttling_on_the_first_5_calls_of_every_operation_still_gives_one_evaluation_per_role() {
+    let iam_pages = mock!(aws_sdk_iam::Client::get_account_authorization_details)
+        .sequence()
+        .http_response(|| iam_error(400, "Throttling", "Rate exceeded"))
+        .times(5)
+        .output(|| iam_page(0..250, None))
+        .build();
+    let put = mock!(aws_sdk_config::Client::put_evaluations)
+        .sequence()
+        .http_response(config_throttling)
+        .times(5)
+        .output(|| PutEvaluationsOutput::builder().build())
+        .repeatedly()
+        .build();
+    let results = mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule)
+        .sequence()
+        .http_response(config_throttling)
+        .times(5)
+        .output(|| recorded_results(&[], None))
+        .build();
+    let attempts = AttemptCounter::default();
+    let sent = PutInputs::default();
+    let clients = Clients {
+        iam: iam_client_counted(&[&iam_pages], &attempts),
+        config: mock_client!(aws_sdk_config, RuleMode::MatchAny, [&results, &put], |b| b
+            .retry_config(fast_retry())
+            .interceptor(attempts.clone())
+            .interceptor(sent.clone())),
+        attempts,
+    };
+
+    let summary = handle(
+        &payload("scheduled.json"),
+        &clients,
+        &settings(),
+        now(),
+        None,
+    )
+    .await
+    .unwrap();
+
+    let requests = sent.0.lock().unwrap().clone();
+    let sizes: Vec<_> = requests.iter().map(|r| r.evaluations().len()).collect();
+    assert_eq!(sizes, [100, 100, 50]);
+    let mut ids: Vec<_> = requests
+        .iter()
+        .flat_map(|r| {
+            r.evaluations()
+                .iter()
+                .map(|e| e.compliance_resource_id().to_owned())
+        })
+        .collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        (0..250).map(role_id).collect::<Vec<_>>(),
+        "exactly one evaluation per role"
+    );
+    assert_eq!(
+        put.num_calls(),
+        8,
+        "5 throttled attempts, then 3 accepted calls"
+    );
+    assert_eq!(
+        summary.sdk_retries, 15,
+        "5 throttled attempts for each of the 3 operations"
+    );
+    assert_eq!(summary.put_evaluations_calls, 3);
+}
+
+#[tokio::test]
+async fn too_little_time_left_to_publish_fails_before_sending_anything() {
+    let iam_pages = page_rule(None, iam_page(0..1500, None));
+    let put = PutRecorder::accepting_all();
+    let results = mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule)
+        .then_output(|| recorded_results(&[], None));
+    let clients = clients(&[&iam_pages], &[&put.rule, &results]);
+    let settings = Settings {
+        publish_time_per_call: Duration::from_secs(1),
+        deadline_margin: Duration::from_secs(1),
+        ..settings()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+
+    let error = handle(
+        &payload("scheduled.json"),
+        &clients,
+        &settings,
+        now(),
+        Some(deadline),
+    )
+    .await
+    .unwrap_err();
+
+    assert!(put.requests().is_empty(), "nothing sent");
+    assert_eq!(error.error_type(), "DeadlineTooClose");
+    let message = error.to_string();
+    assert!(
+        message.starts_with("the Lambda deadline is too close to finish publishing: 1500 roles read in 1 IAM pages and 1500 evaluations ready, but "),
+        "{message}"
+    );
+    assert!(
+        message.ends_with(
+            " ms are left and sending them is budgeted at 16000 ms; no evaluations were sent"
+        ),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_deadline_during_the_iam_read_stops_it_and_sends_nothing() {
+    // The first page arrives, the second never does before the deadline.
+    let first = page_rule(None, iam_page(0..1000, Some("m1")));
+    let slow = mock!(aws_sdk_iam::Client::get_account_authorization_details)
+        .match_requests(|req| req.marker() == Some("m1"))
+        .then_http_response(|| {
+            std::thread::sleep(Duration::from_millis(1500));
+            iam_error(500, "ServiceFailure", "slow")
+        });
+    let put = PutRecorder::accepting_all();
+    let clients = clients(&[&first, &slow], &[&put.rule]);
+    let settings = Settings {
+        publish_time_per_call: Duration::from_millis(100),
+        deadline_margin: Duration::from_millis(100),
+        ..settings()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_millis(1000);
+
+    let error = handle(
+        &payload("scheduled-testmode.json"),
+        &clients,
+        &settings,
+        now(),
+        Some(deadline),
+    )
+    .await
+    .unwrap_err();
+
+    assert!(put.requests().is_empty());
+    assert_eq!(
+        error.to_string(),
+        "the Lambda deadline is too close to finish reading roles from IAM and the rule's results from Config: stopped 200 ms before the deadline to leave time to report; no evaluations were sent"
+    );
+}
+
+#[tokio::test]
+async fn the_same_event_twice_gives_the_same_evaluations() {
+    let iam_pages = [
+        page_rule(None, iam_page(0..150, Some("m1"))),
+        page_rule(Some("m1"), iam_page(150..260, None)),
+    ];
+    let put = PutRecorder::accepting_all();
+    let results = mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule)
+        .then_output(|| recorded_results(&["AROAGONE0000000000001".to_owned()], None));
+    let clients = clients(&[&iam_pages[0], &iam_pages[1]], &[&put.rule, &results]);
+
+    let first = handle(
+        &payload("scheduled.json"),
+        &clients,
+        &settings(),
+        now(),
+        None,
+    )
+    .await
+    .unwrap();
+    let sent_first = put.sent();
+    let second = handle(
+        &payload("scheduled.json"),
+        &clients,
+        &settings(),
+        now(),
+        None,
+    )
+    .await
+    .unwrap();
+    let sent_second = put.sent()[sent_first.len()..].to_vec();
+
+    assert_eq!(first, second);
+    assert_eq!(sent_first.len(), 261);
+    assert_eq!(sent_first, sent_second);
 }

@@ -1,0 +1,233 @@
+"""The 2 500-role account of the end-to-end scenario, and what the rule must say of each role.
+
+Every role comes from one row of `KINDS`. A row STATES the rule that decides the role (the
+README's table, rows 1-7) and the ComplianceType that rule gives; the expected annotation is
+formatted from that stated rule and the row's own day counts. Nothing here re-implements the
+rule engine: the only arithmetic is turning "N days ago" into a timestamp.
+
+Timestamps are relative to the moment the account is built, in UTC, each placed N days and
+12 hours back. The function counts whole days as floor((now - t) / 24 h) with its own clock, so
+it sees exactly N days as long as it runs within 12 hours of the seeding (in practice seconds),
+and no date or midnight boundary can move a result.
+
+The rule parameters are those of events/scheduled-testmode.json.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+MAX_DAYS = 60
+TRACKING_WINDOW_DAYS = 400
+EXEMPT_TAG_KEY = "keep"
+SERVICE_LINKED_ROLES = "exclude"
+MARGIN = timedelta(hours=12)
+
+TOTAL_ROLES = 2500
+
+COMPLIANT = "COMPLIANT"
+NON_COMPLIANT = "NON_COMPLIANT"
+NOT_APPLICABLE = "NOT_APPLICABLE"
+
+# The README's rules, in the order the first match wins.
+SERVICE_LINKED = "1 service-linked"
+ALLOWLISTED = "2 allowlisted"
+EXEMPT_BY_TAG = "3 exempt by tag"
+YOUNG = "4 younger than the threshold"
+NO_USE_RECORDED = "5 no use recorded"
+UNUSED_TOO_LONG = "6 unused too long"
+USED_RECENTLY = "7 used recently"
+
+RESULT_OF_RULE = {
+    SERVICE_LINKED: NOT_APPLICABLE,
+    ALLOWLISTED: COMPLIANT,
+    EXEMPT_BY_TAG: COMPLIANT,
+    YOUNG: COMPLIANT,
+    NO_USE_RECORDED: NON_COMPLIANT,
+    UNUSED_TOO_LONG: NON_COMPLIANT,
+    USED_RECENTLY: COMPLIANT,
+}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A row: a family of roles that one rule decides, and how to build one of them."""
+
+    slug: str  # names the row; unique
+    rule: str  # the rule that must decide these roles
+    path: str
+    name: str  # "{n}" is replaced by a per-role number (omit it for a one-off role)
+    created_days_ago: int
+    used_days_ago: int | None = None  # None: IAM recorded no use
+    region: str | None = None  # RoleLastUsed.Region; None: IAM gave none
+    tags: tuple[tuple[str, str], ...] = ()
+    pattern: str | None = None  # for ALLOWLISTED: the pattern that must match first
+    one_off: bool = False  # exactly one role of this row (a name without "{n}")
+
+
+SL_ELB = "/aws-service-role/elasticloadbalancing.amazonaws.com/"
+SL_SSO = "/aws-service-role/sso.amazonaws.com/"
+KEEP = ((EXEMPT_TAG_KEY, "forever"),)
+
+KINDS: list[Kind] = [
+    # 1 service-linked: NOT_APPLICABLE whatever else is true of them.
+    Kind("sl-stale", SERVICE_LINKED, SL_ELB, "AWSServiceRoleForElasticLoadBalancing_{n}", 900, 300, "us-east-1"),
+    Kind("sl-never", SERVICE_LINKED, SL_SSO, "AWSServiceRoleForSSO_{n}", 900),
+    Kind("sl-young", SERVICE_LINKED, SL_SSO, "AWSServiceRoleForSSO_young{n}", 3),
+    Kind("sl-kept", SERVICE_LINKED, SL_ELB, "AWSServiceRoleForElasticLoadBalancing_kept{n}", 900, tags=KEEP),
+    # 2 allowlisted by the first matching pattern, before tags and dates.
+    Kind("breakglass", ALLOWLISTED, "/", "breakglass-role", 900, pattern="/breakglass-role", one_off=True),
+    Kind("security-root", ALLOWLISTED, "/", "security-audit-{n}", 900, 200, "us-east-1", pattern="/security-*"),
+    Kind("security-path", ALLOWLISTED, "/security-team/", "reader-{n}", 900, pattern="/security-*"),
+    Kind("security-nested-path", ALLOWLISTED, "/security-team/service-role/", "scanner-{n}", 900, pattern="/security-*"),
+    Kind("service-role", ALLOWLISTED, "/service-role/", "codebuild-project-{n}", 900, 120, "eu-west-1", pattern="/service-role/*"),
+    Kind("service-role-kept", ALLOWLISTED, "/service-role/", "kept-too-{n}", 900, tags=KEEP, pattern="/service-role/*"),
+    # 2, near misses: no pattern matches, a later rule decides.
+    Kind("breakglass-suffix", NO_USE_RECORDED, "/", "breakglass-role-{n}", 900),
+    Kind("security-not-at-root", UNUSED_TOO_LONG, "/team/", "security-{n}", 900, 90, "us-east-1"),
+    Kind("security-wrong-case", UNUSED_TOO_LONG, "/", "Security-{n}", 900, 61),
+    Kind("service-roles-plural", NO_USE_RECORDED, "/service-roles/", "batch-{n}", 500),
+    # 3 exempt by the tag key (any value, exact case), before dates.
+    Kind("kept-never", EXEMPT_BY_TAG, "/", "legacy-kept-{n}", 900, tags=KEEP),
+    Kind("kept-stale", EXEMPT_BY_TAG, "/app/", "kept-stale-{n}", 900, 365, "ap-southeast-2", tags=KEEP),
+    Kind("kept-empty-value", EXEMPT_BY_TAG, "/", "kept-empty-{n}", 900, tags=((EXEMPT_TAG_KEY, ""), ("team", "data"))),
+    Kind("kept-young", EXEMPT_BY_TAG, "/", "kept-young-{n}", 2, tags=KEEP),
+    # 3, near misses: the key differs, a later rule decides.
+    Kind("tag-wrong-case", NO_USE_RECORDED, "/", "tag-Keep-{n}", 900, tags=(("Keep", "yes"),)),
+    Kind("tag-longer-key", UNUSED_TOO_LONG, "/", "tag-keep-until-{n}", 900, 100, "us-east-1", tags=(("keep-until", "2027-01-01"),)),
+    Kind("tag-in-value", NO_USE_RECORDED, "/", "tag-value-keep-{n}", 900, tags=(("policy", EXEMPT_TAG_KEY),)),
+    # 4 younger than the threshold (60 days at most): compliant whether used or not.
+    Kind("young-0", YOUNG, "/", "new-today-{n}", 0),
+    Kind("young-1", YOUNG, "/", "new-yesterday-{n}", 1),
+    Kind("young-30-used", YOUNG, "/apps/", "new-used-{n}", 30, 2, "eu-west-1"),
+    Kind("young-60", YOUNG, "/", "sixty-days-old-{n}", 60),
+    # 5 older than the threshold and no use recorded.
+    Kind("never-61", NO_USE_RECORDED, "/", "sixty-one-days-old-{n}", 61),
+    Kind("never-400", NO_USE_RECORDED, "/ops/", "never-used-{n}", 400),
+    Kind("never-900", NO_USE_RECORDED, "/", "ancient-{n}", 900),
+    # 6 last used more than the threshold ago, with and without a region.
+    Kind("stale-61", UNUSED_TOO_LONG, "/", "stale-61-{n}", 900, 61, "us-east-1"),
+    Kind("stale-61-no-region", UNUSED_TOO_LONG, "/", "stale-61-noregion-{n}", 900, 61),
+    Kind("stale-399", UNUSED_TOO_LONG, "/batch/", "stale-399-{n}", 900, 399, "eu-central-1"),
+    Kind("stale-young-role", UNUSED_TOO_LONG, "/", "stale-created-62-{n}", 62, 61, "us-west-2"),
+    # 7 used within the threshold, with and without a region.
+    Kind("recent-0", USED_RECENTLY, "/", "used-today-{n}", 900, 0, "eu-west-1"),
+    Kind("recent-1", USED_RECENTLY, "/", "used-yesterday-{n}", 900, 1, "us-east-1"),
+    Kind("recent-1-no-region", USED_RECENTLY, "/", "used-yesterday-noregion-{n}", 900, 1),
+    Kind("recent-3", USED_RECENTLY, "/web/", "used-3-{n}", 500, 3, "eu-west-1"),
+    Kind("recent-60", USED_RECENTLY, "/", "used-60-{n}", 900, 60, "sa-east-1"),
+    Kind("recent-60-no-region", USED_RECENTLY, "/", "used-60-noregion-{n}", 900, 60),
+]
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    kind: Kind
+    name: str
+    path: str
+    created: datetime
+    last_used: datetime | None
+    region: str | None
+    tags: list[dict[str, str]]
+    expected_compliance: str
+    expected_annotation: str
+    expected_days_since_last_use: int | None
+
+
+def days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"
+
+
+def expected_annotation(kind: Kind, name: str) -> str:
+    """The README's annotation for the rule the row states."""
+    in_region = f" in {kind.region}" if kind.region else ""
+    if kind.rule == SERVICE_LINKED:
+        return f"{name}: service-linked role, not evaluated (service_linked_roles={SERVICE_LINKED_ROLES})"
+    if kind.rule == ALLOWLISTED:
+        return f"{name}: allowlisted by pattern {kind.pattern}"
+    if kind.rule == EXEMPT_BY_TAG:
+        return f"{name}: exempt by tag {EXEMPT_TAG_KEY}"
+    if kind.rule == YOUNG:
+        return f"{name}: created {days(kind.created_days_ago)} ago, within the {MAX_DAYS}-day threshold"
+    if kind.rule == NO_USE_RECORDED:
+        return (
+            f"{name}: no use recorded in IAM's {TRACKING_WINDOW_DAYS}-day tracking window, "
+            f"created {days(kind.created_days_ago)} ago"
+        )
+    if kind.rule == UNUSED_TOO_LONG:
+        return f"{name}: last used {days(kind.used_days_ago)} ago{in_region}, over the {MAX_DAYS}-day threshold"
+    if kind.rule == USED_RECENTLY:
+        return f"{name}: last used {days(kind.used_days_ago)} ago{in_region}"
+    raise AssertionError(f"unknown rule {kind.rule!r}")
+
+
+def _check_row(kind: Kind) -> None:
+    """Catches typos in the table: the stated rule's own condition must hold for the row's data
+    (not a second rule engine: precedence is what the rows state)."""
+    has_tag = any(key == EXEMPT_TAG_KEY for key, _ in kind.tags)
+    old = kind.created_days_ago > MAX_DAYS
+    checks = {
+        SERVICE_LINKED: kind.path.startswith("/aws-service-role/"),
+        ALLOWLISTED: kind.pattern is not None,
+        EXEMPT_BY_TAG: has_tag,
+        YOUNG: not old,
+        NO_USE_RECORDED: old and kind.used_days_ago is None and not has_tag,
+        UNUSED_TOO_LONG: old and kind.used_days_ago is not None and kind.used_days_ago > MAX_DAYS and not has_tag,
+        USED_RECENTLY: old and kind.used_days_ago is not None and kind.used_days_ago <= MAX_DAYS and not has_tag,
+    }
+    if not checks[kind.rule]:
+        raise AssertionError(f"row {kind.slug}: its data does not fit rule {kind.rule}")
+    if kind.region and kind.used_days_ago is None:
+        raise AssertionError(f"row {kind.slug}: a region without a last use")
+    if ("{n}" in kind.name) == kind.one_off:
+        raise AssertionError(f"row {kind.slug}: one_off rows have a fixed name, others a {{n}}")
+
+
+def build_account(now: datetime, total: int = TOTAL_ROLES) -> list[RoleSpec]:
+    """`total` roles, the rows taken in turn so every rule appears on every IAM page."""
+    assert now.tzinfo is not None
+    slugs = [kind.slug for kind in KINDS]
+    assert len(set(slugs)) == len(slugs), "row slugs must be unique"
+    for kind in KINDS:
+        _check_row(kind)
+
+    def ago(n: int) -> datetime:
+        return (now - timedelta(days=n) - MARGIN).astimezone(timezone.utc)
+
+    roles: list[RoleSpec] = []
+    one_offs_done: set[str] = set()
+    counters = {kind.slug: 0 for kind in KINDS}
+    for kind in itertools.cycle(KINDS):
+        if len(roles) == total:
+            break
+        if kind.one_off:
+            if kind.slug in one_offs_done:
+                continue
+            one_offs_done.add(kind.slug)
+            name = kind.name
+        else:
+            counters[kind.slug] += 1
+            name = kind.name.replace("{n}", f"{counters[kind.slug]:03d}")
+        used = ago(kind.used_days_ago) if kind.used_days_ago is not None else None
+        roles.append(
+            RoleSpec(
+                kind=kind,
+                name=name,
+                path=kind.path,
+                created=ago(kind.created_days_ago),
+                last_used=used,
+                region=kind.region,
+                tags=[{"Key": key, "Value": value} for key, value in kind.tags],
+                expected_compliance=RESULT_OF_RULE[kind.rule],
+                expected_annotation=expected_annotation(kind, name),
+                expected_days_since_last_use=(
+                    kind.used_days_ago if kind.rule in (UNUSED_TOO_LONG, USED_RECENTLY) else None
+                ),
+            )
+        )
+    names = [role.name for role in roles]
+    assert len(set(names)) == len(names), "role names must be unique"
+    return roles
+

@@ -1,0 +1,116 @@
+//! A fuzz harness on stable Rust (proptest): the event and parameter decoding must return
+//! Ok or a clear error for any input, never panic. Cases: `FUZZ_CASES` (default 50 000).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use iam_role_last_used::event::decode;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use serde_json::{Map, Value};
+
+fn cases() -> u32 {
+    std::env::var("FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50_000)
+}
+
+/// Any JSON value, a few levels deep.
+fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        ".{0,40}".prop_map(Value::from),
+        prop::sample::select(vec![
+            "60",
+            "0",
+            "-1",
+            "401",
+            "60.5",
+            "1e9",
+            "",
+            "exclude",
+            "evaluate",
+            "/a*|[",
+            "TESTMODE",
+            "ScheduledNotification"
+        ])
+        .prop_map(Value::from),
+    ];
+    leaf.prop_recursive(3, 24, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map(
+                prop::sample::select(vec![
+                    "max_days_for_last_used",
+                    "role_allowlist",
+                    "role_whitelist",
+                    "exempt_tag_key",
+                    "service_linked_roles",
+                    "messageType",
+                    "notificationCreationTime",
+                    "x"
+                ])
+                .prop_map(str::to_owned),
+                inner,
+                0..5
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>())),
+        ]
+    })
+}
+
+/// The bundled event with one field replaced by anything: a JSON value, or a JSON text of
+/// one (the way invokingEvent and ruleParameters travel), or a raw string.
+fn arb_event() -> impl Strategy<Value = Value> {
+    let base: Value = serde_json::from_str(include_str!("../events/scheduled.json")).unwrap();
+    let fields = vec![
+        "invokingEvent",
+        "ruleParameters",
+        "resultToken",
+        "configRuleName",
+        "accountId",
+        "executionRoleArn",
+    ];
+    (prop::sample::select(fields), arb_json(), 0u8..3, ".{0,60}").prop_map(
+        move |(field, value, how, raw)| {
+            let mut event = base.clone();
+            let replacement = match how {
+                0 => value,
+                1 => Value::String(value.to_string()),
+                _ => Value::String(raw),
+            };
+            event[field] = replacement;
+            event
+        },
+    )
+}
+
+#[test]
+fn decoding_never_panics() {
+    let tried = AtomicUsize::new(0);
+    let mut runner = TestRunner::new(Config {
+        cases: cases(),
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let strategy = prop_oneof![arb_json(), arb_event()];
+    runner
+        .run(&strategy, |payload| {
+            tried.fetch_add(1, Ordering::Relaxed);
+            match decode(&payload, None) {
+                Ok(invocation) => prop_assert!(
+                    invocation.params.max_days >= 1 && invocation.params.max_days <= 400
+                ),
+                Err(error) => prop_assert!(error.is_bad_input(), "{error}"),
+            }
+            Ok(())
+        })
+        .unwrap();
+    let tried = tried.load(Ordering::Relaxed);
+    eprintln!("fuzz: {tried} event payloads decoded without a panic");
+    assert!(tried >= cases() as usize);
+}

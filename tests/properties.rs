@@ -1,0 +1,131 @@
+//! Properties of the evaluator that hold for any roles and parameters.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use iam_role_last_used::evaluate::{evaluate, Compliance, MAX_ANNOTATION_CHARS};
+use iam_role_last_used::params::{RuleParameters, ServiceLinkedRoles};
+use iam_role_last_used::role::{LastUsed, Role, Tag};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap()
+}
+
+const PATHS: [&str; 6] = [
+    "/",
+    "/service-role/",
+    "/aws-service-role/support.amazonaws.com/",
+    "/teams/data/",
+    "/security-team/",
+    "/é/ü/",
+];
+const PATTERNS: [&str; 7] = [
+    "/breakglass-*",
+    "/service-role/*",
+    "*/ci-?",
+    "/teams/[ab]*/*",
+    "/x[!y]z",
+    "*",
+    "/security-*",
+];
+const TAG_KEYS: [&str; 3] = ["keep", "owner", "Keep"];
+
+prop_compose! {
+    fn arb_role()(
+        name in "[A-Za-z0-9+=,.@_-]{1,64}|[a-zé€😀]{1,80}",
+        path in prop::sample::select(&PATHS[..]),
+        age_seconds in 0i64..(2_000 * 86_400),
+        last_used in prop::option::of((-3_600i64..(800 * 86_400), prop::option::of("[a-z]{2}-[a-z]+-[1-3]"))),
+        tag_keys in prop::sample::subsequence(&TAG_KEYS[..], 0..=3),
+        id in any::<u64>(),
+    ) -> Role {
+        Role {
+            role_id: format!("AROA{id:017}"),
+            arn: format!("arn:aws:iam::111122223333:role{path}{name}"),
+            name,
+            path: path.to_owned(),
+            created: now() - Duration::seconds(age_seconds),
+            last_used: last_used.map(|(ago, region)| LastUsed { at: now() - Duration::seconds(ago), region }),
+            tags: tag_keys.into_iter().map(|k| Tag { key: k.to_owned(), value: String::new() }).collect(),
+        }
+    }
+}
+
+prop_compose! {
+    fn arb_params()(
+        max_days in 1u32..=400,
+        patterns in prop::sample::subsequence(&PATTERNS[..], 0..=3),
+        exempt in prop::option::of(prop::sample::select(&TAG_KEYS[..])),
+        evaluate_linked in any::<bool>(),
+    ) -> RuleParameters {
+        let mut object = json!({
+            "max_days_for_last_used": max_days.to_string(),
+            "role_allowlist": patterns.join("|"),
+            "service_linked_roles": if evaluate_linked { "evaluate" } else { "exclude" },
+        });
+        if let Some(key) = exempt {
+            object["exempt_tag_key"] = Value::from(key);
+        }
+        RuleParameters::from_map(object.as_object().unwrap(), None).unwrap()
+    }
+}
+
+/// Distinct RoleIds, as IAM guarantees.
+fn arb_roles() -> impl Strategy<Value = Vec<Role>> {
+    prop::collection::vec(arb_role(), 0..60).prop_map(|mut roles| {
+        for (i, role) in roles.iter_mut().enumerate() {
+            role.role_id = format!("AROA{i:017}");
+        }
+        roles
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1_000))]
+
+    #[test]
+    fn exactly_one_evaluation_per_role_in_input_order(roles in arb_roles(), params in arb_params()) {
+        let evaluations = evaluate(&roles, &params, now());
+        let ids: Vec<_> = evaluations.iter().map(|e| e.resource_id.as_str()).collect();
+        let expected: Vec<_> = roles.iter().map(|r| r.role_id.as_str()).collect();
+        prop_assert_eq!(ids, expected);
+    }
+
+    #[test]
+    fn annotations_fit_config_and_start_with_the_role_name(roles in arb_roles(), params in arb_params()) {
+        for (role, evaluation) in roles.iter().zip(evaluate(&roles, &params, now())) {
+            let chars = evaluation.annotation.chars().count();
+            prop_assert!((1..=MAX_ANNOTATION_CHARS).contains(&chars), "{} characters", chars);
+            let kept: String = role.name.chars().take(MAX_ANNOTATION_CHARS - 1).collect();
+            prop_assert!(evaluation.annotation.starts_with(&kept), "{:?} for {:?}", evaluation.annotation, role.name);
+        }
+    }
+
+    #[test]
+    fn results_do_not_depend_on_input_order(roles in arb_roles(), params in arb_params(), seed in any::<u64>()) {
+        let mut shuffled = roles.clone();
+        // A deterministic shuffle from the seed.
+        let mut state = seed | 1;
+        for i in (1..shuffled.len()).rev() {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17;
+            shuffled.swap(i, (state % (i as u64 + 1)) as usize);
+        }
+        let mut a = evaluate(&roles, &params, now());
+        let mut b = evaluate(&shuffled, &params, now());
+        a.sort_by(|x, y| x.resource_id.cmp(&y.resource_id));
+        b.sort_by(|x, y| x.resource_id.cmp(&y.resource_id));
+        prop_assert_eq!(a, b);
+    }
+
+    #[test]
+    fn allowlisted_roles_are_never_non_compliant(roles in arb_roles(), params in arb_params()) {
+        for (role, evaluation) in roles.iter().zip(evaluate(&roles, &params, now())) {
+            if params.allowlist.first_match(&role.path_and_name()).is_some() {
+                prop_assert_ne!(evaluation.compliance, Compliance::NonCompliant);
+            }
+            if role.is_service_linked() && params.service_linked_roles == ServiceLinkedRoles::Exclude {
+                prop_assert_eq!(evaluation.compliance, Compliance::NotApplicable);
+            }
+        }
+    }
+}

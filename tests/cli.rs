@@ -256,3 +256,48 @@ fn a_snapshot_role_without_create_date_is_refused_by_name() {
     assert!(String::from_utf8_lossy(&output.stderr)
         .contains("page 1: role AROAAAAAAAAAAAAAAAAAA has no CreateDate"));
 }
+
+/// The README's first command, run as written (through bash, from the repo root), with
+/// `cargo run --release --bin role-audit --` standing for the binary under test.
+#[test]
+fn the_readme_quick_start_prints_the_expected_table() {
+    let readme =
+        std::fs::read_to_string(format!("{}/README.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let prefix = "cargo run --release --bin role-audit -- ";
+    let command = readme
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .expect("the README shows the quick-start command");
+    assert!(
+        readme.find(command).unwrap() < 1_500,
+        "the quick start is on the README's first screen"
+    );
+    let script = command.replacen(
+        prefix.trim_end(),
+        &format!("'{}'", env!("CARGO_BIN_EXE_role-audit")),
+        1,
+    );
+    let output = Command::new("bash")
+        .args(["-c", &script])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let text = stdout(&output);
+    assert_eq!(
+        text.lines().last(),
+        Some("48 roles: 14 NON_COMPLIANT, 28 COMPLIANT, 6 NOT_APPLICABLE")
+    );
+    for [name, _, compliance, annotation] in expected() {
+        let reason = annotation.strip_prefix(&format!("{name}: ")).unwrap();
+        let row = text
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(name.as_str()))
+            .unwrap_or_else(|| panic!("no row for {name}"));
+        assert_eq!(
+            row.split_whitespace().next(),
+            Some(compliance.as_str()),
+            "{row}"
+        );
+        assert!(row.ends_with(reason), "{row}");
+    }
+}

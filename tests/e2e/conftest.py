@@ -1,14 +1,22 @@
-"""Fixtures of the end-to-end suite: the build, the fake account (moto), the function under
-`cargo lambda watch`, and the one TESTMODE run that scenarios 1 and 3 both read.
+"""Fixtures of the end-to-end suite: the two binaries (as `cargo test` builds them), the fake
+account (moto), the function under cargo-lambda's Runtime API emulator, and the one TESTMODE run
+that scenarios 1 and 3 both read.
+
+The suite compiles nothing that `cargo test` has not: it runs the binaries `cargo test --no-run`
+leaves at target/debug/ (a no-op after `cargo test`), and the emulator only serves the Lambda
+APIs. E2E_FUNCTION_BINARY picks another function binary, e.g. the release bootstrap that
+`sam build` makes (.aws-sam/build/RuleFunction/bootstrap); a relative path is from the repo root.
 
 Everything listens on 127.0.0.1 only, on ports picked at run time, and is stopped at the end of
-the session. When a test fails, the report carries the logs of both servers. The suite never
+the session. When a test fails, the report carries the logs of the servers. The suite never
 skips: a missing tool is a failure, and so is any skipped test (see pytest_sessionfinish).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,7 +29,7 @@ import pytest
 
 from .account import RoleSpec, build_account
 from .fake_aws import ACCOUNT_ID, REGION, FakeAws, Recorder
-from .lambda_emulator import Invocation, LambdaEmulator
+from .lambda_emulator import FUNCTION_NAME, Invocation, LambdaEmulator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EVENTS = REPO_ROOT / "events"
@@ -63,14 +71,24 @@ def cargo_lambda() -> str:
     return found
 
 
+BINARIES = ("iam-role-last-used", "role-audit")
+FUNCTION_BINARY_VARIABLE = "E2E_FUNCTION_BINARY"
+# What the suite learnt about the build, printed at the end of the run.
+BUILD_NOTES: list[str] = []
+
+
 @pytest.fixture(scope="session")
-def built_binaries() -> None:
-    """Builds both binaries in debug, the profile `cargo lambda watch` runs, so the function
-    starts at once instead of compiling under the first invocation's timeout."""
-    command = ["cargo", "build", "--locked", "--bins"]
+def built_binaries() -> dict[str, Path]:
+    """The two binaries as `cargo test` builds them (the CARGO_BIN_EXE_* of tests/cli.rs), by
+    name: `cargo test --no-run --locked` builds what the tests need, with the same features
+    (the SDK's dev-only test-util unified in), so after scripts/test's `cargo test` it compiles
+    nothing. A plain `cargo build` or `cargo run` would build the SDK a second time without
+    test-util. Each path is the one cargo reports for the bin target, checked to be no older
+    than any source file cargo's dep-info lists for it."""
+    command = ["cargo", "test", "--no-run", "--locked", "--message-format=json-render-diagnostics"]
     if shutil.which("nice"):
         command = ["nice", "-n", "10", *command]
-    with timed("cargo build --bins (debug)"):
+    with timed("cargo test --no-run"):
         completed = subprocess.run(
             command,
             cwd=REPO_ROOT,
@@ -82,11 +100,82 @@ def built_binaries() -> None:
     if completed.returncode != 0:
         pytest.fail(f"{' '.join(command)} failed:\n{completed.stderr}", pytrace=False)
 
+    binaries: dict[str, Path] = {}
+    compiled = []
+    for line in completed.stdout.splitlines():
+        try:
+            message = json.loads(line)
+        except ValueError:
+            continue
+        if message.get("reason") != "compiler-artifact":
+            continue
+        target = message["target"]
+        if not message.get("fresh", True):
+            compiled.append(target["name"] + (" (test)" if message["profile"]["test"] else ""))
+        if target["kind"] == ["bin"] and not message["profile"]["test"]:
+            binaries[target["name"]] = Path(message["executable"])
+    BUILD_NOTES.append(
+        "cargo test --no-run: "
+        + (f"compiled {len(compiled)} units of this package or its dependencies "
+           f"({', '.join(compiled[:8])}{', ...' if len(compiled) > 8 else ''})"
+           if compiled else "nothing compiled (every unit fresh)")
+    )  # fmt: skip
+
+    missing = [name for name in BINARIES if name not in binaries]
+    if missing:
+        pytest.fail(f"{' '.join(command)} reported no binary for {missing}", pytrace=False)
+    for name in BINARIES:
+        binary = binaries[name]
+        stale = _newer_sources(binary)
+        if not binary.is_file() or stale:
+            pytest.fail(
+                f"{binary} is missing or older than its sources after {' '.join(command)}: "
+                f"{stale or '(missing)'}",
+                pytrace=False,
+            )
+        BUILD_NOTES.append(f"{name}: {binary}")
+    return binaries
+
+
+def _newer_sources(binary: Path) -> list[str]:
+    """The sources in cargo's dep-info file for `binary` (target/debug/<name>.d) that changed
+    after it was linked: any means it is stale."""
+    dep_info = binary.with_name(binary.name + ".d")
+    if not dep_info.is_file():
+        return [f"(no dep-info file {dep_info})"]
+    built = binary.stat().st_mtime
+    text = dep_info.read_text().replace("\\\n", " ")
+    _, _, sources = text.partition(": ")
+    newer = []
+    for source in re.split(r"(?<!\\) ", sources.splitlines()[0] if sources else ""):
+        source = source.replace("\\ ", " ").strip()
+        if source and Path(source).exists() and Path(source).stat().st_mtime > built:
+            newer.append(source)
+    return newer
+
+
+@pytest.fixture(scope="session")
+def function_binary(built_binaries) -> Path:
+    """The function binary to run: E2E_FUNCTION_BINARY if set, else `cargo test`'s debug one."""
+    chosen = os.environ.get(FUNCTION_BINARY_VARIABLE, "").strip()
+    if not chosen:
+        return built_binaries["iam-role-last-used"]
+    path = Path(chosen)
+    if not path.is_absolute():
+        path = REPO_ROOT / path
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        pytest.fail(
+            f"{FUNCTION_BINARY_VARIABLE}={chosen}: {path} is not an executable file",
+            pytrace=False,
+        )
+    return path
+
 
 @pytest.fixture(scope="session")
 def role_audit(built_binaries) -> list[str]:
-    """The command that runs the offline CLI (already built)."""
-    return ["cargo", "run", "--locked", "--quiet", "--bin", "role-audit", "--"]
+    """The command that runs the offline CLI (already built; run directly, as `cargo run`
+    would rebuild it with other features)."""
+    return [str(built_binaries["role-audit"])]
 
 
 # ---- the fake account --------------------------------------------------------------------
@@ -94,11 +183,12 @@ def role_audit(built_binaries) -> list[str]:
 
 @pytest.fixture(scope="session")
 def fake_aws():
-    with timed("moto server start"):
-        fake = FakeAws().start()
+    fake = FakeAws()
     SERVER_LOGS["moto server (requests)"] = fake.server_log
     SERVER_LOGS["moto server (recorded calls)"] = lambda: _describe_recorder(fake.recorder)
     try:
+        with timed("moto server start"):
+            fake.start()
         yield fake
     finally:
         fake.stop()
@@ -132,8 +222,8 @@ def account(fake_aws: FakeAws) -> Account:
 
 
 @pytest.fixture(scope="session")
-def function(cargo_lambda, built_binaries, fake_aws: FakeAws, tmp_path_factory):
-    """The Lambda binary under cargo-lambda's Runtime API emulator, pointed at moto."""
+def function(cargo_lambda, function_binary: Path, fake_aws: FakeAws, tmp_path_factory):
+    """The function binary under cargo-lambda's Runtime API emulator, pointed at moto."""
     workdir = tmp_path_factory.mktemp("lambda")
     for empty in ("aws-config", "aws-credentials"):
         (workdir / empty).write_text("")
@@ -149,11 +239,13 @@ def function(cargo_lambda, built_binaries, fake_aws: FakeAws, tmp_path_factory):
         "AWS_EC2_METADATA_DISABLED": "true",
         "AWS_LAMBDA_LOG_LEVEL": "INFO",
     }
-    emulator = LambdaEmulator(REPO_ROOT, cargo_lambda, env, workdir / "cargo-lambda-watch.log")
-    SERVER_LOGS["cargo lambda watch (and the function's own log)"] = emulator.log
-    with timed("cargo lambda watch start"):
-        emulator.start()
+    emulator = LambdaEmulator(REPO_ROOT, cargo_lambda, function_binary, env, workdir)
+    SERVER_LOGS[f"function {FUNCTION_NAME} ({function_binary})"] = emulator.log
+    SERVER_LOGS["cargo lambda watch --only-lambda-apis"] = emulator.emulator_log
+    BUILD_NOTES.append(f"function under test: {function_binary}")
     try:
+        with timed("emulator + function start"):
+            emulator.start()
         yield emulator
     finally:
         emulator.stop()
@@ -237,6 +329,10 @@ def pytest_terminal_summary(terminalreporter):
             f"FAIL: the end-to-end suite may not skip, but skipped: {', '.join(_SKIPPED)}",
             red=True,
         )
+    if BUILD_NOTES:
+        terminalreporter.section("end-to-end build")
+        for note in BUILD_NOTES:
+            terminalreporter.write_line(note)
     if TIMINGS:
         terminalreporter.section("end-to-end stage timings")
         for stage, seconds in TIMINGS.items():
@@ -244,4 +340,9 @@ def pytest_terminal_summary(terminalreporter):
 
 
 def pytest_report_header(config):
-    return [f"e2e: account {ACCOUNT_ID}, region {REGION}, repo {REPO_ROOT}"]
+    chosen = os.environ.get(FUNCTION_BINARY_VARIABLE, "").strip()
+    return [
+        f"e2e: account {ACCOUNT_ID}, region {REGION}, repo {REPO_ROOT}",
+        f"e2e: function binary {chosen or 'target/debug/iam-role-last-used (cargo test)'}"
+        + (f" ({FUNCTION_BINARY_VARIABLE})" if chosen else ""),
+    ]

@@ -42,6 +42,7 @@ from moto.server import ThreadedMotoServer
 # moto's default account: the one the events in events/ name.
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
+START_TIMEOUT_S = 30
 
 # Real IAM: "MaxItems ... If you do not include this parameter, the number of items defaults
 # to 100 ... Valid Range: Minimum value of 1. Maximum value of 1000."
@@ -161,9 +162,15 @@ class FakeAws:
         werkzeug_log.addHandler(self.log_handler)
         self._werkzeug_propagate = werkzeug_log.propagate
         werkzeug_log.propagate = False
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._server.start()  # returns once the socket is bound and listening
-        host, port = self._server.get_host_and_port()
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        # start() returns once the socket listens, and waits for that without a limit: bound it.
+        starter = threading.Thread(target=server.start, daemon=True)
+        starter.start()
+        starter.join(START_TIMEOUT_S)
+        if starter.is_alive():
+            raise RuntimeError(f"moto's server did not start within {START_TIMEOUT_S}s")
+        self._server = server
+        host, port = server.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
         return self
 

@@ -1,11 +1,16 @@
-"""The function under `cargo lambda watch` (cargo-lambda's Lambda Runtime API emulator), invoked
-with `cargo lambda invoke`, both bound to 127.0.0.1 on a port picked here.
+"""A prebuilt function binary under cargo-lambda's Lambda Runtime API emulator, invoked with
+`cargo lambda invoke`, everything bound to 127.0.0.1 on a port picked here.
 
-`cargo lambda watch` runs the function with `cargo run --bin iam-role-last-used` in its own
-process group (started here with `start_new_session`), passes it the variables given with
-`--env-var` on top of watch's own environment, and serves both the invoke API and the Runtime
-API (`AWS_LAMBDA_RUNTIME_API`) on `--invoke-address`/`--invoke-port`. `--ignore-changes` keeps
-it from rebuilding and restarting the function when a file in the work tree changes mid-run.
+Nothing is compiled here. `cargo lambda watch --only-lambda-apis` serves the invoke API and the
+Runtime API and does not build or start a function (it reads `cargo metadata`, no build). The
+binary, built beforehand (by `cargo test`, or `sam build`), is started by this module, the way
+scripts/check-deploy starts the sam-built bootstrap: with
+`AWS_LAMBDA_RUNTIME_API=http://127.0.0.1:PORT/.rt/<function name>`, under which the emulator
+hands it the events that `cargo lambda invoke <function name> --invoke-port PORT` sends.
+
+Each of the two servers runs in its own process group (`start_new_session`), and stop() ends
+exactly those two groups. Each writes its own log file: function.log() is the function's own
+stdout and stderr, the lines CloudWatch would hold.
 """
 
 from __future__ import annotations
@@ -20,12 +25,21 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-FUNCTION_BIN = "iam-role-last-used"
-START_TIMEOUT_S = 60
+# The function's name in the emulator, in AWS_LAMBDA_FUNCTION_NAME and on `cargo lambda invoke`
+# (the Cargo binary's name, the function's default name; scripts/check-deploy uses the same).
+FUNCTION_NAME = "iam-role-last-used"
+START_TIMEOUT_S = 30
 # The function's SDK gives up on a request after 90 s (src/aws.rs); a run of 2 500 roles
 # against moto takes a few seconds.
 INVOKE_TIMEOUT_S = 180
 STOP_TIMEOUT_S = 15
+# What Lambda itself sets for the function (template.yaml: MemorySize 128). The log format is
+# left at text (no AWS_LAMBDA_LOG_FORMAT): the log-line assertions read the text format.
+LAMBDA_ENVIRONMENT = {
+    "AWS_LAMBDA_FUNCTION_NAME": FUNCTION_NAME,
+    "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+}
 
 
 def free_port() -> int:
@@ -76,79 +90,32 @@ def same_text(a: str, b: str) -> bool:
     return re.sub(r"\s+", "", a) == re.sub(r"\s+", "", b)
 
 
-class LambdaEmulator:
-    def __init__(self, repo_root: Path, cargo_lambda: str, env: dict[str, str], log_path: Path):
-        self.repo_root = repo_root
-        self.cargo_lambda = cargo_lambda
-        self.function_env = env
+class _Server:
+    """A background process in its own process group, its output in a log file."""
+
+    def __init__(self, name: str, log_path: Path):
+        self.name = name
         self.log_path = log_path
-        self.port = 0
-        self._process: subprocess.Popen | None = None
+        self.process: subprocess.Popen | None = None
         self._log_file = None
 
-    def start(self) -> LambdaEmulator:
-        self.port = free_port()
-        command = [
-            self.cargo_lambda, "lambda", "watch",
-            "--ignore-changes",
-            "--invoke-address", "127.0.0.1",
-            "--invoke-port", str(self.port),
-            "--timeout", str(INVOKE_TIMEOUT_S),
-            "--bin", FUNCTION_BIN,
-        ]  # fmt: skip
-        for key, value in sorted(self.function_env.items()):
-            command += ["--env-var", f"{key}={value}"]
+    def start(self, command: list[str], cwd: Path, env: dict[str, str]) -> None:
         self._log_file = open(self.log_path, "w", encoding="utf-8")  # noqa: SIM115
-        self._process = subprocess.Popen(
-            command,
-            cwd=self.repo_root,
-            env=_watch_environment(),
-            stdin=subprocess.DEVNULL,
-            stdout=self._log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: stop() ends exactly that group
-        )
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(
-                    f"cargo lambda watch exited with {self._process.returncode}:\n{self.log()}"
-                )
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return self
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(
-            f"cargo lambda watch did not listen on 127.0.0.1:{self.port} within "
-            f"{START_TIMEOUT_S}s:\n{self.log()}"
-        )
+        try:
+            self.process = subprocess.Popen(
+                command,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=self._log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: stop() ends exactly that group
+            )
+        except OSError as error:
+            raise RuntimeError(f"could not start {self.name} ({command[0]}): {error}") from error
 
-    def invoke(self, event_file: Path) -> Invocation:
-        command = [
-            self.cargo_lambda, "lambda", "invoke",
-            "--invoke-address", "127.0.0.1",
-            "--invoke-port", str(self.port),
-            "--data-file", str(event_file),
-            "--color", "never",
-            FUNCTION_BIN_ALIAS,
-        ]  # fmt: skip
-        started = time.monotonic()
-        completed = subprocess.run(
-            command,
-            cwd=self.repo_root,
-            env={**_watch_environment(), "NO_COLOR": "1"},
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=INVOKE_TIMEOUT_S + 30,
-        )
-        return Invocation(
-            completed.returncode,
-            completed.stdout,
-            completed.stderr,
-            time.monotonic() - started,
-        )
+    def exited(self) -> int | None:
+        return None if self.process is None else self.process.poll()
 
     def log(self) -> str:
         if self._log_file:
@@ -158,33 +125,159 @@ class LambdaEmulator:
         except FileNotFoundError:
             return ""
 
-    def stop(self) -> None:
-        """Ends the process group started above, and only it: SIGINT (watch shuts its function
-        down), then SIGKILL if it is still there after STOP_TIMEOUT_S."""
-        process, self._process = self._process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            _signal_group(process.pid, signal.SIGINT)
-            try:
-                process.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                _signal_group(process.pid, signal.SIGKILL)
-                process.wait(timeout=STOP_TIMEOUT_S)
-        # The function ran in the same group: end whatever of the group is left, by pid.
-        for pid in _group_members(process.pid):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+    def stop(self, first_signal: signal.Signals) -> None:
+        """first_signal to the group, SIGKILL if the leader is still there after STOP_TIMEOUT_S,
+        then SIGKILL to whatever of the group is left, by pid."""
+        process, self.process = self.process, None
+        if process is not None:
+            if process.poll() is None:
+                _signal_group(process.pid, first_signal)
+                try:
+                    process.wait(timeout=STOP_TIMEOUT_S)
+                except subprocess.TimeoutExpired:
+                    _signal_group(process.pid, signal.SIGKILL)
+                    process.wait(timeout=STOP_TIMEOUT_S)
+            for pid in _group_members(process.pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         if self._log_file:
             self._log_file.close()
             self._log_file = None
 
 
-# `cargo lambda watch` names the function it starts for `--bin` after the package's default
-# function, `_`, which is also what `cargo lambda invoke` targets by default.
-FUNCTION_BIN_ALIAS = "_"
+class LambdaEmulator:
+    """`cargo lambda watch --only-lambda-apis` plus the function binary, started against it."""
+
+    def __init__(
+        self,
+        repo_root: Path,
+        cargo_lambda: str,
+        function_binary: Path,
+        env: dict[str, str],
+        log_dir: Path,
+    ):
+        self.repo_root = repo_root
+        self.cargo_lambda = cargo_lambda
+        self.function_binary = function_binary
+        self.function_env = env
+        self.port = 0
+        self.emulator = _Server("cargo lambda watch --only-lambda-apis", log_dir / "emulator.log")
+        self.function = _Server(f"the function ({function_binary})", log_dir / "function.log")
+
+    def start(self) -> LambdaEmulator:
+        self.port = free_port()
+        self.emulator.start(
+            [
+                self.cargo_lambda, "lambda", "watch",
+                "--only-lambda-apis",
+                "--invoke-address", "127.0.0.1",
+                "--invoke-port", str(self.port),
+                "--timeout", str(INVOKE_TIMEOUT_S),
+            ],
+            cwd=self.repo_root,
+            env=_without_aws_settings(os.environ),
+        )  # fmt: skip
+        self._wait_for_emulator()
+        # Exactly the environment Lambda gives a function plus the test's settings: nothing
+        # inherited but PATH, so no AWS_* value, profile or RUST_LOG of the caller's leaks in.
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            **LAMBDA_ENVIRONMENT,
+            "AWS_LAMBDA_RUNTIME_API": f"http://127.0.0.1:{self.port}/.rt/{FUNCTION_NAME}",
+            **self.function_env,
+        }
+        self.function.start([str(self.function_binary)], cwd=self.repo_root, env=env)
+        # It polls /next at once; an early crash (a missing variable, a binary for another
+        # architecture) shows here rather than as a hung invocation.
+        time.sleep(0.3)
+        if (code := self.function.exited()) is not None:
+            raise RuntimeError(f"the function exited with {code} at start:\n{self.log()}")
+        return self
+
+    def _wait_for_emulator(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if (code := self.emulator.exited()) is not None:
+                raise RuntimeError(
+                    f"cargo lambda watch exited with {code}:\n{self.emulator.log()}"
+                )
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(
+            f"cargo lambda watch did not listen on 127.0.0.1:{self.port} within "
+            f"{START_TIMEOUT_S}s:\n{self.emulator.log()}"
+        )
+
+    def invoke(self, event_file: Path) -> Invocation:
+        """`cargo lambda invoke`, bounded by INVOKE_TIMEOUT_S + 30 s, and stopped early (after a
+        second for an answer already on its way) if the function process dies under it."""
+        command = [
+            self.cargo_lambda, "lambda", "invoke",
+            "--invoke-address", "127.0.0.1",
+            "--invoke-port", str(self.port),
+            "--data-file", str(event_file),
+            "--color", "never",
+            FUNCTION_NAME,
+        ]  # fmt: skip
+        started = time.monotonic()
+        deadline = started + INVOKE_TIMEOUT_S + 30
+        process = subprocess.Popen(
+            command,
+            cwd=self.repo_root,
+            env={**_without_aws_settings(os.environ), "NO_COLOR": "1"},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        problem = ""
+        function_gone_at = None
+        while True:
+            try:
+                stdout, stderr = process.communicate(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            now = time.monotonic()
+            if function_gone_at is None and self.function.exited() is not None:
+                function_gone_at = now
+            if function_gone_at is not None and now - function_gone_at > 1:
+                problem = (
+                    f"the function process exited with {self.function.exited()} during the "
+                    "invocation; see its log"
+                )
+            elif now > deadline:
+                problem = f"cargo lambda invoke did not return within {deadline - started:.0f}s"
+            if problem:
+                _signal_group(process.pid, signal.SIGKILL)
+                stdout, stderr = process.communicate(timeout=STOP_TIMEOUT_S)
+                break
+        returncode = process.returncode
+        if problem:
+            returncode = returncode or 1
+            stderr = f"{stderr}\n[e2e] {problem}"
+        return Invocation(returncode, stdout, stderr, time.monotonic() - started)
+
+    def log(self) -> str:
+        """The function's own output (its tracing log lines)."""
+        return self.function.log()
+
+    def emulator_log(self) -> str:
+        return self.emulator.log()
+
+    def stop(self) -> None:
+        """Ends the two process groups started above, and only them: the function first
+        (SIGTERM, which Lambda sends too), then the emulator (SIGINT, its Ctrl-C shutdown)."""
+        try:
+            self.function.stop(signal.SIGTERM)
+        finally:
+            self.emulator.stop(signal.SIGINT)
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
@@ -208,7 +301,7 @@ def _group_members(pgid: int) -> list[int]:
     return members
 
 
-def _watch_environment() -> dict[str, str]:
-    """This process's environment without AWS settings: the function gets exactly the ones the
-    test passes with --env-var, never a developer's profile or real credentials."""
-    return {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+def _without_aws_settings(environ) -> dict[str, str]:
+    """An environment without AWS settings, for the cargo-lambda tools: they need none, and
+    must never see a developer's profile or real credentials."""
+    return {key: value for key, value in environ.items() if not key.startswith("AWS_")}

@@ -18,28 +18,101 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 /// One request including its retries.
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// Standard mode: exponential backoff with jitter; retries throttling (IAM's `Throttling`,
-/// Config's `ThrottlingException`), 5xx and transient I/O errors.
-pub fn retry_config() -> RetryConfig {
-    RetryConfig::standard()
-        .with_max_attempts(MAX_ATTEMPTS)
-        .with_initial_backoff(INITIAL_BACKOFF)
-        .with_max_backoff(MAX_BACKOFF)
+/// The retry and timeout numbers. The defaults are the constants above; each can be changed
+/// through an environment variable (see [`SdkPolicy::from_env`]), which tests use to make
+/// fault scenarios fast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SdkPolicy {
+    pub max_attempts: u32,
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+    pub attempt_timeout: Duration,
+    pub operation_timeout: Duration,
 }
 
-pub fn timeout_config() -> TimeoutConfig {
-    TimeoutConfig::builder()
-        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-        .operation_timeout(OPERATION_TIMEOUT)
-        .build()
+impl Default for SdkPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: MAX_ATTEMPTS,
+            initial_backoff: INITIAL_BACKOFF,
+            max_backoff: MAX_BACKOFF,
+            attempt_timeout: ATTEMPT_TIMEOUT,
+            operation_timeout: OPERATION_TIMEOUT,
+        }
+    }
+}
+
+pub const MAX_ATTEMPTS_ENV: &str = "SDK_MAX_ATTEMPTS";
+pub const INITIAL_BACKOFF_ENV: &str = "SDK_INITIAL_BACKOFF_MS";
+pub const MAX_BACKOFF_ENV: &str = "SDK_MAX_BACKOFF_MS";
+pub const ATTEMPT_TIMEOUT_ENV: &str = "SDK_ATTEMPT_TIMEOUT_MS";
+pub const OPERATION_TIMEOUT_ENV: &str = "SDK_OPERATION_TIMEOUT_MS";
+
+impl SdkPolicy {
+    /// Reads the overrides through `get` (normally `std::env::var`): whole numbers, attempts
+    /// 1 to 20, times in milliseconds from 1 to 900 000. An invalid value is an error naming the
+    /// variable and the value.
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let number =
+            |name: &str, range: std::ops::RangeInclusive<u64>| -> Result<Option<u64>, String> {
+                let Some(text) = get(name) else {
+                    return Ok(None);
+                };
+                match text.trim().parse::<u64>() {
+                    Ok(n) if range.contains(&n) => Ok(Some(n)),
+                    _ => Err(format!(
+                        "{name}={text:?} is not a whole number from {} to {}",
+                        range.start(),
+                        range.end()
+                    )),
+                }
+            };
+        let millis = |name: &str, default: Duration| -> Result<Duration, String> {
+            Ok(number(name, 1..=900_000)?.map_or(default, Duration::from_millis))
+        };
+        let defaults = Self::default();
+        Ok(Self {
+            max_attempts: number(MAX_ATTEMPTS_ENV, 1..=20)?
+                .map_or(defaults.max_attempts, |n| n as u32),
+            initial_backoff: millis(INITIAL_BACKOFF_ENV, defaults.initial_backoff)?,
+            max_backoff: millis(MAX_BACKOFF_ENV, defaults.max_backoff)?,
+            attempt_timeout: millis(ATTEMPT_TIMEOUT_ENV, defaults.attempt_timeout)?,
+            operation_timeout: millis(OPERATION_TIMEOUT_ENV, defaults.operation_timeout)?,
+        })
+    }
+
+    /// Standard mode: exponential backoff with full jitter; retries throttling (IAM's
+    /// `Throttling`, Config's `ThrottlingException`), 5xx, timeouts and transient I/O errors.
+    pub fn retry_config(&self) -> RetryConfig {
+        RetryConfig::standard()
+            .with_max_attempts(self.max_attempts)
+            .with_initial_backoff(self.initial_backoff)
+            .with_max_backoff(self.max_backoff)
+    }
+
+    pub fn timeout_config(&self) -> TimeoutConfig {
+        TimeoutConfig::builder()
+            .operation_attempt_timeout(self.attempt_timeout)
+            .operation_timeout(self.operation_timeout)
+            .build()
+    }
+}
+
+/// The default retry policy (see [`SdkPolicy`]).
+pub fn retry_config() -> RetryConfig {
+    SdkPolicy::default().retry_config()
 }
 
 /// Loads credentials, Region and endpoints the standard way (environment, profile, container,
 /// instance metadata; `AWS_ENDPOINT_URL*` overrides), with our retry and timeout policy.
-pub async fn load_sdk_config(profile: Option<&str>, region: Option<&str>) -> SdkConfig {
+pub async fn load_sdk_config(
+    policy: &SdkPolicy,
+    profile: Option<&str>,
+    region: Option<&str>,
+) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(retry_config())
-        .timeout_config(timeout_config());
+        .retry_config(policy.retry_config())
+        .timeout_config(policy.timeout_config());
     if let Some(profile) = profile {
         loader = loader.profile_name(profile);
     }
@@ -113,5 +186,53 @@ impl aws_sdk_iam::config::Intercept for AttemptCounter {
         self.attempts
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(vars: &[(&str, &str)]) -> Result<SdkPolicy, String> {
+        SdkPolicy::from_env(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn defaults_and_overrides() {
+        assert_eq!(policy(&[]), Ok(SdkPolicy::default()));
+        let tuned = policy(&[
+            (MAX_ATTEMPTS_ENV, "3"),
+            (INITIAL_BACKOFF_ENV, "10"),
+            (ATTEMPT_TIMEOUT_ENV, " 2000 "),
+        ])
+        .unwrap();
+        assert_eq!(tuned.max_attempts, 3);
+        assert_eq!(tuned.initial_backoff, Duration::from_millis(10));
+        assert_eq!(tuned.attempt_timeout, Duration::from_secs(2));
+        assert_eq!(tuned.operation_timeout, OPERATION_TIMEOUT);
+    }
+
+    #[test]
+    fn invalid_overrides_name_the_variable_and_value() {
+        for (vars, message) in [
+            (
+                &[(MAX_ATTEMPTS_ENV, "0")][..],
+                "SDK_MAX_ATTEMPTS=\"0\" is not a whole number from 1 to 20",
+            ),
+            (
+                &[(MAX_ATTEMPTS_ENV, "many")][..],
+                "SDK_MAX_ATTEMPTS=\"many\" is not a whole number from 1 to 20",
+            ),
+            (
+                &[(OPERATION_TIMEOUT_ENV, "1.5")][..],
+                "SDK_OPERATION_TIMEOUT_MS=\"1.5\" is not a whole number from 1 to 900000",
+            ),
+        ] {
+            assert_eq!(policy(vars), Err(message.to_owned()));
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The shell for one invocation: decode, fetch, evaluate, publish. All I/O happens here or in
 //! the adapters it calls; the decisions are made by the pure core.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -93,6 +93,17 @@ pub struct Summary {
     /// Attempts the SDK made beyond the first of each request (throttling, 5xx, timeouts).
     pub sdk_retries: usize,
     pub test_mode: bool,
+}
+
+/// The Lambda context's deadline (epoch milliseconds; 0 when the caller set none) as a
+/// monotonic instant. A deadline already past is now.
+pub fn deadline_instant(deadline_epoch_ms: u64, now: SystemTime) -> Option<Instant> {
+    if deadline_epoch_ms == 0 {
+        return None;
+    }
+    let now_ms = now.duration_since(UNIX_EPOCH).ok()?.as_millis();
+    let left_ms = u128::from(deadline_epoch_ms).saturating_sub(now_ms);
+    Some(Instant::now() + Duration::from_millis(u64::try_from(left_ms).ok()?))
 }
 
 /// Runs one invocation. `now` is the clock at invocation; `deadline` is when Lambda will stop
@@ -203,4 +214,31 @@ pub async fn handle(
         "evaluation complete"
     );
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadline_from_the_lambda_context() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_767_225_600);
+        let now_ms = 1_767_225_600_000;
+        assert_eq!(deadline_instant(0, now), None, "no deadline set");
+        let left = |ms: u64| {
+            deadline_instant(ms, now)
+                .unwrap()
+                .saturating_duration_since(Instant::now())
+        };
+        let in_five_minutes = left(now_ms + 300_000);
+        assert!(
+            in_five_minutes > Duration::from_secs(299)
+                && in_five_minutes <= Duration::from_secs(300)
+        );
+        assert_eq!(
+            left(now_ms - 1_000),
+            Duration::ZERO,
+            "a past deadline is now"
+        );
+    }
 }

@@ -1,0 +1,239 @@
+//! Helpers shared by the SDK-level test crates: scripted IAM and Config responses through
+//! aws-smithy-mocks, and recorders of what was sent.
+#![allow(dead_code)] // each test crate uses its own subset
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_config::operation::get_compliance_details_by_config_rule::GetComplianceDetailsByConfigRuleOutput;
+use aws_sdk_config::operation::put_evaluations::{PutEvaluationsInput, PutEvaluationsOutput};
+use aws_sdk_config::types::{
+    ComplianceType, EvaluationResult, EvaluationResultIdentifier, EvaluationResultQualifier,
+};
+use aws_sdk_iam::operation::get_account_authorization_details::{
+    GetAccountAuthorizationDetailsInput, GetAccountAuthorizationDetailsOutput,
+};
+use aws_sdk_iam::types::{RoleDetail, RoleLastUsed};
+use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::http::StatusCode;
+use aws_smithy_types::body::SdkBody;
+use chrono::{DateTime, TimeZone, Utc};
+use iam_role_last_used::aws::{retry_config, AttemptCounter};
+use iam_role_last_used::config_rule::FailedEvaluationRetry;
+use iam_role_last_used::handler::{Clients, Settings};
+use serde_json::Value;
+
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+}
+
+pub fn smithy_time(days_ago: i64) -> aws_smithy_types::DateTime {
+    aws_smithy_types::DateTime::from_secs((now() - chrono::Duration::days(days_ago)).timestamp())
+}
+
+/// Role `n`: unused for `n` days when `n` is odd, never used when even; created 1 000 days ago.
+pub fn role_detail(n: usize) -> RoleDetail {
+    let name = format!("role-{n:04}");
+    let last_used = if n % 2 == 1 {
+        RoleLastUsed::builder()
+            .last_used_date(smithy_time(n as i64))
+            .region("eu-west-1")
+            .build()
+    } else {
+        RoleLastUsed::builder().build()
+    };
+    RoleDetail::builder()
+        .path("/")
+        .role_name(&name)
+        .role_id(format!("AROA{n:017}"))
+        .arn(format!("arn:aws:iam::123456789012:role/{name}"))
+        .create_date(smithy_time(1000))
+        .role_last_used(last_used)
+        .build()
+}
+
+pub fn role_id(n: usize) -> String {
+    format!("AROA{n:017}")
+}
+
+/// A GetAccountAuthorizationDetails page holding roles `range`, pointing at `next` if given.
+pub fn iam_page(
+    range: std::ops::Range<usize>,
+    next: Option<&str>,
+) -> GetAccountAuthorizationDetailsOutput {
+    GetAccountAuthorizationDetailsOutput::builder()
+        .set_role_detail_list(Some(range.map(role_detail).collect()))
+        .is_truncated(next.is_some())
+        .set_marker(next.map(str::to_owned))
+        .build()
+}
+
+/// A rule answering the request whose Marker is `marker` with `output`.
+pub fn page_rule(
+    marker: Option<&'static str>,
+    output: GetAccountAuthorizationDetailsOutput,
+) -> Rule {
+    mock!(aws_sdk_iam::Client::get_account_authorization_details)
+        .match_requests(move |req: &GetAccountAuthorizationDetailsInput| req.marker() == marker)
+        .then_output(move || output.clone())
+}
+
+/// The production retry policy with a 1 ms backoff, so retry tests run in milliseconds.
+pub fn fast_retry() -> aws_sdk_iam::config::retry::RetryConfig {
+    retry_config()
+        .with_initial_backoff(Duration::from_millis(1))
+        .with_max_backoff(Duration::from_millis(5))
+}
+
+pub fn iam_client_counted(rules: &[&Rule], counter: &AttemptCounter) -> aws_sdk_iam::Client {
+    mock_client!(aws_sdk_iam, RuleMode::MatchAny, rules, |b| b
+        .retry_config(fast_retry())
+        .interceptor(counter.clone()))
+}
+
+pub fn config_client_counted(rules: &[&Rule], counter: &AttemptCounter) -> aws_sdk_config::Client {
+    mock_client!(aws_sdk_config, RuleMode::MatchAny, rules, |b| b
+        .retry_config(fast_retry())
+        .interceptor(counter.clone()))
+}
+
+pub fn iam_client(rules: &[&Rule]) -> aws_sdk_iam::Client {
+    iam_client_counted(rules, &AttemptCounter::default())
+}
+
+pub fn config_client(rules: &[&Rule]) -> aws_sdk_config::Client {
+    config_client_counted(rules, &AttemptCounter::default())
+}
+
+/// Both clients, sharing one attempt counter as in production.
+pub fn clients(iam_rules: &[&Rule], config_rules: &[&Rule]) -> Clients {
+    let attempts = AttemptCounter::default();
+    Clients {
+        iam: iam_client_counted(iam_rules, &attempts),
+        config: config_client_counted(config_rules, &attempts),
+        attempts,
+    }
+}
+
+pub fn iam_error(status: u16, code: &str, message: &str) -> HttpResponse {
+    let body = format!(
+        r#"<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</RequestId></ErrorResponse>"#
+    );
+    HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::from(body))
+}
+
+/// Records every PutEvaluations request and answers each with `failed(request)` as its
+/// FailedEvaluations.
+pub struct PutRecorder {
+    pub requests: Arc<Mutex<Vec<PutEvaluationsInput>>>,
+    pub rule: Rule,
+}
+
+impl PutRecorder {
+    pub fn new(
+        failed: impl Fn(&PutEvaluationsInput, usize) -> Vec<aws_sdk_config::types::Evaluation>
+            + Send
+            + Sync
+            + 'static,
+    ) -> Self {
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let log = requests.clone();
+        let rule = mock!(aws_sdk_config::Client::put_evaluations).then_compute_output(move |req| {
+            let mut log = log.lock().unwrap();
+            log.push(req.clone());
+            let call = log.len();
+            PutEvaluationsOutput::builder()
+                .set_failed_evaluations(Some(failed(req, call)))
+                .build()
+        });
+        Self { requests, rule }
+    }
+
+    pub fn accepting_all() -> Self {
+        Self::new(|_, _| Vec::new())
+    }
+
+    pub fn requests(&self) -> Vec<PutEvaluationsInput> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    pub fn batch_sizes(&self) -> Vec<usize> {
+        self.requests()
+            .iter()
+            .map(|r| r.evaluations().len())
+            .collect()
+    }
+
+    /// Every evaluation sent, as (resource id, compliance type, annotation).
+    pub fn sent(&self) -> Vec<(String, ComplianceType, String)> {
+        self.requests()
+            .iter()
+            .flat_map(|r| r.evaluations().to_vec())
+            .map(|e| {
+                (
+                    e.compliance_resource_id().to_owned(),
+                    e.compliance_type().clone(),
+                    e.annotation().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    }
+}
+
+pub fn fast_failed_retry() -> FailedEvaluationRetry {
+    FailedEvaluationRetry {
+        attempts: 3,
+        initial_delay: Duration::from_millis(1),
+    }
+}
+
+pub fn payload(file: &str) -> Value {
+    let text =
+        std::fs::read_to_string(format!("{}/events/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+pub fn settings() -> Settings {
+    Settings {
+        default_max_days: None,
+        failed_evaluation_retry: fast_failed_retry(),
+        ..Settings::default()
+    }
+}
+
+pub fn recorded_results(
+    ids: &[String],
+    next_token: Option<&str>,
+) -> GetComplianceDetailsByConfigRuleOutput {
+    GetComplianceDetailsByConfigRuleOutput::builder()
+        .set_next_token(next_token.map(str::to_owned))
+        .set_evaluation_results(Some(
+            ids.iter()
+                .map(|id| {
+                    EvaluationResult::builder()
+                        .evaluation_result_identifier(
+                            EvaluationResultIdentifier::builder()
+                                .evaluation_result_qualifier(
+                                    EvaluationResultQualifier::builder()
+                                        .config_rule_name("iam-role-last-used")
+                                        .resource_type("AWS::IAM::Role")
+                                        .resource_id(id)
+                                        .build(),
+                                )
+                                .build(),
+                        )
+                        .compliance_type(ComplianceType::Compliant)
+                        .build()
+                })
+                .collect(),
+        ))
+        .build()
+}
+
+pub fn config_throttling() -> HttpResponse {
+    HttpResponse::new(
+        StatusCode::try_from(400).unwrap(),
+        SdkBody::from(r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#),
+    )
+}

@@ -8,7 +8,10 @@ use serde_json::Value;
 use tracing::info;
 
 use crate::aws::AttemptCounter;
-use crate::config_rule::{self, FailedEvaluationRetry};
+use crate::config_rule::{self, PublishOptions};
+
+/// Sets how many PutEvaluations calls may be in flight at once.
+pub const CONCURRENCY_ENV: &str = "PUT_EVALUATIONS_CONCURRENCY";
 use crate::evaluate::{self, Tally};
 use crate::event;
 use crate::iam;
@@ -45,7 +48,7 @@ impl Clients {
 pub struct Settings {
     /// `MAX_DAYS_FOR_LAST_USED`, validated with the rule parameters on each invocation.
     pub default_max_days: Option<String>,
-    pub failed_evaluation_retry: FailedEvaluationRetry,
+    pub publish: PublishOptions,
     /// Time set aside for each PutEvaluations call when deciding whether publishing can still
     /// finish before the Lambda deadline.
     pub publish_time_per_call: Duration,
@@ -57,7 +60,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             default_max_days: None,
-            failed_evaluation_retry: FailedEvaluationRetry::default(),
+            publish: PublishOptions::default(),
             publish_time_per_call: Duration::from_millis(500),
             deadline_margin: Duration::from_secs(2),
         }
@@ -65,17 +68,37 @@ impl Default for Settings {
 }
 
 impl Settings {
-    pub fn from_env() -> Self {
-        Self {
-            default_max_days: std::env::var(crate::params::MAX_DAYS_ENV).ok(),
-            ..Self::default()
-        }
+    /// Reads `MAX_DAYS_FOR_LAST_USED` (validated per invocation, with the rule parameters) and
+    /// `PUT_EVALUATIONS_CONCURRENCY` (1 to 16, default 4) through `get`.
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let defaults = Self::default();
+        let concurrency = match get(CONCURRENCY_ENV) {
+            None => defaults.publish.concurrency,
+            Some(text) => match text.trim().parse::<usize>() {
+                Ok(n) if (1..=config_rule::MAX_CONCURRENCY).contains(&n) => n,
+                _ => {
+                    return Err(format!(
+                        "{CONCURRENCY_ENV}={text:?} is not a whole number from 1 to {}",
+                        config_rule::MAX_CONCURRENCY
+                    ))
+                }
+            },
+        };
+        Ok(Self {
+            default_max_days: get(crate::params::MAX_DAYS_ENV),
+            publish: PublishOptions {
+                concurrency,
+                ..defaults.publish
+            },
+            ..defaults
+        })
     }
 
     /// The time publishing `evaluations` is planned to take, plus the margin.
     fn publish_budget(&self, evaluations: usize) -> Duration {
-        let calls = evaluations.div_ceil(config_rule::MAX_EVALUATIONS_PER_CALL) as u32;
-        self.publish_time_per_call * calls + self.deadline_margin
+        let calls = evaluations.div_ceil(config_rule::MAX_EVALUATIONS_PER_CALL);
+        let rounds = calls.div_ceil(self.publish.concurrency.max(1)) as u32;
+        self.publish_time_per_call * rounds + self.deadline_margin
     }
 }
 
@@ -183,7 +206,7 @@ pub async fn handle(
         &evaluations,
         invocation.ordering_timestamp,
         &invocation.result_token,
-        settings.failed_evaluation_retry,
+        settings.publish,
     )
     .await?;
 
@@ -219,6 +242,39 @@ pub async fn handle(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_from_the_environment() {
+        let read = |vars: &'static [(&'static str, &'static str)]| {
+            Settings::from_env(|name| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            })
+        };
+        let defaults = read(&[]).unwrap();
+        assert_eq!(
+            (defaults.default_max_days, defaults.publish.concurrency),
+            (None, 4)
+        );
+        let tuned = read(&[
+            ("MAX_DAYS_FOR_LAST_USED", "90"),
+            ("PUT_EVALUATIONS_CONCURRENCY", "8"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (tuned.default_max_days.as_deref(), tuned.publish.concurrency),
+            (Some("90"), 8)
+        );
+        for bad in ["0", "17", "four"] {
+            let vars: &'static [(&str, &str)] =
+                Box::leak(Box::new([("PUT_EVALUATIONS_CONCURRENCY", bad)]));
+            assert_eq!(
+                read(vars).unwrap_err(),
+                format!("PUT_EVALUATIONS_CONCURRENCY={bad:?} is not a whole number from 1 to 16")
+            );
+        }
+    }
 
     #[test]
     fn deadline_from_the_lambda_context() {

@@ -14,7 +14,7 @@ async fn main() -> Result<(), Error> {
     let policy = SdkPolicy::from_env(|name| std::env::var(name).ok())?;
     let sdk = load_sdk_config(&policy, None, None).await;
     let clients = Clients::new(&sdk);
-    let settings = Settings::from_env();
+    let settings = Settings::from_env(|name| std::env::var(name).ok())?;
     run(service_fn(|event: LambdaEvent<Value>| {
         let (clients, settings) = (&clients, &settings);
         async move {

@@ -179,15 +179,9 @@ async fn two_hundred_fifty_evaluations_go_out_in_calls_of_100_100_50() {
     let put = PutRecorder::accepting_all();
     let client = config_client(&[&put.rule]);
 
-    let report = config_rule::publish(
-        &client,
-        &evaluations(250),
-        now(),
-        &token(),
-        fast_failed_retry(),
-    )
-    .await
-    .unwrap();
+    let report = config_rule::publish(&client, &evaluations(250), now(), &token(), fast_publish())
+        .await
+        .unwrap();
 
     assert_eq!(put.batch_sizes(), [100, 100, 50]);
     assert_eq!(report.calls, 3);
@@ -219,15 +213,9 @@ async fn failed_evaluations_are_sent_again_once_then_accepted() {
     });
     let client = config_client(&[&put.rule]);
 
-    let report = config_rule::publish(
-        &client,
-        &evaluations(10),
-        now(),
-        &token(),
-        fast_failed_retry(),
-    )
-    .await
-    .unwrap();
+    let report = config_rule::publish(&client, &evaluations(10), now(), &token(), fast_publish())
+        .await
+        .unwrap();
 
     assert_eq!(put.batch_sizes(), [10, 2]);
     let resent: Vec<_> = put.requests()[1]
@@ -250,18 +238,15 @@ async fn persistently_failed_evaluations_fail_the_invocation_naming_them() {
     });
     let client = config_client(&[&put.rule]);
 
-    let error = config_rule::publish(
-        &client,
-        &evaluations(120),
-        now(),
-        &token(),
-        fast_failed_retry(),
-    )
-    .await
-    .unwrap_err();
+    let error = config_rule::publish(&client, &evaluations(120), now(), &token(), fast_publish())
+        .await
+        .unwrap_err();
 
     // Batch 1 (100, 10 refused) + 2 resends of those 10; batch 2 (20, 2 refused) + 2 resends.
-    assert_eq!(put.batch_sizes(), [100, 10, 10, 20, 2, 2]);
+    // Batches run concurrently, so their calls interleave.
+    let mut sizes = put.batch_sizes();
+    sizes.sort_unstable();
+    assert_eq!(sizes, [2, 2, 10, 10, 20, 100]);
     assert_eq!(error.error_type(), "EvaluationsRejected");
     assert_eq!(
         error.to_string(),
@@ -584,7 +569,8 @@ async fn too_little_time_left_to_publish_fails_before_sending_anything() {
         deadline_margin: Duration::from_secs(1),
         ..settings()
     };
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    // 15 calls, 4 at a time: 4 rounds of 1 s, plus 1 s of margin = 5 s needed, 4 s left.
+    let deadline = std::time::Instant::now() + Duration::from_secs(4);
 
     let error = handle(
         &payload("scheduled.json"),
@@ -605,7 +591,7 @@ async fn too_little_time_left_to_publish_fails_before_sending_anything() {
     );
     assert!(
         message.ends_with(
-            " ms are left and sending them is budgeted at 16000 ms; no evaluations were sent"
+            " ms are left and sending them is budgeted at 5000 ms; no evaluations were sent"
         ),
         "{message}"
     );

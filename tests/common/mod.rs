@@ -20,7 +20,7 @@ use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use chrono::{DateTime, TimeZone, Utc};
 use iam_role_last_used::aws::{retry_config, AttemptCounter};
-use iam_role_last_used::config_rule::FailedEvaluationRetry;
+use iam_role_last_used::config_rule::{FailedEvaluationRetry, PublishOptions};
 use iam_role_last_used::handler::{Clients, Settings};
 use serde_json::Value;
 
@@ -181,6 +181,14 @@ impl PutRecorder {
     }
 }
 
+/// The default publishing options with 1 ms between resends.
+pub fn fast_publish() -> PublishOptions {
+    PublishOptions {
+        retry: fast_failed_retry(),
+        ..PublishOptions::default()
+    }
+}
+
 pub fn fast_failed_retry() -> FailedEvaluationRetry {
     FailedEvaluationRetry {
         attempts: 3,
@@ -197,7 +205,7 @@ pub fn payload(file: &str) -> Value {
 pub fn settings() -> Settings {
     Settings {
         default_max_days: None,
-        failed_evaluation_retry: fast_failed_retry(),
+        publish: fast_publish(),
         ..Settings::default()
     }
 }

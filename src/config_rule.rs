@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use aws_sdk_config::error::ProvideErrorMetadata;
 use aws_sdk_config::types::{ComplianceType, Evaluation as ConfigEvaluation};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
@@ -209,48 +210,88 @@ pub async fn publish(
     })
 }
 
-/// Resource ids of every `AWS::IAM::Role` the rule currently holds as COMPLIANT or
-/// NON_COMPLIANT, all pages. Results already NOT_APPLICABLE need no clean-up.
-pub async fn recorded_resource_ids(
+/// A result AWS Config holds for the rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedResult {
+    pub resource_id: String,
+    /// As Config reports it: COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE, INSUFFICIENT_DATA.
+    pub compliance_type: String,
+    pub annotation: Option<String>,
+    pub recorded: Option<DateTime<Utc>>,
+}
+
+/// Every `AWS::IAM::Role` result the rule holds with one of `compliance_types`, all pages.
+pub async fn recorded_results(
     client: &aws_sdk_config::Client,
     rule_name: &str,
-) -> Result<Vec<String>, Error> {
-    let mut ids = Vec::new();
+    compliance_types: &[ComplianceType],
+) -> Result<Vec<RecordedResult>, Error> {
+    let failed = |message: String, code: Option<&str>| Error::ConfigRead {
+        rule: rule_name.to_owned(),
+        message,
+        code: code.map(str::to_owned),
+    };
+    let mut results = Vec::new();
     let mut next_token: Option<String> = None;
     loop {
         let output = client
             .get_compliance_details_by_config_rule()
             .config_rule_name(rule_name)
-            .compliance_types(ComplianceType::Compliant)
-            .compliance_types(ComplianceType::NonCompliant)
+            .set_compliance_types(Some(compliance_types.to_vec()))
             .limit(RESULTS_PAGE_SIZE)
             .set_next_token(next_token.clone())
             .send()
             .await
-            .map_err(|e| Error::ConfigRead {
-                rule: rule_name.to_owned(),
-                message: error_message(&e),
-            })?;
-        ids.extend(
-            output
-                .evaluation_results()
-                .iter()
-                .filter_map(|r| {
-                    r.evaluation_result_identifier()?
-                        .evaluation_result_qualifier()
-                })
-                .filter(|q| q.resource_type() == Some(RESOURCE_TYPE))
-                .filter_map(|q| q.resource_id().map(str::to_owned)),
-        );
+            .map_err(|e| failed(error_message(&e), e.code()))?;
+        for result in output.evaluation_results() {
+            let Some(qualifier) = result
+                .evaluation_result_identifier()
+                .and_then(|i| i.evaluation_result_qualifier())
+            else {
+                continue; // a result without a resource cannot be about a role
+            };
+            if qualifier.resource_type() != Some(RESOURCE_TYPE) {
+                continue;
+            }
+            let Some(resource_id) = qualifier.resource_id() else {
+                continue;
+            };
+            results.push(RecordedResult {
+                resource_id: resource_id.to_owned(),
+                compliance_type: result
+                    .compliance_type()
+                    .map_or("INSUFFICIENT_DATA", |c| c.as_str())
+                    .to_owned(),
+                annotation: result.annotation().map(str::to_owned),
+                recorded: result
+                    .result_recorded_time()
+                    .and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos())),
+            });
+        }
         match output.next_token().filter(|t| !t.is_empty()) {
-            None => return Ok(ids),
+            None => return Ok(results),
             Some(token) if Some(token) == next_token.as_deref() => {
-                return Err(Error::ConfigRead {
-                    rule: rule_name.to_owned(),
-                    message: format!("NextToken {token:?} repeats the previous page's"),
-                })
+                return Err(failed(
+                    format!("NextToken {token:?} repeats the previous page's"),
+                    None,
+                ))
             }
             Some(token) => next_token = Some(token.to_owned()),
         }
     }
+}
+
+/// Resource ids of every `AWS::IAM::Role` the rule currently holds as COMPLIANT or
+/// NON_COMPLIANT. Results already NOT_APPLICABLE need no clean-up.
+pub async fn recorded_resource_ids(
+    client: &aws_sdk_config::Client,
+    rule_name: &str,
+) -> Result<Vec<String>, Error> {
+    let results = recorded_results(
+        client,
+        rule_name,
+        &[ComplianceType::Compliant, ComplianceType::NonCompliant],
+    )
+    .await?;
+    Ok(results.into_iter().map(|r| r.resource_id).collect())
 }

@@ -12,7 +12,12 @@ pub enum Error {
     InvalidRuleParameter { key: String, message: String },
 
     #[error("IAM GetAccountAuthorizationDetails failed on page {page}: {message}; no evaluations were sent")]
-    IamFetch { page: usize, message: String },
+    IamFetch {
+        page: usize,
+        message: String,
+        /// The AWS error code (`AccessDenied`, `Throttling`, ...), when AWS answered.
+        code: Option<String>,
+    },
 
     #[error("IAM returned unusable data on page {page}: {message}; no evaluations were sent")]
     InvalidIamData { page: usize, message: String },
@@ -20,7 +25,12 @@ pub enum Error {
     #[error(
         "reading the results of Config rule {rule:?} failed: {message}; no evaluations were sent"
     )]
-    ConfigRead { rule: String, message: String },
+    ConfigRead {
+        rule: String,
+        message: String,
+        /// The AWS error code (`NoSuchConfigRuleException`, ...), when AWS answered.
+        code: Option<String>,
+    },
 
     #[error("PutEvaluations failed after {sent} of {total} evaluations were accepted: {message}")]
     ConfigPublish {
@@ -44,6 +54,9 @@ pub enum Error {
     )]
     DeadlineTooClose { stage: String, detail: String },
 
+    #[error("invalid setting: {0}")]
+    InvalidSetting(String),
+
     #[error("invalid snapshot {source_name}: {message}")]
     InvalidSnapshot {
         source_name: String,
@@ -63,6 +76,7 @@ impl Error {
             Self::ConfigPublish { .. } => "ConfigPublishFailed",
             Self::EvaluationsRejected { .. } => "EvaluationsRejected",
             Self::DeadlineTooClose { .. } => "DeadlineTooClose",
+            Self::InvalidSetting(_) => "InvalidSetting",
             Self::InvalidSnapshot { .. } => "InvalidSnapshot",
         }
     }

@@ -79,6 +79,16 @@ impl Evaluation {
             _ => None,
         }
     }
+
+    /// The Region of the last recorded use, where IAM recorded one.
+    pub fn last_used_region(&self) -> Option<&str> {
+        match &self.reason {
+            Reason::UnusedTooLong { region, .. } | Reason::UsedRecently { region, .. } => {
+                region.as_deref()
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Evaluates every role, in input order.

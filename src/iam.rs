@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 
+use aws_sdk_iam::error::ProvideErrorMetadata;
 use aws_sdk_iam::types::{EntityType, RoleDetail};
 use chrono::{DateTime, Utc};
 
@@ -22,6 +23,14 @@ pub struct FetchedRoles {
 /// policy documents are dropped with each page). Fails as a whole if any page fails: a partial
 /// list would make live roles look deleted.
 pub async fn fetch_roles(client: &aws_sdk_iam::Client) -> Result<FetchedRoles, Error> {
+    fetch_roles_with_progress(client, |_, _| {}).await
+}
+
+/// [`fetch_roles`], calling `progress(pages, roles)` after each page.
+pub async fn fetch_roles_with_progress(
+    client: &aws_sdk_iam::Client,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<FetchedRoles, Error> {
     let mut roles = Vec::new();
     let mut seen_ids = HashSet::new();
     let mut marker: Option<String> = None;
@@ -38,6 +47,7 @@ pub async fn fetch_roles(client: &aws_sdk_iam::Client) -> Result<FetchedRoles, E
             .map_err(|e| Error::IamFetch {
                 page,
                 message: error_message(&e),
+                code: e.code().map(str::to_owned),
             })?;
 
         for detail in output.role_detail_list() {
@@ -57,6 +67,7 @@ pub async fn fetch_roles(client: &aws_sdk_iam::Client) -> Result<FetchedRoles, E
             roles.push(role);
         }
 
+        progress(page, roles.len());
         if !output.is_truncated() {
             return Ok(FetchedRoles { roles, pages: page });
         }

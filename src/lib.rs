@@ -13,6 +13,7 @@ pub mod handler;
 pub mod iam;
 pub mod output;
 pub mod params;
+pub mod report;
 pub mod role;
 pub mod snapshot;
 

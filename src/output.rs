@@ -1,8 +1,10 @@
-//! Renders evaluations for people (an aligned table) and for programs (JSON, CSV).
+//! Renders result rows for people (an aligned table) and for programs (JSON, CSV).
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::evaluate::{Evaluation, Tally};
+use crate::evaluate::Evaluation;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -11,71 +13,87 @@ pub enum Format {
     Csv,
 }
 
-/// One output row; JSON and CSV use these names.
-#[derive(Debug, Clone, Serialize)]
+/// One output row, from an evaluation (`role-audit evaluate`) or from a result Config recorded
+/// (`role-audit report`). JSON and CSV use these names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct Row<'a> {
-    pub role_name: &'a str,
-    pub path: &'a str,
-    pub role_id: &'a str,
-    pub compliance_type: &'static str,
+pub struct Row {
+    /// Empty when the role no longer exists.
+    pub role_name: String,
+    pub path: String,
+    pub role_id: String,
+    pub compliance_type: String,
     pub days_since_last_use: Option<i64>,
-    pub annotation: &'a str,
+    pub last_used_region: Option<String>,
+    pub annotation: String,
+    /// When Config recorded the result (reports only), RFC 3339.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result_recorded_time: Option<String>,
 }
 
-impl<'a> From<&'a Evaluation> for Row<'a> {
-    fn from(e: &'a Evaluation) -> Self {
+impl From<&Evaluation> for Row {
+    fn from(e: &Evaluation) -> Self {
         Row {
-            role_name: &e.role_name,
-            path: &e.path,
-            role_id: &e.resource_id,
-            compliance_type: e.compliance.as_str(),
+            role_name: e.role_name.clone(),
+            path: e.path.clone(),
+            role_id: e.resource_id.clone(),
+            compliance_type: e.compliance.as_str().to_owned(),
             days_since_last_use: e.days_since_last_use(),
-            annotation: &e.annotation,
+            last_used_region: e.last_used_region().map(str::to_owned),
+            annotation: e.annotation.clone(),
+            result_recorded_time: None,
         }
     }
 }
 
-pub fn render(evaluations: &[Evaluation], format: Format) -> String {
+/// How the table looks: colour is for terminals only, and never with `NO_COLOR`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TableStyle {
+    pub colour: bool,
+}
+
+pub fn render(rows: &[Row], format: Format, style: TableStyle) -> String {
     match format {
-        Format::Table => table(evaluations),
-        Format::Json => json(evaluations),
-        Format::Csv => csv(evaluations),
+        Format::Table => table(rows, style),
+        Format::Json => json(rows),
+        Format::Csv => csv(rows),
     }
 }
 
-fn json(evaluations: &[Evaluation]) -> String {
-    let rows: Vec<Row> = evaluations.iter().map(Row::from).collect();
-    let mut text = serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".to_owned());
+fn json(rows: &[Row]) -> String {
+    let mut text = serde_json::to_string_pretty(rows).unwrap_or_else(|_| "[]".to_owned());
     text.push('\n');
     text
 }
 
-const CSV_HEADER: [&str; 6] = [
+const CSV_HEADER: [&str; 8] = [
     "RoleName",
     "Path",
     "RoleId",
     "ComplianceType",
     "DaysSinceLastUse",
+    "LastUsedRegion",
     "Annotation",
+    "ResultRecordedTime",
 ];
 
-fn csv(evaluations: &[Evaluation]) -> String {
+fn csv(rows: &[Row]) -> String {
     let mut text = CSV_HEADER.join(",");
     text.push_str("\r\n");
-    for e in evaluations {
-        let row = Row::from(e);
+    for row in rows {
         let days = row
             .days_since_last_use
             .map(|d| d.to_string())
             .unwrap_or_default();
         let fields = [
-            row.role_name,
-            row.path,
-            row.role_id,
-            row.compliance_type,
+            row.role_name.as_str(),
+            &row.path,
+            &row.role_id,
+            &row.compliance_type,
             &days,
-            row.annotation,
+            row.last_used_region.as_deref().unwrap_or_default(),
+            &row.annotation,
+            row.result_recorded_time.as_deref().unwrap_or_default(),
         ];
         text.push_str(&fields.map(csv_field).join(","));
         text.push_str("\r\n");
@@ -98,60 +116,124 @@ fn csv_field(field: &str) -> String {
     }
 }
 
-/// Sorted by compliance (NON_COMPLIANT first), then longest unused first, then name.
-fn table(evaluations: &[Evaluation]) -> String {
-    let mut sorted: Vec<&Evaluation> = evaluations.iter().collect();
-    sorted.sort_by(|a, b| {
-        a.compliance
-            .cmp(&b.compliance)
-            .then(b.days_since_last_use().cmp(&a.days_since_last_use()))
-            .then(a.role_name.cmp(&b.role_name))
-    });
-    let header = ["COMPLIANCE", "ROLE", "ROLE ID", "UNUSED", "REASON"].map(str::to_owned);
-    let rows: Vec<[String; 5]> = sorted
+/// NON_COMPLIANT first, then COMPLIANT, NOT_APPLICABLE, anything else.
+fn compliance_rank(compliance: &str) -> usize {
+    ["NON_COMPLIANT", "COMPLIANT", "NOT_APPLICABLE"]
         .iter()
-        .map(|e| {
-            let reason = e
+        .position(|c| *c == compliance)
+        .unwrap_or(3)
+}
+
+fn colour_code(compliance: &str) -> &'static str {
+    match compliance {
+        "NON_COMPLIANT" => "\x1b[31m",
+        "COMPLIANT" => "\x1b[32m",
+        _ => "\x1b[2m",
+    }
+}
+
+/// Sorted by compliance (NON_COMPLIANT first), then longest unused first, then name; ends with
+/// a count per compliance type.
+fn table(rows: &[Row], style: TableStyle) -> String {
+    let mut sorted: Vec<&Row> = rows.iter().collect();
+    sorted.sort_by(|a, b| {
+        compliance_rank(&a.compliance_type)
+            .cmp(&compliance_rank(&b.compliance_type))
+            .then(b.days_since_last_use.cmp(&a.days_since_last_use))
+            .then(a.role_name.cmp(&b.role_name))
+            .then(a.role_id.cmp(&b.role_id))
+    });
+    let recorded = rows.iter().any(|r| r.result_recorded_time.is_some());
+    let mut header = vec!["COMPLIANCE", "ROLE", "ROLE ID", "UNUSED", "REGION"];
+    if recorded {
+        header.push("RECORDED");
+    }
+    header.push("REASON");
+    let cells: Vec<Vec<String>> = sorted
+        .iter()
+        .map(|r| {
+            let name = if r.role_name.is_empty() {
+                "(no longer exists)"
+            } else {
+                &r.role_name
+            };
+            let reason = r
                 .annotation
-                .strip_prefix(&format!("{}: ", e.role_name))
-                .unwrap_or(&e.annotation);
-            [
-                e.compliance.as_str().to_owned(),
-                e.role_name.clone(),
-                e.resource_id.clone(),
-                e.days_since_last_use()
-                    .map(|d| format!("{d}d"))
-                    .unwrap_or_else(|| "-".to_owned()),
-                reason.to_owned(),
-            ]
+                .strip_prefix(&format!("{}: ", r.role_name))
+                .unwrap_or(&r.annotation);
+            let mut line = vec![
+                r.compliance_type.clone(),
+                name.to_owned(),
+                r.role_id.clone(),
+                r.days_since_last_use
+                    .map_or_else(|| "-".to_owned(), |d| format!("{d}d")),
+                r.last_used_region.clone().unwrap_or_else(|| "-".to_owned()),
+            ];
+            if recorded {
+                line.push(
+                    r.result_recorded_time
+                        .clone()
+                        .unwrap_or_else(|| "-".to_owned()),
+                );
+            }
+            line.push(reason.to_owned());
+            line
         })
         .collect();
-    let mut widths = header.clone().map(|h| h.chars().count());
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
+    let header: Vec<String> = header.into_iter().map(str::to_owned).collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for line in &cells {
+        for (width, cell) in widths.iter_mut().zip(line) {
             *width = (*width).max(cell.chars().count());
         }
     }
     let mut text = String::new();
-    for row in std::iter::once(&header).chain(rows.iter()) {
-        let mut line = String::new();
-        for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
-            if i + 1 == row.len() {
-                line.push_str(cell);
+    for (index, line) in std::iter::once(&header).chain(cells.iter()).enumerate() {
+        let mut out = String::new();
+        for (i, (cell, width)) in line.iter().zip(&widths).enumerate() {
+            let padded = if i + 1 == line.len() {
+                cell.clone()
             } else {
-                line.push_str(&format!("{cell:<width$}  "));
+                format!("{cell:<width$}  ")
+            };
+            if style.colour && index > 0 && i == 0 {
+                out.push_str(&format!("{}{padded}\x1b[0m", colour_code(cell)));
+            } else {
+                out.push_str(&padded);
             }
         }
-        text.push_str(line.trim_end());
+        text.push_str(out.trim_end());
         text.push('\n');
     }
-    let tally = Tally::of(evaluations);
-    text.push_str(&format!(
-        "\n{} roles: {} NON_COMPLIANT, {} COMPLIANT, {} NOT_APPLICABLE\n",
-        evaluations.len(),
-        tally.non_compliant,
-        tally.compliant,
-        tally.not_applicable
-    ));
+    text.push('\n');
+    text.push_str(&summary(rows));
+    text.push('\n');
     text
+}
+
+/// `48 roles: 14 NON_COMPLIANT, 28 COMPLIANT, 6 NOT_APPLICABLE`, plus the rows whose role no
+/// longer exists when there are any.
+pub fn summary(rows: &[Row]) -> String {
+    let mut counts: BTreeMap<usize, (&str, usize)> = BTreeMap::new();
+    for kind in ["NON_COMPLIANT", "COMPLIANT", "NOT_APPLICABLE"] {
+        counts.insert(compliance_rank(kind), (kind, 0));
+    }
+    for row in rows {
+        counts
+            .entry(compliance_rank(&row.compliance_type))
+            .or_insert((row.compliance_type.as_str(), 0))
+            .1 += 1;
+    }
+    let parts: Vec<String> = counts
+        .values()
+        .map(|(kind, n)| format!("{n} {kind}"))
+        .collect();
+    let gone = rows.iter().filter(|r| r.role_name.is_empty()).count();
+    let noun = if rows.len() == 1 { "role" } else { "roles" };
+    let mut line = format!("{} {noun}: {}", rows.len(), parts.join(", "));
+    if gone > 0 {
+        let verb = if gone == 1 { "exists" } else { "exist" };
+        line.push_str(&format!(" ({gone} no longer {verb})"));
+    }
+    line
 }

@@ -1,22 +1,29 @@
-//! role-audit: the rule's evaluation for people, offline on an account snapshot.
+//! role-audit: the rule's evaluation and the results Config holds, for people and pipelines.
+//! Wiring only: the work is done by the library's modules.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use aws_sdk_config::types::ComplianceType;
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
+use iam_role_last_used::aws::{load_sdk_config, SdkPolicy};
+use iam_role_last_used::config_rule::recorded_results;
 use iam_role_last_used::evaluate::evaluate;
-use iam_role_last_used::output::{render, Format};
+use iam_role_last_used::iam::fetch_roles_with_progress;
+use iam_role_last_used::output::{render, Format, Row, TableStyle};
 use iam_role_last_used::params::{self, RuleParameters};
-use iam_role_last_used::{snapshot, Error};
+use iam_role_last_used::role::Role;
+use iam_role_last_used::{report, snapshot, Error};
 use serde_json::{Map, Value};
 
 #[derive(Parser)]
 #[command(
     name = "role-audit",
     version,
-    about = "Find IAM roles nobody uses any more, with the same rule AWS Config runs"
+    about = "Find IAM roles nobody uses any more, with the same rule AWS Config runs",
+    after_help = "Exit codes: 0 done, 1 NON_COMPLIANT rows with --fail-on-non-compliant, 2 error."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -25,20 +32,26 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Evaluate every role of an account snapshot and print the results.
+    /// Evaluate every role, from a snapshot file or live from the account (read-only).
     #[command(after_help = "Examples:\n  \
+        role-audit evaluate --profile prod --max-days 90 --allowlist '/breakglass-role' --fail-on-non-compliant\n  \
         aws iam get-account-authorization-details --filter Role > roles.json\n  \
-        role-audit evaluate --snapshot roles.json --max-days 90 --allowlist '/breakglass-role' --allowlist '/service-role/*'\n  \
         role-audit evaluate --snapshot roles.json --rule-parameters '{\"max_days_for_last_used\":\"60\"}' --format csv")]
     Evaluate(EvaluateArgs),
+    /// Show the results AWS Config holds for the rule, joined with the account's roles.
+    #[command(after_help = "Examples:\n  \
+        role-audit report --rule-name iam-role-last-used\n  \
+        role-audit report --rule-name iam-role-last-used --compliance NON_COMPLIANT --format json\n  \
+        role-audit report --rule-name iam-role-last-used --fail-on-non-compliant --format csv > unused-roles.csv")]
+    Report(ReportArgs),
 }
 
 #[derive(Args)]
 struct EvaluateArgs {
     /// JSON printed by `aws iam get-account-authorization-details --filter Role` (one object, or
-    /// an array of such pages).
-    #[arg(long, value_name = "FILE")]
-    snapshot: PathBuf,
+    /// an array of such pages). Without it, the account is read live.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["profile", "region"])]
+    snapshot: Option<PathBuf>,
 
     /// The rule parameters as AWS Config passes them, e.g. '{"max_days_for_last_used":"60"}'.
     #[arg(long, value_name = "JSON", conflicts_with_all = ["max_days", "allowlist", "exempt_tag_key", "service_linked_roles"])]
@@ -64,14 +77,70 @@ struct EvaluateArgs {
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     now: Option<DateTime<Utc>>,
 
+    #[command(flatten)]
+    aws: AwsArgs,
+
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// The Config rule's name (the stack's ConfigRuleName output).
+    #[arg(long, value_name = "NAME")]
+    rule_name: String,
+
+    /// Only these results, comma-separated: COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE [default: all].
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_compliance)]
+    compliance: Vec<ComplianceType>,
+
+    /// Count days since last use as of this time (RFC 3339) [default: now].
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    now: Option<DateTime<Utc>>,
+
+    #[command(flatten)]
+    aws: AwsArgs,
+
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Args)]
+struct AwsArgs {
+    /// Named profile from ~/.aws/config [default: the standard credential chain].
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
+
+    /// Region of the Config rule (IAM is global) [default: from the profile or AWS_REGION].
+    #[arg(long, value_name = "REGION")]
+    region: Option<String>,
+}
+
+#[derive(Args)]
+struct OutputArgs {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+
+    /// Exit with code 1 when any row is NON_COMPLIANT.
+    #[arg(long)]
+    fail_on_non_compliant: bool,
 }
 
 fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| format!("{text:?} is not an RFC 3339 time like 2026-01-01T00:00:00Z ({e})"))
+}
+
+fn parse_compliance(text: &str) -> Result<ComplianceType, String> {
+    match text.trim() {
+        "COMPLIANT" => Ok(ComplianceType::Compliant),
+        "NON_COMPLIANT" => Ok(ComplianceType::NonCompliant),
+        "NOT_APPLICABLE" => Ok(ComplianceType::NotApplicable),
+        other => Err(format!(
+            "{other:?} is not one of COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE"
+        )),
+    }
 }
 
 fn rule_parameters(args: &EvaluateArgs) -> Result<RuleParameters, Error> {
@@ -100,41 +169,157 @@ fn rule_parameters(args: &EvaluateArgs) -> Result<RuleParameters, Error> {
     RuleParameters::from_map(&map, None)
 }
 
-fn run_evaluate(args: &EvaluateArgs) -> Result<String, Error> {
-    let params = rule_parameters(args)?;
-    let name = args.snapshot.display().to_string();
-    let text = std::fs::read_to_string(&args.snapshot).map_err(|e| Error::InvalidSnapshot {
-        source_name: name.clone(),
-        message: format!("cannot read it: {e}"),
-    })?;
-    let roles = snapshot::parse(&text, &name)?;
-    let now = args.now.unwrap_or_else(Utc::now);
-    Ok(render(&evaluate(&roles, &params, now), args.format))
+/// A failure with a hint for the person at the terminal.
+struct Failure {
+    error: Error,
+    hint: Option<String>,
 }
 
-fn main() -> ExitCode {
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        let hint = hint(&error);
+        Failure { error, hint }
+    }
+}
+
+fn hint(error: &Error) -> Option<String> {
+    let (code, message) = match error {
+        Error::IamFetch { code, message, .. } | Error::ConfigRead { code, message, .. } => {
+            (code.as_deref(), message)
+        }
+        _ => return None,
+    };
+    let needs = |action: &str| {
+        Some(format!(
+            "the credentials in use are not allowed {action}; role-audit needs it (read-only)"
+        ))
+    };
+    match (error, code) {
+        (Error::ConfigRead { rule, .. }, Some("NoSuchConfigRuleException")) => Some(format!(
+            "there is no Config rule named {rule:?} in this Region: check --rule-name (the stack's ConfigRuleName output) and --region"
+        )),
+        (Error::IamFetch { .. }, Some(c)) if c.starts_with("AccessDenied") => needs("iam:GetAccountAuthorizationDetails"),
+        (Error::ConfigRead { .. }, Some(c)) if c.starts_with("AccessDenied") => needs("config:GetComplianceDetailsByConfigRule"),
+        (_, None) if message.contains("credentials") => Some(
+            "no AWS credentials were found: pass --profile, set AWS_PROFILE or the AWS_ACCESS_KEY_ID variables, or run `aws sso login`"
+                .to_owned(),
+        ),
+        _ => None,
+    }
+}
+
+/// What a command printed, and whether it found NON_COMPLIANT rows.
+struct Outcome {
+    text: String,
+    any_non_compliant: bool,
+}
+
+fn outcome(rows: &[Row], output: &OutputArgs) -> Outcome {
+    let colour = std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    Outcome {
+        text: render(rows, output.format, TableStyle { colour }),
+        any_non_compliant: rows.iter().any(|r| r.compliance_type == "NON_COMPLIANT"),
+    }
+}
+
+async fn sdk(aws: &AwsArgs) -> Result<aws_config::SdkConfig, Failure> {
+    let policy =
+        SdkPolicy::from_env(|name| std::env::var(name).ok()).map_err(Error::InvalidSetting)?;
+    Ok(load_sdk_config(&policy, aws.profile.as_deref(), aws.region.as_deref()).await)
+}
+
+/// Reads every role live, with a progress line on stderr when it is a terminal and the
+/// account spans more than one page.
+async fn live_roles(sdk: &aws_config::SdkConfig) -> Result<Vec<Role>, Failure> {
+    let iam = aws_sdk_iam::Client::new(sdk);
+    let show = std::io::stderr().is_terminal();
+    let mut shown = false;
+    let fetched = fetch_roles_with_progress(&iam, |pages, roles| {
+        if show && roles >= iam_role_last_used::iam::PAGE_SIZE as usize {
+            eprint!("\rreading IAM roles: {roles} roles in {pages} pages…");
+            shown = true;
+        }
+    })
+    .await;
+    if shown {
+        eprint!("\r\x1b[2K");
+    }
+    Ok(fetched?.roles)
+}
+
+async fn run_evaluate(args: &EvaluateArgs) -> Result<Outcome, Failure> {
+    let params = rule_parameters(args)?;
+    let roles = match &args.snapshot {
+        Some(path) => {
+            let name = path.display().to_string();
+            let text = std::fs::read_to_string(path).map_err(|e| Error::InvalidSnapshot {
+                source_name: name.clone(),
+                message: format!("cannot read it: {e}"),
+            })?;
+            snapshot::parse(&text, &name)?
+        }
+        None => live_roles(&sdk(&args.aws).await?).await?,
+    };
+    let now = args.now.unwrap_or_else(Utc::now);
+    let rows: Vec<Row> = evaluate(&roles, &params, now)
+        .iter()
+        .map(Row::from)
+        .collect();
+    Ok(outcome(&rows, &args.output))
+}
+
+async fn run_report(args: &ReportArgs) -> Result<Outcome, Failure> {
+    let sdk = sdk(&args.aws).await?;
+    let config = aws_sdk_config::Client::new(&sdk);
+    let wanted = if args.compliance.is_empty() {
+        vec![
+            ComplianceType::NonCompliant,
+            ComplianceType::Compliant,
+            ComplianceType::NotApplicable,
+        ]
+    } else {
+        args.compliance.clone()
+    };
+    let results = recorded_results(&config, &args.rule_name, &wanted).await?;
+    let roles = live_roles(&sdk).await?;
+    let now = args.now.unwrap_or_else(Utc::now);
+    Ok(outcome(&report::join(&results, &roles, now), &args.output))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match &cli.command {
-        Command::Evaluate(args) => run_evaluate(args),
+    let (result, fail_on_non_compliant) = match &cli.command {
+        Command::Evaluate(args) => (run_evaluate(args).await, args.output.fail_on_non_compliant),
+        Command::Report(args) => (run_report(args).await, args.output.fail_on_non_compliant),
     };
     match result {
-        Ok(text) => {
+        Ok(outcome) => {
             // A closed pipe (`| head`) is the reader's choice, not an error.
             let mut stdout = std::io::stdout().lock();
             match stdout
-                .write_all(text.as_bytes())
+                .write_all(outcome.text.as_bytes())
                 .and_then(|()| stdout.flush())
             {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
                 Err(e) => {
                     eprintln!("role-audit: writing the output failed: {e}");
-                    ExitCode::from(2)
+                    return ExitCode::from(2);
                 }
             }
+            if fail_on_non_compliant && outcome.any_non_compliant {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
         }
-        Err(error) => {
-            eprintln!("role-audit: {error}");
+        Err(failure) => {
+            eprintln!("role-audit: {}", failure.error);
+            if let Some(hint) = failure.hint {
+                eprintln!("hint: {hint}");
+            }
             ExitCode::from(2)
         }
     }

@@ -12,9 +12,36 @@ real behaviour while the server runs, and says which one:
 * GetAccountAuthorizationDetails: moto returns every entity in one response and ignores
   `MaxItems`/`Marker`. Real IAM pages: `MaxItems` 1..1000 (default 100), `IsTruncated` and an
   opaque `Marker` to pass back. `_paginated_get_account_authorization_details` reproduces that.
+  Real IAM may also return fewer than `MaxItems` while `IsTruncated` is true ("IAM might return
+  fewer results, even when there are more results available"): `iam_page_limit` makes the fake
+  do so for one account, so a few hundred roles span several pages.
 * PutEvaluations: moto validates the request and answers `FailedEvaluations: []` but keeps
-  nothing (and only accepts `TestMode=true`). The backend call is wrapped to record every
-  request, so the tests can assert exactly what the rule sent.
+  nothing, and refuses any call without `TestMode=true`. Real Config accepts a call without
+  TestMode, for the rule its ResultToken stands for, and stores one result per resource;
+  `ConfigResults` does that (TestMode calls still go to moto and store nothing, as in Config).
+  Every call is recorded, so the tests can assert exactly what the rule sent.
+* GetComplianceDetailsByConfigRule: moto 5.2 has no such action. Real Config returns the rule's
+  stored results, filtered by `ComplianceTypes`, `Limit` (default 10, at most 100) a page with
+  a `NextToken`, each as EvaluationResultIdentifier.EvaluationResultQualifier {ConfigRuleName,
+  ResourceType, ResourceId, EvaluationMode} + OrderingTimestamp, ComplianceType, Annotation,
+  ResultRecordedTime, ConfigRuleInvokedTime. `ConfigResults.query` serves that from the same
+  store.
+* FailedEvaluations: real Config may refuse some items of a PutEvaluations call and return them
+  in `FailedEvaluations` (moto never does). `ConfigResults.reject` makes it refuse chosen
+  ResourceIds, once or every time; a refused item is not stored.
+
+Fault injection (`FaultInjector`): a WSGI middleware wrapped around moto's WSGI app, inside the
+same werkzeug server. It sees each HTTP request before moto does, with werkzeug's HTTP parsing
+already done (a proxy in front of moto would have to re-implement HTTP/1.1 framing), tells the
+operation from the body (IAM's `Action=`) or the `X-Amz-Target` header (Config), and can answer
+in moto's place: the service's own throttling error, HTTP 500, HTTP 503, a connection reset
+with no response at all, or a delay before moto answers. A test plans the next N responses of
+an operation, optionally only for one IAM page. Every attempt that reaches the server is
+recorded, injected or not, so tests count attempts per operation.
+
+Accounts: moto picks the account of a request from its access key. `access_key_for(account)`
+creates an IAM user with a key in another account, so a second function (the fault tests') can
+work on its own small account while the 2 500-role one stays as it is.
 
 Every request moto dispatches is also logged (service, action, Content-Type, HTTP status), so a
 test can assert that a bad event made no AWS call at all, and that each service was spoken to
@@ -25,17 +52,34 @@ from __future__ import annotations
 
 import base64
 import copy
+import io
 import json
 import logging
+import os
+import re
+import socket
+import struct
 import threading
+import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import parse_qs
 
+from moto.config.exceptions import (
+    InvalidLimitException,
+    InvalidNextTokenException,
+    InvalidParameterValueException,
+    InvalidResultTokenException,
+    NoSuchConfigRuleException,
+    ValidationException,
+)
 from moto.config.models import ConfigBackend
+from moto.config.responses import ConfigResponse
 from moto.core.responses import ActionResult, BaseResponse
 from moto.iam.exceptions import ValidationError
-from moto.iam.models import iam_backends
+from moto.iam.models import get_account_id_from, iam_backends
 from moto.iam.responses import IamResponse
 from moto.server import ThreadedMotoServer
 
@@ -76,6 +120,20 @@ class RequestRecord:
 
 
 @dataclass
+class AttemptRecord:
+    """One HTTP request that reached the server (an SDK attempt), whether moto or an injected
+    fault answered it. `status` is None when the connection was reset without a response."""
+
+    service: str
+    operation: str
+    account_id: str
+    iam_page: int | None  # GetAccountAuthorizationDetails: the page asked for, 1 = no Marker
+    fault: str | None  # the injected fault, None when moto answered at once
+    status: int | None = None
+    seconds: float = 0.0
+
+
+@dataclass
 class IamPageRecord:
     """One GetAccountAuthorizationDetails call and the page it got."""
 
@@ -96,6 +154,8 @@ class PutEvaluationsRecord:
     evaluations: list[dict[str, Any]]
     result_token: str | None
     test_mode: bool | None
+    # ResourceIds the fake refused (returned in FailedEvaluations) in this call.
+    failed_ids: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -103,6 +163,7 @@ class Recorder:
     requests: list[RequestRecord] = field(default_factory=list)
     iam_pages: list[IamPageRecord] = field(default_factory=list)
     put_evaluations: list[PutEvaluationsRecord] = field(default_factory=list)
+    attempts: list[AttemptRecord] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def clear(self) -> None:
@@ -110,6 +171,7 @@ class Recorder:
             self.requests.clear()
             self.iam_pages.clear()
             self.put_evaluations.clear()
+            self.attempts.clear()
 
     def snapshot(self) -> Recorder:
         """A copy that later requests do not change."""
@@ -118,7 +180,11 @@ class Recorder:
                 requests=list(self.requests),
                 iam_pages=list(self.iam_pages),
                 put_evaluations=list(self.put_evaluations),
+                attempts=list(self.attempts),
             )
+
+    def attempts_of(self, operation: str) -> list[AttemptRecord]:
+        return [a for a in self.attempts if a.operation == operation]
 
 
 def _encode_marker(offset: int) -> str:
@@ -138,6 +204,462 @@ def _decode_marker(marker: str) -> int:
         raise ValidationError(f"Invalid Marker: {marker!r}") from error
 
 
+# ---- fault injection ------------------------------------------------------------------------
+
+IAM = "iam"
+CONFIG = "config"
+GET_ACCOUNT_AUTHORIZATION_DETAILS = "GetAccountAuthorizationDetails"
+PUT_EVALUATIONS = "PutEvaluations"
+GET_COMPLIANCE_DETAILS = "GetComplianceDetailsByConfigRule"
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One injected response. `kind`:
+    throttling  the service's own throttling error, HTTP 400: IAM (awsquery) an XML
+                ErrorResponse with Code `Throttling`, Config (awsJson1.1)
+                {"__type": "ThrottlingException", "message": ...}, as each really answers
+    http500     HTTP 500 with the service's internal-error body (IAM ServiceFailure, Config
+                InternalFailure)
+    http503     HTTP 503 with the service's unavailable body (ServiceUnavailable)
+    reset       the TCP connection is reset (RST) after the request is read; no response byte
+    delay       `seconds` of silence, then moto answers normally (and does the work)
+    """
+
+    kind: str
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        return f"delay {self.seconds:g}s" if self.kind == "delay" else self.kind
+
+
+THROTTLING = Fault("throttling")
+HTTP_500 = Fault("http500")
+HTTP_503 = Fault("http503")
+RESET = Fault("reset")
+
+
+def delay(seconds: float) -> Fault:
+    return Fault("delay", seconds)
+
+
+@dataclass
+class _Plan:
+    operation: str
+    iam_page: int | None
+    faults: list[Fault]
+
+
+class FaultInjector:
+    """The fault plans, and the WSGI middleware that carries them out (see the module
+    docstring). Plans are taken in the order they were made; a request takes the next fault of
+    the first plan for its operation (and IAM page, if the plan names one) that has any left."""
+
+    def __init__(self, recorder: Recorder, iam_page_size) -> None:
+        self._recorder = recorder
+        self._iam_page_size = iam_page_size  # (account, MaxItems) -> the page size served
+        self._plans: list[_Plan] = []
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._in_flight = 0
+        self.app: Any = None
+
+    # -- planning, from the tests
+
+    def plan(self, operation: str, faults: list[Fault], iam_page: int | None = None) -> None:
+        """The next len(faults) responses to `operation` (on IAM page `iam_page` only, if
+        given) are these faults, in order."""
+        if iam_page is not None and operation != GET_ACCOUNT_AUTHORIZATION_DETAILS:
+            raise ValueError("iam_page applies to GetAccountAuthorizationDetails only")
+        with self._lock:
+            self._plans.append(_Plan(operation, iam_page, list(faults)))
+
+    def pending(self) -> dict[str, int]:
+        """Faults planned and not yet served, by operation (and page): {} when all were."""
+        with self._lock:
+            left: dict[str, int] = {}
+            for plan in self._plans:
+                if plan.faults:
+                    key = plan.operation + (f" page {plan.iam_page}" if plan.iam_page else "")
+                    left[key] = left.get(key, 0) + len(plan.faults)
+            return left
+
+    def clear(self) -> None:
+        with self._lock:
+            self._plans.clear()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Waits until no request is being answered (a delayed one may still be sleeping after
+        the SDK gave up on it): True if that happened within `timeout` seconds."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
+
+    def _take(self, operation: str, iam_page: int | None) -> Fault | None:
+        for plan in self._plans:
+            if plan.faults and plan.operation == operation:
+                if plan.iam_page is None or plan.iam_page == iam_page:
+                    return plan.faults.pop(0)
+        return None
+
+    # -- the middleware
+
+    def __call__(self, environ: dict, start_response):
+        started = time.monotonic()
+        body = _read_body(environ)
+        service, operation, params = _identify(environ, body)
+        account = _account_of(environ)
+        iam_page = None
+        if operation == GET_ACCOUNT_AUTHORIZATION_DETAILS:
+            iam_page = self._iam_page_of(account, params)
+        with self._lock:
+            fault = self._take(operation, iam_page)
+            self._in_flight += 1
+        record = AttemptRecord(
+            service=service,
+            operation=operation,
+            account_id=account,
+            iam_page=iam_page,
+            fault=None if fault is None else str(fault),
+        )
+        with self._recorder.lock:
+            self._recorder.attempts.append(record)
+
+        def recording_start_response(status: str, headers, exc_info=None):
+            record.status = int(status.split(None, 1)[0])
+            return start_response(status, headers, exc_info)
+
+        try:
+            if fault is None or fault.kind == "delay":
+                if fault is not None:
+                    time.sleep(fault.seconds)
+                return self.app(environ, recording_start_response)
+            if fault.kind == "reset":
+                _reset_connection(environ)
+                raise ConnectionResetError("e2e fault injection: connection reset")
+            status, headers, payload = _error_response(fault, service, operation)
+            recording_start_response(status, headers)
+            return [payload]
+        finally:
+            record.seconds = time.monotonic() - started
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+
+    def _iam_page_of(self, account: str, params: dict[str, list[str]]) -> int | None:
+        marker = (params.get("Marker") or [None])[0]
+        if not marker:
+            return 1
+        try:
+            offset = _decode_marker(marker)
+            max_items = params.get("MaxItems")
+            size = self._iam_page_size(account, int(max_items[0]) if max_items else None)
+        except (ValidationError, ValueError):
+            return None  # moto answers it with ValidationError
+        return offset // size + 1
+
+
+def _read_body(environ: dict) -> bytes:
+    """The request body, read once and put back for moto."""
+    stream = environ["wsgi.input"]
+    if environ.get("wsgi.input_terminated"):
+        body = stream.read()
+    else:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = stream.read(length) if length > 0 else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
+def _identify(environ: dict, body: bytes) -> tuple[str, str, dict[str, list[str]]]:
+    """(service, operation, form parameters): Config (awsJson1.1) names the operation in
+    X-Amz-Target `StarlingDoveService.<Operation>`, IAM (awsquery) in the body's Action."""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target:
+        service = CONFIG if target.startswith("StarlingDoveService.") else "?"
+        return service, target.rsplit(".", 1)[-1], {}
+    params = parse_qs(body.decode("utf-8", "replace")) if body else {}
+    authorization = environ.get("HTTP_AUTHORIZATION", "")
+    scope = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/", authorization)
+    service = scope.group(1) if scope else "?"
+    return service, (params.get("Action") or ["?"])[0], params
+
+
+def _account_of(environ: dict) -> str:
+    key = re.search(r"Credential=([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+    return get_account_id_from(key.group(1)) if key else "?"
+
+
+def _reset_connection(environ: dict) -> None:
+    """Resets the client's TCP connection (RST, no response byte). SO_LINGER 0 makes the close
+    abortive. The socket's descriptor is closed by dup2-ing over it one end of a socketpair
+    whose other end is already closed: werkzeug's handler keeps a valid descriptor that reads
+    EOF (so it ends this connection quietly) and no other thread can be handed that number
+    meanwhile, as it could after a plain close."""
+    sock = environ["werkzeug.socket"]
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    dead, peer = socket.socketpair()
+    peer.close()
+    try:
+        os.dup2(dead.fileno(), sock.fileno())
+    finally:
+        dead.close()
+
+
+_IAM_ERRORS = {
+    "throttling": ("400 Bad Request", "Sender", "Throttling", "Rate exceeded"),
+    "http500": (
+        "500 Internal Server Error",
+        "Receiver",
+        "ServiceFailure",
+        "Request processing has failed due to some unknown error, exception or failure.",
+    ),
+    "http503": ("503 Service Unavailable", "Receiver", "ServiceUnavailable", "Service Unavailable"),
+}
+_JSON_ERRORS = {
+    "throttling": ("400 Bad Request", "ThrottlingException", "Rate exceeded"),
+    "http500": ("500 Internal Server Error", "InternalFailure", "An internal error occurred."),
+    "http503": ("503 Service Unavailable", "ServiceUnavailable", "Service Unavailable"),
+}
+
+
+def _error_response(fault: Fault, service: str, operation: str):
+    """The error the service itself sends, in its own protocol."""
+    request_id = str(uuid.uuid4())
+    if service == IAM:
+        status, kind, code, message = _IAM_ERRORS[fault.kind]
+        payload = (
+            '<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
+            f"<Error><Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+        ).encode()
+        content_type = "text/xml"
+    else:
+        status, code, message = _JSON_ERRORS[fault.kind]
+        payload = json.dumps({"__type": code, "message": message}).encode()
+        content_type = "application/x-amz-json-1.1"
+    headers = [
+        ("Content-Type", content_type),
+        ("Content-Length", str(len(payload))),
+        ("x-amzn-RequestId", request_id),
+    ]
+    return status, headers, payload
+
+
+# ---- AWS Config's results, as real Config keeps them -----------------------------------------
+
+RESULTS_DEFAULT_LIMIT = 10  # real Config: "The default is 10"
+RESULTS_MAX_LIMIT = 100
+PUT_EVALUATIONS_MAX = 100
+ANNOTATION_MAX = 256
+COMPLIANCE_TYPES_ALLOWED = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE")
+_TOKEN_PREFIX = "e2e-fake-config-result-token:"
+_NEXT_TOKEN_PREFIX = "e2e-fake-config-next:"
+
+
+class ConfigResults:
+    """What real AWS Config does with a custom rule's evaluations and moto 5.2 does not (see
+    the module docstring): PutEvaluations without TestMode stores one result per resource for
+    the rule its ResultToken stands for (the latest call wins), GetComplianceDetailsByConfigRule
+    reads them back, and chosen ResourceIds can be refused in FailedEvaluations."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tokens: dict[str, tuple[str, str, str]] = {}
+        # (account, region, rule) -> {(ResourceType, ResourceId): stored result}
+        self._rules: dict[tuple[str, str, str], dict[tuple[str, str], dict[str, Any]]] = {}
+        # ResourceId -> refusals left (None: every time)
+        self._refuse: dict[str, int | None] = {}
+
+    # -- for the tests
+
+    def result_token(self, rule: str, account_id: str = ACCOUNT_ID, region: str = REGION) -> str:
+        """A new ResultToken for an invocation of `rule`, as Config puts in each event (opaque
+        to the function); creates the rule if it is new."""
+        token = base64.b64encode(f"{_TOKEN_PREFIX}{uuid.uuid4()}".encode()).decode()
+        with self._lock:
+            self._tokens[token] = (account_id, region, rule)
+            self._rules.setdefault((account_id, region, rule), {})
+        return token
+
+    def seed(
+        self,
+        rule: str,
+        resource_id: str,
+        compliance: str,
+        annotation: str,
+        account_id: str = ACCOUNT_ID,
+        region: str = REGION,
+        resource_type: str = "AWS::IAM::Role",
+        ordering_timestamp: float = 0.0,
+    ) -> None:
+        """A result the rule already holds (e.g. one an older version of the rule wrote)."""
+        now = time.time()
+        with self._lock:
+            self._rules.setdefault((account_id, region, rule), {})[(resource_type, resource_id)] = {
+                "ResourceType": resource_type,
+                "ResourceId": resource_id,
+                "ComplianceType": compliance,
+                "Annotation": annotation,
+                "OrderingTimestamp": ordering_timestamp,
+                "ResultRecordedTime": now,
+                "ConfigRuleInvokedTime": now,
+            }
+
+    def stored(
+        self, rule: str, account_id: str = ACCOUNT_ID, region: str = REGION
+    ) -> dict[str, dict[str, Any]]:
+        """The rule's stored results by ResourceId (a copy)."""
+        with self._lock:
+            results = self._rules.get((account_id, region, rule), {})
+            return {rid: dict(result) for (_, rid), result in results.items()}
+
+    def reject(self, resource_ids, times: int | None = 1) -> None:
+        """PutEvaluations returns these ResourceIds in FailedEvaluations, and does not store
+        them, the next `times` times each is sent (None: every time)."""
+        with self._lock:
+            for resource_id in resource_ids:
+                self._refuse[resource_id] = times
+
+    def clear_rejections(self) -> None:
+        with self._lock:
+            self._refuse.clear()
+
+    # -- for the patched API
+
+    def refused(self, evaluations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        failed = []
+        with self._lock:
+            for evaluation in evaluations:
+                resource_id = evaluation.get("ComplianceResourceId")
+                if resource_id in self._refuse:
+                    left = self._refuse[resource_id]
+                    if left is not None:
+                        if left <= 0:
+                            continue
+                        self._refuse[resource_id] = left - 1
+                    failed.append(evaluation)
+        return failed
+
+    def put(
+        self,
+        account_id: str,
+        region: str,
+        evaluations: list[dict[str, Any]],
+        result_token: str,
+        failed: list[dict[str, Any]],
+    ) -> None:
+        """Stores the accepted evaluations of a PutEvaluations call without TestMode."""
+        with self._lock:
+            owner = self._tokens.get(result_token)
+            if owner is None or owner[:2] != (account_id, region):
+                raise InvalidResultTokenException()
+            refused = {id(e) for e in failed}
+            results = self._rules.setdefault(owner, {})
+            now = time.time()
+            for evaluation in evaluations:
+                if id(evaluation) in refused:
+                    continue
+                key = (evaluation["ComplianceResourceType"], evaluation["ComplianceResourceId"])
+                results[key] = {
+                    "ResourceType": key[0],
+                    "ResourceId": key[1],
+                    "ComplianceType": evaluation["ComplianceType"],
+                    "Annotation": evaluation.get("Annotation"),
+                    "OrderingTimestamp": float(evaluation["OrderingTimestamp"]),
+                    "ResultRecordedTime": now,
+                    "ConfigRuleInvokedTime": now,
+                }
+
+    def query(
+        self,
+        account_id: str,
+        region: str,
+        rule: str | None,
+        compliance_types: list[str] | None,
+        limit: int | None,
+        next_token: str | None,
+    ) -> dict[str, Any]:
+        """GetComplianceDetailsByConfigRule's response."""
+        if not rule:
+            raise ValidationException(
+                "1 validation error detected: Value null at 'configRuleName' failed to satisfy "
+                "constraint: Member must not be null"
+            )
+        limit = RESULTS_DEFAULT_LIMIT if not limit else int(limit)
+        if not 0 < limit <= RESULTS_MAX_LIMIT:
+            raise InvalidLimitException(limit)
+        types = list(compliance_types or COMPLIANCE_TYPES_ALLOWED)
+        for compliance in types:
+            if compliance not in COMPLIANCE_TYPES_ALLOWED:
+                raise InvalidParameterValueException(
+                    f"The ComplianceType {compliance} is not supported by this API. Supported "
+                    f"values: {', '.join(COMPLIANCE_TYPES_ALLOWED)}"
+                )
+        query_id = f"{rule}|{','.join(sorted(types))}"
+        offset = 0
+        if next_token:
+            try:
+                text = base64.b64decode(next_token.encode(), validate=True).decode()
+                prefix, query, number = text.rsplit("#", 2)
+                offset = int(number)
+                if prefix != _NEXT_TOKEN_PREFIX or query != query_id or offset <= 0:
+                    raise ValueError(text)
+            except ValueError as error:
+                raise InvalidNextTokenException() from error
+        with self._lock:
+            key = (account_id, region, rule)
+            if key not in self._rules:
+                raise NoSuchConfigRuleException(rule)
+            matching = [r for r in self._rules[key].values() if r["ComplianceType"] in types]
+            page = [dict(r) for r in matching[offset : offset + limit]]
+        response: dict[str, Any] = {
+            "EvaluationResults": [
+                {
+                    "EvaluationResultIdentifier": {
+                        "EvaluationResultQualifier": {
+                            "ConfigRuleName": rule,
+                            "ResourceType": r["ResourceType"],
+                            "ResourceId": r["ResourceId"],
+                            "EvaluationMode": "DETECTIVE",
+                        },
+                        "OrderingTimestamp": r["OrderingTimestamp"],
+                    },
+                    "ComplianceType": r["ComplianceType"],
+                    "ResultRecordedTime": r["ResultRecordedTime"],
+                    "ConfigRuleInvokedTime": r["ConfigRuleInvokedTime"],
+                    **({"Annotation": r["Annotation"]} if r["Annotation"] is not None else {}),
+                }
+                for r in page
+            ]
+        }
+        if offset + limit < len(matching):
+            text = f"{_NEXT_TOKEN_PREFIX}#{query_id}#{offset + limit}"
+            response["NextToken"] = base64.b64encode(text.encode()).decode()
+        return response
+
+
+def _validate_put_evaluations(evaluations: list[dict[str, Any]]) -> None:
+    """Real Config's limits that moto does not check: at most 100 evaluations a call, an
+    annotation of at most 256 characters."""
+    if len(evaluations) > PUT_EVALUATIONS_MAX:
+        raise ValidationException(
+            f"1 validation error detected: Value at 'evaluations' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {PUT_EVALUATIONS_MAX}"
+        )
+    for evaluation in evaluations:
+        if len(evaluation.get("Annotation") or "") > ANNOTATION_MAX:
+            raise ValidationException(
+                "1 validation error detected: Value at 'evaluations.member.annotation' failed to "
+                f"satisfy constraint: Member must have length less than or equal to "
+                f"{ANNOTATION_MAX}"
+            )
+
+
+# ---- the fake ---------------------------------------------------------------------------------
+
+_ABSENT = object()
+
+
 class FakeAws:
     """moto's server plus the patches and recordings described in the module docstring.
 
@@ -146,8 +668,14 @@ class FakeAws:
 
     def __init__(self) -> None:
         self.recorder = Recorder()
+        self.config_results = ConfigResults()
+        # account -> the most roles an IAM page holds there (real IAM may serve fewer than
+        # MaxItems); accounts not listed get MaxItems.
+        self.iam_page_limit: dict[str, int] = {}
+        self.faults = FaultInjector(self.recorder, self.iam_page_size)
         self._server: ThreadedMotoServer | None = None
         self._originals: list[tuple[type, str, Any]] = []
+        self._access_keys: dict[str, str] = {}
         self.endpoint_url = ""
         self.log_handler = _MemoryLogHandler()
         self._werkzeug_propagate = True
@@ -170,6 +698,12 @@ class FakeAws:
         if starter.is_alive():
             raise RuntimeError(f"moto's server did not start within {START_TIMEOUT_S}s")
         self._server = server
+        # The fault injector goes around moto's WSGI app in the same werkzeug server (nothing
+        # can have connected yet: the port is only known from here on).
+        wsgi_server = server._server  # noqa: SLF001 - ThreadedMotoServer keeps it there
+        assert wsgi_server is not None
+        self.faults.app = wsgi_server.app
+        wsgi_server.app = self.faults
         host, port = server.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
         return self
@@ -196,7 +730,21 @@ class FakeAws:
 
     @property
     def iam(self):
-        return iam_backends[ACCOUNT_ID]["global"]
+        return self.iam_of(ACCOUNT_ID)
+
+    @staticmethod
+    def iam_of(account_id: str):
+        return iam_backends[account_id]["global"]
+
+    def access_key_for(self, account_id: str) -> str:
+        """An access key id whose requests moto serves from `account_id` (moto picks the
+        account of a request from its access key): one IAM user's key in that account."""
+        if account_id not in self._access_keys:
+            iam = self.iam_of(account_id)
+            user = "e2e-function-credentials"
+            iam.create_user(region_name=REGION, user_name=user)
+            self._access_keys[account_id] = iam.create_access_key(user).access_key_id
+        return self._access_keys[account_id]
 
     def create_role(
         self,
@@ -206,9 +754,10 @@ class FakeAws:
         last_used: datetime | None,
         last_used_region: str | None,
         tags: list[dict[str, str]],
+        account_id: str = ACCOUNT_ID,
     ) -> str:
         """Creates a role through moto's IAM backend and returns its RoleId (`AROA...`)."""
-        role = self.iam.create_role(
+        role = self.iam_of(account_id).create_role(
             role_name=name,
             assume_role_policy_document=TRUST_POLICY,
             path=path,
@@ -224,13 +773,28 @@ class FakeAws:
         role.last_used_region = last_used_region
         return role.id
 
-    def role_count(self) -> int:
-        return len(self.iam.roles)
+    def delete_role(self, name: str, account_id: str = ACCOUNT_ID) -> None:
+        self.iam_of(account_id).delete_role(name)
+
+    def role_count(self, account_id: str = ACCOUNT_ID) -> int:
+        return len(self.iam_of(account_id).roles)
+
+    def iam_page_size(self, account_id: str, max_items: int | None) -> int:
+        """How many entities a GetAccountAuthorizationDetails page holds for this request."""
+        size = IAM_DEFAULT_MAX_ITEMS if max_items is None else max_items
+        return min(size, self.iam_page_limit.get(account_id, size))
+
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        """Waits (bounded) until no request is in the server, e.g. a delayed one the SDK timed
+        out on, so that nothing changes the fake after a test has read it."""
+        if not self.faults.wait_idle(timeout):
+            raise AssertionError(f"requests still in the fake AWS after {timeout}s")
 
     # ---- patches ----------------------------------------------------------------------
 
     def _patch(self) -> None:
         recorder = self.recorder
+        results = self.config_results
         original_call_action = BaseResponse.call_action
         original_put_evaluations = ConfigBackend.put_evaluations
 
@@ -252,37 +816,77 @@ class FakeAws:
             return result
 
         def put_evaluations(backend, evaluations=None, result_token=None, test_mode=False):
+            evaluations = evaluations or []
+            failed = results.refused(evaluations)
             with recorder.lock:
                 recorder.put_evaluations.append(
                     PutEvaluationsRecord(
                         account_id=backend.account_id,
                         region=backend.region_name,
-                        evaluations=copy.deepcopy(evaluations or []),
+                        evaluations=copy.deepcopy(evaluations),
                         result_token=result_token,
                         test_mode=test_mode,
+                        failed_ids=[e["ComplianceResourceId"] for e in failed],
                     )
                 )
-            return original_put_evaluations(backend, evaluations, result_token, test_mode)
+            _validate_put_evaluations(evaluations)
+            if test_mode:
+                # moto validates a TestMode call; Config stores nothing for it.
+                original_put_evaluations(backend, evaluations, result_token, test_mode)
+            else:
+                if not evaluations:
+                    raise InvalidParameterValueException(
+                        "The Evaluations object in your request cannot be null."
+                        "Add the required parameters and try again."
+                    )
+                if not result_token:
+                    raise InvalidResultTokenException()
+                results.put(
+                    backend.account_id, backend.region_name, evaluations, result_token, failed
+                )
+            return {"FailedEvaluations": copy.deepcopy(failed)}
+
+        def get_compliance_details_by_config_rule(response: ConfigResponse) -> str:
+            return json.dumps(
+                results.query(
+                    response.current_account,
+                    response.region,
+                    response._get_param("ConfigRuleName"),
+                    response._get_param("ComplianceTypes"),
+                    response._get_param("Limit"),
+                    response._get_param("NextToken"),
+                )
+            )
 
         def get_account_authorization_details(response: IamResponse):
-            return _paginated_get_account_authorization_details(response, recorder)
+            return _paginated_get_account_authorization_details(
+                response, recorder, self.iam_page_size
+            )
 
         for owner, name, replacement in (
             (BaseResponse, "call_action", call_action),
             (ConfigBackend, "put_evaluations", put_evaluations),
+            (
+                ConfigResponse,
+                "get_compliance_details_by_config_rule",
+                get_compliance_details_by_config_rule,
+            ),
             (IamResponse, "get_account_authorization_details", get_account_authorization_details),
         ):
-            self._originals.append((owner, name, owner.__dict__[name]))
+            self._originals.append((owner, name, owner.__dict__.get(name, _ABSENT)))
             setattr(owner, name, replacement)
 
     def _unpatch(self) -> None:
         while self._originals:
             owner, name, original = self._originals.pop()
-            setattr(owner, name, original)
+            if original is _ABSENT:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
 
 
 def _paginated_get_account_authorization_details(
-    response: IamResponse, recorder: Recorder
+    response: IamResponse, recorder: Recorder, page_size_of
 ) -> ActionResult:
     """moto's GetAccountAuthorizationDetails with real IAM's paging (MaxItems, Marker,
     IsTruncated). Entities are paged in one sequence, users, groups, roles then policies, in
@@ -291,12 +895,13 @@ def _paginated_get_account_authorization_details(
     raw_max_items = response._get_param("MaxItems")
     marker = response._get_param("Marker")
     max_items = int(raw_max_items) if raw_max_items is not None else None
-    page_size = IAM_DEFAULT_MAX_ITEMS if max_items is None else max_items
-    if not 1 <= page_size <= IAM_MAX_MAX_ITEMS:
+    requested = IAM_DEFAULT_MAX_ITEMS if max_items is None else max_items
+    if not 1 <= requested <= IAM_MAX_MAX_ITEMS:
         raise ValidationError(
-            f"1 validation error detected: Value '{page_size}' at 'maxItems' failed to satisfy "
+            f"1 validation error detected: Value '{requested}' at 'maxItems' failed to satisfy "
             f"constraint: Member must have value less than or equal to {IAM_MAX_MAX_ITEMS}"
         )
+    page_size = page_size_of(response.current_account, max_items)
     offset = _decode_marker(marker) if marker else 0
 
     details = response.backend.get_account_authorization_details(filter_param)

@@ -11,26 +11,43 @@ hands it the events that `cargo lambda invoke <function name> --invoke-port PORT
 Each of the two servers runs in its own process group (`start_new_session`), and stop() ends
 exactly those two groups. Each writes its own log file: function.log() is the function's own
 stdout and stderr, the lines CloudWatch would hold.
+
+The deadline. Lambda hands the function its deadline on every `/next` response, as
+`Lambda-Runtime-Deadline-Ms`: the invocation's start plus the function's timeout, in Unix epoch
+milliseconds. cargo-lambda 1.9.2's emulator instead sends the constant `600000` (it means "10
+minutes", but read as epoch milliseconds it is 1970-01-01T00:10:00Z), and its `--timeout` only
+bounds how long `cargo lambda invoke` waits. The function counts a deadline already past as
+"now" (since the SDK-policy commit), so under the bare emulator every invocation that gets past
+decoding failed at once with DeadlineTooClose. So the function talks to the emulator's Runtime
+API through `_DeadlineProxy`, a pass-through on 127.0.0.1 that rewrites that one header the way
+Lambda sets it: the time the invocation was handed out + `function_timeout_s`. That also gives
+the deadline test a real short function timeout (Lambda's Timeout setting); the emulator's own
+`--timeout` is set to the same value, so an invocation that overruns it fails as on Lambda.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
 import signal
 import socket
 import subprocess
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 # The function's name in the emulator, in AWS_LAMBDA_FUNCTION_NAME and on `cargo lambda invoke`
 # (the Cargo binary's name, the function's default name; scripts/check-deploy uses the same).
 FUNCTION_NAME = "iam-role-last-used"
 START_TIMEOUT_S = 30
-# The function's SDK gives up on a request after 90 s (src/aws.rs); a run of 2 500 roles
-# against moto takes a few seconds.
+# The function's timeout (Lambda's Timeout; template.yaml deploys 300 s). The suite uses 180 s,
+# which bounds a hung test sooner and still leaves the function's deadline checks nothing to
+# refuse: the SDK gives up on a request after 90 s (src/aws.rs), and a run of 2 500 roles
+# against moto takes a few seconds. `cargo lambda invoke` is stopped 30 s after it.
 INVOKE_TIMEOUT_S = 180
 STOP_TIMEOUT_S = 15
 # What Lambda itself sets for the function (template.yaml: MemorySize 128). The log format is
@@ -157,14 +174,17 @@ class LambdaEmulator:
         function_binary: Path,
         env: dict[str, str],
         log_dir: Path,
+        function_timeout_s: int = INVOKE_TIMEOUT_S,
     ):
         self.repo_root = repo_root
         self.cargo_lambda = cargo_lambda
         self.function_binary = function_binary
         self.function_env = env
+        self.function_timeout_s = function_timeout_s
         self.port = 0
         self.emulator = _Server("cargo lambda watch --only-lambda-apis", log_dir / "emulator.log")
         self.function = _Server(f"the function ({function_binary})", log_dir / "function.log")
+        self.runtime_proxy: _DeadlineProxy | None = None
 
     def start(self) -> LambdaEmulator:
         self.port = free_port()
@@ -174,18 +194,22 @@ class LambdaEmulator:
                 "--only-lambda-apis",
                 "--invoke-address", "127.0.0.1",
                 "--invoke-port", str(self.port),
-                "--timeout", str(INVOKE_TIMEOUT_S),
+                "--timeout", str(self.function_timeout_s),
             ],
             cwd=self.repo_root,
             env=_without_aws_settings(os.environ),
         )  # fmt: skip
         self._wait_for_emulator()
+        self.runtime_proxy = _DeadlineProxy(self.port, self.function_timeout_s).start()
         # Exactly the environment Lambda gives a function plus the test's settings: nothing
         # inherited but PATH, so no AWS_* value, profile or RUST_LOG of the caller's leaks in.
+        # The Runtime API is reached through the deadline proxy (see the module docstring).
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             **LAMBDA_ENVIRONMENT,
-            "AWS_LAMBDA_RUNTIME_API": f"http://127.0.0.1:{self.port}/.rt/{FUNCTION_NAME}",
+            "AWS_LAMBDA_RUNTIME_API": (
+                f"http://127.0.0.1:{self.runtime_proxy.port}/.rt/{FUNCTION_NAME}"
+            ),
             **self.function_env,
         }
         self.function.start([str(self.function_binary)], cwd=self.repo_root, env=env)
@@ -213,19 +237,30 @@ class LambdaEmulator:
             f"{START_TIMEOUT_S}s:\n{self.emulator.log()}"
         )
 
-    def invoke(self, event_file: Path) -> Invocation:
-        """`cargo lambda invoke`, bounded by INVOKE_TIMEOUT_S + 30 s, and stopped early (after a
-        second for an answer already on its way) if the function process dies under it."""
+    def invoke(
+        self, event_file: Path | None = None, *, data_ascii: str | None = None
+    ) -> Invocation:
+        """`cargo lambda invoke` with an event file (`--data-file`) or a literal payload
+        (`--data-ascii`, which may be anything, JSON or not, or empty), bounded by the function
+        timeout + 30 s, and stopped early (after a second for an answer already on its way) if
+        the function process dies under it."""
+        if (event_file is None) == (data_ascii is None):
+            raise ValueError("give exactly one of event_file and data_ascii")
+        payload = (
+            ["--data-file", str(event_file)]
+            if event_file is not None
+            else [f"--data-ascii={data_ascii}"]
+        )
         command = [
             self.cargo_lambda, "lambda", "invoke",
             "--invoke-address", "127.0.0.1",
             "--invoke-port", str(self.port),
-            "--data-file", str(event_file),
+            *payload,
             "--color", "never",
             FUNCTION_NAME,
         ]  # fmt: skip
         started = time.monotonic()
-        deadline = started + INVOKE_TIMEOUT_S + 30
+        deadline = started + self.function_timeout_s + 30
         process = subprocess.Popen(
             command,
             cwd=self.repo_root,
@@ -271,13 +306,146 @@ class LambdaEmulator:
     def emulator_log(self) -> str:
         return self.emulator.log()
 
+    def deadlines_handed_out(self) -> list[int]:
+        """The Lambda-Runtime-Deadline-Ms of each invocation handed to the function."""
+        return [] if self.runtime_proxy is None else list(self.runtime_proxy.deadlines_ms)
+
+    def errors_posted(self) -> list[dict]:
+        """Each error the function reported to the Runtime API (`/invocation/<id>/error`), as
+        the JSON it sent: {"errorType": ..., "errorMessage": ...}, exactly, before
+        `cargo lambda invoke` re-wraps it for the terminal."""
+        if self.runtime_proxy is None:
+            return []
+        return [json.loads(body) for body in self.runtime_proxy.errors_posted]
+
     def stop(self) -> None:
         """Ends the two process groups started above, and only them: the function first
-        (SIGTERM, which Lambda sends too), then the emulator (SIGINT, its Ctrl-C shutdown)."""
+        (SIGTERM, which Lambda sends too), then the emulator (SIGINT, its Ctrl-C shutdown);
+        then the in-process Runtime API proxy."""
         try:
             self.function.stop(signal.SIGTERM)
         finally:
-            self.emulator.stop(signal.SIGINT)
+            try:
+                self.emulator.stop(signal.SIGINT)
+            finally:
+                if self.runtime_proxy is not None:
+                    self.runtime_proxy.stop()
+                    self.runtime_proxy = None
+
+
+# Headers that describe one hop of a connection, not the message: never forwarded as they are.
+_HOP_BY_HOP = {
+    "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer",
+    "upgrade", "content-length",
+}  # fmt: skip
+_DEADLINE_HEADER = "lambda-runtime-deadline-ms"
+
+
+@dataclass
+class _DeadlineProxy:
+    """The function's Runtime API, passed through to cargo-lambda's on 127.0.0.1, with
+    `Lambda-Runtime-Deadline-Ms` on each event handed out set as Lambda sets it: now + the
+    function timeout, in epoch milliseconds (see the module docstring). Everything else, the
+    long-polled `/next`, `/response`, `/error`, goes through unchanged, one upstream connection
+    per request."""
+
+    upstream_port: int
+    function_timeout_s: int
+    deadlines_ms: list[int] = field(default_factory=list)
+    # The body of each `/error` the function posted: its exact errorType and errorMessage.
+    errors_posted: list[bytes] = field(default_factory=list)
+    server: ThreadingHTTPServer | None = None
+    thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None
+        return self.server.server_address[1]
+
+    def start(self) -> _DeadlineProxy:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                self._forward()
+
+            def do_POST(self) -> None:  # noqa: N802
+                self._forward()
+
+            def _read_body(self) -> bytes | None:
+                if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                    body = b""
+                    while True:
+                        size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                        if size == 0:
+                            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                                pass  # trailers
+                            return body
+                        body += self.rfile.read(size)
+                        self.rfile.readline()
+                length = int(self.headers.get("Content-Length") or 0)
+                return self.rfile.read(length) if length else None
+
+            def _forward(self) -> None:
+                body = self._read_body()
+                if self.command == "POST" and self.path.endswith("/error"):
+                    proxy.errors_posted.append(body or b"")
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+                # No timeout: `/next` is a long poll that lasts until the next invocation.
+                upstream = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port)
+                try:
+                    upstream.request(self.command, self.path, body=body, headers=headers)
+                    response = upstream.getresponse()
+                    data = response.read()
+                    out = [
+                        (k, v) for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP
+                    ]
+                except (OSError, http.client.HTTPException):
+                    # The emulator went away (stop() ends it while the function's `/next` is
+                    # still polling): drop the connection, as the emulator itself would.
+                    self.close_connection = True
+                    return
+                finally:
+                    upstream.close()
+                if (
+                    self.command == "GET"
+                    and self.path.endswith("/runtime/invocation/next")
+                    and response.status == 200
+                ):
+                    deadline = int(time.time() * 1000) + proxy.function_timeout_s * 1000
+                    proxy.deadlines_ms.append(deadline)
+                    out = [(k, v) for k, v in out if k.lower() != _DEADLINE_HEADER]
+                    out.append(("Lambda-Runtime-Deadline-Ms", str(deadline)))
+                self.send_response(response.status, response.reason)
+                for key, value in out:
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(data)
+                self.close_connection = True
+
+            def log_message(self, format: str, *args) -> None:  # noqa: A002
+                pass  # the emulator logs the calls
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True  # a `/next` still polling does not hold up stop()
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+        if self.thread is not None:
+            self.thread.join(STOP_TIMEOUT_S)
+            self.thread = None
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:

@@ -122,10 +122,18 @@ pub async fn load_sdk_config(
     loader.load().await
 }
 
-/// Renders an SDK error with its whole chain of causes: the bare `Display` of an SDK error says
+/// Renders an SDK error for a person: `Code: message` when AWS answered with an error, else the
+/// whole chain of causes (timeouts, connection errors); the bare `Display` of an SDK error says
 /// only "service error".
-pub fn error_message(error: &(dyn std::error::Error + 'static)) -> String {
-    aws_smithy_types::error::display::DisplayErrorContext(error).to_string()
+pub fn error_message<E>(error: &E) -> String
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match (error.code(), error.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
+        _ => aws_smithy_types::error::display::DisplayErrorContext(error).to_string(),
+    }
 }
 
 /// Counts SDK requests and their attempts, so an invocation can report how many retries the

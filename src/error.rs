@@ -54,6 +54,19 @@ pub enum Error {
     )]
     DeadlineTooClose { stage: String, detail: String },
 
+    #[error("the event is for account {event_account} but the function runs in {function_account}: set the rule parameter execution_role_name to the role to assume there; nothing was evaluated")]
+    ExecutionRoleNeeded {
+        event_account: String,
+        function_account: String,
+    },
+
+    #[error("assuming {role_arn} failed: {message}; nothing was evaluated")]
+    AssumeRole {
+        role_arn: String,
+        message: String,
+        code: Option<String>,
+    },
+
     #[error("invalid setting: {0}")]
     InvalidSetting(String),
 
@@ -76,6 +89,11 @@ impl Error {
             Self::ConfigPublish { .. } => "ConfigPublishFailed",
             Self::EvaluationsRejected { .. } => "EvaluationsRejected",
             Self::DeadlineTooClose { .. } => "DeadlineTooClose",
+            Self::ExecutionRoleNeeded { .. } => "ExecutionRoleNeeded",
+            Self::AssumeRole { code, .. } if code.as_deref() == Some("AccessDenied") => {
+                "AssumeRoleAccessDenied"
+            }
+            Self::AssumeRole { .. } => "AssumeRoleFailed",
             Self::InvalidSetting(_) => "InvalidSetting",
             Self::InvalidSnapshot { .. } => "InvalidSnapshot",
         }

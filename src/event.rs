@@ -20,6 +20,8 @@ pub struct Invocation {
     pub rule_name: String,
     pub account_id: String,
     pub execution_role_arn: Option<String>,
+    /// The AWS partition (`aws`, `aws-cn`, `aws-us-gov`), read from the event's ARNs.
+    pub partition: String,
     /// The event's `notificationCreationTime`: every evaluation's `OrderingTimestamp`.
     pub ordering_timestamp: DateTime<Utc>,
     pub result_token: ResultToken,
@@ -137,6 +139,14 @@ pub fn decode(payload: &Value, default_max_days: Option<&str>) -> Result<Invocat
         ));
     }
     let execution_role_arn = optional_string(event, "executionRoleArn")?.map(str::to_owned);
+    let config_rule_arn = optional_string(event, "configRuleArn")?;
+    let partition = [config_rule_arn, execution_role_arn.as_deref()]
+        .into_iter()
+        .flatten()
+        .find_map(|arn| arn.strip_prefix("arn:")?.split(':').next())
+        .filter(|p| !p.is_empty())
+        .unwrap_or("aws")
+        .to_owned();
 
     let params = RuleParameters::from_event_field(event.get("ruleParameters"), default_max_days)?;
 
@@ -144,6 +154,7 @@ pub fn decode(payload: &Value, default_max_days: Option<&str>) -> Result<Invocat
         rule_name,
         account_id,
         execution_role_arn,
+        partition,
         ordering_timestamp,
         result_token,
         params,

@@ -7,20 +7,25 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use tracing::info;
 
-use crate::aws::AttemptCounter;
-use crate::config_rule::{self, PublishOptions};
+use aws_sdk_sts::error::ProvideErrorMetadata;
 
-/// Sets how many PutEvaluations calls may be in flight at once.
-pub const CONCURRENCY_ENV: &str = "PUT_EVALUATIONS_CONCURRENCY";
+use crate::account::{self, Access};
+use crate::aws::{error_message, AttemptCounter};
+use crate::config_rule::{self, PublishOptions};
 use crate::evaluate::{self, Tally};
 use crate::event;
 use crate::iam;
 use crate::Error;
 
+/// Sets how many PutEvaluations calls may be in flight at once.
+pub const CONCURRENCY_ENV: &str = "PUT_EVALUATIONS_CONCURRENCY";
+
+/// The function's clients, made once at start-up with its own credentials.
 pub struct Clients {
     pub iam: aws_sdk_iam::Client,
     pub config: aws_sdk_config::Client,
-    /// Installed in both clients: counts their requests and attempts.
+    pub sts: aws_sdk_sts::Client,
+    /// Installed in every client: counts their requests and attempts.
     pub attempts: AttemptCounter,
 }
 
@@ -38,7 +43,88 @@ impl Clients {
                     .interceptor(attempts.clone())
                     .build(),
             ),
+            sts: aws_sdk_sts::Client::from_conf(
+                aws_sdk_sts::config::Builder::from(sdk)
+                    .interceptor(attempts.clone())
+                    .build(),
+            ),
             attempts,
+        }
+    }
+
+    /// The IAM and Config clients for one invocation: the function's own, or new ones holding
+    /// the assumed role's credentials. Built per invocation, so one account's credentials never
+    /// serve another's invocation in a warm container.
+    pub async fn for_access(
+        &self,
+        access: &Access,
+    ) -> Result<(aws_sdk_iam::Client, aws_sdk_config::Client), Error> {
+        let (role_arn, session_name) = match access {
+            Access::Own => return Ok((self.iam.clone(), self.config.clone())),
+            Access::AssumeRole {
+                role_arn,
+                session_name,
+            } => (role_arn, session_name),
+        };
+        let failed = |message: String, code: Option<&str>| Error::AssumeRole {
+            role_arn: role_arn.clone(),
+            message,
+            code: code.map(str::to_owned),
+        };
+        let output = self
+            .sts
+            .assume_role()
+            .role_arn(role_arn)
+            .role_session_name(session_name)
+            .duration_seconds(account::SESSION_SECONDS)
+            .send()
+            .await
+            .map_err(|e| failed(error_message(&e), e.code()))?;
+        let issued = output
+            .credentials()
+            .ok_or_else(|| failed("STS returned no credentials".to_owned(), None))?;
+        let credentials = aws_sdk_iam::config::Credentials::new(
+            issued.access_key_id(),
+            issued.secret_access_key(),
+            Some(issued.session_token().to_owned()),
+            SystemTime::try_from(*issued.expiration()).ok(),
+            "AssumeRole",
+        );
+        let iam = self
+            .iam
+            .config()
+            .to_builder()
+            .credentials_provider(credentials.clone())
+            .build();
+        let config = self
+            .config
+            .config()
+            .to_builder()
+            .credentials_provider(credentials)
+            .build();
+        Ok((
+            aws_sdk_iam::Client::from_conf(iam),
+            aws_sdk_config::Client::from_conf(config),
+        ))
+    }
+}
+
+/// What the runtime says about one invocation.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// The clock at invocation.
+    pub now: DateTime<Utc>,
+    /// When Lambda will stop the function (None: no limit, as in tests).
+    pub deadline: Option<Instant>,
+    /// The function's own account, from its ARN.
+    pub function_account: Option<String>,
+}
+
+impl Context {
+    pub fn at(now: DateTime<Utc>) -> Self {
+        Self {
+            now,
+            ..Self::default()
         }
     }
 }
@@ -105,6 +191,8 @@ impl Settings {
 /// What one invocation did; logged as one line and returned as the Lambda's response.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Summary {
+    /// The account evaluated (the event's `accountId`).
+    pub account_id: String,
     pub roles: usize,
     #[serde(flatten)]
     pub tally: Tally,
@@ -118,14 +206,14 @@ pub struct Summary {
     pub test_mode: bool,
 }
 
-/// The Lambda context's deadline (epoch milliseconds; 0 when the caller set none) as a
-/// monotonic instant. A deadline already past is now.
+/// The Lambda context's deadline (epoch milliseconds) as a monotonic instant. A deadline that
+/// is not in the future when the event arrives is not a real one (0 when unset; cargo-lambda's
+/// emulator sends a fixed 600000): it counts as unknown.
 pub fn deadline_instant(deadline_epoch_ms: u64, now: SystemTime) -> Option<Instant> {
-    if deadline_epoch_ms == 0 {
-        return None;
-    }
     let now_ms = now.duration_since(UNIX_EPOCH).ok()?.as_millis();
-    let left_ms = u128::from(deadline_epoch_ms).saturating_sub(now_ms);
+    let left_ms = u128::from(deadline_epoch_ms)
+        .checked_sub(now_ms)
+        .filter(|ms| *ms > 0)?;
     Some(Instant::now() + Duration::from_millis(u64::try_from(left_ms).ok()?))
 }
 
@@ -135,23 +223,25 @@ pub async fn handle(
     payload: &Value,
     clients: &Clients,
     settings: &Settings,
-    now: DateTime<Utc>,
-    deadline: Option<Instant>,
+    context: &Context,
 ) -> Result<Summary, Error> {
+    let (now, deadline) = (context.now, context.deadline);
     let invocation = event::decode(payload, settings.default_max_days.as_deref())?;
+    let access = account::choose(&invocation, context.function_account.as_deref())?;
     let attempts_at_start = clients.attempts.read();
     let test_mode = invocation.result_token.is_test_mode();
+    let (iam_client, config_client) = clients.for_access(&access).await?;
 
     // Reading stops early enough to leave time for at least one PutEvaluations call and the
     // error report; the budget is checked again once the number of evaluations is known.
     let read = async {
-        let fetched = iam::fetch_roles(&clients.iam).await?;
+        let fetched = iam::fetch_roles(&iam_client).await?;
         // Only after a complete fetch may a missing role be taken as deleted. TESTMODE runs
         // have no stored results to clean.
         let recorded = if test_mode {
             Vec::new()
         } else {
-            config_rule::recorded_resource_ids(&clients.config, &invocation.rule_name).await?
+            config_rule::recorded_resource_ids(&config_client, &invocation.rule_name).await?
         };
         Ok::<_, Error>((fetched, recorded))
     };
@@ -202,7 +292,7 @@ pub async fn handle(
     }
 
     let report = config_rule::publish(
-        &clients.config,
+        &config_client,
         &evaluations,
         invocation.ordering_timestamp,
         &invocation.result_token,
@@ -211,6 +301,7 @@ pub async fn handle(
     .await?;
 
     let summary = Summary {
+        account_id: invocation.account_id.clone(),
         roles: fetched.roles.len(),
         tally,
         stale_cleaned,
@@ -292,9 +383,14 @@ mod tests {
                 && in_five_minutes <= Duration::from_secs(300)
         );
         assert_eq!(
-            left(now_ms - 1_000),
-            Duration::ZERO,
-            "a past deadline is now"
+            deadline_instant(now_ms - 1_000, now),
+            None,
+            "a past deadline is no deadline"
+        );
+        assert_eq!(
+            deadline_instant(600_000, now),
+            None,
+            "cargo-lambda's fixed value"
         );
     }
 }

@@ -4,6 +4,7 @@
 //! logging. The adapters ([`iam`], [`config_rule`]) own the SDK calls, and [`handler`] is the
 //! shell that ties them together for one invocation.
 
+pub mod account;
 pub mod aws;
 pub mod config_rule;
 pub mod error;

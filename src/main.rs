@@ -3,8 +3,9 @@
 use std::time::SystemTime;
 
 use chrono::Utc;
+use iam_role_last_used::account::account_of_arn;
 use iam_role_last_used::aws::{load_sdk_config, SdkPolicy};
-use iam_role_last_used::handler::{deadline_instant, handle, Clients, Settings};
+use iam_role_last_used::handler::{deadline_instant, handle, Clients, Context, Settings};
 use lambda_runtime::{run, service_fn, tracing, Error, LambdaEvent};
 use serde_json::Value;
 
@@ -18,7 +19,13 @@ async fn main() -> Result<(), Error> {
     run(service_fn(|event: LambdaEvent<Value>| {
         let (clients, settings) = (&clients, &settings);
         async move {
-            let result = handle(&event.payload, clients, settings, Utc::now(), deadline_instant(event.context.deadline, SystemTime::now())).await;
+            let context = Context {
+                now: Utc::now(),
+                deadline: deadline_instant(event.context.deadline, SystemTime::now()),
+                function_account: account_of_arn(&event.context.invoked_function_arn)
+                    .map(str::to_owned),
+            };
+            let result = handle(&event.payload, clients, settings, &context).await;
             if let Err(error) = &result {
                 tracing::error!(error_type = error.error_type(), error = %error, "evaluation failed");
             }

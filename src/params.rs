@@ -11,12 +11,15 @@ pub const ALLOWLIST_KEY: &str = "role_allowlist";
 pub const LEGACY_ALLOWLIST_KEY: &str = "role_whitelist";
 pub const EXEMPT_TAG_KEY: &str = "exempt_tag_key";
 pub const SERVICE_LINKED_ROLES_KEY: &str = "service_linked_roles";
-pub const VALID_KEYS: [&str; 5] = [
+/// Organization rules: the role to assume in the evaluated account.
+pub const EXECUTION_ROLE_NAME_KEY: &str = "execution_role_name";
+pub const VALID_KEYS: [&str; 6] = [
     MAX_DAYS_KEY,
     ALLOWLIST_KEY,
     LEGACY_ALLOWLIST_KEY,
     EXEMPT_TAG_KEY,
     SERVICE_LINKED_ROLES_KEY,
+    EXECUTION_ROLE_NAME_KEY,
 ];
 
 /// The environment variable that sets the threshold when the rule parameters do not.
@@ -36,6 +39,9 @@ pub struct RuleParameters {
     pub allowlist: Allowlist,
     pub exempt_tag_key: Option<String>,
     pub service_linked_roles: ServiceLinkedRoles,
+    /// The role to assume in the event's account (organization rules); None: the function's
+    /// own credentials.
+    pub execution_role_name: Option<String>,
 }
 
 impl Default for RuleParameters {
@@ -45,6 +51,7 @@ impl Default for RuleParameters {
             allowlist: Allowlist::default(),
             exempt_tag_key: None,
             service_linked_roles: ServiceLinkedRoles::Exclude,
+            execution_role_name: None,
         }
     }
 }
@@ -238,11 +245,30 @@ impl RuleParameters {
             },
         };
 
+        let execution_role_name = match object.get(EXECUTION_ROLE_NAME_KEY) {
+            None => None,
+            Some(value) => {
+                let name = string_value(EXECUTION_ROLE_NAME_KEY, value)?.trim();
+                let valid_char = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+                if name.is_empty() || name.chars().count() > 64 || !name.chars().all(valid_char) {
+                    return Err(Error::InvalidRuleParameter {
+                        key: EXECUTION_ROLE_NAME_KEY.to_owned(),
+                        message: format!(
+                            "{} is not an IAM role name: 1 to 64 characters from A-Z a-z 0-9 + = , . @ _ -",
+                            shorten(&format!("{name:?}"))
+                        ),
+                    });
+                }
+                Some(name.to_owned())
+            }
+        };
+
         Ok(Self {
             max_days,
             allowlist,
             exempt_tag_key,
             service_linked_roles,
+            execution_role_name,
         })
     }
 }
@@ -353,7 +379,7 @@ mod tests {
             (r#"{"role_whitelist":"admin*"}"#, None, "invalid rule parameter role_whitelist: pattern \"admin*\" can never match: patterns are matched against the role's path + name, which starts with '/'; write \"/admin*\" for a role at the root path or \"*/admin*\" for any path"),
             (r#"{"role_allowlist":["/a"]}"#, None, "invalid rule parameter role_allowlist: expected a string, got an array [\"/a\"]"),
             (r#"{"exempt_tag_key":7}"#, None, "invalid rule parameter exempt_tag_key: expected a string, got a number 7"),
-            (r#"{"MaxDaysForLastUsed":"60"}"#, None, "invalid rule parameter MaxDaysForLastUsed: unknown key \"MaxDaysForLastUsed\"; valid keys are: max_days_for_last_used, role_allowlist, role_whitelist, exempt_tag_key, service_linked_roles"),
+            (r#"{"MaxDaysForLastUsed":"60"}"#, None, "invalid rule parameter MaxDaysForLastUsed: unknown key \"MaxDaysForLastUsed\"; valid keys are: max_days_for_last_used, role_allowlist, role_whitelist, exempt_tag_key, service_linked_roles, execution_role_name"),
         ]);
     }
 

@@ -5,7 +5,7 @@ use aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthori
 use aws_sdk_iam::types::{RoleDetail, RoleLastUsed};
 use serde_json::{json, Value};
 
-use iam_role_last_used::handler::handle;
+use iam_role_last_used::handler::{handle, Context};
 
 mod common;
 use common::*;
@@ -131,7 +131,7 @@ fn cases() -> Vec<Case> {
         Case { input: "`role_allowlist` with an unbalanced `[`", given: parameters(r#"{"role_allowlist":"/team[ab"}"#), result: parameter_error("role_allowlist: pattern \"/team[ab\" is not a valid glob: invalid range pattern") },
         Case { input: "`role_allowlist` pattern of 2 000 characters", given: parameters(&format!(r#"{{"role_allowlist":"{long_pattern}"}}"#)), result: parameter_error(&format!("role_allowlist: pattern of 2000 characters is longer than the 1024 allowed (it starts \"/{}\")", "a".repeat(39))) },
         Case { input: "`role_allowlist` is `breakglass-role` (no leading `/`)", given: parameters(r#"{"role_allowlist":"breakglass-role"}"#), result: parameter_error("role_allowlist: pattern \"breakglass-role\" can never match: patterns are matched against the role's path + name, which starts with '/'; write \"/breakglass-role\" for a role at the root path or \"*/breakglass-role\" for any path") },
-        Case { input: "unknown key `max_days_for_last_usd`", given: parameters(r#"{"max_days_for_last_usd":"60"}"#), result: parameter_error("max_days_for_last_usd: unknown key \"max_days_for_last_usd\"; valid keys are: max_days_for_last_used, role_allowlist, role_whitelist, exempt_tag_key, service_linked_roles") },
+        Case { input: "unknown key `max_days_for_last_usd`", given: parameters(r#"{"max_days_for_last_usd":"60"}"#), result: parameter_error("max_days_for_last_usd: unknown key \"max_days_for_last_usd\"; valid keys are: max_days_for_last_used, role_allowlist, role_whitelist, exempt_tag_key, service_linked_roles, execution_role_name") },
         Case { input: "`exempt_tag_key` is empty", given: parameters(r#"{"exempt_tag_key":""}"#), result: parameter_error("exempt_tag_key: \"\" is not a tag key: expected 1 to 128 characters (leave the parameter out to exempt no role by tag)") },
         Case { input: "`service_linked_roles` is `include`", given: parameters(r#"{"service_linked_roles":"include"}"#), result: parameter_error("service_linked_roles: \"include\" is not one of \"exclude\", \"evaluate\"") },
         Case { input: "IAM: a role without `CreateDate`", given: Input::IamPages(vec![vec![role_detail(1), no_date]], Truncation::Normal), result: format!("InvalidIamData: IAM returned unusable data on page 1: role {} has no CreateDate; no evaluations were sent", role_id(9)) },
@@ -185,7 +185,7 @@ async fn run(case: &Case) -> (String, usize) {
     let iam_rules: Vec<_> = rules.iter().collect();
     let clients = clients(&iam_rules, &[&put.rule, &results]);
 
-    let result = match handle(&event, &clients, &settings(), now(), None).await {
+    let result = match handle(&event, &clients, &settings(), &Context::at(now())).await {
         Ok(_) if matches!(case.given, Input::Payload(_)) => {
             "none: all parameters take their defaults".to_owned()
         }

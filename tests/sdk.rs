@@ -15,7 +15,7 @@ use iam_role_last_used::aws::AttemptCounter;
 use iam_role_last_used::config_rule::{self};
 use iam_role_last_used::evaluate::{Compliance, Evaluation, Reason};
 use iam_role_last_used::event::ResultToken;
-use iam_role_last_used::handler::{handle, Clients, Settings, Summary};
+use iam_role_last_used::handler::{handle, Clients, Context, Settings, Summary};
 use iam_role_last_used::iam::fetch_roles;
 use iam_role_last_used::Error;
 
@@ -271,8 +271,7 @@ async fn testmode_sets_test_mode_and_skips_clean_up() {
         &payload("scheduled-testmode.json"),
         &clients,
         &settings(),
-        now(),
-        None,
+        &Context::at(now()),
     )
     .await
     .unwrap();
@@ -332,8 +331,7 @@ async fn clean_up_marks_only_vanished_ids_not_applicable() {
         &payload("scheduled.json"),
         &clients,
         &settings(),
-        now(),
-        None,
+        &Context::at(now()),
     )
     .await
     .unwrap();
@@ -374,6 +372,7 @@ async fn clean_up_marks_only_vanished_ids_not_applicable() {
     assert_eq!(
         summary,
         Summary {
+            account_id: "123456789012".to_owned(),
             roles: 5,
             tally: iam_role_last_used::evaluate::Tally {
                 // Roles 1 and 3 were used 1 and 3 days ago; 0, 2 and 4 never.
@@ -413,8 +412,7 @@ async fn an_iam_error_on_page_2_sends_nothing_and_fails() {
         &payload("scheduled.json"),
         &clients,
         &settings(),
-        now(),
-        None,
+        &Context::at(now()),
     )
     .await
     .unwrap_err();
@@ -446,7 +444,7 @@ async fn a_bad_event_makes_no_aws_call_at_all() {
         "bad-allowlist-pattern.json",
         "bad-rule-parameters-json.json",
     ] {
-        let error = handle(&payload(file), &clients, &settings(), now(), None)
+        let error = handle(&payload(file), &clients, &settings(), &Context::at(now()))
             .await
             .unwrap_err();
         assert!(
@@ -515,6 +513,7 @@ async fn throttling_on_the_first_5_calls_of_every_operation_still_gives_one_eval
             .retry_config(fast_retry())
             .interceptor(attempts.clone())
             .interceptor(sent.clone())),
+        sts: sts_client_counted(&[], &attempts),
         attempts,
     };
 
@@ -522,8 +521,7 @@ async fn throttling_on_the_first_5_calls_of_every_operation_still_gives_one_eval
         &payload("scheduled.json"),
         &clients,
         &settings(),
-        now(),
-        None,
+        &Context::at(now()),
     )
     .await
     .unwrap();
@@ -576,8 +574,10 @@ async fn too_little_time_left_to_publish_fails_before_sending_anything() {
         &payload("scheduled.json"),
         &clients,
         &settings,
-        now(),
-        Some(deadline),
+        &Context {
+            deadline: Some(deadline),
+            ..Context::at(now())
+        },
     )
     .await
     .unwrap_err();
@@ -620,8 +620,10 @@ async fn a_deadline_during_the_iam_read_stops_it_and_sends_nothing() {
         &payload("scheduled-testmode.json"),
         &clients,
         &settings,
-        now(),
-        Some(deadline),
+        &Context {
+            deadline: Some(deadline),
+            ..Context::at(now())
+        },
     )
     .await
     .unwrap_err();
@@ -648,8 +650,7 @@ async fn the_same_event_twice_gives_the_same_evaluations() {
         &payload("scheduled.json"),
         &clients,
         &settings(),
-        now(),
-        None,
+        &Context::at(now()),
     )
     .await
     .unwrap();
@@ -658,8 +659,7 @@ async fn the_same_event_twice_gives_the_same_evaluations() {
         &payload("scheduled.json"),
         &clients,
         &settings(),
-        now(),
-        None,
+        &Context::at(now()),
     )
     .await
     .unwrap();

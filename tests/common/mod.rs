@@ -106,12 +106,27 @@ pub fn config_client(rules: &[&Rule]) -> aws_sdk_config::Client {
     config_client_counted(rules, &AttemptCounter::default())
 }
 
-/// Both clients, sharing one attempt counter as in production.
+pub fn sts_client_counted(rules: &[&Rule], counter: &AttemptCounter) -> aws_sdk_sts::Client {
+    mock_client!(aws_sdk_sts, RuleMode::MatchAny, rules, |b| b
+        .retry_config(fast_retry())
+        .interceptor(counter.clone()))
+}
+
+/// The clients, sharing one attempt counter as in production; STS answers nothing.
 pub fn clients(iam_rules: &[&Rule], config_rules: &[&Rule]) -> Clients {
+    clients_with_sts(iam_rules, config_rules, &[])
+}
+
+pub fn clients_with_sts(
+    iam_rules: &[&Rule],
+    config_rules: &[&Rule],
+    sts_rules: &[&Rule],
+) -> Clients {
     let attempts = AttemptCounter::default();
     Clients {
         iam: iam_client_counted(iam_rules, &attempts),
         config: config_client_counted(config_rules, &attempts),
+        sts: sts_client_counted(sts_rules, &attempts),
         attempts,
     }
 }

@@ -220,6 +220,27 @@ pub struct RecordedResult {
     pub recorded: Option<DateTime<Utc>>,
 }
 
+/// A result about an `AWS::IAM::Role`, from the parts both result shapes share; None for other
+/// resources.
+fn recorded_result(
+    identifier: Option<&aws_sdk_config::types::EvaluationResultIdentifier>,
+    compliance: Option<&ComplianceType>,
+    annotation: Option<&str>,
+    recorded: Option<&aws_smithy_types::DateTime>,
+) -> Option<RecordedResult> {
+    let qualifier = identifier?
+        .evaluation_result_qualifier()
+        .filter(|q| q.resource_type() == Some(RESOURCE_TYPE))?;
+    Some(RecordedResult {
+        resource_id: qualifier.resource_id()?.to_owned(),
+        compliance_type: compliance
+            .map_or("INSUFFICIENT_DATA", |c| c.as_str())
+            .to_owned(),
+        annotation: annotation.map(str::to_owned),
+        recorded: recorded.and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos())),
+    })
+}
+
 /// Every `AWS::IAM::Role` result the rule holds with one of `compliance_types`, all pages.
 pub async fn recorded_results(
     client: &aws_sdk_config::Client,
@@ -243,31 +264,14 @@ pub async fn recorded_results(
             .send()
             .await
             .map_err(|e| failed(error_message(&e), e.code()))?;
-        for result in output.evaluation_results() {
-            let Some(qualifier) = result
-                .evaluation_result_identifier()
-                .and_then(|i| i.evaluation_result_qualifier())
-            else {
-                continue; // a result without a resource cannot be about a role
-            };
-            if qualifier.resource_type() != Some(RESOURCE_TYPE) {
-                continue;
-            }
-            let Some(resource_id) = qualifier.resource_id() else {
-                continue;
-            };
-            results.push(RecordedResult {
-                resource_id: resource_id.to_owned(),
-                compliance_type: result
-                    .compliance_type()
-                    .map_or("INSUFFICIENT_DATA", |c| c.as_str())
-                    .to_owned(),
-                annotation: result.annotation().map(str::to_owned),
-                recorded: result
-                    .result_recorded_time()
-                    .and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos())),
-            });
-        }
+        results.extend(output.evaluation_results().iter().filter_map(|r| {
+            recorded_result(
+                r.evaluation_result_identifier(),
+                r.compliance_type(),
+                r.annotation(),
+                r.result_recorded_time(),
+            )
+        }));
         match output.next_token().filter(|t| !t.is_empty()) {
             None => return Ok(results),
             Some(token) if Some(token) == next_token.as_deref() => {
@@ -294,4 +298,130 @@ pub async fn recorded_resource_ids(
     )
     .await?;
     Ok(results.into_iter().map(|r| r.resource_id).collect())
+}
+
+/// A result an aggregator holds, with where it comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AggregateResult {
+    pub account_id: String,
+    pub region: String,
+    pub result: RecordedResult,
+}
+
+/// The rule names an aggregator reports for `rule_name`: the name itself (a rule deployed per
+/// account) or the names Config gives an organization rule in each member account,
+/// `OrgConfigRule-<name>-<suffix>`, where Config's suffix is one token without `-` (so the
+/// rule `x` does not take the results of a rule `x-extra`).
+pub fn is_same_rule(reported: &str, rule_name: &str) -> bool {
+    reported == rule_name
+        || reported
+            .strip_prefix("OrgConfigRule-")
+            .and_then(|rest| rest.strip_prefix(rule_name))
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|suffix| !suffix.is_empty() && !suffix.contains('-'))
+}
+
+/// Every `AWS::IAM::Role` result of `rule_name` that the aggregator holds, for every account
+/// (or only `account`), all pages.
+pub async fn aggregate_results(
+    client: &aws_sdk_config::Client,
+    aggregator: &str,
+    rule_name: &str,
+    account: Option<&str>,
+) -> Result<Vec<AggregateResult>, Error> {
+    use aws_sdk_config::types::ConfigRuleComplianceFilters;
+    let failed = |message: String, code: Option<&str>| Error::ConfigRead {
+        rule: rule_name.to_owned(),
+        message: format!("aggregator {aggregator:?}: {message}"),
+        code: code.map(str::to_owned),
+    };
+
+    // Which (rule, account, Region) the aggregator knows for this rule.
+    let mut sources: Vec<(String, String, String)> = Vec::new();
+    let mut next_token: Option<String> = None;
+    loop {
+        let output = client
+            .describe_aggregate_compliance_by_config_rules()
+            .configuration_aggregator_name(aggregator)
+            .set_filters(
+                account.map(|a| ConfigRuleComplianceFilters::builder().account_id(a).build()),
+            )
+            .limit(1000)
+            .set_next_token(next_token.clone())
+            .send()
+            .await
+            .map_err(|e| failed(error_message(&e), e.code()))?;
+        for rule in output.aggregate_compliance_by_config_rules() {
+            if let (Some(name), Some(account_id), Some(region)) = (
+                rule.config_rule_name(),
+                rule.account_id(),
+                rule.aws_region(),
+            ) {
+                let source = (name.to_owned(), account_id.to_owned(), region.to_owned());
+                if is_same_rule(name, rule_name) && !sources.contains(&source) {
+                    sources.push(source);
+                }
+            }
+        }
+        match output.next_token().filter(|t| !t.is_empty()) {
+            Some(token) if Some(token) != next_token.as_deref() => {
+                next_token = Some(token.to_owned())
+            }
+            _ => break,
+        }
+    }
+    if sources.is_empty() {
+        return Err(failed(
+            format!(
+                "holds no results of a rule named {rule_name:?} (or OrgConfigRule-{rule_name}-…){}",
+                account
+                    .map(|a| format!(" for account {a}"))
+                    .unwrap_or_default()
+            ),
+            Some("NoSuchConfigRuleException"),
+        ));
+    }
+
+    let mut results = Vec::new();
+    for (name, account_id, region) in sources {
+        let mut next_token: Option<String> = None;
+        loop {
+            let output = client
+                .get_aggregate_compliance_details_by_config_rule()
+                .configuration_aggregator_name(aggregator)
+                .config_rule_name(&name)
+                .account_id(&account_id)
+                .aws_region(&region)
+                .limit(RESULTS_PAGE_SIZE)
+                .set_next_token(next_token.clone())
+                .send()
+                .await
+                .map_err(|e| failed(error_message(&e), e.code()))?;
+            results.extend(
+                output
+                    .aggregate_evaluation_results()
+                    .iter()
+                    .filter_map(|r| {
+                        let result = recorded_result(
+                            r.evaluation_result_identifier(),
+                            r.compliance_type(),
+                            r.annotation(),
+                            r.result_recorded_time(),
+                        )?;
+                        Some(AggregateResult {
+                            account_id: account_id.clone(),
+                            region: region.clone(),
+                            result,
+                        })
+                    }),
+            );
+            match output.next_token().filter(|t| !t.is_empty()) {
+                Some(token) if Some(token) != next_token.as_deref() => {
+                    next_token = Some(token.to_owned())
+                }
+                _ => break,
+            }
+        }
+    }
+    Ok(results)
 }

@@ -29,6 +29,9 @@ pub struct Row {
     /// When Config recorded the result (reports only), RFC 3339.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub result_recorded_time: Option<String>,
+    /// The account the role is in (aggregator reports only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
 }
 
 impl From<&Evaluation> for Row {
@@ -42,6 +45,7 @@ impl From<&Evaluation> for Row {
             last_used_region: e.last_used_region().map(str::to_owned),
             annotation: e.annotation.clone(),
             result_recorded_time: None,
+            account_id: None,
         }
     }
 }
@@ -66,7 +70,7 @@ fn json(rows: &[Row]) -> String {
     text
 }
 
-const CSV_HEADER: [&str; 8] = [
+const CSV_HEADER: [&str; 9] = [
     "RoleName",
     "Path",
     "RoleId",
@@ -75,6 +79,7 @@ const CSV_HEADER: [&str; 8] = [
     "LastUsedRegion",
     "Annotation",
     "ResultRecordedTime",
+    "AccountId",
 ];
 
 fn csv(rows: &[Row]) -> String {
@@ -94,6 +99,7 @@ fn csv(rows: &[Row]) -> String {
             row.last_used_region.as_deref().unwrap_or_default(),
             &row.annotation,
             row.result_recorded_time.as_deref().unwrap_or_default(),
+            row.account_id.as_deref().unwrap_or_default(),
         ];
         text.push_str(&fields.map(csv_field).join(","));
         text.push_str("\r\n");
@@ -144,7 +150,12 @@ fn table(rows: &[Row], style: TableStyle) -> String {
             .then(a.role_id.cmp(&b.role_id))
     });
     let recorded = rows.iter().any(|r| r.result_recorded_time.is_some());
-    let mut header = vec!["COMPLIANCE", "ROLE", "ROLE ID", "UNUSED", "REGION"];
+    let accounts = rows.iter().any(|r| r.account_id.is_some());
+    let mut header = vec!["COMPLIANCE"];
+    if accounts {
+        header.push("ACCOUNT");
+    }
+    header.extend(["ROLE", "ROLE ID", "UNUSED", "REGION"]);
     if recorded {
         header.push("RECORDED");
     }
@@ -161,14 +172,17 @@ fn table(rows: &[Row], style: TableStyle) -> String {
                 .annotation
                 .strip_prefix(&format!("{}: ", r.role_name))
                 .unwrap_or(&r.annotation);
-            let mut line = vec![
-                r.compliance_type.clone(),
+            let mut line = vec![r.compliance_type.clone()];
+            if accounts {
+                line.push(r.account_id.clone().unwrap_or_default());
+            }
+            line.extend([
                 name.to_owned(),
                 r.role_id.clone(),
                 r.days_since_last_use
                     .map_or_else(|| "-".to_owned(), |d| format!("{d}d")),
                 r.last_used_region.clone().unwrap_or_else(|| "-".to_owned()),
-            ];
+            ]);
             if recorded {
                 line.push(
                     r.result_recorded_time

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::config_rule::RecordedResult;
+use crate::config_rule::{AggregateResult, RecordedResult};
 use crate::evaluate::whole_days;
 use crate::output::Row;
 use crate::role::Role;
@@ -27,9 +27,42 @@ pub fn join(results: &[RecordedResult], roles: &[Role], now: DateTime<Utc>) -> V
                 days_since_last_use: last_used.map(|u| whole_days(u.at, now)),
                 last_used_region: last_used.and_then(|u| u.region.clone()),
                 annotation: result.annotation.clone().unwrap_or_default(),
-                result_recorded_time: result
-                    .recorded
-                    .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+                result_recorded_time: recorded_time(result),
+                account_id: None,
+            }
+        })
+        .collect()
+}
+
+fn recorded_time(result: &RecordedResult) -> Option<String> {
+    result
+        .recorded
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+/// Rows for an aggregator's results. Reading role names would need credentials in every
+/// account, so the name is taken from the annotation, which starts with it.
+pub fn aggregate_rows(results: &[AggregateResult]) -> Vec<Row> {
+    results
+        .iter()
+        .map(|a| {
+            let annotation = a.result.annotation.clone().unwrap_or_default();
+            let role_name = annotation
+                .split_once(": ")
+                .map(|(name, _)| name)
+                .filter(|name| !name.is_empty() && !name.contains(char::is_whitespace))
+                .unwrap_or("-")
+                .to_owned();
+            Row {
+                role_name,
+                path: String::new(),
+                role_id: a.result.resource_id.clone(),
+                compliance_type: a.result.compliance_type.clone(),
+                days_since_last_use: None,
+                last_used_region: None,
+                annotation,
+                result_recorded_time: recorded_time(&a.result),
+                account_id: Some(a.account_id.clone()),
             }
         })
         .collect()
@@ -87,6 +120,7 @@ mod tests {
                     last_used_region: Some("eu-west-1".to_owned()),
                     annotation: "ci-deploy: last used 75 days ago".to_owned(),
                     result_recorded_time: Some("2025-12-31T18:00:00Z".to_owned()),
+                    account_id: None,
                 },
                 Row {
                     role_name: String::new(),
@@ -97,6 +131,7 @@ mod tests {
                     last_used_region: None,
                     annotation: "old-role: last used 3 days ago".to_owned(),
                     result_recorded_time: Some("2025-12-31T18:00:00Z".to_owned()),
+                    account_id: None,
                 },
             ]
         );

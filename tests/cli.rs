@@ -132,13 +132,13 @@ fn csv_output_parses_back_to_the_same_results() {
     let mut lines = text.split("\r\n");
     assert_eq!(
         lines.next(),
-        Some("RoleName,Path,RoleId,ComplianceType,DaysSinceLastUse,LastUsedRegion,Annotation,ResultRecordedTime")
+        Some("RoleName,Path,RoleId,ComplianceType,DaysSinceLastUse,LastUsedRegion,Annotation,ResultRecordedTime,AccountId")
     );
     let rows: Vec<[String; 4]> = lines
         .filter(|l| !l.is_empty())
         .map(|line| {
             let fields = split_csv(line);
-            assert_eq!(fields.len(), 8, "{line}");
+            assert_eq!(fields.len(), 9, "{line}");
             [
                 fields[0].clone(),
                 fields[2].clone(),

@@ -287,3 +287,151 @@ async fn another_account_without_execution_role_name_is_refused_before_any_call(
         .iter()
         .all(|(op, key)| op != "AssumeRole" && key == "ANOTREAL"));
 }
+
+#[tokio::test]
+async fn an_aggregator_report_reads_every_account_of_the_organization_rule() {
+    use aws_sdk_config::operation::describe_aggregate_compliance_by_config_rules::DescribeAggregateComplianceByConfigRulesOutput;
+    use aws_sdk_config::operation::get_aggregate_compliance_details_by_config_rule::{
+        GetAggregateComplianceDetailsByConfigRuleInput,
+        GetAggregateComplianceDetailsByConfigRuleOutput,
+    };
+    use aws_sdk_config::types::{
+        AggregateComplianceByConfigRule, AggregateEvaluationResult, ComplianceType,
+        EvaluationResultIdentifier, EvaluationResultQualifier,
+    };
+    use iam_role_last_used::config_rule::aggregate_results;
+    use iam_role_last_used::report::aggregate_rows;
+
+    let rule = |name: &str, account: &str| {
+        AggregateComplianceByConfigRule::builder()
+            .config_rule_name(name)
+            .account_id(account)
+            .aws_region("eu-west-1")
+            .build()
+    };
+    let listing = mock!(aws_sdk_config::Client::describe_aggregate_compliance_by_config_rules)
+        .then_output(move || {
+            DescribeAggregateComplianceByConfigRulesOutput::builder()
+                .aggregate_compliance_by_config_rules(rule(
+                    "OrgConfigRule-iam-role-last-used-org-a1b2",
+                    "444455556666",
+                ))
+                .aggregate_compliance_by_config_rules(rule(
+                    "OrgConfigRule-iam-role-last-used-org-c3d4",
+                    "777788889999",
+                ))
+                .aggregate_compliance_by_config_rules(rule(
+                    "OrgConfigRule-iam-role-last-used-org-extra-e5f6",
+                    "777788889999",
+                ))
+                .aggregate_compliance_by_config_rules(rule("some-other-rule", "444455556666"))
+                .build()
+        });
+    let asked: Arc<Mutex<Vec<GetAggregateComplianceDetailsByConfigRuleInput>>> = Arc::default();
+    let log = asked.clone();
+    let details = mock!(aws_sdk_config::Client::get_aggregate_compliance_details_by_config_rule)
+        .then_compute_output(move |req| {
+            log.lock().unwrap().push(req.clone());
+            let account = req.account_id().unwrap().to_owned();
+            let result = |id: &str, compliance: ComplianceType, annotation: &str| {
+                AggregateEvaluationResult::builder()
+                    .evaluation_result_identifier(
+                        EvaluationResultIdentifier::builder()
+                            .evaluation_result_qualifier(
+                                EvaluationResultQualifier::builder()
+                                    .config_rule_name(req.config_rule_name().unwrap())
+                                    .resource_type("AWS::IAM::Role")
+                                    .resource_id(id)
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .compliance_type(compliance)
+                    .annotation(annotation)
+                    .account_id(&account)
+                    .aws_region("eu-west-1")
+                    .build()
+            };
+            GetAggregateComplianceDetailsByConfigRuleOutput::builder()
+                .aggregate_evaluation_results(result(
+                    &format!("AROA{account}1"),
+                    ComplianceType::NonCompliant,
+                    "ci-legacy: last used 90 days ago in eu-west-1, over the 60-day threshold",
+                ))
+                .aggregate_evaluation_results(result(
+                    &format!("AROA{account}2"),
+                    ComplianceType::Compliant,
+                    "app-task: last used 2 days ago in eu-west-1",
+                ))
+                .build()
+        });
+    let config = config_client(&[&listing, &details]);
+
+    let results = aggregate_results(&config, "org-aggregator", "iam-role-last-used-org", None)
+        .await
+        .unwrap();
+
+    let seen: Vec<_> = asked
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r.config_rule_name().unwrap().to_owned(),
+                r.account_id().unwrap().to_owned(),
+                r.aws_region().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                "OrgConfigRule-iam-role-last-used-org-a1b2".to_owned(),
+                "444455556666".to_owned(),
+                "eu-west-1".to_owned()
+            ),
+            (
+                "OrgConfigRule-iam-role-last-used-org-c3d4".to_owned(),
+                "777788889999".to_owned(),
+                "eu-west-1".to_owned()
+            ),
+        ],
+        "only this rule's per-account copies, not a rule whose name merely starts the same"
+    );
+    let rows = aggregate_rows(&results);
+    let got: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.account_id.clone().unwrap(),
+                r.role_name.as_str(),
+                r.compliance_type.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("444455556666".to_owned(), "ci-legacy", "NON_COMPLIANT"),
+            ("444455556666".to_owned(), "app-task", "COMPLIANT"),
+            ("777788889999".to_owned(), "ci-legacy", "NON_COMPLIANT"),
+            ("777788889999".to_owned(), "app-task", "COMPLIANT"),
+        ]
+    );
+
+    let none = mock!(aws_sdk_config::Client::describe_aggregate_compliance_by_config_rules)
+        .then_output(|| DescribeAggregateComplianceByConfigRulesOutput::builder().build());
+    let error = aggregate_results(
+        &config_client(&[&none]),
+        "org-aggregator",
+        "iam-role-last-used-org",
+        Some("444455556666"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "reading the results of Config rule \"iam-role-last-used-org\" failed: aggregator \"org-aggregator\": holds no results of a rule named \"iam-role-last-used-org\" (or OrgConfigRule-iam-role-last-used-org-…) for account 444455556666; no evaluations were sent"
+    );
+}

@@ -9,7 +9,7 @@ use aws_sdk_config::types::ComplianceType;
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 use iam_role_last_used::aws::{load_sdk_config, SdkPolicy};
-use iam_role_last_used::config_rule::recorded_results;
+use iam_role_last_used::config_rule::{aggregate_results, recorded_results};
 use iam_role_last_used::evaluate::evaluate;
 use iam_role_last_used::iam::fetch_roles_with_progress;
 use iam_role_last_used::output::{render, Format, Row, TableStyle};
@@ -38,9 +38,11 @@ enum Command {
         aws iam get-account-authorization-details --filter Role > roles.json\n  \
         role-audit evaluate --snapshot roles.json --rule-parameters '{\"max_days_for_last_used\":\"60\"}' --format csv")]
     Evaluate(EvaluateArgs),
-    /// Show the results AWS Config holds for the rule, joined with the account's roles.
+    /// Show the results AWS Config holds for the rule, joined with the account's roles, or for
+    /// every account of an aggregator.
     #[command(after_help = "Examples:\n  \
         role-audit report --rule-name iam-role-last-used\n  \
+        role-audit report --aggregator org-aggregator --rule-name iam-role-last-used-org --compliance NON_COMPLIANT\n  \
         role-audit report --rule-name iam-role-last-used --compliance NON_COMPLIANT --format json\n  \
         role-audit report --rule-name iam-role-last-used --fail-on-non-compliant --format csv > unused-roles.csv")]
     Report(ReportArgs),
@@ -89,6 +91,15 @@ struct ReportArgs {
     /// The Config rule's name (the stack's ConfigRuleName output).
     #[arg(long, value_name = "NAME")]
     rule_name: String,
+
+    /// Read the results of every account from this Config aggregator (an organization rule's
+    /// per-account rules, OrgConfigRule-<name>-<suffix>, are found by the rule name).
+    #[arg(long, value_name = "NAME")]
+    aggregator: Option<String>,
+
+    /// With --aggregator: only this account.
+    #[arg(long, value_name = "ACCOUNT_ID", requires = "aggregator")]
+    account: Option<String>,
 
     /// Only these results, comma-separated: COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE [default: all].
     #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_compliance)]
@@ -281,6 +292,20 @@ async fn run_report(args: &ReportArgs) -> Result<Outcome, Failure> {
     } else {
         args.compliance.clone()
     };
+    if let Some(aggregator) = &args.aggregator {
+        let results = aggregate_results(
+            &config,
+            aggregator,
+            &args.rule_name,
+            args.account.as_deref(),
+        )
+        .await?;
+        let rows: Vec<Row> = report::aggregate_rows(&results)
+            .into_iter()
+            .filter(|row| wanted.iter().any(|w| w.as_str() == row.compliance_type))
+            .collect();
+        return Ok(outcome(&rows, &args.output));
+    }
     let results = recorded_results(&config, &args.rule_name, &wanted).await?;
     let roles = live_roles(&sdk).await?;
     let now = args.now.unwrap_or_else(Utc::now);

@@ -81,7 +81,12 @@ fn arb_roles() -> impl Strategy<Value = Vec<Role>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1_000))]
+    #![proptest_config(ProptestConfig {
+        cases: 1_000,
+        // Integration tests have no lib.rs beside them to persist failures next to.
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn exactly_one_evaluation_per_role_in_input_order(roles in arb_roles(), params in arb_params()) {

@@ -132,8 +132,28 @@ where
     match (error.code(), error.message()) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code.to_owned(),
-        _ => aws_smithy_types::error::display::DisplayErrorContext(error).to_string(),
+        _ => error_chain(error),
     }
+}
+
+/// The error and its causes, `: `-joined on one line (a cause that repeats the text before it
+/// is left out; a multi-line cause keeps its first line).
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = String::new();
+    let mut next = Some(error);
+    while let Some(current) = next {
+        let text = current.to_string();
+        let first = text.lines().next().unwrap_or_default().trim();
+        let first = first.strip_suffix(" Attempted:").unwrap_or(first);
+        if !first.is_empty() && !line.ends_with(first) {
+            if !line.is_empty() {
+                line.push_str(": ");
+            }
+            line.push_str(first);
+        }
+        next = current.source();
+    }
+    line
 }
 
 /// Counts SDK requests and their attempts, so an invocation can report how many retries the
@@ -200,6 +220,36 @@ impl aws_sdk_iam::config::Intercept for AttemptCounter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|l| l as _)
+        }
+    }
+
+    #[test]
+    fn error_chains_read_as_one_line() {
+        let error = Layer(
+            "dispatch failure",
+            Some(Box::new(Layer(
+                "no credentials found in chain. Attempted:\n  Environment: not set\n  Profile: none",
+                Some(Box::new(Layer("no credentials found in chain. Attempted:", None))),
+            ))),
+        );
+        assert_eq!(
+            error_chain(&error),
+            "dispatch failure: no credentials found in chain."
+        );
+    }
 
     fn policy(vars: &[(&str, &str)]) -> Result<SdkPolicy, String> {
         SdkPolicy::from_env(|name| {

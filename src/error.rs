@@ -77,7 +77,19 @@ pub enum Error {
     },
 }
 
+/// The end of the messages of errors that stop an invocation before it sends anything. It
+/// speaks to the Lambda's operators; role-audit, which sends nothing, leaves it out.
+pub const NOTHING_SENT: &str = "; no evaluations were sent";
+
 impl Error {
+    /// The message without the Lambda-only [`NOTHING_SENT`] ending.
+    pub fn message_without_sending_note(&self) -> String {
+        let text = self.to_string();
+        text.strip_suffix(NOTHING_SENT)
+            .map(str::to_owned)
+            .unwrap_or(text)
+    }
+
     /// The `errorType` Lambda reports: stable names that alarms and tests can match on.
     pub fn error_type(&self) -> &'static str {
         match self {
@@ -116,5 +128,26 @@ impl From<Error> for Diagnostic {
             error_type: error.error_type().to_owned(),
             error_message: error.to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sending_note_is_for_the_lambda_only() {
+        let error = Error::IamFetch {
+            page: 2,
+            message: "AccessDenied: not allowed".to_owned(),
+            code: Some("AccessDenied".to_owned()),
+        };
+        assert!(error.to_string().ends_with(NOTHING_SENT));
+        assert_eq!(
+            error.message_without_sending_note(),
+            "IAM GetAccountAuthorizationDetails failed on page 2: AccessDenied: not allowed"
+        );
+        let other = Error::InvalidSetting("x".to_owned());
+        assert_eq!(other.message_without_sending_note(), "invalid setting: x");
     }
 }

@@ -248,7 +248,8 @@ async fn live_roles(sdk: &aws_config::SdkConfig) -> Result<Vec<Role>, Failure> {
     let mut shown = false;
     let fetched = fetch_roles_with_progress(&iam, |pages, roles| {
         if show && roles >= iam_role_last_used::iam::PAGE_SIZE as usize {
-            eprint!("\rreading IAM roles: {roles} roles in {pages} pages…");
+            let unit = if pages == 1 { "page" } else { "pages" };
+            eprint!("\rreading IAM roles: {roles} roles in {pages} {unit}…");
             shown = true;
         }
     })
@@ -341,7 +342,10 @@ async fn main() -> ExitCode {
             }
         }
         Err(failure) => {
-            eprintln!("role-audit: {}", failure.error);
+            eprintln!(
+                "role-audit: {}",
+                failure.error.message_without_sending_note()
+            );
             if let Some(hint) = failure.hint {
                 eprintln!("hint: {hint}");
             }

@@ -243,11 +243,20 @@ def running_function(
     workdir: Path,
     label: str,
     function_timeout_s: int = INVOKE_TIMEOUT_S,
+    invoked_function_arn: str | None = None,
 ):
     """The function binary under its own cargo-lambda Runtime API emulator, stopped on exit;
-    its logs go with any failing test's report, under `label`."""
+    its logs go with any failing test's report, under `label`. `invoked_function_arn`: the
+    function's own ARN, handed to it with each event as Lambda does (the emulator's own value,
+    `function-arn`, names no account)."""
     emulator = LambdaEmulator(
-        REPO_ROOT, cargo_lambda, function_binary, env, workdir, function_timeout_s
+        REPO_ROOT,
+        cargo_lambda,
+        function_binary,
+        env,
+        workdir,
+        function_timeout_s,
+        invoked_function_arn,
     )
     SERVER_LOGS[f"function {FUNCTION_NAME} ({label}, {function_binary})"] = emulator.log
     SERVER_LOGS[f"cargo lambda watch --only-lambda-apis ({label})"] = emulator.emulator_log

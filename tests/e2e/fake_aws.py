@@ -34,9 +34,9 @@ Fault injection (`FaultInjector`): a WSGI middleware wrapped around moto's WSGI 
 same werkzeug server. It sees each HTTP request before moto does, with werkzeug's HTTP parsing
 already done (a proxy in front of moto would have to re-implement HTTP/1.1 framing), tells the
 operation from the body (IAM's `Action=`) or the `X-Amz-Target` header (Config), and can answer
-in moto's place: the service's own throttling error, HTTP 500, HTTP 503, a connection reset
-with no response at all, or a delay before moto answers. A test plans the next N responses of
-an operation, optionally only for one IAM page. Every attempt that reaches the server is
+in moto's place: the service's own throttling error, HTTP 500, HTTP 503, its access-denied
+error, a connection reset with no response at all, or a delay before moto answers. A test plans
+the next N responses of an operation, optionally only for one IAM page. Every attempt that reaches the server is
 recorded, injected or not, so tests count attempts per operation.
 
 Accounts: moto picks the account of a request from its access key. `access_key_for(account)`
@@ -222,6 +222,10 @@ class Fault:
     http500     HTTP 500 with the service's internal-error body (IAM ServiceFailure, Config
                 InternalFailure)
     http503     HTTP 503 with the service's unavailable body (ServiceUnavailable)
+    access_denied  the caller's policy does not allow the operation: IAM (awsquery) HTTP 403,
+                an XML ErrorResponse with Code `AccessDenied`; Config (awsJson1.1) HTTP 400,
+                {"__type": "AccessDeniedException", ...}; each message in the services' own
+                words ("User: ARN is not authorized to perform: iam:Operation ...")
     reset       the TCP connection is reset (RST) after the request is read; no response byte
     delay       `seconds` of silence, then moto answers normally (and does the work)
     """
@@ -237,6 +241,7 @@ THROTTLING = Fault("throttling")
 HTTP_500 = Fault("http500")
 HTTP_503 = Fault("http503")
 RESET = Fault("reset")
+ACCESS_DENIED = Fault("access_denied")
 
 
 def delay(seconds: float) -> Fault:
@@ -336,7 +341,7 @@ class FaultInjector:
             if fault.kind == "reset":
                 _reset_connection(environ)
                 raise ConnectionResetError("e2e fault injection: connection reset")
-            status, headers, payload = _error_response(fault, service, operation)
+            status, headers, payload = _error_response(fault, service, operation, account)
             recording_start_response(status, headers)
             return [payload]
         finally:
@@ -414,19 +419,36 @@ _IAM_ERRORS = {
         "Request processing has failed due to some unknown error, exception or failure.",
     ),
     "http503": ("503 Service Unavailable", "Receiver", "ServiceUnavailable", "Service Unavailable"),
+    # Real IAM: HTTP 403, <Code>AccessDenied</Code>, "User: arn:aws:iam::...:user/x is not
+    # authorized to perform: iam:GetAccountAuthorizationDetails on resource: *".
+    "access_denied": ("403 Forbidden", "Sender", "AccessDenied", "{denied}"),
 }
 _JSON_ERRORS = {
     "throttling": ("400 Bad Request", "ThrottlingException", "Rate exceeded"),
     "http500": ("500 Internal Server Error", "InternalFailure", "An internal error occurred."),
     "http503": ("503 Service Unavailable", "ServiceUnavailable", "Service Unavailable"),
+    # Real Config (awsJson1.1): HTTP 400, {"__type":"AccessDeniedException","message":"User: ...
+    # is not authorized to perform: config:GetComplianceDetailsByConfigRule ..."}.
+    "access_denied": ("400 Bad Request", "AccessDeniedException", "{denied}"),
 }
 
 
-def _error_response(fault: Fault, service: str, operation: str):
+def _denied_message(service: str, operation: str, account: str) -> str:
+    """What AWS says when the caller's policies do not allow `operation`."""
+    return (
+        f"User: arn:aws:iam::{account}:user/e2e-function-credentials is not authorized to "
+        f"perform: {service}:{operation} on resource: * because no identity-based policy "
+        f"allows the {service}:{operation} action"
+    )
+
+
+def _error_response(fault: Fault, service: str, operation: str, account: str = ACCOUNT_ID):
     """The error the service itself sends, in its own protocol."""
     request_id = str(uuid.uuid4())
+    denied = _denied_message(service, operation, account)
     if service == IAM:
         status, kind, code, message = _IAM_ERRORS[fault.kind]
+        message = message.format(denied=denied)
         payload = (
             '<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
             f"<Error><Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message></Error>"
@@ -435,6 +457,7 @@ def _error_response(fault: Fault, service: str, operation: str):
         content_type = "text/xml"
     else:
         status, code, message = _JSON_ERRORS[fault.kind]
+        message = message.format(denied=denied)
         payload = json.dumps({"__type": code, "message": message}).encode()
         content_type = "application/x-amz-json-1.1"
     headers = [

@@ -23,6 +23,13 @@ API through `_DeadlineProxy`, a pass-through on 127.0.0.1 that rewrites that one
 Lambda sets it: the time the invocation was handed out + `function_timeout_s`. That also gives
 the deadline test a real short function timeout (Lambda's Timeout setting); the emulator's own
 `--timeout` is set to the same value, so an invocation that overruns it fails as on Lambda.
+
+The function's ARN. Lambda hands it over on every `/next` response too, as
+`Lambda-Runtime-Invoked-Function-Arn` (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`); the
+function reads its own account from it. cargo-lambda 1.9.2 sends the constant `function-arn`,
+in which there is no account. Given `invoked_function_arn`, the proxy sets that header as
+Lambda would; without it, the emulator's value goes through unchanged (the function then knows
+no account of its own).
 """
 
 from __future__ import annotations
@@ -175,8 +182,10 @@ class LambdaEmulator:
         env: dict[str, str],
         log_dir: Path,
         function_timeout_s: int = INVOKE_TIMEOUT_S,
+        invoked_function_arn: str | None = None,
     ):
         self.repo_root = repo_root
+        self.invoked_function_arn = invoked_function_arn
         self.cargo_lambda = cargo_lambda
         self.function_binary = function_binary
         self.function_env = env
@@ -200,7 +209,9 @@ class LambdaEmulator:
             env=_without_aws_settings(os.environ),
         )  # fmt: skip
         self._wait_for_emulator()
-        self.runtime_proxy = _DeadlineProxy(self.port, self.function_timeout_s).start()
+        self.runtime_proxy = _DeadlineProxy(
+            self.port, self.function_timeout_s, self.invoked_function_arn
+        ).start()
         # Exactly the environment Lambda gives a function plus the test's settings: nothing
         # inherited but PATH, so no AWS_* value, profile or RUST_LOG of the caller's leaks in.
         # The Runtime API is reached through the deadline proxy (see the module docstring).
@@ -339,6 +350,7 @@ _HOP_BY_HOP = {
     "upgrade", "content-length",
 }  # fmt: skip
 _DEADLINE_HEADER = "lambda-runtime-deadline-ms"
+_FUNCTION_ARN_HEADER = "lambda-runtime-invoked-function-arn"
 
 
 @dataclass
@@ -347,10 +359,12 @@ class _DeadlineProxy:
     `Lambda-Runtime-Deadline-Ms` on each event handed out set as Lambda sets it: now + the
     function timeout, in epoch milliseconds (see the module docstring). Everything else, the
     long-polled `/next`, `/response`, `/error`, goes through unchanged, one upstream connection
-    per request."""
+    per request. With `invoked_function_arn`, `Lambda-Runtime-Invoked-Function-Arn` is set to
+    it on each event handed out, as Lambda sets the function's own ARN."""
 
     upstream_port: int
     function_timeout_s: int
+    invoked_function_arn: str | None = None
     deadlines_ms: list[int] = field(default_factory=list)
     # The body of each `/error` the function posted: its exact errorType and errorMessage.
     errors_posted: list[bytes] = field(default_factory=list)
@@ -418,6 +432,11 @@ class _DeadlineProxy:
                     proxy.deadlines_ms.append(deadline)
                     out = [(k, v) for k, v in out if k.lower() != _DEADLINE_HEADER]
                     out.append(("Lambda-Runtime-Deadline-Ms", str(deadline)))
+                    if proxy.invoked_function_arn is not None:
+                        out = [(k, v) for k, v in out if k.lower() != _FUNCTION_ARN_HEADER]
+                        out.append(
+                            ("Lambda-Runtime-Invoked-Function-Arn", proxy.invoked_function_arn)
+                        )
                 self.send_response(response.status, response.reason)
                 for key, value in out:
                     self.send_header(key, value)

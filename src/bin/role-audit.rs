@@ -75,15 +75,8 @@ struct EvaluateArgs {
     #[arg(long, value_name = "MODE")]
     service_linked_roles: Option<String>,
 
-    /// Evaluate as of this time (RFC 3339, e.g. 2026-01-01T00:00:00Z) [default: now].
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    now: Option<DateTime<Utc>>,
-
     #[command(flatten)]
-    aws: AwsArgs,
-
-    #[command(flatten)]
-    output: OutputArgs,
+    common: CommonArgs,
 }
 
 #[derive(Args)]
@@ -105,7 +98,14 @@ struct ReportArgs {
     #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_compliance)]
     compliance: Vec<ComplianceType>,
 
-    /// Count days since last use as of this time (RFC 3339) [default: now].
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+/// What both commands take.
+#[derive(Args)]
+struct CommonArgs {
+    /// Count days as of this time (RFC 3339, e.g. 2026-01-01T00:00:00Z) [default: now].
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     now: Option<DateTime<Utc>>,
 
@@ -271,18 +271,18 @@ async fn run_evaluate(args: &EvaluateArgs) -> Result<Outcome, Failure> {
             })?;
             snapshot::parse(&text, &name)?
         }
-        None => live_roles(&sdk(&args.aws).await?).await?,
+        None => live_roles(&sdk(&args.common.aws).await?).await?,
     };
-    let now = args.now.unwrap_or_else(Utc::now);
+    let now = args.common.now.unwrap_or_else(Utc::now);
     let rows: Vec<Row> = evaluate(&roles, &params, now)
         .iter()
         .map(Row::from)
         .collect();
-    Ok(outcome(&rows, &args.output))
+    Ok(outcome(&rows, &args.common.output))
 }
 
 async fn run_report(args: &ReportArgs) -> Result<Outcome, Failure> {
-    let sdk = sdk(&args.aws).await?;
+    let sdk = sdk(&args.common.aws).await?;
     let config = aws_sdk_config::Client::new(&sdk);
     let wanted = if args.compliance.is_empty() {
         vec![
@@ -305,20 +305,29 @@ async fn run_report(args: &ReportArgs) -> Result<Outcome, Failure> {
             .into_iter()
             .filter(|row| wanted.iter().any(|w| w.as_str() == row.compliance_type))
             .collect();
-        return Ok(outcome(&rows, &args.output));
+        return Ok(outcome(&rows, &args.common.output));
     }
     let results = recorded_results(&config, &args.rule_name, &wanted).await?;
     let roles = live_roles(&sdk).await?;
-    let now = args.now.unwrap_or_else(Utc::now);
-    Ok(outcome(&report::join(&results, &roles, now), &args.output))
+    let now = args.common.now.unwrap_or_else(Utc::now);
+    Ok(outcome(
+        &report::join(&results, &roles, now),
+        &args.common.output,
+    ))
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let (result, fail_on_non_compliant) = match &cli.command {
-        Command::Evaluate(args) => (run_evaluate(args).await, args.output.fail_on_non_compliant),
-        Command::Report(args) => (run_report(args).await, args.output.fail_on_non_compliant),
+        Command::Evaluate(args) => (
+            run_evaluate(args).await,
+            args.common.output.fail_on_non_compliant,
+        ),
+        Command::Report(args) => (
+            run_report(args).await,
+            args.common.output.fail_on_non_compliant,
+        ),
     };
     match result {
         Ok(outcome) => {

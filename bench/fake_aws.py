@@ -1,0 +1,676 @@
+#!/usr/bin/env python3
+"""A fast replay server for the benchmark: IAM and AWS Config on 127.0.0.1, standard library only.
+
+The end-to-end suite's fixture (moto, tests/e2e/fake_aws.py) is faithful but slow: it builds
+every response per request. The benchmark measures the client, so this server answers from
+pages rendered once per account size, and its own cost stays out of the figures.
+
+What it serves (the SDK sends everything to AWS_ENDPOINT_URL; requests are told apart by the
+X-Amz-Target header, awsJson1.1, or the Action form field, awsquery):
+
+* IAM GetAccountAuthorizationDetails (awsquery, XML): the real response shape, with paging as
+  IAM does it (MaxItems 1..1000, default 100; IsTruncated; an opaque Marker to pass back). Each
+  RoleDetailList member has Path, RoleName, RoleId, Arn, CreateDate, AssumeRolePolicyDocument,
+  InstanceProfileList, RolePolicyList (1 to 3 inline policies of 1 to 5 KB each, at most
+  10 240 characters per role as IAM allows, URL-encoded as IAM returns them),
+  AttachedManagedPolicies, PermissionsBoundary (some), Tags and RoleLastUsed.
+* Config PutEvaluations (awsJson1.1): counts the evaluations, answers {"FailedEvaluations":[]}.
+* Config GetComplianceDetailsByConfigRule (awsJson1.1): by default the rule holds no results
+  ({"EvaluationResults":[]}); with recorded=all it holds a COMPLIANT/NON_COMPLIANT result for
+  every role plus `stale` results for RoleIds that are no longer roles, paged by Limit
+  (at most 100, as Config) and NextToken, as an account looks after its first evaluation.
+
+The account is deterministic (seeded) and relative to the server's start time. With the rule
+parameters of events/scheduled.json it covers every rule of the README: service-linked,
+allowlisted (/service-role/*, /security-*, /breakglass-role), exempt by tag `keep`, younger
+than 60 days, no use recorded, unused for more than 60 days, used recently.
+
+Every request waits `latency_ms` before it is answered (the injected per-request latency L).
+The server counts, per operation: requests, bytes received and sent (headers included),
+evaluations received, the most PutEvaluations in flight at once, the first and last moment of
+each operation (time.monotonic(), CLOCK_MONOTONIC, comparable with other processes on the
+machine) and the TCP connections opened.
+
+Control (not counted, never delayed):
+  POST /__bench/configure {"roles": N, "latency_ms": L, "recorded": "none"|"all", "stale": K}
+       renders the account (cached per N) and resets the counters; answers with the sizes.
+  GET  /__bench/stats     the counters, as JSON.
+
+Run standalone: python3 bench/fake_aws.py [--port 0] [--roles N] [--latency-ms L]
+It prints one line `READY http://127.0.0.1:PORT` when it listens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import random
+import sys
+import threading
+import time
+import urllib.parse
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+ACCOUNT_ID = "123456789012"
+RULE_NAME = "iam-role-last-used"
+SEED = 20260101
+IAM_DEFAULT_MAX_ITEMS = 100
+IAM_MAX_MAX_ITEMS = 1000
+CONFIG_MAX_LIMIT = 100
+# IAM: "The aggregate size of all inline policies embedded in a role cannot exceed 10,240
+# characters."
+ROLE_INLINE_POLICY_LIMIT = 10_240
+IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/"
+
+OP_IAM = "iam:GetAccountAuthorizationDetails"
+OP_PUT = "config:PutEvaluations"
+OP_READ = "config:GetComplianceDetailsByConfigRule"
+OP_OTHER = "other"
+
+
+# ---- the account ----------------------------------------------------------------------------
+
+SERVICES = [
+    ("s3", ["GetObject", "PutObject", "ListBucket", "DeleteObject", "GetBucketLocation"]),
+    ("dynamodb", ["GetItem", "PutItem", "Query", "Scan", "UpdateItem", "BatchWriteItem"]),
+    ("sqs", ["SendMessage", "ReceiveMessage", "DeleteMessage", "GetQueueAttributes"]),
+    ("sns", ["Publish", "Subscribe", "ListTopics"]),
+    ("kms", ["Decrypt", "Encrypt", "GenerateDataKey", "DescribeKey"]),
+    ("logs", ["CreateLogGroup", "CreateLogStream", "PutLogEvents", "DescribeLogStreams"]),
+    ("secretsmanager", ["GetSecretValue", "DescribeSecret"]),
+    ("ssm", ["GetParameter", "GetParameters", "GetParametersByPath"]),
+    ("ec2", ["DescribeInstances", "DescribeSubnets", "CreateNetworkInterface", "DescribeVpcs"]),
+    ("lambda", ["InvokeFunction", "GetFunction", "UpdateFunctionCode"]),
+    ("kinesis", ["PutRecord", "PutRecords", "GetRecords", "GetShardIterator"]),
+    ("states", ["StartExecution", "DescribeExecution", "SendTaskSuccess"]),
+]
+REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2"]
+TEAMS = ["payments", "search", "platform", "data", "ml", "identity", "billing", "growth"]
+MANAGED = [
+    "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+    "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+    "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+    "arn:aws:iam::123456789012:policy/team-baseline",
+]
+TRUST_SERVICES = ["lambda.amazonaws.com", "ec2.amazonaws.com", "ecs-tasks.amazonaws.com",
+                  "states.amazonaws.com", "glue.amazonaws.com"]
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _enc(document: str) -> str:
+    """URL-encoding as IAM applies it to policy documents (RFC 3986; only A-Z a-z 0-9 -_.~ kept)."""
+    return urllib.parse.quote(document, safe="")
+
+
+def _xml(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _policy_document(rng: random.Random, target_chars: int, pretty: bool) -> str:
+    """A policy document of about `target_chars` characters (never more)."""
+    statements: list[dict] = []
+    document = ""
+    while True:
+        service, actions = rng.choice(SERVICES)
+        team = rng.choice(TEAMS)
+        statement: dict = {
+            "Sid": f"Allow{service.capitalize()}{len(statements)}",
+            "Effect": "Allow",
+            "Action": [f"{service}:{a}" for a in rng.sample(actions, rng.randint(1, len(actions)))],
+            "Resource": [
+                f"arn:aws:{service}:{rng.choice(REGIONS)}:{ACCOUNT_ID}:{team}-{rng.randrange(10**6):06d}/*"
+                for _ in range(rng.randint(1, 4))
+            ],
+        }
+        if rng.random() < 0.3:
+            statement["Condition"] = {"StringEquals": {"aws:ResourceTag/team": team}}
+        candidate = json.dumps(
+            {"Version": "2012-10-17", "Statement": statements + [statement]},
+            indent=4 if pretty else None,
+            separators=None if pretty else (",", ":"),
+        )
+        if len(candidate) > target_chars:
+            if document:
+                return document
+            return candidate[: max(target_chars, 64)]  # never hit: one statement < 1 KB
+        statements.append(statement)
+        document = candidate
+        if len(document) >= target_chars - 120:
+            return document
+
+
+def _role_id(index: int) -> str:
+    digest = hashlib.sha1(f"bench-role-{index}".encode()).digest()
+    return "AROA" + base64.b32encode(digest).decode()[:17]
+
+
+KINDS = [
+    # (kind, weight) with the parameters of events/scheduled.json
+    ("service-linked", 5),
+    ("allowlisted-service-role", 10),
+    ("allowlisted-security", 2),
+    ("exempt-tag", 8),
+    ("young", 10),
+    ("never-used", 15),
+    ("unused-too-long", 25),
+    ("used-recently", 25),
+]
+
+
+def make_role_fragments(count: int, now: datetime) -> tuple[list[bytes], list[str], dict]:
+    """The RoleDetailList members of the first `count` roles, rendered, and their RoleIds."""
+    rng = random.Random(SEED)
+    kinds = [k for k, w in KINDS for _ in range(w)]
+    fragments: list[bytes] = []
+    ids: list[str] = []
+    inline_chars = 0
+    inline_count = 0
+    for index in range(count):
+        kind = rng.choice(kinds)
+        team = rng.choice(TEAMS)
+        path = "/"
+        name = f"{team}-app-{index:05d}"
+        if kind == "service-linked":
+            service = rng.choice(["elasticloadbalancing", "rds", "ecs", "autoscaling", "support"])
+            path = f"/aws-service-role/{service}.amazonaws.com/"
+            name = f"AWSServiceRoleFor{service.capitalize()}{index:05d}"
+        elif kind == "allowlisted-service-role":
+            path = "/service-role/"
+            name = f"{team}-service-{index:05d}"
+        elif kind == "allowlisted-security":
+            name = f"security-audit-{index:05d}"
+        elif rng.random() < 0.3:
+            path = f"/{team}/"
+        role_id = _role_id(index)
+        ids.append(role_id)
+
+        if kind == "young":
+            created = now - timedelta(days=rng.randint(0, 59), hours=rng.randint(1, 20))
+        else:
+            created = now - timedelta(days=rng.randint(70, 2500), hours=rng.randint(1, 20))
+        last_used: datetime | None
+        if kind == "never-used":
+            last_used = None
+        elif kind == "unused-too-long":
+            last_used = now - timedelta(days=rng.randint(61, 399), hours=rng.randint(1, 20))
+        elif kind == "young":
+            last_used = None if rng.random() < 0.5 else now - timedelta(days=rng.randint(0, 5))
+        else:
+            last_used = now - timedelta(days=rng.randint(0, 60), hours=rng.randint(1, 20))
+            if last_used < created:
+                last_used = created
+
+        trust = json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"Service": rng.choice(TRUST_SERVICES)},
+                "Action": "sts:AssumeRole",
+            }],
+        }, separators=(",", ":"))
+
+        policies = []
+        budget = ROLE_INLINE_POLICY_LIMIT
+        for number in range(rng.choices([1, 2, 3], weights=[55, 30, 15])[0]):
+            size = min(rng.randint(1024, 5120), budget)
+            if size < 1024:
+                break
+            document = _policy_document(rng, size, pretty=rng.random() < 0.5)
+            budget -= len(document)
+            inline_chars += len(document)
+            inline_count += 1
+            policies.append(
+                f"<member><PolicyName>{team}-inline-{number}</PolicyName>"
+                f"<PolicyDocument>{_enc(document)}</PolicyDocument></member>"
+            )
+
+        attached = "".join(
+            f"<member><PolicyName>{arn.rsplit('/', 1)[1]}</PolicyName><PolicyArn>{arn}</PolicyArn></member>"
+            for arn in rng.sample(MANAGED, rng.randint(0, 3))
+        )
+        tags = [("team", team), ("env", rng.choice(["prod", "staging", "dev"]))]
+        if rng.random() < 0.5:
+            tags.append(("cost-center", f"cc-{rng.randrange(1000):03d}"))
+        if kind == "exempt-tag":
+            tags.append(("keep", rng.choice(["true", "breakglass", ""])))
+        tags_xml = "".join(
+            f"<member><Key>{_xml(k)}</Key><Value>{_xml(v)}</Value></member>" for k, v in tags
+        )
+        if last_used is None:
+            last_used_xml = "<RoleLastUsed/>"
+        else:
+            last_used_xml = (
+                f"<RoleLastUsed><LastUsedDate>{_iso(last_used)}</LastUsedDate>"
+                f"<Region>{rng.choice(REGIONS)}</Region></RoleLastUsed>"
+            )
+        arn = f"arn:aws:iam::{ACCOUNT_ID}:role{path}{name}"
+        create = _iso(created)
+        instance_profiles = "<InstanceProfileList/>"
+        if rng.random() < 0.1:
+            profile_id = "AIPA" + role_id[4:]
+            instance_profiles = (
+                "<InstanceProfileList><member>"
+                f"<InstanceProfileId>{profile_id}</InstanceProfileId><Roles><member>"
+                f"<Path>{path}</Path><RoleName>{name}</RoleName><RoleId>{role_id}</RoleId>"
+                f"<Arn>{arn}</Arn><CreateDate>{create}</CreateDate>"
+                f"<AssumeRolePolicyDocument>{_enc(trust)}</AssumeRolePolicyDocument>"
+                f"</member></Roles><InstanceProfileName>{name}</InstanceProfileName>"
+                f"<Path>{path}</Path><Arn>arn:aws:iam::{ACCOUNT_ID}:instance-profile{path}{name}</Arn>"
+                f"<CreateDate>{create}</CreateDate></member></InstanceProfileList>"
+            )
+        boundary = ""
+        if rng.random() < 0.05:
+            boundary = (
+                "<PermissionsBoundary><PermissionsBoundaryType>Policy</PermissionsBoundaryType>"
+                f"<PermissionsBoundaryArn>arn:aws:iam::{ACCOUNT_ID}:policy/boundary</PermissionsBoundaryArn>"
+                "</PermissionsBoundary>"
+            )
+        fragments.append((
+            "<member>"
+            f"<Path>{path}</Path><RoleName>{name}</RoleName><RoleId>{role_id}</RoleId>"
+            f"<Arn>{arn}</Arn><CreateDate>{create}</CreateDate>"
+            f"<AssumeRolePolicyDocument>{_enc(trust)}</AssumeRolePolicyDocument>"
+            f"{instance_profiles}"
+            f"<RolePolicyList>{''.join(policies)}</RolePolicyList>"
+            f"<AttachedManagedPolicies>{attached}</AttachedManagedPolicies>"
+            f"{boundary}<Tags>{tags_xml}</Tags>{last_used_xml}"
+            "</member>"
+        ).encode())
+    info = {
+        "inline_policies": inline_count,
+        "inline_policy_chars_mean": round(inline_chars / max(inline_count, 1)),
+    }
+    return fragments, ids, info
+
+
+def _marker(offset: int) -> str:
+    # Real markers are long opaque strings; this one carries the offset.
+    raw = f"bench-marker:{offset}:".encode() + hashlib.sha256(str(offset).encode()).digest() * 2
+    return base64.b64encode(raw).decode()
+
+
+def _marker_offset(marker: str) -> int | None:
+    try:
+        raw = base64.b64decode(marker.encode(), validate=True)
+        prefix, offset, _ = raw.split(b":", 2)
+        return int(offset) if prefix == b"bench-marker" else None
+    except (ValueError, TypeError):
+        return None
+
+
+class Account:
+    """The rendered account: role fragments for the largest N asked so far, pages per N."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(timezone.utc).replace(microsecond=0)
+        self.fragments: list[bytes] = []
+        self.ids: list[str] = []
+        self.info: dict = {}
+        self.pages: dict[tuple[int, int, int], bytes] = {}
+        self.recorded_pages: dict[tuple[int, int, int, int], bytes] = {}
+        self.lock = threading.Lock()
+
+    def ensure(self, count: int) -> None:
+        with self.lock:
+            if len(self.fragments) < count:
+                self.fragments, self.ids, self.info = make_role_fragments(count, self.now)
+
+    def iam_page(self, roles: int, offset: int, max_items: int) -> bytes:
+        key = (roles, offset, max_items)
+        page = self.pages.get(key)
+        if page is None:
+            end = min(offset + max_items, roles)
+            truncated = end < roles
+            marker = f"<Marker>{_marker(end)}</Marker>" if truncated else ""
+            request_id = hashlib.md5(repr(key).encode()).hexdigest()
+            page = b"".join([
+                f'<GetAccountAuthorizationDetailsResponse xmlns="{IAM_NS}">'
+                "<GetAccountAuthorizationDetailsResult>"
+                f"<IsTruncated>{'true' if truncated else 'false'}</IsTruncated>{marker}"
+                "<UserDetailList/><GroupDetailList/><RoleDetailList>".encode(),
+                *self.fragments[offset:end],
+                "</RoleDetailList><Policies/></GetAccountAuthorizationDetailsResult>"
+                f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>"
+                "</GetAccountAuthorizationDetailsResponse>".encode(),
+            ])
+            with self.lock:
+                self.pages[key] = page
+        return page
+
+    def recorded_page(self, roles: int, stale: int, offset: int, limit: int) -> bytes:
+        key = (roles, stale, offset, limit)
+        page = self.recorded_pages.get(key)
+        if page is None:
+            ids = self.ids[:roles] + [_role_id(10_000_000 + i) for i in range(stale)]
+            end = min(offset + limit, len(ids))
+            results = [
+                {
+                    "EvaluationResultIdentifier": {
+                        "EvaluationResultQualifier": {
+                            "ConfigRuleName": RULE_NAME,
+                            "ResourceType": "AWS::IAM::Role",
+                            "ResourceId": rid,
+                            "EvaluationMode": "DETECTIVE",
+                        },
+                        "OrderingTimestamp": 1767139200.0,
+                        "ResourceEvaluationId": hashlib.md5(rid.encode()).hexdigest(),
+                    },
+                    "ComplianceType": "NON_COMPLIANT" if i % 3 == 0 else "COMPLIANT",
+                    "ResultRecordedTime": 1767139260.123,
+                    "ConfigRuleInvokedTime": 1767139201.456,
+                    "Annotation": f"role-{i}: last used 3 days ago in us-east-1",
+                }
+                for i, rid in enumerate(ids[offset:end], start=offset)
+            ]
+            body: dict = {"EvaluationResults": results}
+            if end < len(ids):
+                body["NextToken"] = _marker(end)
+            page = json.dumps(body, separators=(",", ":")).encode()
+            with self.lock:
+                self.recorded_pages[key] = page
+        return page
+
+
+# ---- the counters ---------------------------------------------------------------------------
+
+class Stats:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        self.ops: dict[str, dict] = {}
+        self.in_flight: dict[str, int] = {}
+        self.max_in_flight: dict[str, int] = {}
+        self.evaluations = 0
+        self.max_evaluations_per_call = 0
+        self.connections = 0
+        self.first_request = None
+        self.last_response = None
+        # One row per request: [op, request line read, body read, reply starts, reply written,
+        # the client's port (one per connection)].
+        self.log: list[list] = []
+
+    def begin(self, op: str, now: float) -> None:
+        with self.lock:
+            entry = self.ops.setdefault(op, {
+                "requests": 0, "bytes_in": 0, "bytes_out": 0, "first_start": now,
+                "last_end": now, "errors": 0,
+            })
+            entry["requests"] += 1
+            if self.first_request is None:
+                self.first_request = now
+            level = self.in_flight.get(op, 0) + 1
+            self.in_flight[op] = level
+            self.max_in_flight[op] = max(self.max_in_flight.get(op, 0), level)
+
+    def replying(self, op: str) -> None:
+        """The answer is about to be written: the request no longer counts as in flight (the
+        client cannot send its next request before it has this answer)."""
+        with self.lock:
+            self.in_flight[op] -= 1
+
+    def end(self, op: str, times: list[float], bytes_in: int, bytes_out: int,
+            error: bool, port: int) -> None:
+        """`times`: request line read, body read, reply starts, reply written."""
+        with self.lock:
+            entry = self.ops[op]
+            entry["bytes_in"] += bytes_in
+            entry["bytes_out"] += bytes_out
+            entry["last_end"] = times[3]
+            entry["errors"] += int(error)
+            entry.setdefault("ports", set()).add(port)
+            self.last_response = times[2]
+            self.log.append([op, *times, port])
+
+    def snapshot(self) -> dict:
+        with self.lock:
+            return {
+                "ops": {k: {**v, "ports": sorted(v.get("ports", ()))} for k, v in self.ops.items()},
+                "max_in_flight": dict(self.max_in_flight),
+                "evaluations": self.evaluations,
+                "max_evaluations_per_call": self.max_evaluations_per_call,
+                "connections": self.connections,
+                "first_request": self.first_request,
+                "last_response": self.last_response,
+                "log": [list(row) for row in self.log],
+            }
+
+
+# ---- the server -----------------------------------------------------------------------------
+
+class FakeAwsServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # many connections may open at once (concurrent PutEvaluations)
+
+    def __init__(self, address: tuple[str, int]) -> None:
+        super().__init__(address, Handler)
+        self.account = Account()
+        self.stats = Stats()
+        self.settings = {"roles": 0, "latency_ms": 0.0, "recorded": "none", "stale": 0}
+
+    def configure(self, roles: int, latency_ms: float, recorded: str, stale: int) -> dict:
+        if recorded not in ("none", "all"):
+            raise ValueError(f"recorded must be none or all, not {recorded!r}")
+        started = time.monotonic()
+        self.account.ensure(roles)
+        for offset in range(0, roles, IAM_MAX_MAX_ITEMS):  # what the function asks for
+            self.account.iam_page(roles, offset, IAM_MAX_MAX_ITEMS)
+        if recorded == "all":
+            for offset in range(0, roles + stale, CONFIG_MAX_LIMIT):
+                self.account.recorded_page(roles, stale, offset, CONFIG_MAX_LIMIT)
+        self.settings = {"roles": roles, "latency_ms": latency_ms, "recorded": recorded,
+                         "stale": stale}
+        self.stats.reset()
+        iam_bytes = sum(len(self.account.iam_page(roles, o, IAM_MAX_MAX_ITEMS))
+                        for o in range(0, roles, IAM_MAX_MAX_ITEMS))
+        return {
+            **self.settings,
+            "iam_bytes_at_max_items": iam_bytes,
+            "render_seconds": round(time.monotonic() - started, 3),
+            **self.account.info,
+        }
+
+    def handle_error(self, request, client_address) -> None:
+        # A client killed mid-connection (every run ends with a SIGKILL) is not an error.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+    def get_request(self):
+        sock, address = super().get_request()
+        with self.stats.lock:
+            self.stats.connections += 1
+        return sock, address
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server: FakeAwsServer
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
+        pass
+
+    # -- plumbing
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status: int, content_type: str, body: bytes, extra: dict | None = None) -> int:
+        head = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}",
+                f"Content-Type: {content_type}", f"Content-Length: {len(body)}",
+                "x-amzn-RequestId: 5f1c9c3e-0000-4000-8000-000000000000",
+                f"Date: {self.date_time_string()}"]
+        head += [f"{k}: {v}" for k, v in (extra or {}).items()]
+        header = ("\r\n".join(head) + "\r\n\r\n").encode()
+        if len(body) < 65536:
+            self.wfile.write(header + body)
+        else:
+            self.wfile.write(header)
+            self.wfile.write(body)
+        return len(header) + len(body)
+
+    def _request_bytes(self, body: bytes) -> int:
+        return len(self.requestline) + 2 + len(self.headers.as_bytes()) + len(body)
+
+    # -- dispatch
+
+    def do_GET(self) -> None:
+        if self.path == "/__bench/stats":
+            self._send(200, "application/json",
+                       json.dumps(self.server.stats.snapshot()).encode())
+        else:
+            self._send(404, "text/plain", b"not found\n")
+
+    def parse_request(self) -> bool:
+        self.line_read_at = time.monotonic()
+        return super().parse_request()
+
+    def do_POST(self) -> None:
+        body = self._body()
+        body_read_at = time.monotonic()
+        if self.path == "/__bench/configure":
+            try:
+                args = json.loads(body or b"{}")
+                result = self.server.configure(
+                    int(args.get("roles", 1000)), float(args.get("latency_ms", 0)),
+                    str(args.get("recorded", "none")), int(args.get("stale", 0)))
+                self._send(200, "application/json", json.dumps(result).encode())
+            except (ValueError, TypeError) as error:
+                self._send(400, "text/plain", f"{error}\n".encode())
+            return
+
+        target = self.headers.get("X-Amz-Target", "")
+        form: dict[str, list[str]] = {}
+        if target.startswith("StarlingDoveService."):
+            op = "config:" + target.split(".", 1)[1]
+            if op not in (OP_PUT, OP_READ):
+                op = OP_OTHER
+        else:
+            form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+            action = form.get("Action", [""])[0]
+            op = OP_IAM if action == "GetAccountAuthorizationDetails" else OP_OTHER
+        stats = self.server.stats
+        stats.begin(op, body_read_at)
+        error = False
+        sent = 0
+        reply_at = body_read_at
+        replying = False
+        try:
+            latency = self.server.settings["latency_ms"] / 1000.0
+            if latency > 0:
+                time.sleep(latency)
+            if op == OP_IAM:
+                status, content_type, payload = self._iam(form)
+            elif op == OP_PUT:
+                status, content_type, payload = self._put_evaluations(body)
+            elif op == OP_READ:
+                status, content_type, payload = self._compliance_details(body)
+            else:
+                status, content_type, payload = (
+                    400, "application/x-amz-json-1.1",
+                    b'{"__type":"InvalidAction","message":"not served by the benchmark"}')
+            error = status >= 400
+            reply_at = time.monotonic()
+            stats.replying(op)
+            replying = True
+            sent = self._send(status, content_type, payload)
+        finally:
+            if not replying:
+                stats.replying(op)
+            stats.end(op, [self.line_read_at, body_read_at, reply_at, time.monotonic()],
+                      self._request_bytes(body), sent, error, self.client_address[1])
+
+    # -- operations
+
+    def _iam(self, form: dict[str, list[str]]) -> tuple[int, str, bytes]:
+        settings = self.server.settings
+        try:
+            max_items = int(form.get("MaxItems", [str(IAM_DEFAULT_MAX_ITEMS)])[0])
+        except ValueError:
+            max_items = 0
+        if not 1 <= max_items <= IAM_MAX_MAX_ITEMS:
+            return 400, "text/xml", self._iam_error("ValidationError", f"MaxItems {max_items}")
+        if form.get("Filter.member.1", ["Role"]) != ["Role"]:
+            return 400, "text/xml", self._iam_error("ValidationError", "only Filter=Role served")
+        offset = 0
+        if "Marker" in form:
+            offset = _marker_offset(form["Marker"][0])
+            if offset is None or not 0 < offset < settings["roles"]:
+                return 400, "text/xml", self._iam_error("ValidationError", "Invalid Marker")
+        return 200, "text/xml", self.server.account.iam_page(settings["roles"], offset, max_items)
+
+    @staticmethod
+    def _iam_error(code: str, message: str) -> bytes:
+        return (f'<ErrorResponse xmlns="{IAM_NS}"><Error><Type>Sender</Type><Code>{code}</Code>'
+                f"<Message>{_xml(message)}</Message></Error><RequestId>0</RequestId>"
+                "</ErrorResponse>").encode()
+
+    def _put_evaluations(self, body: bytes) -> tuple[int, str, bytes]:
+        # Counted, not parsed: parsing 30 KB under the GIL would delay the other requests.
+        if not body.startswith(b"{") or b'"Evaluations"' not in body:
+            return 400, "application/x-amz-json-1.1", b'{"__type":"SerializationException"}'
+        count = body.count(b'"ComplianceResourceId"')
+        stats = self.server.stats
+        with stats.lock:
+            stats.evaluations += count
+            stats.max_evaluations_per_call = max(stats.max_evaluations_per_call, count)
+        if count > 100:
+            return (400, "application/x-amz-json-1.1",
+                    b'{"__type":"InvalidParameterValueException","message":"more than 100"}')
+        return 200, "application/x-amz-json-1.1", b'{"FailedEvaluations":[]}'
+
+    def _compliance_details(self, body: bytes) -> tuple[int, str, bytes]:
+        settings = self.server.settings
+        if settings["recorded"] == "none":
+            return 200, "application/x-amz-json-1.1", b'{"EvaluationResults":[]}'
+        try:
+            args = json.loads(body or b"{}")
+            limit = int(args.get("Limit") or CONFIG_MAX_LIMIT)
+            token = args.get("NextToken")
+        except (ValueError, AttributeError):
+            return 400, "application/x-amz-json-1.1", b'{"__type":"SerializationException"}'
+        offset = _marker_offset(token) if token else 0
+        if offset is None or not 1 <= limit <= CONFIG_MAX_LIMIT:
+            return (400, "application/x-amz-json-1.1",
+                    b'{"__type":"InvalidNextTokenException","message":"bad NextToken or Limit"}')
+        return 200, "application/x-amz-json-1.1", self.server.account.recorded_page(
+            settings["roles"], settings["stale"], offset, limit)
+
+
+def serve(port: int = 0) -> FakeAwsServer:
+    """Starts the server on 127.0.0.1 in a background thread and returns it."""
+    server = FakeAwsServer(("127.0.0.1", port))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--roles", type=int, default=1000)
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--recorded", choices=["none", "all"], default="none")
+    parser.add_argument("--stale", type=int, default=0)
+    args = parser.parse_args()
+    server = FakeAwsServer(("127.0.0.1", args.port))
+    server.configure(args.roles, args.latency_ms, args.recorded, args.stale)
+    host, port = server.server_address[:2]
+    print(f"READY http://{host}:{port}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,708 @@
+#!/usr/bin/env python3
+"""Benchmark of the Lambda function: the real release binary, cold, against a fast fake of IAM
+and Config (bench/fake_aws.py) with an injected per-request latency L. Standard library only.
+
+For every account size N and latency L, R times, a fresh process of the binary is started
+(a cold start) under a minimal Lambda Runtime API served here (GET .../invocation/next hands
+out events/scheduled.json once, POST .../response or .../error ends the run), with
+AWS_ENDPOINT_URL pointing at the fake, dummy credentials and what Lambda sets for a 128 MB
+function. Per run it measures:
+
+  cold start  process spawn -> its first GET /runtime/invocation/next
+  wall        event handed out -> response (or error) posted
+  floor       (IAM pages + clean-up reads + ceil(PutEvaluations calls / C)) x L, the issue's
+              (ceil(N/1000) + ceil(ceil(N/100)/C)) x L plus the clean-up read; C is the most
+              PutEvaluations the fake saw in flight at once (C_obs), and separately the
+              function's configured concurrency (C_cfg: --concurrency, else
+              PUT_EVALUATIONS_CONCURRENCY given with --env, else DEFAULT_CONCURRENCY in
+              src/config_rule.rs, else 1: the publishing loop is sequential)
+  CPU         user + sys of the whole process (all threads), from wait4() after SIGKILL, taken
+              right after the response (the process is then blocked on the next /next, idle)
+  peak RSS    VmHWM from /proc/PID/status, read right after the response, before the kill
+  requests    per operation, bytes the client received (headers included), PutEvaluations in
+              flight at most, as counted by the fake
+
+and once: the size of the binary and of `bootstrap` zipped (deflate level 9, as `zip -9`).
+
+Usage: bench/run.py [--quick] [--reps R] [--roles 1000,5000,10000] [--latency-ms 0,50]
+                    [--binary [LABEL=]PATH ... | BENCH_BINARY=PATH] [--env KEY=VALUE ...]
+                    [--recorded none|all [--stale K]] [--json FILE] [--logs DIR]
+Without --binary it builds `cargo build --release --locked --bin iam-role-last-used` (under
+nice -n 10) and measures that; BENCH_BINARY=.aws-sam/build/RuleFunction/bootstrap measures the
+sam-built one. Several --binary options compare builds (e.g. release profiles): their runs are
+interleaved, and a comparison table follows the per-binary tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import math
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+FUNCTION_NAME = "iam-role-last-used"
+FUNCTION_TIMEOUT_MS = 300_000  # template.yaml: Timeout 300
+RUN_TIMEOUT_S = 180
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+OP_IAM = "iam:GetAccountAuthorizationDetails"
+OP_PUT = "config:PutEvaluations"
+OP_READ = "config:GetComplianceDetailsByConfigRule"
+
+TARGETS = {
+    "ratio_at_5000_50": 1.3,
+    "rss_mib_at_10000": 48.0,
+    "cold_start_ms": 20.0,
+    "zipped_mb": 8.0,
+}
+
+
+# ---- the Lambda Runtime API -----------------------------------------------------------------
+
+@dataclass
+class Invocation:
+    """One cold run: one event handed out, one outcome posted."""
+
+    event: bytes
+    request_id: str
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    handed_out: bool = False
+    next_calls: int = 0
+    first_next: float | None = None
+    delivered_at: float | None = None
+    done_at: float | None = None
+    outcome: str | None = None  # response | error | init-error
+    body: bytes = b""
+    error_type: str = ""
+    done: threading.Event = field(default_factory=threading.Event)
+    finished: threading.Event = field(default_factory=threading.Event)
+
+
+class RuntimeApi(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        # Every run ends with a SIGKILL of a client that may be mid-connection.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), RuntimeHandler)
+        self.current: Invocation | None = None
+
+    @property
+    def address(self) -> str:
+        host, port = self.server_address[:2]
+        return f"{host}:{port}"
+
+
+class RuntimeHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server: RuntimeApi
+    PREFIX = "/2018-06-01/runtime/"
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002
+        pass
+
+    def _reply(self, status: int, body: bytes, headers: dict | None = None) -> None:
+        head = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}",
+                "Content-Type: application/json", f"Content-Length: {len(body)}"]
+        head += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+
+    def do_GET(self) -> None:
+        now = time.monotonic()
+        invocation = self.server.current
+        if self.path != self.PREFIX + "invocation/next" or invocation is None:
+            self._reply(404, b'{"errorMessage":"unknown path"}')
+            return
+        with invocation.lock:
+            invocation.next_calls += 1
+            if invocation.first_next is None:
+                invocation.first_next = now
+            hand_out = not invocation.handed_out
+            invocation.handed_out = True
+        if not hand_out:
+            # The run is over: hold this /next as Lambda does between invocations, until the
+            # driver has measured and killed the process.
+            invocation.finished.wait(RUN_TIMEOUT_S)
+            self.close_connection = True
+            return
+        deadline_ms = int(time.time() * 1000) + FUNCTION_TIMEOUT_MS
+        self._reply(200, invocation.event, {
+            "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
+            "Lambda-Runtime-Deadline-Ms": str(deadline_ms),
+            "Lambda-Runtime-Invoked-Function-Arn":
+                f"arn:aws:lambda:us-east-1:123456789012:function:{FUNCTION_NAME}",
+            "Lambda-Runtime-Trace-Id": "Root=1-00000000-000000000000000000000000;Sampled=0",
+        })
+        invocation.delivered_at = time.monotonic()
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        now = time.monotonic()
+        invocation = self.server.current
+        match = re.fullmatch(re.escape(self.PREFIX) + r"(?:invocation/([^/]+)/(response|error)"
+                             r"|init/(error))", self.path)
+        if invocation is None or match is None:
+            self._reply(404, b'{"errorMessage":"unknown path"}')
+            return
+        if match.group(1) is not None and match.group(1) != invocation.request_id:
+            self._reply(400, b'{"errorMessage":"unknown request id"}')
+            return
+        invocation.done_at = now
+        invocation.outcome = "init-error" if match.group(3) else match.group(2)
+        invocation.body = body
+        invocation.error_type = self.headers.get("Lambda-Runtime-Function-Error-Type", "")
+        self._reply(202, b'{"status":"OK"}')
+        invocation.done.set()
+
+
+# ---- the fake AWS -----------------------------------------------------------------------------
+
+class Fake:
+    """bench/fake_aws.py in its own process (its serving stays off this process's GIL)."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(REPO / "bench" / "fake_aws.py"), "--port", "0", "--roles", "1"],
+            stdout=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline().strip()
+        if not line.startswith("READY "):
+            self.stop()
+            raise RuntimeError(f"bench/fake_aws.py did not start: {line!r}")
+        self.url = line.split(" ", 1)[1]
+        host, port = self.url.removeprefix("http://").split(":")
+        self.host, self.port = host, int(port)
+
+    def _call(self, method: str, path: str, body: dict | None = None) -> dict:
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=600)
+        try:
+            payload = json.dumps(body).encode() if body is not None else None
+            connection.request(method, path, body=payload)
+            response = connection.getresponse()
+            data = response.read()
+            if response.status != 200:
+                raise RuntimeError(f"fake {path}: {response.status} {data!r}")
+            return json.loads(data)
+        finally:
+            connection.close()
+
+    def configure(self, roles: int, latency_ms: float, recorded: str, stale: int) -> dict:
+        return self._call("POST", "/__bench/configure", {
+            "roles": roles, "latency_ms": latency_ms, "recorded": recorded, "stale": stale})
+
+    def stats(self) -> dict:
+        return self._call("GET", "/__bench/stats")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+# ---- one run ----------------------------------------------------------------------------------
+
+def read_proc(pid: int) -> dict:
+    status = Path(f"/proc/{pid}/status").read_text()
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    kib = lambda name: int(fields[name].split()[0]) if name in fields else 0  # noqa: E731
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    after_comm = stat.rsplit(")", 1)[1].split()
+    utime, stime = int(after_comm[11]), int(after_comm[12])  # fields 14 and 15 of stat(5)
+    return {
+        "vm_hwm_kib": kib("VmHWM"), "vm_rss_kib": kib("VmRSS"), "threads": kib("Threads"),
+        "proc_cpu_ms": (utime + stime) * 1000 / CLK_TCK,
+    }
+
+
+def run_once(binary: Path, runtime: RuntimeApi, fake: Fake, env: dict, event: bytes,
+             roles: int, latency_ms: float, recorded: str, stale: int, log_path: Path) -> dict:
+    setup = fake.configure(roles, latency_ms, recorded, stale)
+    invocation = Invocation(event=event, request_id=f"bench-{roles}-{int(latency_ms)}-{time.time_ns()}")
+    runtime.current = invocation
+    with open(log_path, "wb") as log:
+        spawned = time.monotonic()
+        process = subprocess.Popen([str(binary)], env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, cwd=binary.parent)
+        exited = None  # (wait status, rusage) once reaped; wait4, not poll(), keeps the rusage
+        try:
+            give_up = time.monotonic() + RUN_TIMEOUT_S
+            finished = False
+            while not finished and time.monotonic() < give_up:
+                finished = invocation.done.wait(0.05)
+                pid, wait_status, usage = os.wait4(process.pid, os.WNOHANG)
+                if pid:
+                    exited = (wait_status, usage)
+                    break
+            finished = finished or invocation.done.is_set()
+            proc = read_proc(process.pid) if exited is None else {}
+        finally:
+            if exited is None:
+                os.kill(process.pid, signal.SIGKILL)
+                _, wait_status, usage = os.wait4(process.pid, 0)
+                exited = (wait_status, usage)
+            process.returncode = os.waitstatus_to_exitcode(exited[0])
+            usage = exited[1]
+            invocation.finished.set()
+    if not finished:
+        why = (f"the function exited with code {process.returncode} without responding"
+               if proc == {} else f"no response within {RUN_TIMEOUT_S}s")
+        raise RuntimeError(f"{why} (N={roles}, L={latency_ms:g} ms); "
+                           f"log: {log_path}\n{tail(log_path)}")
+    if invocation.outcome != "response":
+        raise RuntimeError(f"the function failed ({invocation.outcome} {invocation.error_type}): "
+                           f"{invocation.body[:2000]!r}\nlog: {log_path}\n{tail(log_path)}")
+    if not proc:
+        raise RuntimeError(f"the function exited after responding; log: {log_path}")
+    summary = json.loads(invocation.body)
+    stats = fake.stats()
+    ops = stats["ops"]
+    count = lambda op: ops.get(op, {}).get("requests", 0)  # noqa: E731
+    expected_puts = math.ceil((roles + summary.get("stale_cleaned", 0)) / 100)
+    problems = []
+    if summary.get("roles") != roles:
+        problems.append(f"summary says {summary.get('roles')} roles, the account has {roles}")
+    if count(OP_IAM) != math.ceil(roles / 1000):
+        problems.append(f"{count(OP_IAM)} IAM requests, expected {math.ceil(roles / 1000)}")
+    if count(OP_PUT) != expected_puts or stats["evaluations"] != roles + summary.get("stale_cleaned", 0):
+        problems.append(f"{count(OP_PUT)} PutEvaluations with {stats['evaluations']} evaluations")
+    if any(v.get("errors") for v in ops.values()):
+        problems.append(f"error answers: {ops}")
+    if problems:
+        raise RuntimeError("; ".join(problems) + f"; log: {log_path}")
+    # Time with no request outstanding at the fake: the client's own work between requests
+    # (and the transfer of responses, which ends after "reply written" on the fake's side).
+    busy = sorted((row[1], row[4]) for row in stats["log"])
+    covered, cursor = 0.0, invocation.delivered_at
+    for start, end in busy:
+        start, end = max(start, cursor), min(end, invocation.done_at)
+        if end > start:
+            covered += end - start
+            cursor = end
+    latency_s = latency_ms / 1000
+    # The fake's own delay beyond L (its work, and its sleep waking late on a busy machine),
+    # and an estimate of how much of it lay on the critical path: all of it for the sequential
+    # IAM pages and clean-up reads, 1/C of it for PutEvaluations C at a time.
+    late = {op: 0.0 for op in ops}
+    for row in stats["log"]:
+        late[row[0]] += max(row[3] - row[2] - latency_s, 0)
+    fake_ms = sum(late.values()) * 1000
+    c_obs = max(stats["max_in_flight"].get(OP_PUT, 1), 1)
+    fake_critical_ms = (sum(v for op, v in late.items() if op != OP_PUT)
+                        + late.get(OP_PUT, 0.0) / c_obs) * 1000
+    phase = lambda op: (ops[op]["last_end"] - ops[op]["first_start"]) * 1000 if op in ops else 0.0  # noqa: E731
+    return {
+        "roles": roles,
+        "latency_ms": latency_ms,
+        "cold_start_ms": (invocation.first_next - spawned) * 1000,
+        "wall_ms": (invocation.done_at - invocation.delivered_at) * 1000,
+        "first_aws_request_ms": ((stats["first_request"] - invocation.delivered_at) * 1000
+                                 if stats["first_request"] else None),
+        "after_last_aws_response_ms": ((invocation.done_at - stats["last_response"]) * 1000
+                                       if stats["last_response"] else None),
+        "iam_phase_ms": phase(OP_IAM),
+        "read_phase_ms": phase(OP_READ),
+        "put_phase_ms": phase(OP_PUT),
+        "idle_ms": (invocation.done_at - invocation.delivered_at - covered) * 1000,
+        "fake_ms": fake_ms,
+        "fake_critical_ms": fake_critical_ms,
+        "cpu_ms": (usage.ru_utime + usage.ru_stime) * 1000,
+        "cpu_user_ms": usage.ru_utime * 1000,
+        "cpu_sys_ms": usage.ru_stime * 1000,
+        "proc_cpu_ms": proc["proc_cpu_ms"],
+        "peak_rss_mib": proc["vm_hwm_kib"] / 1024,
+        "maxrss_mib": usage.ru_maxrss / 1024,
+        "rss_after_mib": proc["vm_rss_kib"] / 1024,
+        "threads": proc["threads"],
+        "requests": {op: v["requests"] for op, v in ops.items()},
+        "bytes_received": sum(v["bytes_out"] for v in ops.values()) + len(event),
+        "bytes_sent": sum(v["bytes_in"] for v in ops.values()),
+        "bytes_received_per_op": {op: v["bytes_out"] for op, v in ops.items()},
+        "bytes_sent_per_op": {op: v["bytes_in"] for op, v in ops.items()},
+        "max_put_in_flight": stats["max_in_flight"].get(OP_PUT, 0),
+        # TCP connections the function opened to AWS (each one a TLS handshake against AWS).
+        "connections": len({port for v in ops.values() for port in v.get("ports", [])}),
+        "connections_per_op": {op: len(v.get("ports", [])) for op, v in ops.items()},
+        "next_calls": invocation.next_calls,
+        "fake_setup": setup,
+        "summary": summary,
+    }
+
+
+def tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def floor_ms(run: dict, concurrency: int) -> float:
+    requests = run["requests"]
+    puts = requests.get(OP_PUT, 0)
+    sequential = requests.get(OP_IAM, 0) + requests.get(OP_READ, 0)
+    return (sequential + math.ceil(puts / max(concurrency, 1))) * run["latency_ms"]
+
+
+# ---- set-up -----------------------------------------------------------------------------------
+
+def build_binary() -> Path:
+    command = ["nice", "-n", "10", "cargo", "build", "--release", "--locked", "--bin",
+               FUNCTION_NAME, "--message-format=json-render-diagnostics"]
+    print(f"bench: building: {' '.join(command)}", file=sys.stderr, flush=True)
+    result = subprocess.run(command, cwd=REPO, stdout=subprocess.PIPE, text=True, check=True)
+    for line in result.stdout.splitlines():
+        message = json.loads(line)
+        if (message.get("reason") == "compiler-artifact"
+                and message["target"]["name"] == FUNCTION_NAME and message.get("executable")):
+            return Path(message["executable"])
+    raise RuntimeError("cargo build did not report the binary")
+
+
+def configured_concurrency(args, extra_env: dict) -> tuple[int, str]:
+    if args.concurrency:
+        return args.concurrency, "--concurrency"
+    if "PUT_EVALUATIONS_CONCURRENCY" in extra_env:
+        return int(extra_env["PUT_EVALUATIONS_CONCURRENCY"]), "PUT_EVALUATIONS_CONCURRENCY"
+    source = Path(args.source_dir) / "src" / "config_rule.rs"
+    try:
+        text = source.read_text()
+    except OSError:
+        return 1, f"{source} not found: assumed sequential"
+    match = re.search(r"const\s+DEFAULT_CONCURRENCY\s*:\s*usize\s*=\s*(\d+)", text) or re.search(
+        r"const\s+(?!MAX_)\w*CONCURRENCY\w*\s*:\s*usize\s*=\s*(\d+)", text)
+    if match:
+        return int(match.group(1)), f"{match.group(0).split(':')[0].split()[-1]} in {source.relative_to(Path(args.source_dir))}"
+    return 1, "no concurrency setting in src/config_rule.rs: sequential"
+
+
+def zipped_size(binary: Path) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = Path(tmp) / "bootstrap.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+            zf.write(binary, arcname="bootstrap")
+        return archive.stat().st_size
+
+
+def has_symbols(binary: Path) -> bool:
+    with open(binary, "rb") as f:
+        return b".symtab\x00" in f.read()
+
+
+def machine() -> str:
+    model = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} CPUs ({model})"
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+# ---- report -------------------------------------------------------------------------------------
+
+def med(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def spread(values: list[float], fmt: str) -> str:
+    if len(values) == 1:
+        return format(values[0], fmt)
+    return f"{format(med(values), fmt)} ({format(min(values), fmt)}–{format(max(values), fmt)})"
+
+
+def report(runs: list[dict], c_cfg: int, c_cfg_source: str, sizes: dict, header: str) -> str:
+    out = [header, ""]
+    out.append(f"floor = (IAM pages + clean-up reads + ceil(PutEvaluations / C)) × L; "
+               f"C_obs = most PutEvaluations in flight seen by the fake; "
+               f"C_cfg = {c_cfg} ({c_cfg_source}). \"fake's delay removed\": wall minus the "
+               f"fake's own delay beyond L on the critical path (its sleep waking late on a busy "
+               f"machine), over the C_obs floor. Median (min–max) of the runs.")
+    out.append("")
+    out.append("| N | L ms | runs | wall ms | floor ms (C_obs) | wall/floor | floor ms (C_cfg) "
+               "| wall/floor (C_cfg) | wall/floor, fake's delay removed | cold start ms | CPU user+sys ms "
+               "| peak RSS MiB |")
+    out.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    groups: dict[tuple[int, float], list[dict]] = {}
+    for run in runs:
+        groups.setdefault((run["roles"], run["latency_ms"]), []).append(run)
+    for (roles, latency), group in sorted(groups.items()):
+        walls = [r["wall_ms"] for r in group]
+        floors = [floor_ms(r, r["max_put_in_flight"]) for r in group]
+        floors_cfg = [floor_ms(r, c_cfg) for r in group]
+        ratio = ([w / f for w, f in zip(walls, floors)] if latency > 0 else [])
+        ratio_cfg = ([w / f for w, f in zip(walls, floors_cfg)] if latency > 0 else [])
+        ratio_adj = ([(r["wall_ms"] - r["fake_critical_ms"]) / f for r, f in zip(group, floors)]
+                     if latency > 0 else [])
+        out.append(
+            f"| {roles} | {latency:g} | {len(group)} | {spread(walls, '.0f')} "
+            f"| {med(floors):.0f} | {spread(ratio, '.2f') if ratio else '–'} "
+            f"| {med(floors_cfg):.0f} | {spread(ratio_cfg, '.2f') if ratio_cfg else '–'} "
+            f"| {spread(ratio_adj, '.2f') if ratio_adj else '–'} "
+            f"| {spread([r['cold_start_ms'] for r in group], '.1f')} "
+            f"| {spread([r['cpu_ms'] for r in group], '.0f')} "
+            f"| {spread([r['peak_rss_mib'] for r in group], '.1f')} |")
+    out.append("")
+    out.append("| N | L ms | requests IAM / clean-up read / PutEvaluations | PutEvaluations in flight "
+               "(max) | MB received | MB sent | connections | IAM phase ms | clean-up read ms "
+               "| PutEvaluations phase ms | event → 1st request ms | last response → done ms "
+               "| no request outstanding ms | fake's delay ms (on critical path) |")
+    out.append("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for (roles, latency), group in sorted(groups.items()):
+        first = group[0]["requests"]
+        opt = lambda key: [r[key] for r in group if r[key] is not None]  # noqa: E731
+        out.append(
+            f"| {roles} | {latency:g} | {first.get(OP_IAM, 0)} / {first.get(OP_READ, 0)} / "
+            f"{first.get(OP_PUT, 0)} | {max(r['max_put_in_flight'] for r in group)} "
+            f"| {med([r['bytes_received'] for r in group]) / 1e6:.1f} "
+            f"| {med([r['bytes_sent'] for r in group]) / 1e6:.2f} "
+            f"| {med([r['connections'] for r in group]):.0f} "
+            f"| {med([r['iam_phase_ms'] for r in group]):.0f} "
+            f"| {med([r['read_phase_ms'] for r in group]):.0f} "
+            f"| {med([r['put_phase_ms'] for r in group]):.0f} "
+            f"| {med(opt('first_aws_request_ms')):.1f} "
+            f"| {med(opt('after_last_aws_response_ms')):.1f} "
+            f"| {med([r['idle_ms'] for r in group]):.0f} "
+            f"| {med([r['fake_ms'] for r in group]):.0f} "
+            f"({med([r['fake_critical_ms'] for r in group]):.0f}) |")
+    out.append("")
+    out.append(f"binary: {sizes['binary_bytes'] / 1e6:.2f} MB ({'with' if sizes['symbols'] else 'no'} "
+               f"symbol table); bootstrap zipped (deflate -9): {sizes['zipped_bytes'] / 1e6:.2f} MB "
+               f"({sizes['zipped_bytes'] / 2**20:.2f} MiB)")
+    out.append("")
+    out.append(targets(groups, c_cfg, sizes))
+    return "\n".join(out)
+
+
+def targets(groups: dict, c_cfg: int, sizes: dict) -> str:
+    lines = ["Targets (issue):"]
+    group = groups.get((5000, 50.0))
+    if group:
+        ratio = med([r["wall_ms"] / floor_ms(r, r["max_put_in_flight"]) for r in group])
+        ratio_cfg = med([r["wall_ms"] / floor_ms(r, c_cfg) for r in group])
+        lines.append(f"  N=5000 L=50 ms wall/floor ≤ {TARGETS['ratio_at_5000_50']}: "
+                     f"{ratio:.2f} with C_obs, {ratio_cfg:.2f} with C_cfg={c_cfg} → "
+                     f"{'met' if max(ratio, ratio_cfg) <= TARGETS['ratio_at_5000_50'] else 'MISSED'}")
+    rss = [r["peak_rss_mib"] for (n, _), g in groups.items() if n == 10000 for r in g]
+    if rss:
+        value = med(rss)
+        lines.append(f"  peak RSS at N=10000 ≤ {TARGETS['rss_mib_at_10000']:g} MiB: {value:.1f} MiB "
+                     f"(max {max(rss):.1f}) → {'met' if value <= TARGETS['rss_mib_at_10000'] else 'MISSED'}")
+    cold = med([r["cold_start_ms"] for g in groups.values() for r in g])
+    lines.append(f"  cold start ≤ {TARGETS['cold_start_ms']:g} ms: {cold:.1f} ms (median of all runs) → "
+                 f"{'met' if cold <= TARGETS['cold_start_ms'] else 'MISSED'}")
+    zipped = sizes["zipped_bytes"] / 1e6
+    lines.append(f"  zipped bootstrap ≤ {TARGETS['zipped_mb']:g} MB: {zipped:.2f} MB → "
+                 f"{'met' if zipped <= TARGETS['zipped_mb'] else 'MISSED'}")
+    return "\n".join(lines)
+
+
+# ---- main -------------------------------------------------------------------------------------
+
+def int_list(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x.strip()]
+
+
+def float_list(text: str) -> list[float]:
+    return [float(x) for x in text.split(",") if x.strip()]
+
+
+def compare(variants: list[dict]) -> str:
+    """One line per binary and (N, L): the figures that decide a build profile."""
+    out = ["| variant | binary MB | zipped MB | N | L ms | wall ms | cold start ms | CPU user+sys ms "
+           "| peak RSS MiB |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for variant in variants:
+        groups: dict[tuple[int, float], list[dict]] = {}
+        for run in variant["runs"]:
+            groups.setdefault((run["roles"], run["latency_ms"]), []).append(run)
+        sizes = variant["sizes"]
+        for (roles, latency), group in sorted(groups.items()):
+            out.append(
+                f"| {variant['label']} | {sizes['binary_bytes'] / 1e6:.2f} "
+                f"| {sizes['zipped_bytes'] / 1e6:.2f} | {roles} | {latency:g} "
+                f"| {spread([r['wall_ms'] for r in group], '.0f')} "
+                f"| {spread([r['cold_start_ms'] for r in group], '.1f')} "
+                f"| {spread([r['cpu_ms'] for r in group], '.0f')} "
+                f"| {spread([r['peak_rss_mib'] for r in group], '.1f')} |")
+    return "\n".join(out)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description="Benchmark the Lambda binary against a fake IAM and Config.",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke test: N=1000, L=0 and 50 ms, one run each")
+    parser.add_argument("--reps", type=int, default=5, help="runs per (N, L) (default 5)")
+    parser.add_argument("--roles", type=int_list, default=[1000, 5000, 10000],
+                        help="account sizes, comma-separated (default 1000,5000,10000)")
+    parser.add_argument("--latency-ms", type=float_list, default=[0.0, 50.0],
+                        help="injected latency per request, comma-separated (default 0,50)")
+    parser.add_argument("--binary", action="append", default=[], metavar="[LABEL=]PATH",
+                        help="the function binary (default: $BENCH_BINARY, else cargo build "
+                             "--release); give several to compare builds, their runs interleaved")
+    parser.add_argument("--source-dir", default=str(REPO),
+                        help="source tree of the binary, to read its configured concurrency")
+    parser.add_argument("--concurrency", type=int, default=0,
+                        help="C_cfg for the second floor (default: read from the source)")
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra environment for the function, e.g. PUT_EVALUATIONS_CONCURRENCY=8")
+    parser.add_argument("--recorded", choices=["none", "all"], default="none",
+                        help="results the rule already holds in Config: none (default) or all "
+                             "(one per role, plus --stale vanished ones; the clean-up read pages)")
+    parser.add_argument("--stale", type=int, default=0, help="with --recorded all: vanished role ids")
+    parser.add_argument("--event", default=str(REPO / "events" / "scheduled.json"))
+    parser.add_argument("--json", help="write every run's measurements to this file")
+    parser.add_argument("--logs", help="keep the function's logs in this directory")
+    args = parser.parse_args()
+    if args.quick:
+        args.roles, args.latency_ms, args.reps = [1000], [0.0, 50.0], 1
+
+    extra_env = dict(item.split("=", 1) for item in args.env)
+    specs = args.binary or ([os.environ["BENCH_BINARY"]] if os.environ.get("BENCH_BINARY") else [])
+    variants: list[dict] = []
+    for spec in specs or [None]:
+        label, _, path = spec.rpartition("=") if spec else ("", "", "")
+        binary = Path(path).resolve() if spec else build_binary()
+        if not binary.is_file():
+            print(f"bench: no binary at {binary}", file=sys.stderr)
+            return 2
+        variants.append({
+            "label": label or str(binary), "binary": binary, "runs": [],
+            "sizes": {"binary_bytes": binary.stat().st_size, "zipped_bytes": zipped_size(binary),
+                      "symbols": has_symbols(binary)},
+        })
+    c_cfg, c_cfg_source = configured_concurrency(args, extra_env)
+    event = Path(args.event).read_bytes()
+
+    load_before = loadavg()
+    fake = Fake()
+    runtime = RuntimeApi()
+    threading.Thread(target=runtime.serve_forever, daemon=True).start()
+    logs = Path(args.logs) if args.logs else Path(tempfile.mkdtemp(prefix="bench-logs-"))
+    logs.mkdir(parents=True, exist_ok=True)
+    home = tempfile.mkdtemp(prefix="bench-home-")
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": home,
+        "TZ": ":UTC",
+        "LANG": "C.UTF-8",
+        "AWS_LAMBDA_RUNTIME_API": runtime.address,  # host:port, as Lambda sets it
+        "AWS_LAMBDA_FUNCTION_NAME": FUNCTION_NAME,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{FUNCTION_NAME}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
+        "AWS_LAMBDA_LOG_FORMAT": "JSON",
+        "AWS_LAMBDA_LOG_LEVEL": "INFO",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "_HANDLER": "bootstrap",
+        "AWS_ENDPOINT_URL": fake.url,
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "AKIDBENCHMARKFAKE000",
+        "AWS_SECRET_ACCESS_KEY": "bench-fake-secret-key",
+        "AWS_SESSION_TOKEN": "bench-fake-session-token",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "MAX_DAYS_FOR_LAST_USED": "60",
+        **extra_env,
+    }
+
+    started = time.monotonic()
+    total = 0
+    try:
+        # Render the largest account first: smaller ones are its prefix, served from the cache.
+        setup = fake.configure(max(args.roles), 0, args.recorded, args.stale)
+        print(f"bench: fake account of {max(args.roles)} roles rendered in {setup['render_seconds']}s: "
+              f"{setup['iam_bytes_at_max_items'] / 1e6:.1f} MB of IAM pages, "
+              f"{setup['inline_policies']} inline policies of {setup['inline_policy_chars_mean']} "
+              f"characters on average", file=sys.stderr, flush=True)
+        # One discarded run per binary first: it brings the binary into the page cache.
+        for number, variant in enumerate(variants, start=1):
+            binary = variant["binary"]
+            run_once(binary, runtime, fake, {**env, "LAMBDA_TASK_ROOT": str(binary.parent)}, event,
+                     min(args.roles), 0.0, args.recorded, args.stale,
+                     logs / f"function-b{number}-warm-up.log")
+        # Repetitions outermost and binaries innermost, so that load from elsewhere on the
+        # machine spreads over every (N, L) and every binary alike.
+        for rep in range(args.reps):
+            for roles in args.roles:
+                for latency in args.latency_ms:
+                    for number, variant in enumerate(variants, start=1):
+                        binary = variant["binary"]
+                        log_path = logs / f"function-b{number}-N{roles}-L{latency:g}-r{rep + 1}.log"
+                        run_env = {**env, "LAMBDA_TASK_ROOT": str(binary.parent)}
+                        run = run_once(binary, runtime, fake, run_env, event, roles, latency,
+                                       args.recorded, args.stale, log_path)
+                        run["rep"] = rep + 1
+                        variant["runs"].append(run)
+                        total += 1
+                        name = f" [{variant['label']}]" if len(variants) > 1 else ""
+                        print(f"bench: run {rep + 1}/{args.reps} N={roles} L={latency:g}ms{name}: "
+                              f"wall {run['wall_ms']:.0f} ms, cold start {run['cold_start_ms']:.1f} ms, "
+                              f"CPU {run['cpu_ms']:.0f} ms, peak RSS {run['peak_rss_mib']:.1f} MiB, "
+                              f"PutEvaluations in flight ≤ {run['max_put_in_flight']}",
+                              file=sys.stderr, flush=True)
+    finally:
+        fake.stop()
+        runtime.shutdown()
+    load_after = loadavg()
+
+    conditions = (f"machine: {machine()}; load average before {load_before}, after {load_after}; "
+                  f"{total} cold runs (after one discarded warm-up run per binary) in "
+                  f"{time.monotonic() - started:.0f}s; "
+                  f"recorded results: {args.recorded}"
+                  + (f" (+{args.stale} stale)" if args.stale else "")
+                  + (f"; extra env: {' '.join(args.env)}" if args.env else ""))
+    for variant in variants:
+        print(report(variant["runs"], c_cfg, c_cfg_source, variant["sizes"],
+                     f"iam-role-last-used benchmark: {variant['label']}"
+                     + (f" ({variant['binary']})" if variant["label"] != str(variant["binary"]) else "")
+                     + "\n"
+                     + conditions))
+        print()
+    if len(variants) > 1:
+        print("Comparison (median (min–max)):\n")
+        print(compare(variants))
+    if args.json:
+        Path(args.json).write_text(json.dumps({
+            "c_cfg": c_cfg, "c_cfg_source": c_cfg_source, "load_before": load_before,
+            "load_after": load_after, "machine": machine(),
+            "variants": [{**v, "binary": str(v["binary"])} for v in variants]}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (RuntimeError, subprocess.CalledProcessError) as failure:
+        print(f"bench: FAIL: {failure}", file=sys.stderr)
+        sys.exit(1)

@@ -220,6 +220,18 @@ pub struct RecordedResult {
     pub recorded: Option<DateTime<Utc>>,
 }
 
+/// The token to ask for the next page with: None after the last page. A token that repeats the
+/// one just sent would page forever, so it is an error (naming it) rather than the end.
+fn next_page(sent: &Option<String>, returned: Option<&str>) -> Result<Option<String>, String> {
+    match returned.filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(token) if Some(token) == sent.as_deref() => {
+            Err(format!("NextToken {token:?} repeats the previous page's"))
+        }
+        Some(token) => Ok(Some(token.to_owned())),
+    }
+}
+
 /// A result about an `AWS::IAM::Role`, from the parts both result shapes share; None for other
 /// resources.
 fn recorded_result(
@@ -272,15 +284,9 @@ pub async fn recorded_results(
                 r.result_recorded_time(),
             )
         }));
-        match output.next_token().filter(|t| !t.is_empty()) {
-            None => return Ok(results),
-            Some(token) if Some(token) == next_token.as_deref() => {
-                return Err(failed(
-                    format!("NextToken {token:?} repeats the previous page's"),
-                    None,
-                ))
-            }
-            Some(token) => next_token = Some(token.to_owned()),
+        next_token = next_page(&next_token, output.next_token()).map_err(|m| failed(m, None))?;
+        if next_token.is_none() {
+            return Ok(results);
         }
     }
 }
@@ -363,11 +369,9 @@ pub async fn aggregate_results(
                 }
             }
         }
-        match output.next_token().filter(|t| !t.is_empty()) {
-            Some(token) if Some(token) != next_token.as_deref() => {
-                next_token = Some(token.to_owned())
-            }
-            _ => break,
+        next_token = next_page(&next_token, output.next_token()).map_err(|m| failed(m, None))?;
+        if next_token.is_none() {
+            break;
         }
     }
     if sources.is_empty() {
@@ -415,13 +419,34 @@ pub async fn aggregate_results(
                         })
                     }),
             );
-            match output.next_token().filter(|t| !t.is_empty()) {
-                Some(token) if Some(token) != next_token.as_deref() => {
-                    next_token = Some(token.to_owned())
-                }
-                _ => break,
+            next_token =
+                next_page(&next_token, output.next_token()).map_err(|m| failed(m, None))?;
+            if next_token.is_none() {
+                break;
             }
         }
     }
     Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_page_tokens() {
+        let sent = Some("t1".to_owned());
+        assert_eq!(next_page(&None, None), Ok(None));
+        assert_eq!(
+            next_page(&None, Some("")),
+            Ok(None),
+            "an empty token ends the pages"
+        );
+        assert_eq!(next_page(&None, Some("t1")), Ok(sent.clone()));
+        assert_eq!(next_page(&sent, Some("t2")), Ok(Some("t2".to_owned())));
+        assert_eq!(
+            next_page(&sent, Some("t1")),
+            Err("NextToken \"t1\" repeats the previous page's".to_owned())
+        );
+    }
 }

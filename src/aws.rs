@@ -48,25 +48,32 @@ pub const MAX_BACKOFF_ENV: &str = "SDK_MAX_BACKOFF_MS";
 pub const ATTEMPT_TIMEOUT_ENV: &str = "SDK_ATTEMPT_TIMEOUT_MS";
 pub const OPERATION_TIMEOUT_ENV: &str = "SDK_OPERATION_TIMEOUT_MS";
 
+/// A whole number in `range` from the environment variable `name` (read through `get`), or
+/// None when it is unset; any other value is an error naming the variable and the value.
+pub fn env_number(
+    get: impl Fn(&str) -> Option<String>,
+    name: &str,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<Option<u64>, String> {
+    let Some(text) = get(name) else {
+        return Ok(None);
+    };
+    match text.trim().parse::<u64>() {
+        Ok(n) if range.contains(&n) => Ok(Some(n)),
+        _ => Err(format!(
+            "{name}={text:?} is not a whole number from {} to {}",
+            range.start(),
+            range.end()
+        )),
+    }
+}
+
 impl SdkPolicy {
     /// Reads the overrides through `get` (normally `std::env::var`): whole numbers, attempts
     /// 1 to 20, times in milliseconds from 1 to 900 000. An invalid value is an error naming the
     /// variable and the value.
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
-        let number =
-            |name: &str, range: std::ops::RangeInclusive<u64>| -> Result<Option<u64>, String> {
-                let Some(text) = get(name) else {
-                    return Ok(None);
-                };
-                match text.trim().parse::<u64>() {
-                    Ok(n) if range.contains(&n) => Ok(Some(n)),
-                    _ => Err(format!(
-                        "{name}={text:?} is not a whole number from {} to {}",
-                        range.start(),
-                        range.end()
-                    )),
-                }
-            };
+        let number = |name: &str, range| env_number(&get, name, range);
         let millis = |name: &str, default: Duration| -> Result<Duration, String> {
             Ok(number(name, 1..=900_000)?.map_or(default, Duration::from_millis))
         };

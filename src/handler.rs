@@ -158,18 +158,9 @@ impl Settings {
     /// `PUT_EVALUATIONS_CONCURRENCY` (1 to 16, default 4) through `get`.
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let defaults = Self::default();
-        let concurrency = match get(CONCURRENCY_ENV) {
-            None => defaults.publish.concurrency,
-            Some(text) => match text.trim().parse::<usize>() {
-                Ok(n) if (1..=config_rule::MAX_CONCURRENCY).contains(&n) => n,
-                _ => {
-                    return Err(format!(
-                        "{CONCURRENCY_ENV}={text:?} is not a whole number from 1 to {}",
-                        config_rule::MAX_CONCURRENCY
-                    ))
-                }
-            },
-        };
+        let limit = config_rule::MAX_CONCURRENCY as u64;
+        let concurrency = crate::aws::env_number(&get, CONCURRENCY_ENV, 1..=limit)?
+            .map_or(defaults.publish.concurrency, |n| n as usize);
         Ok(Self {
             default_max_days: get(crate::params::MAX_DAYS_ENV),
             publish: PublishOptions {

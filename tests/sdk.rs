@@ -555,6 +555,29 @@ async fn throttling_on_the_first_5_calls_of_every_operation_still_gives_one_eval
     assert_eq!(summary.put_evaluations_calls, 3);
 }
 
+/// Handles the event in `file` with `left` until the deadline and the given publishing budget;
+/// these tests expect it to fail.
+async fn handle_before_deadline(
+    file: &str,
+    clients: &Clients,
+    publish_time_per_call: Duration,
+    deadline_margin: Duration,
+    left: Duration,
+) -> Error {
+    let settings = Settings {
+        publish_time_per_call,
+        deadline_margin,
+        ..settings()
+    };
+    let context = Context {
+        deadline: Some(std::time::Instant::now() + left),
+        ..Context::at(now())
+    };
+    handle(&payload(file), clients, &settings, &context)
+        .await
+        .unwrap_err()
+}
+
 #[tokio::test]
 async fn too_little_time_left_to_publish_fails_before_sending_anything() {
     let iam_pages = page_rule(None, iam_page(0..1500, None));
@@ -562,25 +585,10 @@ async fn too_little_time_left_to_publish_fails_before_sending_anything() {
     let results = mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule)
         .then_output(|| recorded_results(&[], None));
     let clients = clients(&[&iam_pages], &[&put.rule, &results]);
-    let settings = Settings {
-        publish_time_per_call: Duration::from_secs(1),
-        deadline_margin: Duration::from_secs(1),
-        ..settings()
-    };
     // 15 calls, 4 at a time: 4 rounds of 1 s, plus 1 s of margin = 5 s needed, 4 s left.
-    let deadline = std::time::Instant::now() + Duration::from_secs(4);
-
-    let error = handle(
-        &payload("scheduled.json"),
-        &clients,
-        &settings,
-        &Context {
-            deadline: Some(deadline),
-            ..Context::at(now())
-        },
-    )
-    .await
-    .unwrap_err();
+    let second = Duration::from_secs(1);
+    let error =
+        handle_before_deadline("scheduled.json", &clients, second, second, 4 * second).await;
 
     assert!(put.requests().is_empty(), "nothing sent");
     assert_eq!(error.error_type(), "DeadlineTooClose");
@@ -609,24 +617,15 @@ async fn a_deadline_during_the_iam_read_stops_it_and_sends_nothing() {
         });
     let put = PutRecorder::accepting_all();
     let clients = clients(&[&first, &slow], &[&put.rule]);
-    let settings = Settings {
-        publish_time_per_call: Duration::from_millis(100),
-        deadline_margin: Duration::from_millis(100),
-        ..settings()
-    };
-    let deadline = std::time::Instant::now() + Duration::from_millis(1000);
-
-    let error = handle(
-        &payload("scheduled-testmode.json"),
+    let tenth = Duration::from_millis(100);
+    let error = handle_before_deadline(
+        "scheduled-testmode.json",
         &clients,
-        &settings,
-        &Context {
-            deadline: Some(deadline),
-            ..Context::at(now())
-        },
+        tenth,
+        tenth,
+        10 * tenth,
     )
-    .await
-    .unwrap_err();
+    .await;
 
     assert!(put.requests().is_empty());
     assert_eq!(

@@ -14,6 +14,10 @@ use crate::Error;
 pub const SCHEDULED_NOTIFICATION: &str = "ScheduledNotification";
 /// The RDK convention: a result token of `TESTMODE` means PutEvaluations with `TestMode=true`.
 pub const TEST_MODE_TOKEN: &str = "TESTMODE";
+/// The longest `ConfigRuleName` GetComplianceDetailsByConfigRule accepts (Config API model),
+/// although Config creates longer names (an organization rule's per-account copies). The
+/// clean-up cannot read the results of a longer-named rule, so such a run could never finish.
+pub const MAX_READABLE_RULE_NAME_CHARS: usize = 64;
 
 #[derive(Debug, Clone)]
 pub struct Invocation {
@@ -128,6 +132,19 @@ pub fn decode(payload: &Value, default_max_days: Option<&str>) -> Result<Invocat
     };
 
     let rule_name = required_string(event, "configRuleName")?.to_owned();
+    let rule_name_chars = rule_name.chars().count();
+    if rule_name_chars > MAX_READABLE_RULE_NAME_CHARS {
+        return Err(invalid(
+            "configRuleName",
+            format!(
+                "{} is {rule_name_chars} characters, but Config's GetComplianceDetailsByConfigRule \
+                 accepts at most {MAX_READABLE_RULE_NAME_CHARS}, so the rule's results could never \
+                 be read back for the clean-up; give the rule (for an organization rule, its \
+                 NameOfSolution) a shorter name",
+                shorten(&format!("{rule_name:?}"))
+            ),
+        ));
+    }
     let account_id = required_string(event, "accountId")?.to_owned();
     if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid(
@@ -242,6 +259,29 @@ mod tests {
             defaults.params.max_days, 45,
             "no ruleParameters: the function's default applies"
         );
+    }
+
+    #[test]
+    fn rule_names_the_clean_up_read_cannot_take_are_refused() {
+        let named = |chars: usize| {
+            let mut event = base();
+            event["configRuleName"] = Value::String("r".repeat(chars));
+            decode(&event, None)
+        };
+        assert_eq!(
+            named(64).unwrap().rule_name.len(),
+            64,
+            "64 characters is the limit"
+        );
+        let error = named(65).unwrap_err();
+        assert_eq!(error.error_type(), "InvalidEvent");
+        let text = error.to_string();
+        assert!(
+            text.starts_with("invalid event: configRuleName: \"rrrr"),
+            "{text}"
+        );
+        assert!(text.contains("is 65 characters"), "{text}");
+        assert!(text.contains("accepts at most 64"), "{text}");
     }
 
     #[test]

@@ -113,6 +113,7 @@ fn cases() -> Vec<Case> {
         Case { input: "`resultToken` missing", given: with("resultToken", Value::Null), result: event_error("resultToken: is missing") },
         Case { input: "`resultToken` is empty", given: with("resultToken", json!("")), result: event_error("resultToken: is empty") },
         Case { input: "`configRuleName` missing", given: with("configRuleName", Value::Null), result: event_error("configRuleName: is missing") },
+        Case { input: "`configRuleName` of 65 characters (`OrgConfigRule-` + a 42-character name + `-a1b2c3d4`)", given: with("configRuleName", json!("OrgConfigRule-iam-role-last-used-org-security-audit-prod-a1b2c3d4")), result: event_error("configRuleName: \"OrgConfigRule-iam-role-last-used-org-security-audit-prod-a1b2c3d4\" is 65 characters, but Config's GetComplianceDetailsByConfigRule accepts at most 64, so the rule's results could never be read back for the clean-up; give the rule (for an organization rule, its NameOfSolution) a shorter name") },
         Case { input: "`accountId` is `12345`", given: with("accountId", json!("12345")), result: event_error("accountId: \"12345\" is not a 12-digit AWS account id") },
         Case { input: "`ruleParameters` absent", given: with("ruleParameters", Value::Null), result: "none: all parameters take their defaults".to_owned() },
         Case { input: "`ruleParameters` is an empty string", given: parameters(""), result: event_error("ruleParameters: is not valid JSON (EOF while parsing a value at line 1 column 0): ") },

@@ -472,6 +472,7 @@ def _error_response(fault: Fault, service: str, operation: str, account: str = A
 
 RESULTS_DEFAULT_LIMIT = 10  # real Config: "The default is 10"
 RESULTS_MAX_LIMIT = 100
+CONFIG_RULE_NAME_MAX = 64  # GetComplianceDetailsByConfigRule ConfigRuleName, Config API model
 PUT_EVALUATIONS_MAX = 100
 ANNOTATION_MAX = 256
 COMPLIANCE_TYPES_ALLOWED = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE")
@@ -607,6 +608,14 @@ class ConfigResults:
             raise ValidationException(
                 "1 validation error detected: Value null at 'configRuleName' failed to satisfy "
                 "constraint: Member must not be null"
+            )
+        if len(rule) > CONFIG_RULE_NAME_MAX:
+            # The Config API model: GetComplianceDetailsByConfigRule's ConfigRuleName is
+            # 1 to 64 characters, although Config names organization rules' copies longer.
+            raise ValidationException(
+                f"1 validation error detected: Value '{rule}' at 'configRuleName' failed to "
+                f"satisfy constraint: Member must have length less than or equal to "
+                f"{CONFIG_RULE_NAME_MAX}"
             )
         limit = RESULTS_DEFAULT_LIMIT if not limit else int(limit)
         if not 0 < limit <= RESULTS_MAX_LIMIT:

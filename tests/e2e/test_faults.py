@@ -698,3 +698,49 @@ def test_a_payload_that_is_not_json_fails_in_the_runtime_with_no_aws_request(
         fault_function.log()[log_start:]
     )
     assert fake_aws.recorder.snapshot().attempts == [], "no AWS request at all"
+
+
+# ---- rule names Config's read API cannot take -----------------------------------------------
+
+# Config names each member account's copy of an organization rule
+# OrgConfigRule-<NameOfSolution>-<8-character suffix>; GetComplianceDetailsByConfigRule takes
+# at most 64 characters, so org/template.yaml caps NameOfSolution at 64 - 23 = 41.
+ORG_RULE_PREFIX, ORG_RULE_SUFFIX = "OrgConfigRule-", "-a1b2c3d4"
+
+
+def org_rule_name(name_of_solution_chars: int) -> str:
+    name = ("iam-role-last-used-" + "x" * 64)[:name_of_solution_chars]
+    return f"{ORG_RULE_PREFIX}{name}{ORG_RULE_SUFFIX}"
+
+
+def test_the_longest_organization_rule_name_the_template_allows_is_read_back_and_published(
+    fault_function, fake_aws, fault_account, config, tmp_path
+):
+    rule = org_rule_name(41)
+    assert len(rule) == 64
+
+    fault_run = run(fault_function, fake_aws, config_event(fake_aws, tmp_path, rule))
+
+    assert fault_run.invocation.ok, fault_run.invocation.stderr
+    assert fault_run.attempts(GET_COMPLIANCE_DETAILS) == 1
+    assert_complete_run(fault_run, fault_account)
+    assert_one_result_each(config, rule, expected_results(fault_account))
+
+
+def test_a_rule_name_over_64_characters_fails_before_any_aws_request(
+    fault_function, fake_aws, tmp_path
+):
+    rule = org_rule_name(42)
+    assert len(rule) == 65
+    errors_before = len(fault_function.errors_posted())
+
+    fault_run = run(fault_function, fake_aws, config_event(fake_aws, tmp_path, rule))
+
+    assert not fault_run.invocation.ok
+    (posted,) = fault_function.errors_posted()[errors_before:]
+    assert posted["errorType"] == "InvalidEvent", posted
+    message = posted["errorMessage"]
+    assert message.startswith(f'invalid event: configRuleName: "{rule}" is 65 characters'), message
+    assert "GetComplianceDetailsByConfigRule accepts at most 64" in message, message
+    # Without the check the IAM pages would be read and the clean-up read refused by Config.
+    assert fault_run.recorded.attempts == [], "no AWS request at all"

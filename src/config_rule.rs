@@ -599,12 +599,11 @@ fn to_utc(t: Option<&aws_smithy_types::DateTime>) -> Option<DateTime<Utc>> {
 /// `ScheduledNotification` source detail (a periodic CUSTOM_LAMBDA rule such as this one),
 /// else Config's default of 24 hours.
 pub fn rule_frequency(rule: &aws_sdk_config::types::ConfigRule) -> Result<RuleFrequency, String> {
-    use aws_sdk_config::types::MessageType;
+    // Config takes a source detail's frequency only with MessageType ScheduledNotification.
     let named = rule.maximum_execution_frequency().or_else(|| {
         rule.source()?
             .source_details()
             .iter()
-            .filter(|d| d.message_type() == Some(&MessageType::ScheduledNotification))
             .find_map(|d| d.maximum_execution_frequency())
     });
     match named {

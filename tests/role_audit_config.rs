@@ -310,21 +310,25 @@ fn status_of_an_unknown_rule_exits_2_with_a_hint_and_denied_names_the_permission
 }
 
 #[test]
-fn status_refuses_csv_and_fail_on_non_compliant_before_any_call() {
+fn status_takes_table_or_json_and_no_fail_on_non_compliant() {
     let stub = stub(HashMap::new());
     for (args, message) in [
         (
             &["status", "--rule-name", "r", "--format", "csv"][..],
-            "role-audit: invalid --format csv: status prints one record: use table or json\n",
+            "invalid value 'csv' for '--format <FORMAT>'",
         ),
         (
             &["status", "--rule-name", "r", "--fail-on-non-compliant"][..],
-            "role-audit: invalid --fail-on-non-compliant with status: status has no rows to judge; it exits 3 when the rule is unhealthy\n",
+            "unexpected argument '--fail-on-non-compliant'",
         ),
     ] {
         let output = role_audit(&stub, args);
         assert_eq!(output.status.code(), Some(2), "{args:?}");
-        assert_eq!(text(&output.stderr), message);
+        assert!(
+            text(&output.stderr).contains(message),
+            "{}",
+            text(&output.stderr)
+        );
     }
     assert!(stub.asked.lock().unwrap().is_empty());
 }

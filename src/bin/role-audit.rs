@@ -125,11 +125,25 @@ struct StatusArgs {
     #[arg(long, value_name = "NAME")]
     rule_name: String,
 
+    /// Judge the status as of this time (RFC 3339, e.g. 2026-01-01T00:00:00Z) [default: now].
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    now: Option<DateTime<Utc>>,
+
     #[command(flatten)]
-    common: CommonArgs,
+    aws: AwsArgs,
+
+    /// One record: a table for people, or JSON for pipelines.
+    #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
+    format: StatusFormat,
 }
 
-/// What both commands take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum StatusFormat {
+    Table,
+    Json,
+}
+
+/// What evaluate and report take.
 #[derive(Args)]
 struct CommonArgs {
     /// Count days as of this time (RFC 3339, e.g. 2026-01-01T00:00:00Z) [default: now].
@@ -405,34 +419,16 @@ async fn run_aggregate_report(args: &ReportArgs, aggregator: &str) -> Result<Out
 }
 
 async fn run_status(args: &StatusArgs) -> Result<Outcome, Failure> {
-    let output = &args.common.output;
-    if output.fail_on_non_compliant {
-        return Err(Error::InvalidOption {
-            option: "--fail-on-non-compliant".to_owned(),
-            value: "with status".to_owned(),
-            message: "status has no rows to judge; it exits 3 when the rule is unhealthy"
-                .to_owned(),
-        }
-        .into());
-    }
-    if output.format == Format::Csv {
-        return Err(Error::InvalidOption {
-            option: "--format".to_owned(),
-            value: "csv".to_owned(),
-            message: "status prints one record: use table or json".to_owned(),
-        }
-        .into());
-    }
-    let sdk = sdk(&args.common.aws).await?;
+    let sdk = sdk(&args.aws).await?;
     let config = aws_sdk_config::Client::new(&sdk);
     let (status, frequency) = rule_status(&config, &args.rule_name).await?;
-    let now = args.common.now.unwrap_or_else(Utc::now);
+    let now = args.now.unwrap_or_else(Utc::now);
     let verdict = verdict(&status, frequency.frequency, now);
     let report = StatusReport::new(&status, frequency, &verdict, now);
     Ok(Outcome {
-        text: match output.format {
-            Format::Json => report.json(),
-            _ => report.table(),
+        text: match args.format {
+            StatusFormat::Json => report.json(),
+            StatusFormat::Table => report.table(),
         },
         warnings: Vec::new(),
         exit: if verdict.health.is_healthy() {

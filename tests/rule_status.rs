@@ -286,3 +286,25 @@ async fn a_denied_status_call_names_the_operation_and_a_missing_status_is_an_err
         "reading the status of Config rule \"r\" failed: DescribeConfigRuleEvaluationStatus: Config returned no evaluation status for the rule"
     );
 }
+
+#[tokio::test]
+async fn two_copies_of_the_organization_rule_are_named_rather_than_one_picked() {
+    let exact = mock!(aws_sdk_config::Client::describe_config_rules)
+        .match_requests(|req| !req.config_rule_names().is_empty())
+        .then_http_response(|| config_error("NoSuchConfigRuleException", "no such rule"));
+    let all = mock!(aws_sdk_config::Client::describe_config_rules)
+        .match_requests(|req| req.config_rule_names().is_empty())
+        .then_output(|| {
+            DescribeConfigRulesOutput::builder()
+                .config_rules(lambda_rule("OrgConfigRule-r-aaa111", None))
+                .config_rules(lambda_rule("OrgConfigRule-r-bbb222", None))
+                .build()
+        });
+    let error = rule_status(&config_client(&[&exact, &all]), "r")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "reading the status of Config rule \"r\" failed: DescribeConfigRules: more than one organization rule copy matches: OrgConfigRule-r-aaa111, OrgConfigRule-r-bbb222; pass the one to watch"
+    );
+}

@@ -109,8 +109,8 @@ struct ReportArgs {
     account: Option<String>,
 
     /// Only these results, comma-separated: COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE [default:
-    /// all]. With --aggregator only COMPLIANT and NON_COMPLIANT [default: both]: the aggregate
-    /// APIs hold no other results.
+    /// all]. With --aggregator only COMPLIANT and NON_COMPLIANT [default: COMPLIANT,NON_COMPLIANT]:
+    /// the aggregate APIs hold no other results.
     #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_compliance)]
     compliance: Vec<ComplianceType>,
 

@@ -1,5 +1,6 @@
 //! Adapter: AWS Config. Sends evaluations (PutEvaluations) and reads the rule's current results
-//! (GetComplianceDetailsByConfigRule) for the clean-up of deleted roles.
+//! (GetComplianceDetailsByConfigRule) for the clean-up of deleted roles; for role-audit, an
+//! aggregator's results and accounts, and the rule's evaluation status.
 
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use futures::StreamExt;
 use crate::aws::error_message;
 use crate::evaluate::{Compliance, Evaluation};
 use crate::event::ResultToken;
+use crate::rule_status::{EvaluationStatus, Frequency, RuleFrequency};
 use crate::Error;
 
 pub const RESOURCE_TYPE: &str = "AWS::IAM::Role";
@@ -327,14 +329,65 @@ pub fn is_same_rule(reported: &str, rule_name: &str) -> bool {
             .is_some_and(|suffix| !suffix.is_empty() && !suffix.contains('-'))
 }
 
+/// Which accounts an aggregator should hold results of, and how that was learnt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountListSource {
+    /// An account aggregator: its `AccountAggregationSources` (DescribeConfigurationAggregators).
+    AggregatorAccounts,
+    /// An organization aggregator, which lists no accounts: the organization rule's member
+    /// accounts (GetOrganizationConfigRuleDetailedStatus).
+    OrganizationRuleStatus,
+}
+
+impl AccountListSource {
+    /// The API the list came from.
+    pub fn api(self) -> &'static str {
+        match self {
+            Self::AggregatorAccounts => "DescribeConfigurationAggregators",
+            Self::OrganizationRuleStatus => "GetOrganizationConfigRuleDetailedStatus",
+        }
+    }
+}
+
+/// An account the aggregator should cover.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectedAccount {
+    pub account_id: String,
+    /// For an organization rule: the rule's status in the account, with its error if any.
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountList {
+    Known {
+        source: AccountListSource,
+        accounts: Vec<ExpectedAccount>,
+    },
+    /// The call that lists them failed or gave nothing usable; the reason names the call.
+    Unavailable { reason: String },
+}
+
+/// What an aggregator holds for the rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AggregateReport {
+    pub results: Vec<AggregateResult>,
+    /// The accounts whose copy of the rule has COMPLIANT or NON_COMPLIANT results, sorted.
+    pub accounts_with_results: Vec<String>,
+    pub accounts: AccountList,
+}
+
 /// Every `AWS::IAM::Role` result of `rule_name` that the aggregator holds, for every account
-/// (or only `account`), all pages.
+/// (or only `account`), all pages, and the accounts it should cover (see [`aggregator_accounts`]).
+///
+/// The aggregate APIs serve COMPLIANT and NON_COMPLIANT results only, and
+/// DescribeAggregateComplianceByConfigRules leaves out rules without any: an account whose
+/// copy of the rule has none is found only by comparing with the account list.
 pub async fn aggregate_results(
     client: &aws_sdk_config::Client,
     aggregator: &str,
     rule_name: &str,
     account: Option<&str>,
-) -> Result<Vec<AggregateResult>, Error> {
+) -> Result<AggregateReport, Error> {
     use aws_sdk_config::types::ConfigRuleComplianceFilters;
     let failed = |message: String, code: Option<&str>| Error::ConfigRead {
         rule: rule_name.to_owned(),
@@ -375,16 +428,15 @@ pub async fn aggregate_results(
         }
     }
     if sources.is_empty() {
-        return Err(failed(
-            format!(
-                "holds no results of a rule named {rule_name:?} (or OrgConfigRule-{rule_name}-…){}",
-                account
-                    .map(|a| format!(" for account {a}"))
-                    .unwrap_or_default()
-            ),
-            Some("NoSuchConfigRuleException"),
-        ));
+        return Err(Error::NoAggregateResults {
+            aggregator: aggregator.to_owned(),
+            rule: rule_name.to_owned(),
+            account: account.map(str::to_owned),
+        });
     }
+    let mut accounts_with_results: Vec<String> = sources.iter().map(|s| s.1.clone()).collect();
+    accounts_with_results.sort();
+    accounts_with_results.dedup();
 
     let mut results = Vec::new();
     for (name, account_id, region) in sources {
@@ -426,7 +478,280 @@ pub async fn aggregate_results(
             }
         }
     }
-    Ok(results)
+    Ok(AggregateReport {
+        results,
+        accounts_with_results,
+        accounts: aggregator_accounts(client, aggregator, rule_name).await,
+    })
+}
+
+/// The accounts the aggregator should cover: an account aggregator's own list, or, for an
+/// organization aggregator (which lists no accounts), the member accounts of the organization
+/// rule `rule_name`, which only the management or a delegated administrator account may read.
+/// A failed call is no error: the report shows results all the same and says why the list is
+/// missing.
+pub async fn aggregator_accounts(
+    client: &aws_sdk_config::Client,
+    aggregator: &str,
+    rule_name: &str,
+) -> AccountList {
+    let unavailable = |reason: String| AccountList::Unavailable { reason };
+    let described = match client
+        .describe_configuration_aggregators()
+        .configuration_aggregator_names(aggregator)
+        .send()
+        .await
+    {
+        Ok(output) => output,
+        Err(e) => {
+            return unavailable(format!(
+                "DescribeConfigurationAggregators failed: {}",
+                error_message(&e)
+            ))
+        }
+    };
+    let Some(found) = described
+        .configuration_aggregators()
+        .iter()
+        .find(|a| a.configuration_aggregator_name() == Some(aggregator))
+    else {
+        return unavailable(format!(
+            "DescribeConfigurationAggregators did not return the aggregator {aggregator:?}"
+        ));
+    };
+    if found.organization_aggregation_source().is_none() {
+        let mut accounts: Vec<String> = found
+            .account_aggregation_sources()
+            .iter()
+            .flat_map(|source| source.account_ids().iter().cloned())
+            .collect();
+        accounts.sort();
+        accounts.dedup();
+        return AccountList::Known {
+            source: AccountListSource::AggregatorAccounts,
+            accounts: accounts
+                .into_iter()
+                .map(|account_id| ExpectedAccount {
+                    account_id,
+                    detail: None,
+                })
+                .collect(),
+        };
+    }
+    let mut accounts = Vec::new();
+    let mut next_token: Option<String> = None;
+    loop {
+        let output = match client
+            .get_organization_config_rule_detailed_status()
+            .organization_config_rule_name(rule_name)
+            .limit(100)
+            .set_next_token(next_token.clone())
+            .send()
+            .await
+        {
+            Ok(output) => output,
+            Err(e) => {
+                return unavailable(format!(
+                    "GetOrganizationConfigRuleDetailedStatus for the organization rule {rule_name:?} failed: {}",
+                    error_message(&e)
+                ))
+            }
+        };
+        for member in output.organization_config_rule_detailed_status() {
+            let mut detail = format!(
+                "rule status {}",
+                member.member_account_rule_status().as_str()
+            );
+            match (member.error_code(), member.error_message()) {
+                (Some(code), Some(message)) => detail.push_str(&format!(": {code}: {message}")),
+                (Some(text), None) | (None, Some(text)) => detail.push_str(&format!(": {text}")),
+                (None, None) => {}
+            }
+            accounts.push(ExpectedAccount {
+                account_id: member.account_id().to_owned(),
+                detail: Some(detail),
+            });
+        }
+        next_token = match next_page(&next_token, output.next_token()) {
+            Ok(token) => token,
+            Err(message) => {
+                return unavailable(format!(
+                    "GetOrganizationConfigRuleDetailedStatus: {message}"
+                ))
+            }
+        };
+        if next_token.is_none() {
+            break;
+        }
+    }
+    AccountList::Known {
+        source: AccountListSource::OrganizationRuleStatus,
+        accounts,
+    }
+}
+
+fn to_utc(t: Option<&aws_smithy_types::DateTime>) -> Option<DateTime<Utc>> {
+    t.and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
+}
+
+/// The frequency of a periodic rule: the rule's `MaximumExecutionFrequency` (managed rules,
+/// and custom rules triggered by configuration snapshots), else that of its
+/// `ScheduledNotification` source detail (a periodic CUSTOM_LAMBDA rule such as this one),
+/// else Config's default of 24 hours.
+pub fn rule_frequency(rule: &aws_sdk_config::types::ConfigRule) -> Result<RuleFrequency, String> {
+    // Config takes a source detail's frequency only with MessageType ScheduledNotification.
+    let named = rule.maximum_execution_frequency().or_else(|| {
+        rule.source()?
+            .source_details()
+            .iter()
+            .find_map(|d| d.maximum_execution_frequency())
+    });
+    match named {
+        None => Ok(RuleFrequency {
+            frequency: Frequency::TwentyFourHours,
+            defaulted: true,
+        }),
+        Some(f) => Frequency::parse(f.as_str())
+            .map(|frequency| RuleFrequency {
+                frequency,
+                defaulted: false,
+            })
+            .ok_or_else(|| format!("unknown MaximumExecutionFrequency {:?}", f.as_str())),
+    }
+}
+
+/// The rule's evaluation status with its state, as the domain sees it.
+pub fn evaluation_status(
+    status: &aws_sdk_config::types::ConfigRuleEvaluationStatus,
+    rule_state: Option<&str>,
+) -> EvaluationStatus {
+    EvaluationStatus {
+        rule_name: status.config_rule_name().unwrap_or_default().to_owned(),
+        rule_state: rule_state.map(str::to_owned),
+        last_successful_invocation: to_utc(status.last_successful_invocation_time()),
+        last_failed_invocation: to_utc(status.last_failed_invocation_time()),
+        last_successful_evaluation: to_utc(status.last_successful_evaluation_time()),
+        last_failed_evaluation: to_utc(status.last_failed_evaluation_time()),
+        first_activated: to_utc(status.first_activated_time()),
+        first_evaluation_started: status.first_evaluation_started(),
+        last_error_code: status.last_error_code().map(str::to_owned),
+        last_error_message: status.last_error_message().map(str::to_owned),
+    }
+}
+
+/// The rule named `rule_name`, or, when there is none, the one copy of the organization rule
+/// of that name in this account (`OrgConfigRule-<name>-<suffix>`).
+async fn find_rule(
+    client: &aws_sdk_config::Client,
+    rule_name: &str,
+) -> Result<aws_sdk_config::types::ConfigRule, Error> {
+    let failed = |message: String, code: Option<&str>| Error::RuleStatusRead {
+        rule: rule_name.to_owned(),
+        operation: "DescribeConfigRules".to_owned(),
+        message,
+        code: code.map(str::to_owned),
+    };
+    let missing = match client
+        .describe_config_rules()
+        .config_rule_names(rule_name)
+        .send()
+        .await
+    {
+        Ok(output) => {
+            return output
+                .config_rules()
+                .iter()
+                .find(|r| r.config_rule_name() == Some(rule_name))
+                .cloned()
+                .ok_or_else(|| failed("the rule is not in the answer".to_owned(), None))
+        }
+        Err(e) if e.code() == Some("NoSuchConfigRuleException") => e,
+        Err(e) => return Err(failed(error_message(&e), e.code())),
+    };
+    let mut copies = Vec::new();
+    let mut next_token: Option<String> = None;
+    loop {
+        let output = client
+            .describe_config_rules()
+            .set_next_token(next_token.clone())
+            .send()
+            .await
+            .map_err(|e| failed(error_message(&e), e.code()))?;
+        copies.extend(
+            output
+                .config_rules()
+                .iter()
+                .filter(|r| {
+                    r.config_rule_name()
+                        .is_some_and(|n| is_same_rule(n, rule_name))
+                })
+                .cloned(),
+        );
+        next_token = next_page(&next_token, output.next_token()).map_err(|m| failed(m, None))?;
+        if next_token.is_none() {
+            break;
+        }
+    }
+    match copies.len() {
+        0 => Err(failed(error_message(&missing), missing.code())),
+        1 => Ok(copies.remove(0)),
+        _ => Err(failed(
+            format!(
+                "more than one organization rule copy matches: {}; pass the one to watch",
+                copies
+                    .iter()
+                    .filter_map(|r| r.config_rule_name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None,
+        )),
+    }
+}
+
+/// The rule's evaluation status and frequency: DescribeConfigRules, then
+/// DescribeConfigRuleEvaluationStatus. `rule_name` may also be the name of an organization
+/// rule, whose copy in this account is `OrgConfigRule-<name>-<suffix>`.
+pub async fn rule_status(
+    client: &aws_sdk_config::Client,
+    rule_name: &str,
+) -> Result<(EvaluationStatus, RuleFrequency), Error> {
+    let rule = find_rule(client, rule_name).await?;
+    let name = rule.config_rule_name().unwrap_or(rule_name).to_owned();
+    let failed = |operation: &str, message: String, code: Option<&str>| Error::RuleStatusRead {
+        rule: name.clone(),
+        operation: operation.to_owned(),
+        message,
+        code: code.map(str::to_owned),
+    };
+    let frequency = rule_frequency(&rule).map_err(|m| failed("DescribeConfigRules", m, None))?;
+    let output = client
+        .describe_config_rule_evaluation_status()
+        .config_rule_names(&name)
+        .send()
+        .await
+        .map_err(|e| {
+            failed(
+                "DescribeConfigRuleEvaluationStatus",
+                error_message(&e),
+                e.code(),
+            )
+        })?;
+    let status = output
+        .config_rules_evaluation_status()
+        .iter()
+        .find(|s| s.config_rule_name() == Some(name.as_str()))
+        .ok_or_else(|| {
+            failed(
+                "DescribeConfigRuleEvaluationStatus",
+                "Config returned no evaluation status for the rule".to_owned(),
+                None,
+            )
+        })?;
+    Ok((
+        evaluation_status(status, rule.config_rule_state().map(|s| s.as_str())),
+        frequency,
+    ))
 }
 
 #[cfg(test)]

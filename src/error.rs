@@ -70,6 +70,29 @@ pub enum Error {
     #[error("invalid setting: {0}")]
     InvalidSetting(String),
 
+    #[error("invalid {option} {value}: {message}")]
+    InvalidOption {
+        option: String,
+        value: String,
+        message: String,
+    },
+
+    #[error("aggregator {aggregator:?} holds no results for any rule named {rule:?} or \"OrgConfigRule-{rule}-*\"{}: the rule may not be deployed, may have no COMPLIANT or NON_COMPLIANT results yet, or its results may be in another aggregator or Region", account.as_ref().map(|a| format!(" in account {a}")).unwrap_or_default())]
+    NoAggregateResults {
+        aggregator: String,
+        rule: String,
+        account: Option<String>,
+    },
+
+    #[error("reading the status of Config rule {rule:?} failed: {operation}: {message}")]
+    RuleStatusRead {
+        rule: String,
+        operation: String,
+        message: String,
+        /// The AWS error code (`NoSuchConfigRuleException`, ...), when AWS answered.
+        code: Option<String>,
+    },
+
     #[error("invalid snapshot {source_name}: {message}")]
     InvalidSnapshot {
         source_name: String,
@@ -108,6 +131,9 @@ impl Error {
             Self::AssumeRole { .. } => "AssumeRoleFailed",
             Self::InvalidSetting(_) => "InvalidSetting",
             Self::InvalidSnapshot { .. } => "InvalidSnapshot",
+            Self::InvalidOption { .. } => "InvalidOption",
+            Self::NoAggregateResults { .. } => "NoAggregateResults",
+            Self::RuleStatusRead { .. } => "RuleStatusReadFailed",
         }
     }
 
@@ -118,6 +144,7 @@ impl Error {
             Self::InvalidEvent { .. }
                 | Self::InvalidRuleParameter { .. }
                 | Self::InvalidSnapshot { .. }
+                | Self::InvalidOption { .. }
         )
     }
 }

@@ -1,6 +1,6 @@
 //! An AWS Config custom rule that reports IAM roles nobody has used for a while.
 //!
-//! The core ([`params`], [`evaluate`], [`event`], [`role`]) is pure: no SDK calls, no clock, no
+//! The core ([`params`], [`evaluate`], [`event`], [`role`], [`rule_status`]) is pure: no SDK calls, no clock, no
 //! logging. The adapters ([`iam`], [`config_rule`]) own the SDK calls, and [`handler`] is the
 //! shell that ties them together for one invocation.
 
@@ -16,6 +16,7 @@ pub mod output;
 pub mod params;
 pub mod report;
 pub mod role;
+pub mod rule_status;
 pub mod snapshot;
 
 pub use error::Error;

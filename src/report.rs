@@ -4,11 +4,15 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
 
-use crate::config_rule::{AggregateResult, RecordedResult};
+use crate::config_rule::{
+    AccountList, AccountListSource, AggregateReport, AggregateResult, RecordedResult,
+};
 use crate::evaluate::whole_days;
-use crate::output::Row;
+use crate::output::{render, Format, Row, TableStyle};
 use crate::role::Role;
+use crate::Error;
 
 /// One row per result, in the order given. A result whose RoleId is no longer a role keeps its
 /// annotation and shows an empty name.
@@ -66,6 +70,167 @@ pub fn aggregate_rows(results: &[AggregateResult]) -> Vec<Row> {
             }
         })
         .collect()
+}
+
+/// The only compliance types the aggregate APIs accept and return
+/// (GetAggregateComplianceDetailsByConfigRule, DescribeAggregateComplianceByConfigRules).
+pub const AGGREGATE_COMPLIANCE: [&str; 2] = ["COMPLIANT", "NON_COMPLIANT"];
+
+/// The compliance types an aggregator report shows: `wanted`, or both it can show when empty.
+/// NOT_APPLICABLE (or anything else) is refused rather than answered with nothing.
+pub fn aggregate_compliance<'a>(wanted: &[&'a str]) -> Result<Vec<&'a str>, Error> {
+    if wanted.is_empty() {
+        return Ok(AGGREGATE_COMPLIANCE.to_vec());
+    }
+    match wanted.iter().find(|w| !AGGREGATE_COMPLIANCE.contains(w)) {
+        Some(other) => Err(Error::InvalidOption {
+            option: "--compliance".to_owned(),
+            value: (*other).to_owned(),
+            message: "with --aggregator only COMPLIANT and NON_COMPLIANT can be shown: the aggregate APIs neither accept nor return other results (read NOT_APPLICABLE results in the member account: role-audit report --rule-name OrgConfigRule-<name>-<suffix>)".to_owned(),
+        }),
+        None => Ok(wanted.to_vec()),
+    }
+}
+
+/// An account the aggregator should cover that holds no COMPLIANT or NON_COMPLIANT result for
+/// the rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AccountWithoutResults {
+    pub account_id: String,
+    /// For an organization rule: the rule's status in that account, with its error if any.
+    pub detail: Option<String>,
+}
+
+/// Which accounts of the aggregator's list hold no results, or why that is not known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coverage {
+    /// Where the list of accounts came from; None when it could not be read.
+    pub source: Option<AccountListSource>,
+    /// How many accounts the list holds (after `--account`).
+    pub listed: usize,
+    pub without_results: Vec<AccountWithoutResults>,
+    /// Why the list could not be read.
+    pub unavailable: Option<String>,
+}
+
+/// The listed accounts (only `account`, when given) that hold no results, in list order.
+pub fn coverage(report: &AggregateReport, account: Option<&str>) -> Coverage {
+    match &report.accounts {
+        AccountList::Unavailable { reason } => Coverage {
+            source: None,
+            listed: 0,
+            without_results: Vec::new(),
+            unavailable: Some(reason.clone()),
+        },
+        AccountList::Known { source, accounts } => {
+            let listed: Vec<_> = accounts
+                .iter()
+                .filter(|a| account.is_none_or(|only| a.account_id == only))
+                .collect();
+            Coverage {
+                source: Some(*source),
+                listed: listed.len(),
+                without_results: listed
+                    .iter()
+                    .filter(|a| !report.accounts_with_results.contains(&a.account_id))
+                    .map(|a| AccountWithoutResults {
+                        account_id: a.account_id.clone(),
+                        detail: a.detail.clone(),
+                    })
+                    .collect(),
+                unavailable: None,
+            }
+        }
+    }
+}
+
+/// The compliance type of the CSV rows that stand for accounts without results.
+pub const NO_RESULTS: &str = "NO_RESULTS";
+
+/// JSON of an aggregator report: the rows, and the accounts without results apart.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AggregateJson<'a> {
+    results: &'a [Row],
+    accounts_without_results: &'a [AccountWithoutResults],
+    account_list_source: Option<&'static str>,
+    account_list_unavailable: Option<&'a str>,
+}
+
+/// An aggregator report: the rows as [`render`] shows them, and the accounts without results:
+/// after the table, as a separate field of the JSON object, as [`NO_RESULTS`] rows in CSV.
+pub fn render_aggregate(
+    rows: &[Row],
+    coverage: &Coverage,
+    format: Format,
+    style: TableStyle,
+) -> String {
+    match format {
+        Format::Json => {
+            let json = AggregateJson {
+                results: rows,
+                accounts_without_results: &coverage.without_results,
+                account_list_source: coverage.source.map(AccountListSource::api),
+                account_list_unavailable: coverage.unavailable.as_deref(),
+            };
+            let mut text = serde_json::to_string_pretty(&json).unwrap_or_else(|_| "{}".to_owned());
+            text.push('\n');
+            text
+        }
+        Format::Csv => {
+            let mut all = rows.to_vec();
+            all.extend(coverage.without_results.iter().map(|a| Row {
+                role_name: String::new(),
+                path: String::new(),
+                role_id: String::new(),
+                compliance_type: NO_RESULTS.to_owned(),
+                days_since_last_use: None,
+                last_used_region: None,
+                annotation: a.detail.clone().unwrap_or_default(),
+                result_recorded_time: None,
+                account_id: Some(a.account_id.clone()),
+            }));
+            render(&all, Format::Csv, style)
+        }
+        Format::Table => {
+            let mut text = render(rows, Format::Table, style);
+            text.push('\n');
+            text.push_str(&coverage_note(coverage));
+            text
+        }
+    }
+}
+
+/// The lines after an aggregator report's table.
+pub fn coverage_note(coverage: &Coverage) -> String {
+    if let Some(reason) = &coverage.unavailable {
+        return format!(
+            "Accounts without results: unknown, the account list could not be read ({reason})\n"
+        );
+    }
+    let source = coverage.source.map_or("-", AccountListSource::api);
+    let noun = |n: usize| if n == 1 { "account" } else { "accounts" };
+    if coverage.without_results.is_empty() {
+        return format!(
+            "Every one of the {} {} listed by {source} holds results for the rule\n",
+            coverage.listed,
+            noun(coverage.listed)
+        );
+    }
+    let mut text = format!(
+        "{} of the {} {} listed by {source} hold no COMPLIANT or NON_COMPLIANT result for the rule:\n",
+        coverage.without_results.len(),
+        coverage.listed,
+        noun(coverage.listed)
+    );
+    for account in &coverage.without_results {
+        match &account.detail {
+            Some(detail) => text.push_str(&format!("  {}  {detail}\n", account.account_id)),
+            None => text.push_str(&format!("  {}\n", account.account_id)),
+        }
+    }
+    text
 }
 
 #[cfg(test)]
@@ -134,6 +299,224 @@ mod tests {
                     account_id: None,
                 },
             ]
+        );
+    }
+}
+
+#[cfg(test)]
+mod aggregate_tests {
+    use super::*;
+    use crate::config_rule::ExpectedAccount;
+
+    #[test]
+    fn the_aggregator_report_shows_compliant_and_non_compliant_only() {
+        let both = Ok(vec!["COMPLIANT", "NON_COMPLIANT"]);
+        // (asked, shown or the value refused)
+        type Case<'a> = (&'a [&'a str], Result<Vec<&'a str>, &'a str>);
+        let cases: &[Case] = &[
+            (&[], both.clone()),
+            (&["NON_COMPLIANT"], Ok(vec!["NON_COMPLIANT"])),
+            (&["COMPLIANT", "NON_COMPLIANT"], both),
+            (&["NOT_APPLICABLE"], Err("NOT_APPLICABLE")),
+            (&["COMPLIANT", "NOT_APPLICABLE"], Err("NOT_APPLICABLE")),
+            (&["INSUFFICIENT_DATA"], Err("INSUFFICIENT_DATA")),
+        ];
+        for (wanted, expected) in cases {
+            let got = aggregate_compliance(wanted).map_err(|e| e.to_string());
+            match expected {
+                Ok(list) => assert_eq!(got.as_ref(), Ok(list), "{wanted:?}"),
+                Err(value) => {
+                    let message = got.unwrap_err();
+                    assert!(
+                        message.starts_with(&format!("invalid --compliance {value}: with --aggregator only COMPLIANT and NON_COMPLIANT can be shown")),
+                        "{message}"
+                    );
+                }
+            }
+        }
+    }
+
+    fn account(id: &str, detail: Option<&str>) -> ExpectedAccount {
+        ExpectedAccount {
+            account_id: id.to_owned(),
+            detail: detail.map(str::to_owned),
+        }
+    }
+
+    fn org_report() -> AggregateReport {
+        AggregateReport {
+            results: Vec::new(),
+            accounts_with_results: vec!["444455556666".to_owned(), "777788889999".to_owned()],
+            accounts: AccountList::Known {
+                source: AccountListSource::OrganizationRuleStatus,
+                accounts: vec![
+                    account("444455556666", Some("rule status CREATE_SUCCESSFUL")),
+                    account("999900001111", Some("rule status CREATE_FAILED: NoAvailableConfigurationRecorderException: no recorder")),
+                    account("777788889999", Some("rule status CREATE_SUCCESSFUL")),
+                    account("222233334444", Some("rule status CREATE_SUCCESSFUL")),
+                ],
+            },
+        }
+    }
+
+    fn without(id: &str, detail: &str) -> AccountWithoutResults {
+        AccountWithoutResults {
+            account_id: id.to_owned(),
+            detail: Some(detail.to_owned()),
+        }
+    }
+
+    #[test]
+    fn listed_accounts_without_results_are_the_ones_the_describe_call_left_out() {
+        assert_eq!(
+            coverage(&org_report(), None),
+            Coverage {
+                source: Some(AccountListSource::OrganizationRuleStatus),
+                listed: 4,
+                without_results: vec![
+                    without("999900001111", "rule status CREATE_FAILED: NoAvailableConfigurationRecorderException: no recorder"),
+                    without("222233334444", "rule status CREATE_SUCCESSFUL"),
+                ],
+                unavailable: None,
+            }
+        );
+        assert_eq!(
+            coverage(&org_report(), Some("222233334444")),
+            Coverage {
+                source: Some(AccountListSource::OrganizationRuleStatus),
+                listed: 1,
+                without_results: vec![without("222233334444", "rule status CREATE_SUCCESSFUL")],
+                unavailable: None,
+            },
+            "--account: only that account"
+        );
+        assert_eq!(
+            coverage(&org_report(), Some("444455556666")).without_results,
+            []
+        );
+        let unknown = AggregateReport {
+            accounts: AccountList::Unavailable {
+                reason: "DescribeConfigurationAggregators failed: AccessDeniedException: no"
+                    .to_owned(),
+            },
+            ..org_report()
+        };
+        assert_eq!(
+            coverage(&unknown, None),
+            Coverage {
+                source: None,
+                listed: 0,
+                without_results: Vec::new(),
+                unavailable: Some(
+                    "DescribeConfigurationAggregators failed: AccessDeniedException: no".to_owned()
+                ),
+            }
+        );
+    }
+
+    fn row() -> Row {
+        Row {
+            role_name: "ci-legacy".to_owned(),
+            path: String::new(),
+            role_id: "AROA1".to_owned(),
+            compliance_type: "NON_COMPLIANT".to_owned(),
+            days_since_last_use: None,
+            last_used_region: None,
+            annotation: "ci-legacy: last used 90 days ago".to_owned(),
+            result_recorded_time: None,
+            account_id: Some("444455556666".to_owned()),
+        }
+    }
+
+    #[test]
+    fn json_keeps_the_rows_and_lists_the_accounts_without_results_apart() {
+        let text = render_aggregate(
+            &[row()],
+            &coverage(&org_report(), None),
+            Format::Json,
+            TableStyle::default(),
+        );
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "Results": [{
+                    "RoleName": "ci-legacy", "Path": "", "RoleId": "AROA1",
+                    "ComplianceType": "NON_COMPLIANT", "DaysSinceLastUse": null,
+                    "LastUsedRegion": null, "Annotation": "ci-legacy: last used 90 days ago",
+                    "AccountId": "444455556666"
+                }],
+                "AccountsWithoutResults": [
+                    {"AccountId": "999900001111", "Detail": "rule status CREATE_FAILED: NoAvailableConfigurationRecorderException: no recorder"},
+                    {"AccountId": "222233334444", "Detail": "rule status CREATE_SUCCESSFUL"}
+                ],
+                "AccountListSource": "GetOrganizationConfigRuleDetailedStatus",
+                "AccountListUnavailable": null
+            })
+        );
+    }
+
+    #[test]
+    fn csv_adds_a_no_results_row_per_account_without_results() {
+        let text = render_aggregate(
+            &[row()],
+            &coverage(&org_report(), None),
+            Format::Csv,
+            TableStyle::default(),
+        );
+        let lines: Vec<&str> = text.split("\r\n").collect();
+        assert_eq!(
+            &lines[1..],
+            [
+                "ci-legacy,,AROA1,NON_COMPLIANT,,,ci-legacy: last used 90 days ago,,444455556666",
+                ",,,NO_RESULTS,,,rule status CREATE_FAILED: NoAvailableConfigurationRecorderException: no recorder,,999900001111",
+                ",,,NO_RESULTS,,,rule status CREATE_SUCCESSFUL,,222233334444",
+                "",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_table_ends_with_the_accounts_without_results_or_why_they_are_unknown() {
+        let text = render_aggregate(
+            &[row()],
+            &coverage(&org_report(), None),
+            Format::Table,
+            TableStyle::default(),
+        );
+        let tail: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.starts_with("1 role:"))
+            .collect();
+        assert_eq!(
+            tail,
+            [
+                "1 role: 1 NON_COMPLIANT, 0 COMPLIANT, 0 NOT_APPLICABLE",
+                "",
+                "2 of the 4 accounts listed by GetOrganizationConfigRuleDetailedStatus hold no COMPLIANT or NON_COMPLIANT result for the rule:",
+                "  999900001111  rule status CREATE_FAILED: NoAvailableConfigurationRecorderException: no recorder",
+                "  222233334444  rule status CREATE_SUCCESSFUL",
+            ]
+        );
+        let all_there = Coverage {
+            source: Some(AccountListSource::AggregatorAccounts),
+            listed: 2,
+            without_results: Vec::new(),
+            unavailable: None,
+        };
+        assert_eq!(
+            coverage_note(&all_there),
+            "Every one of the 2 accounts listed by DescribeConfigurationAggregators holds results for the rule\n"
+        );
+        let unknown = Coverage {
+            source: None,
+            listed: 0,
+            without_results: Vec::new(),
+            unavailable: Some("GetOrganizationConfigRuleDetailedStatus for the organization rule \"r\" failed: AccessDeniedException: no".to_owned()),
+        };
+        assert_eq!(
+            coverage_note(&unknown),
+            "Accounts without results: unknown, the account list could not be read (GetOrganizationConfigRuleDetailedStatus for the organization rule \"r\" failed: AccessDeniedException: no)\n"
         );
     }
 }

@@ -288,150 +288,415 @@ async fn another_account_without_execution_role_name_is_refused_before_any_call(
         .all(|(op, key)| op != "AssumeRole" && key == "ANOTREAL"));
 }
 
-#[tokio::test]
-async fn an_aggregator_report_reads_every_account_of_the_organization_rule() {
+mod aggregator {
+    use std::sync::{Arc, Mutex};
+
     use aws_sdk_config::operation::describe_aggregate_compliance_by_config_rules::DescribeAggregateComplianceByConfigRulesOutput;
+    use aws_sdk_config::operation::describe_configuration_aggregators::DescribeConfigurationAggregatorsOutput;
     use aws_sdk_config::operation::get_aggregate_compliance_details_by_config_rule::{
         GetAggregateComplianceDetailsByConfigRuleInput,
         GetAggregateComplianceDetailsByConfigRuleOutput,
     };
-    use aws_sdk_config::types::{
-        AggregateComplianceByConfigRule, AggregateEvaluationResult, ComplianceType,
-        EvaluationResultIdentifier, EvaluationResultQualifier,
+    use aws_sdk_config::operation::get_organization_config_rule_detailed_status::{
+        GetOrganizationConfigRuleDetailedStatusInput, GetOrganizationConfigRuleDetailedStatusOutput,
     };
-    use iam_role_last_used::config_rule::aggregate_results;
+    use aws_sdk_config::types::{
+        AccountAggregationSource, AggregateComplianceByConfigRule, AggregateEvaluationResult,
+        ComplianceType, ConfigurationAggregator, EvaluationResultIdentifier,
+        EvaluationResultQualifier, MemberAccountRuleStatus, MemberAccountStatus,
+        OrganizationAggregationSource,
+    };
+    use aws_smithy_mocks::{mock, Rule};
+    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+    use iam_role_last_used::config_rule::{
+        aggregate_results, AccountList, AccountListSource, ExpectedAccount,
+    };
     use iam_role_last_used::report::aggregate_rows;
 
-    let rule = |name: &str, account: &str| {
+    use super::common::config_client;
+
+    const AGGREGATOR: &str = "org-aggregator";
+    const RULE: &str = "iam-role-last-used-org";
+
+    fn rule(name: &str, account: &str) -> AggregateComplianceByConfigRule {
         AggregateComplianceByConfigRule::builder()
             .config_rule_name(name)
             .account_id(account)
             .aws_region("eu-west-1")
             .build()
-    };
-    let listing = mock!(aws_sdk_config::Client::describe_aggregate_compliance_by_config_rules)
-        .then_output(move || {
-            DescribeAggregateComplianceByConfigRulesOutput::builder()
-                .aggregate_compliance_by_config_rules(rule(
-                    "OrgConfigRule-iam-role-last-used-org-a1b2",
-                    "444455556666",
-                ))
-                .aggregate_compliance_by_config_rules(rule(
-                    "OrgConfigRule-iam-role-last-used-org-c3d4",
-                    "777788889999",
-                ))
-                .aggregate_compliance_by_config_rules(rule(
-                    "OrgConfigRule-iam-role-last-used-org-extra-e5f6",
-                    "777788889999",
-                ))
-                .aggregate_compliance_by_config_rules(rule("some-other-rule", "444455556666"))
-                .build()
-        });
-    let asked: Arc<Mutex<Vec<GetAggregateComplianceDetailsByConfigRuleInput>>> = Arc::default();
-    let log = asked.clone();
-    let details = mock!(aws_sdk_config::Client::get_aggregate_compliance_details_by_config_rule)
-        .then_compute_output(move |req| {
-            log.lock().unwrap().push(req.clone());
-            let account = req.account_id().unwrap().to_owned();
-            let result = |id: &str, compliance: ComplianceType, annotation: &str| {
-                AggregateEvaluationResult::builder()
-                    .evaluation_result_identifier(
-                        EvaluationResultIdentifier::builder()
-                            .evaluation_result_qualifier(
-                                EvaluationResultQualifier::builder()
-                                    .config_rule_name(req.config_rule_name().unwrap())
-                                    .resource_type("AWS::IAM::Role")
-                                    .resource_id(id)
-                                    .build(),
-                            )
-                            .build(),
-                    )
-                    .compliance_type(compliance)
-                    .annotation(annotation)
-                    .account_id(&account)
-                    .aws_region("eu-west-1")
+    }
+
+    /// The aggregator holds results of the rule's copies in 4444… and 7777…, a rule whose name
+    /// merely starts the same, and another rule.
+    fn listing() -> Rule {
+        mock!(aws_sdk_config::Client::describe_aggregate_compliance_by_config_rules).then_output(
+            move || {
+                DescribeAggregateComplianceByConfigRulesOutput::builder()
+                    .aggregate_compliance_by_config_rules(rule(
+                        "OrgConfigRule-iam-role-last-used-org-a1b2",
+                        "444455556666",
+                    ))
+                    .aggregate_compliance_by_config_rules(rule(
+                        "OrgConfigRule-iam-role-last-used-org-c3d4",
+                        "777788889999",
+                    ))
+                    .aggregate_compliance_by_config_rules(rule(
+                        "OrgConfigRule-iam-role-last-used-org-extra-e5f6",
+                        "777788889999",
+                    ))
+                    .aggregate_compliance_by_config_rules(rule("some-other-rule", "111100002222"))
                     .build()
-            };
-            GetAggregateComplianceDetailsByConfigRuleOutput::builder()
-                .aggregate_evaluation_results(result(
-                    &format!("AROA{account}1"),
-                    ComplianceType::NonCompliant,
-                    "ci-legacy: last used 90 days ago in eu-west-1, over the 60-day threshold",
-                ))
-                .aggregate_evaluation_results(result(
-                    &format!("AROA{account}2"),
-                    ComplianceType::Compliant,
-                    "app-task: last used 2 days ago in eu-west-1",
-                ))
-                .build()
-        });
-    let config = config_client(&[&listing, &details]);
+            },
+        )
+    }
 
-    let results = aggregate_results(&config, "org-aggregator", "iam-role-last-used-org", None)
+    fn details(asked: Arc<Mutex<Vec<GetAggregateComplianceDetailsByConfigRuleInput>>>) -> Rule {
+        mock!(aws_sdk_config::Client::get_aggregate_compliance_details_by_config_rule)
+            .then_compute_output(move |req| {
+                asked.lock().unwrap().push(req.clone());
+                let account = req.account_id().unwrap().to_owned();
+                let result = |id: &str, compliance: ComplianceType, annotation: &str| {
+                    AggregateEvaluationResult::builder()
+                        .evaluation_result_identifier(
+                            EvaluationResultIdentifier::builder()
+                                .evaluation_result_qualifier(
+                                    EvaluationResultQualifier::builder()
+                                        .config_rule_name(req.config_rule_name().unwrap())
+                                        .resource_type("AWS::IAM::Role")
+                                        .resource_id(id)
+                                        .build(),
+                                )
+                                .build(),
+                        )
+                        .compliance_type(compliance)
+                        .annotation(annotation)
+                        .account_id(&account)
+                        .aws_region("eu-west-1")
+                        .build()
+                };
+                GetAggregateComplianceDetailsByConfigRuleOutput::builder()
+                    .aggregate_evaluation_results(result(
+                        &format!("AROA{account}1"),
+                        ComplianceType::NonCompliant,
+                        "ci-legacy: last used 90 days ago in eu-west-1, over the 60-day threshold",
+                    ))
+                    .aggregate_evaluation_results(result(
+                        &format!("AROA{account}2"),
+                        ComplianceType::Compliant,
+                        "app-task: last used 2 days ago in eu-west-1",
+                    ))
+                    .build()
+            })
+    }
+
+    fn aggregator_of(kind: ConfigurationAggregator) -> Rule {
+        mock!(aws_sdk_config::Client::describe_configuration_aggregators)
+            .match_requests(|req| req.configuration_aggregator_names() == [AGGREGATOR])
+            .then_output(move || {
+                DescribeConfigurationAggregatorsOutput::builder()
+                    .configuration_aggregators(kind.clone())
+                    .build()
+            })
+    }
+
+    fn organization_aggregator() -> Rule {
+        aggregator_of(
+            ConfigurationAggregator::builder()
+                .configuration_aggregator_name(AGGREGATOR)
+                .organization_aggregation_source(
+                    OrganizationAggregationSource::builder()
+                        .role_arn("arn:aws:iam::111122223333:role/aggregator")
+                        .all_aws_regions(true)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+    }
+
+    fn member(account: &str, status: MemberAccountRuleStatus) -> MemberAccountStatus {
+        MemberAccountStatus::builder()
+            .account_id(account)
+            .config_rule_name(format!("OrgConfigRule-{RULE}-x{account}"))
+            .member_account_rule_status(status)
+            .build()
+            .unwrap()
+    }
+
+    /// The organization rule's member accounts over two pages: 4444… and 7777… (with
+    /// results), 1111… where the rule could not be created, and 2222… where it was but holds
+    /// no results.
+    fn org_rule_status(
+        asked: Arc<Mutex<Vec<GetOrganizationConfigRuleDetailedStatusInput>>>,
+    ) -> Rule {
+        mock!(aws_sdk_config::Client::get_organization_config_rule_detailed_status)
+            .then_compute_output(move |req| {
+                asked.lock().unwrap().push(req.clone());
+                let page = GetOrganizationConfigRuleDetailedStatusOutput::builder();
+                match req.next_token() {
+                    None => page
+                        .organization_config_rule_detailed_status(member(
+                            "444455556666",
+                            MemberAccountRuleStatus::CreateSuccessful,
+                        ))
+                        .organization_config_rule_detailed_status(
+                            MemberAccountStatus::builder()
+                                .account_id("111100002222")
+                                .config_rule_name(format!("OrgConfigRule-{RULE}-x1"))
+                                .member_account_rule_status(MemberAccountRuleStatus::CreateFailed)
+                                .error_code("NoAvailableConfigurationRecorderException")
+                                .error_message("no configuration recorder in the account")
+                                .build()
+                                .unwrap(),
+                        )
+                        .next_token("p2")
+                        .build(),
+                    Some(_) => page
+                        .organization_config_rule_detailed_status(member(
+                            "777788889999",
+                            MemberAccountRuleStatus::UpdateSuccessful,
+                        ))
+                        .organization_config_rule_detailed_status(member(
+                            "222233334444",
+                            MemberAccountRuleStatus::CreateSuccessful,
+                        ))
+                        .build(),
+                }
+            })
+    }
+
+    fn denied(code: &str) -> HttpResponse {
+        HttpResponse::new(
+            StatusCode::try_from(400).unwrap(),
+            SdkBody::from(format!(
+                r#"{{"__type":"{code}","message":"not allowed here"}}"#
+            )),
+        )
+    }
+
+    #[tokio::test]
+    async fn an_aggregator_report_reads_every_account_of_the_organization_rule() {
+        let asked: Arc<Mutex<Vec<GetAggregateComplianceDetailsByConfigRuleInput>>> = Arc::default();
+        let status_asked = Arc::default();
+        let (listing, details) = (listing(), details(asked.clone()));
+        let (aggregator, status) = (
+            organization_aggregator(),
+            org_rule_status(Arc::clone(&status_asked)),
+        );
+        let config = config_client(&[&listing, &details, &aggregator, &status]);
+
+        let report = aggregate_results(&config, AGGREGATOR, RULE, None)
+            .await
+            .unwrap();
+
+        let seen: Vec<_> = asked
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r.config_rule_name().unwrap().to_owned(),
+                    r.account_id().unwrap().to_owned(),
+                    r.aws_region().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (
+                    "OrgConfigRule-iam-role-last-used-org-a1b2".to_owned(),
+                    "444455556666".to_owned(),
+                    "eu-west-1".to_owned()
+                ),
+                (
+                    "OrgConfigRule-iam-role-last-used-org-c3d4".to_owned(),
+                    "777788889999".to_owned(),
+                    "eu-west-1".to_owned()
+                ),
+            ],
+            "only this rule's per-account copies, not a rule whose name merely starts the same"
+        );
+        let rows = aggregate_rows(&report.results);
+        let got: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.account_id.clone().unwrap(),
+                    r.role_name.as_str(),
+                    r.compliance_type.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("444455556666".to_owned(), "ci-legacy", "NON_COMPLIANT"),
+                ("444455556666".to_owned(), "app-task", "COMPLIANT"),
+                ("777788889999".to_owned(), "ci-legacy", "NON_COMPLIANT"),
+                ("777788889999".to_owned(), "app-task", "COMPLIANT"),
+            ]
+        );
+        assert_eq!(
+            report.accounts_with_results,
+            ["444455556666", "777788889999"]
+        );
+
+        // An organization aggregator lists no accounts: the organization rule's status does,
+        // every page of it.
+        let expected = |id: &str, detail: &str| ExpectedAccount {
+            account_id: id.to_owned(),
+            detail: Some(detail.to_owned()),
+        };
+        assert_eq!(
+            report.accounts,
+            AccountList::Known {
+                source: AccountListSource::OrganizationRuleStatus,
+                accounts: vec![
+                    expected("444455556666", "rule status CREATE_SUCCESSFUL"),
+                    expected("111100002222", "rule status CREATE_FAILED: NoAvailableConfigurationRecorderException: no configuration recorder in the account"),
+                    expected("777788889999", "rule status UPDATE_SUCCESSFUL"),
+                    expected("222233334444", "rule status CREATE_SUCCESSFUL"),
+                ],
+            }
+        );
+        let pages: Vec<_> = status_asked
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r: &GetOrganizationConfigRuleDetailedStatusInput| {
+                (
+                    r.organization_config_rule_name().unwrap().to_owned(),
+                    r.next_token().map(str::to_owned),
+                )
+            })
+            .collect();
+        assert_eq!(
+            pages,
+            [
+                (RULE.to_owned(), None),
+                (RULE.to_owned(), Some("p2".to_owned()))
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_account_aggregator_lists_its_own_accounts() {
+        let (listing, details) = (listing(), details(Arc::default()));
+        let aggregator = aggregator_of(
+            ConfigurationAggregator::builder()
+                .configuration_aggregator_name(AGGREGATOR)
+                .account_aggregation_sources(
+                    AccountAggregationSource::builder()
+                        .account_ids("777788889999")
+                        .account_ids("444455556666")
+                        .aws_regions("eu-west-1")
+                        .build()
+                        .unwrap(),
+                )
+                .account_aggregation_sources(
+                    AccountAggregationSource::builder()
+                        .account_ids("555566667777")
+                        .account_ids("444455556666")
+                        .all_aws_regions(true)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        );
+        let status = mock!(aws_sdk_config::Client::get_organization_config_rule_detailed_status)
+            .then_http_response(|| denied("NoSuchOrganizationConfigRuleException"));
+        let config = config_client(&[&listing, &details, &aggregator, &status]);
+
+        let report = aggregate_results(&config, AGGREGATOR, RULE, None)
+            .await
+            .unwrap();
+
+        let listed = |id: &str| ExpectedAccount {
+            account_id: id.to_owned(),
+            detail: None,
+        };
+        assert_eq!(
+            report.accounts,
+            AccountList::Known {
+                source: AccountListSource::AggregatorAccounts,
+                accounts: vec![
+                    listed("444455556666"),
+                    listed("555566667777"),
+                    listed("777788889999")
+                ],
+            }
+        );
+        assert_eq!(
+            status.num_calls(),
+            0,
+            "an account aggregator needs no organization call"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_denied_account_list_still_reports_the_results_and_says_why_the_list_is_missing() {
+        let (listing1, details1, aggregator) = (
+            listing(),
+            details(Arc::default()),
+            organization_aggregator(),
+        );
+        let status = mock!(aws_sdk_config::Client::get_organization_config_rule_detailed_status)
+            .then_http_response(|| denied("OrganizationAccessDeniedException"));
+        let config = config_client(&[&listing1, &details1, &aggregator, &status]);
+
+        let report = aggregate_results(&config, AGGREGATOR, RULE, None)
+            .await
+            .unwrap();
+
+        assert_eq!(report.results.len(), 4);
+        assert_eq!(
+            report.accounts,
+            AccountList::Unavailable {
+                reason: "GetOrganizationConfigRuleDetailedStatus for the organization rule \"iam-role-last-used-org\" failed: OrganizationAccessDeniedException: not allowed here".to_owned()
+            }
+        );
+
+        let describe_denied = mock!(aws_sdk_config::Client::describe_configuration_aggregators)
+            .then_http_response(|| denied("AccessDeniedException"));
+        let (listing2, details2) = (listing(), details(Arc::default()));
+        let config = config_client(&[&listing2, &details2, &describe_denied]);
+        let report = aggregate_results(&config, AGGREGATOR, RULE, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            report.accounts,
+            AccountList::Unavailable {
+                reason: "DescribeConfigurationAggregators failed: AccessDeniedException: not allowed here".to_owned()
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn an_aggregator_without_any_copy_of_the_rule_is_a_typed_error_not_an_aws_code() {
+        let none = mock!(aws_sdk_config::Client::describe_aggregate_compliance_by_config_rules)
+            .then_output(|| {
+                DescribeAggregateComplianceByConfigRulesOutput::builder()
+                    .aggregate_compliance_by_config_rules(rule(
+                        "OrgConfigRule-iam-role-last-used-org-extra-e5f6",
+                        "444455556666",
+                    ))
+                    .build()
+            });
+        let error = aggregate_results(
+            &config_client(&[&none]),
+            AGGREGATOR,
+            RULE,
+            Some("444455556666"),
+        )
         .await
-        .unwrap();
-
-    let seen: Vec<_> = asked
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r.config_rule_name().unwrap().to_owned(),
-                r.account_id().unwrap().to_owned(),
-                r.aws_region().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    assert_eq!(
-        seen,
-        [
-            (
-                "OrgConfigRule-iam-role-last-used-org-a1b2".to_owned(),
-                "444455556666".to_owned(),
-                "eu-west-1".to_owned()
-            ),
-            (
-                "OrgConfigRule-iam-role-last-used-org-c3d4".to_owned(),
-                "777788889999".to_owned(),
-                "eu-west-1".to_owned()
-            ),
-        ],
-        "only this rule's per-account copies, not a rule whose name merely starts the same"
-    );
-    let rows = aggregate_rows(&results);
-    let got: Vec<_> = rows
-        .iter()
-        .map(|r| {
-            (
-                r.account_id.clone().unwrap(),
-                r.role_name.as_str(),
-                r.compliance_type.as_str(),
-            )
-        })
-        .collect();
-    assert_eq!(
-        got,
-        [
-            ("444455556666".to_owned(), "ci-legacy", "NON_COMPLIANT"),
-            ("444455556666".to_owned(), "app-task", "COMPLIANT"),
-            ("777788889999".to_owned(), "ci-legacy", "NON_COMPLIANT"),
-            ("777788889999".to_owned(), "app-task", "COMPLIANT"),
-        ]
-    );
-
-    let none = mock!(aws_sdk_config::Client::describe_aggregate_compliance_by_config_rules)
-        .then_output(|| DescribeAggregateComplianceByConfigRulesOutput::builder().build());
-    let error = aggregate_results(
-        &config_client(&[&none]),
-        "org-aggregator",
-        "iam-role-last-used-org",
-        Some("444455556666"),
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(
-        error.to_string(),
-        "reading the results of Config rule \"iam-role-last-used-org\" failed: aggregator \"org-aggregator\": holds no results of a rule named \"iam-role-last-used-org\" (or OrgConfigRule-iam-role-last-used-org-…) for account 444455556666; no evaluations were sent"
-    );
+        .unwrap_err();
+        assert_eq!(error.error_type(), "NoAggregateResults");
+        assert_eq!(
+            error.to_string(),
+            "aggregator \"org-aggregator\" holds no results for any rule named \"iam-role-last-used-org\" or \"OrgConfigRule-iam-role-last-used-org-*\" in account 444455556666: the rule may not be deployed, may have no COMPLIANT or NON_COMPLIANT results yet, or its results may be in another aggregator or Region"
+        );
+    }
 }

@@ -9,12 +9,13 @@ use aws_sdk_config::types::ComplianceType;
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 use iam_role_last_used::aws::{load_sdk_config, SdkPolicy};
-use iam_role_last_used::config_rule::{aggregate_results, recorded_results};
+use iam_role_last_used::config_rule::{aggregate_results, recorded_results, rule_status};
 use iam_role_last_used::evaluate::evaluate;
 use iam_role_last_used::iam::fetch_roles_with_progress;
 use iam_role_last_used::output::{render, Format, Row, TableStyle};
 use iam_role_last_used::params::{self, RuleParameters};
 use iam_role_last_used::role::Role;
+use iam_role_last_used::rule_status::{verdict, StatusReport};
 use iam_role_last_used::{report, snapshot, Error};
 use serde_json::{Map, Value};
 
@@ -23,7 +24,7 @@ use serde_json::{Map, Value};
     name = "role-audit",
     version,
     about = "Find IAM roles nobody uses any more, with the same rule AWS Config runs",
-    after_help = "Exit codes: 0 done, 1 NON_COMPLIANT rows with --fail-on-non-compliant, 2 error."
+    after_help = "Exit codes: 0 done, 1 NON_COMPLIANT rows with --fail-on-non-compliant, 2 error, 3 rule unhealthy (status)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -46,6 +47,19 @@ enum Command {
         role-audit report --rule-name iam-role-last-used --compliance NON_COMPLIANT --format json\n  \
         role-audit report --rule-name iam-role-last-used --fail-on-non-compliant --format csv > unused-roles.csv")]
     Report(ReportArgs),
+    /// Check that Config runs the rule: its last invocation and evaluation, and the last error
+    /// (DescribeConfigRuleEvaluationStatus, with the frequency from DescribeConfigRules).
+    #[command(
+        after_help = "Health: HEALTHY, or (exit code 3) FAILING when the last evaluation or invocation failed after \
+        the last successful one, STALE when the last success is older than twice the rule's frequency \
+        (MaximumExecutionFrequency; TwentyFour_Hours when the rule names none), NEVER_EVALUATED when Config has \
+        not run the rule successfully yet.\n\
+        Exit codes: 0 healthy, 3 unhealthy, 2 error.\n\n\
+        Examples:\n  \
+        role-audit status --rule-name iam-role-last-used\n  \
+        role-audit status --rule-name iam-role-last-used-org --format json   # in a member account: finds OrgConfigRule-iam-role-last-used-org-<suffix>"
+    )]
+    Status(StatusArgs),
 }
 
 #[derive(Args)]
@@ -94,7 +108,9 @@ struct ReportArgs {
     #[arg(long, value_name = "ACCOUNT_ID", requires = "aggregator")]
     account: Option<String>,
 
-    /// Only these results, comma-separated: COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE [default: all].
+    /// Only these results, comma-separated: COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE [default:
+    /// all]. With --aggregator only COMPLIANT and NON_COMPLIANT [default: COMPLIANT,NON_COMPLIANT]:
+    /// the aggregate APIs hold no other results.
     #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_compliance)]
     compliance: Vec<ComplianceType>,
 
@@ -102,7 +118,32 @@ struct ReportArgs {
     common: CommonArgs,
 }
 
-/// What both commands take.
+#[derive(Args)]
+struct StatusArgs {
+    /// The Config rule's name (the stack's ConfigRuleName output); in a member account, the
+    /// organization rule's name or its copy's, OrgConfigRule-<name>-<suffix>.
+    #[arg(long, value_name = "NAME")]
+    rule_name: String,
+
+    /// Judge the status as of this time (RFC 3339, e.g. 2026-01-01T00:00:00Z) [default: now].
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    now: Option<DateTime<Utc>>,
+
+    #[command(flatten)]
+    aws: AwsArgs,
+
+    /// One record: a table for people, or JSON for pipelines.
+    #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
+    format: StatusFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum StatusFormat {
+    Table,
+    Json,
+}
+
+/// What evaluate and report take.
 #[derive(Args)]
 struct CommonArgs {
     /// Count days as of this time (RFC 3339, e.g. 2026-01-01T00:00:00Z) [default: now].
@@ -195,9 +236,13 @@ impl From<Error> for Failure {
 
 fn hint(error: &Error) -> Option<String> {
     let (code, message) = match error {
-        Error::IamFetch { code, message, .. } | Error::ConfigRead { code, message, .. } => {
-            (code.as_deref(), message)
-        }
+        Error::IamFetch { code, message, .. }
+        | Error::ConfigRead { code, message, .. }
+        | Error::RuleStatusRead { code, message, .. } => (code.as_deref(), message),
+        Error::NoAggregateResults { .. } => return Some(
+            "the aggregator serves COMPLIANT and NON_COMPLIANT results only, and a rule shows there once one account has such a result: check --aggregator, --rule-name (the organization rule's name, or the rule's name in each account) and --region; a new rule or aggregator takes a while to collect results"
+                .to_owned(),
+        ),
         _ => return None,
     };
     let needs = |action: &str| {
@@ -209,6 +254,12 @@ fn hint(error: &Error) -> Option<String> {
         (Error::ConfigRead { rule, .. }, Some("NoSuchConfigRuleException")) => Some(format!(
             "there is no Config rule named {rule:?} in this Region: check --rule-name (the stack's ConfigRuleName output) and --region"
         )),
+        (Error::RuleStatusRead { rule, .. }, Some("NoSuchConfigRuleException")) => Some(format!(
+            "there is no Config rule named {rule:?} (nor OrgConfigRule-{rule}-<suffix>) in this Region: check --rule-name (the stack's ConfigRuleName output) and --region"
+        )),
+        (Error::RuleStatusRead { operation, .. }, Some(c)) if c.starts_with("AccessDenied") => {
+            needs(&format!("config:{operation}"))
+        }
         (Error::IamFetch { .. }, Some(c)) if c.starts_with("AccessDenied") => needs("iam:GetAccountAuthorizationDetails"),
         (Error::ConfigRead { .. }, Some(c)) if c.starts_with("AccessDenied") => needs("config:GetComplianceDetailsByConfigRule"),
         (_, None) if message.contains("credentials") => Some(
@@ -219,18 +270,50 @@ fn hint(error: &Error) -> Option<String> {
     }
 }
 
-/// What a command printed, and whether it found NON_COMPLIANT rows.
+/// The process's exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exit {
+    Done = 0,
+    /// NON_COMPLIANT rows with --fail-on-non-compliant.
+    NonCompliant = 1,
+    Error = 2,
+    /// `status`: the rule is failing, stale or never evaluated.
+    Unhealthy = 3,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit as u8)
+    }
+}
+
+/// What a command printed, warnings for stderr, and the exit code it asks for.
 struct Outcome {
     text: String,
-    any_non_compliant: bool,
+    warnings: Vec<String>,
+    exit: Exit,
+}
+
+fn table_style() -> TableStyle {
+    let colour = std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    TableStyle { colour }
+}
+
+/// Exit 1 for NON_COMPLIANT rows, when asked to.
+fn rows_exit(rows: &[Row], output: &OutputArgs) -> Exit {
+    if output.fail_on_non_compliant && rows.iter().any(|r| r.compliance_type == "NON_COMPLIANT") {
+        Exit::NonCompliant
+    } else {
+        Exit::Done
+    }
 }
 
 fn outcome(rows: &[Row], output: &OutputArgs) -> Outcome {
-    let colour = std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     Outcome {
-        text: render(rows, output.format, TableStyle { colour }),
-        any_non_compliant: rows.iter().any(|r| r.compliance_type == "NON_COMPLIANT"),
+        text: render(rows, output.format, table_style()),
+        warnings: Vec::new(),
+        exit: rows_exit(rows, output),
     }
 }
 
@@ -282,6 +365,9 @@ async fn run_evaluate(args: &EvaluateArgs) -> Result<Outcome, Failure> {
 }
 
 async fn run_report(args: &ReportArgs) -> Result<Outcome, Failure> {
+    if let Some(aggregator) = &args.aggregator {
+        return run_aggregate_report(args, aggregator).await;
+    }
     let sdk = sdk(&args.common.aws).await?;
     let config = aws_sdk_config::Client::new(&sdk);
     let wanted = if args.compliance.is_empty() {
@@ -293,20 +379,6 @@ async fn run_report(args: &ReportArgs) -> Result<Outcome, Failure> {
     } else {
         args.compliance.clone()
     };
-    if let Some(aggregator) = &args.aggregator {
-        let results = aggregate_results(
-            &config,
-            aggregator,
-            &args.rule_name,
-            args.account.as_deref(),
-        )
-        .await?;
-        let rows: Vec<Row> = report::aggregate_rows(&results)
-            .into_iter()
-            .filter(|row| wanted.iter().any(|w| w.as_str() == row.compliance_type))
-            .collect();
-        return Ok(outcome(&rows, &args.common.output));
-    }
     let results = recorded_results(&config, &args.rule_name, &wanted).await?;
     let roles = live_roles(&sdk).await?;
     let now = args.common.now.unwrap_or_else(Utc::now);
@@ -316,21 +388,70 @@ async fn run_report(args: &ReportArgs) -> Result<Outcome, Failure> {
     ))
 }
 
+async fn run_aggregate_report(args: &ReportArgs, aggregator: &str) -> Result<Outcome, Failure> {
+    // Refused before any call: the aggregate APIs cannot answer it.
+    let asked: Vec<&str> = args.compliance.iter().map(|c| c.as_str()).collect();
+    let wanted = report::aggregate_compliance(&asked)?;
+    let sdk = sdk(&args.common.aws).await?;
+    let config = aws_sdk_config::Client::new(&sdk);
+    let account = args.account.as_deref();
+    let found = aggregate_results(&config, aggregator, &args.rule_name, account).await?;
+    let rows: Vec<Row> = report::aggregate_rows(&found.results)
+        .into_iter()
+        .filter(|row| wanted.contains(&row.compliance_type.as_str()))
+        .collect();
+    let coverage = report::coverage(&found, account);
+    let warnings = coverage
+        .unavailable
+        .iter()
+        .map(|reason| {
+            format!(
+                "warning: which accounts hold no results is unknown: {reason}; role-audit needs config:DescribeConfigurationAggregators and, for an organization aggregator, config:GetOrganizationConfigRuleDetailedStatus from the management or a delegated administrator account"
+            )
+        })
+        .collect();
+    let output = &args.common.output;
+    Ok(Outcome {
+        text: report::render_aggregate(&rows, &coverage, output.format, table_style()),
+        warnings,
+        exit: rows_exit(&rows, output),
+    })
+}
+
+async fn run_status(args: &StatusArgs) -> Result<Outcome, Failure> {
+    let sdk = sdk(&args.aws).await?;
+    let config = aws_sdk_config::Client::new(&sdk);
+    let (status, frequency) = rule_status(&config, &args.rule_name).await?;
+    let now = args.now.unwrap_or_else(Utc::now);
+    let verdict = verdict(&status, frequency.frequency, now);
+    let report = StatusReport::new(&status, frequency, &verdict, now);
+    Ok(Outcome {
+        text: match args.format {
+            StatusFormat::Json => report.json(),
+            StatusFormat::Table => report.table(),
+        },
+        warnings: Vec::new(),
+        exit: if verdict.health.is_healthy() {
+            Exit::Done
+        } else {
+            Exit::Unhealthy
+        },
+    })
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let (result, fail_on_non_compliant) = match &cli.command {
-        Command::Evaluate(args) => (
-            run_evaluate(args).await,
-            args.common.output.fail_on_non_compliant,
-        ),
-        Command::Report(args) => (
-            run_report(args).await,
-            args.common.output.fail_on_non_compliant,
-        ),
+    let result = match &cli.command {
+        Command::Evaluate(args) => run_evaluate(args).await,
+        Command::Report(args) => run_report(args).await,
+        Command::Status(args) => run_status(args).await,
     };
     match result {
         Ok(outcome) => {
+            for warning in &outcome.warnings {
+                eprintln!("role-audit: {warning}");
+            }
             // A closed pipe (`| head`) is the reader's choice, not an error.
             let mut stdout = std::io::stdout().lock();
             match stdout
@@ -341,14 +462,10 @@ async fn main() -> ExitCode {
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
                 Err(e) => {
                     eprintln!("role-audit: writing the output failed: {e}");
-                    return ExitCode::from(2);
+                    return Exit::Error.into();
                 }
             }
-            if fail_on_non_compliant && outcome.any_non_compliant {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            }
+            outcome.exit.into()
         }
         Err(failure) => {
             eprintln!(
@@ -358,7 +475,7 @@ async fn main() -> ExitCode {
             if let Some(hint) = failure.hint {
                 eprintln!("hint: {hint}");
             }
-            ExitCode::from(2)
+            Exit::Error.into()
         }
     }
 }

@@ -1,0 +1,528 @@
+//! role-audit `status` and `report --aggregator` as a pipeline runs them: the real binary,
+//! its exit code and output, against a local stub of AWS Config's JSON API on 127.0.0.1
+//! (`AWS_ENDPOINT_URL`) that answers each operation with a canned body.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+
+/// Operation name (X-Amz-Target without the service prefix) -> (HTTP status, JSON body).
+type Answers = HashMap<&'static str, (u16, Value)>;
+
+/// A stub Config endpoint; records the operations it was asked, in order.
+struct Stub {
+    url: String,
+    asked: Arc<Mutex<Vec<String>>>,
+}
+
+fn stub(answers: Answers) -> Stub {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let asked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = Arc::clone(&asked);
+    let answers = Arc::new(answers);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let (log, answers) = (Arc::clone(&log), Arc::clone(&answers));
+            std::thread::spawn(move || serve(stream, &log, &answers));
+        }
+    });
+    Stub { url, asked }
+}
+
+/// Answers requests on one kept-alive connection until the client closes it.
+fn serve(stream: std::net::TcpStream, log: &Mutex<Vec<String>>, answers: &Answers) {
+    let mut writer = stream.try_clone().unwrap();
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut target = String::new();
+        let mut length = 0usize;
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                match name.to_ascii_lowercase().as_str() {
+                    "x-amz-target" => target = value.trim().to_owned(),
+                    "content-length" => length = value.trim().parse().unwrap_or(0),
+                    _ => {}
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let operation = target.rsplit('.').next().unwrap_or_default().to_owned();
+        log.lock().unwrap().push(operation.clone());
+        let (status, answer) = answers.get(operation.as_str()).cloned().unwrap_or((
+            400,
+            json!({"__type": "InvalidAction", "message": format!("the stub has no answer for {operation}")}),
+        ));
+        let text = answer.to_string();
+        let response = format!(
+            "HTTP/1.1 {status} X\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n{text}",
+            text.len()
+        );
+        if writer.write_all(response.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+fn role_audit(stub: &Stub, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_role-audit"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_ENDPOINT_URL", &stub.url)
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("SDK_MAX_ATTEMPTS", "1")
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+/// 2026-01-10T00:00:00Z plus `hours`, in Config's epoch seconds.
+fn t(hours: i64) -> i64 {
+    1_767_225_600 + 9 * 86_400 + hours * 3_600
+}
+
+const NOW: &str = "2026-01-10T12:00:00Z";
+
+/// Config's answers for the rule `iam-role-last-used`, periodic every 24 hours (on its
+/// source detail), with this evaluation status.
+fn status_answers(status: Value) -> Answers {
+    let mut status = status;
+    status["ConfigRuleName"] = json!("iam-role-last-used");
+    HashMap::from([
+        (
+            "DescribeConfigRules",
+            (
+                200,
+                json!({"ConfigRules": [{
+                    "ConfigRuleName": "iam-role-last-used",
+                    "ConfigRuleState": "ACTIVE",
+                    "Source": {
+                        "Owner": "CUSTOM_LAMBDA",
+                        "SourceIdentifier": "arn:aws:lambda:eu-west-1:111122223333:function:f",
+                        "SourceDetails": [{
+                            "EventSource": "aws.config",
+                            "MessageType": "ScheduledNotification",
+                            "MaximumExecutionFrequency": "TwentyFour_Hours"
+                        }]
+                    }
+                }]}),
+            ),
+        ),
+        (
+            "DescribeConfigRuleEvaluationStatus",
+            (200, json!({"ConfigRulesEvaluationStatus": [status]})),
+        ),
+    ])
+}
+
+fn status_json(stub: &Stub, now: &str) -> (Option<i32>, Value) {
+    let output = role_audit(
+        stub,
+        &[
+            "status",
+            "--rule-name",
+            "iam-role-last-used",
+            "--now",
+            now,
+            "--format",
+            "json",
+        ],
+    );
+    assert!(output.stderr.is_empty(), "{}", text(&output.stderr));
+    (
+        output.status.code(),
+        serde_json::from_slice(&output.stdout).unwrap(),
+    )
+}
+
+#[test]
+fn status_of_a_rule_that_ran_3_hours_ago_exits_0() {
+    let stub = stub(status_answers(json!({
+        "LastSuccessfulInvocationTime": t(9),
+        "LastSuccessfulEvaluationTime": t(9),
+        "FirstActivatedTime": t(-200),
+        "FirstEvaluationStarted": true
+    })));
+    let (code, json) = status_json(&stub, NOW);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        json,
+        json!({
+            "ConfigRuleName": "iam-role-last-used",
+            "ConfigRuleState": "ACTIVE",
+            "Health": "HEALTHY",
+            "Reason": "the last successful evaluation was at 2026-01-10T09:00:00Z (3 h ago), within twice the rule's frequency (TwentyFour_Hours, 24 h)",
+            "MaximumExecutionFrequency": "TwentyFour_Hours",
+            "FrequencyDefaulted": false,
+            "LastSuccessfulInvocationTime": "2026-01-10T09:00:00Z",
+            "LastFailedInvocationTime": null,
+            "LastSuccessfulEvaluationTime": "2026-01-10T09:00:00Z",
+            "LastFailedEvaluationTime": null,
+            "FirstActivatedTime": "2026-01-01T16:00:00Z",
+            "FirstEvaluationStarted": true,
+            "LastErrorCode": null,
+            "LastErrorMessage": null,
+            "CheckedAt": "2026-01-10T12:00:00Z"
+        })
+    );
+    assert_eq!(
+        *stub.asked.lock().unwrap(),
+        ["DescribeConfigRules", "DescribeConfigRuleEvaluationStatus"]
+    );
+}
+
+#[test]
+fn status_of_a_rule_whose_last_evaluation_failed_exits_3_with_the_error() {
+    let stub = stub(status_answers(json!({
+        "LastSuccessfulInvocationTime": t(10),
+        "LastSuccessfulEvaluationTime": t(6),
+        "LastFailedEvaluationTime": t(10),
+        "LastErrorCode": "LambdaFunctionError",
+        "LastErrorMessage": "IamFetchFailed: AccessDenied",
+        "FirstEvaluationStarted": true
+    })));
+    let (code, json) = status_json(&stub, NOW);
+    assert_eq!(code, Some(3));
+    assert_eq!(json["Health"], "FAILING");
+    assert_eq!(
+        json["Reason"],
+        "the last evaluation failed at 2026-01-10T10:00:00Z, after the last successful one at 2026-01-10T06:00:00Z: LambdaFunctionError: IamFetchFailed: AccessDenied"
+    );
+
+    let table = role_audit(
+        &stub,
+        &["status", "--rule-name", "iam-role-last-used", "--now", NOW],
+    );
+    assert_eq!(table.status.code(), Some(3));
+    let out = text(&table.stdout);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "RULE                        iam-role-last-used");
+    assert_eq!(lines[1], "HEALTH                      FAILING");
+    assert!(
+        out.contains("\nLAST ERROR CODE             LambdaFunctionError\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\nLAST FAILED EVALUATION      2026-01-10T10:00:00Z\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn status_honours_now_a_day_later_the_same_rule_is_stale() {
+    let stub = stub(status_answers(json!({
+        "LastSuccessfulInvocationTime": t(0),
+        "LastSuccessfulEvaluationTime": t(0),
+        "FirstEvaluationStarted": true
+    })));
+    let (code, json) = status_json(&stub, "2026-01-12T00:00:00Z");
+    assert_eq!(
+        (code, json["Health"].as_str()),
+        (Some(0), Some("HEALTHY")),
+        "48 h: exactly twice"
+    );
+    let (code, json) = status_json(&stub, "2026-01-12T01:00:00Z");
+    assert_eq!(
+        (code, json["Health"].as_str()),
+        (Some(3), Some("STALE")),
+        "49 h"
+    );
+}
+
+#[test]
+fn status_of_a_rule_never_evaluated_exits_3() {
+    let stub = stub(status_answers(json!({
+        "FirstActivatedTime": t(11),
+        "FirstEvaluationStarted": false
+    })));
+    let (code, json) = status_json(&stub, NOW);
+    assert_eq!(code, Some(3));
+    assert_eq!(json["Health"], "NEVER_EVALUATED");
+    assert_eq!(
+        json["Reason"],
+        "Config has not evaluated the rule successfully yet (active since 2026-01-10T11:00:00Z)"
+    );
+}
+
+#[test]
+fn status_of_an_unknown_rule_exits_2_with_a_hint_and_denied_names_the_permission() {
+    let unknown = stub(HashMap::from([(
+        "DescribeConfigRules",
+        (
+            400,
+            json!({"__type": "NoSuchConfigRuleException", "message": "The ConfigRule 'nope' provided in the request is invalid."}),
+        ),
+    )]));
+    let output = role_audit(&unknown, &["status", "--rule-name", "nope"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        text(&output.stderr),
+        "role-audit: reading the status of Config rule \"nope\" failed: DescribeConfigRules: NoSuchConfigRuleException: The ConfigRule 'nope' provided in the request is invalid.\n\
+         hint: there is no Config rule named \"nope\" (nor OrgConfigRule-nope-<suffix>) in this Region: check --rule-name (the stack's ConfigRuleName output) and --region\n"
+    );
+    assert!(output.stdout.is_empty());
+
+    let mut answers = status_answers(json!({}));
+    answers.insert(
+        "DescribeConfigRuleEvaluationStatus",
+        (
+            400,
+            json!({"__type": "AccessDeniedException", "message": "not authorized"}),
+        ),
+    );
+    let denied = stub(answers);
+    let output = role_audit(&denied, &["status", "--rule-name", "iam-role-last-used"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).ends_with("hint: the credentials in use are not allowed config:DescribeConfigRuleEvaluationStatus; role-audit needs it (read-only)\n"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn status_takes_table_or_json_and_no_fail_on_non_compliant() {
+    let stub = stub(HashMap::new());
+    for (args, message) in [
+        (
+            &["status", "--rule-name", "r", "--format", "csv"][..],
+            "invalid value 'csv' for '--format <FORMAT>'",
+        ),
+        (
+            &["status", "--rule-name", "r", "--fail-on-non-compliant"][..],
+            "unexpected argument '--fail-on-non-compliant'",
+        ),
+    ] {
+        let output = role_audit(&stub, args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&output.stderr).contains(message),
+            "{}",
+            text(&output.stderr)
+        );
+    }
+    assert!(stub.asked.lock().unwrap().is_empty());
+}
+
+#[test]
+fn the_aggregator_report_refuses_not_applicable_before_any_call() {
+    let stub = stub(HashMap::new());
+    let output = role_audit(
+        &stub,
+        &[
+            "report",
+            "--rule-name",
+            "r",
+            "--aggregator",
+            "a",
+            "--compliance",
+            "COMPLIANT,NOT_APPLICABLE",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).starts_with("role-audit: invalid --compliance NOT_APPLICABLE: with --aggregator only COMPLIANT and NON_COMPLIANT can be shown"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(output.stdout.is_empty());
+    assert!(
+        stub.asked.lock().unwrap().is_empty(),
+        "nothing asked of AWS"
+    );
+}
+
+#[test]
+fn an_aggregator_without_the_rule_exits_2_without_claiming_the_rule_does_not_exist() {
+    let stub = stub(HashMap::from([(
+        "DescribeAggregateComplianceByConfigRules",
+        (200, json!({"AggregateComplianceByConfigRules": []})),
+    )]));
+    let output = role_audit(
+        &stub,
+        &[
+            "report",
+            "--rule-name",
+            "iam-role-last-used-org",
+            "--aggregator",
+            "org",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        lines[0],
+        "role-audit: aggregator \"org\" holds no results for any rule named \"iam-role-last-used-org\" or \"OrgConfigRule-iam-role-last-used-org-*\": the rule may not be deployed, may have no COMPLIANT or NON_COMPLIANT results yet, or its results may be in another aggregator or Region"
+    );
+    assert!(
+        lines[1]
+            .starts_with("hint: the aggregator serves COMPLIANT and NON_COMPLIANT results only"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("there is no Config rule"), "{stderr}");
+    assert!(!stderr.contains("NoSuchConfigRuleException"), "{stderr}");
+    assert_eq!(lines.len(), 2);
+}
+
+fn aggregate_answers() -> Answers {
+    HashMap::from([
+        (
+            "DescribeAggregateComplianceByConfigRules",
+            (
+                200,
+                json!({"AggregateComplianceByConfigRules": [{
+                    "ConfigRuleName": "OrgConfigRule-iam-role-last-used-org-ab12",
+                    "AccountId": "444455556666",
+                    "AwsRegion": "eu-west-1",
+                    "Compliance": {"ComplianceType": "NON_COMPLIANT"}
+                }]}),
+            ),
+        ),
+        (
+            "GetAggregateComplianceDetailsByConfigRule",
+            (
+                200,
+                json!({"AggregateEvaluationResults": [{
+                    "EvaluationResultIdentifier": {"EvaluationResultQualifier": {
+                        "ConfigRuleName": "OrgConfigRule-iam-role-last-used-org-ab12",
+                        "ResourceType": "AWS::IAM::Role",
+                        "ResourceId": "AROA1"
+                    }},
+                    "ComplianceType": "NON_COMPLIANT",
+                    "Annotation": "ci-legacy: last used 90 days ago",
+                    "AccountId": "444455556666",
+                    "AwsRegion": "eu-west-1"
+                }]}),
+            ),
+        ),
+        (
+            "DescribeConfigurationAggregators",
+            (
+                200,
+                json!({"ConfigurationAggregators": [{
+                    "ConfigurationAggregatorName": "org",
+                    "OrganizationAggregationSource": {"RoleArn": "arn:aws:iam::111122223333:role/a", "AllAwsRegions": true}
+                }]}),
+            ),
+        ),
+        (
+            "GetOrganizationConfigRuleDetailedStatus",
+            (
+                200,
+                json!({"OrganizationConfigRuleDetailedStatus": [
+                    {"AccountId": "444455556666", "ConfigRuleName": "OrgConfigRule-iam-role-last-used-org-ab12", "MemberAccountRuleStatus": "CREATE_SUCCESSFUL"},
+                    {"AccountId": "777788889999", "ConfigRuleName": "OrgConfigRule-iam-role-last-used-org-cd34", "MemberAccountRuleStatus": "CREATE_SUCCESSFUL"}
+                ]}),
+            ),
+        ),
+    ])
+}
+
+#[test]
+fn the_aggregator_report_shows_the_accounts_without_results_in_every_format() {
+    let stub = stub(aggregate_answers());
+    let args = [
+        "report",
+        "--rule-name",
+        "iam-role-last-used-org",
+        "--aggregator",
+        "org",
+    ];
+    let json_out = role_audit(
+        &stub,
+        &[&args[..], &["--format", "json", "--fail-on-non-compliant"]].concat(),
+    );
+    assert_eq!(
+        json_out.status.code(),
+        Some(1),
+        "{}",
+        text(&json_out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&json_out.stdout).unwrap();
+    assert_eq!(json["Results"].as_array().unwrap().len(), 1);
+    assert_eq!(json["Results"][0]["AccountId"], "444455556666");
+    assert_eq!(
+        json["AccountsWithoutResults"],
+        json!([{"AccountId": "777788889999", "Detail": "rule status CREATE_SUCCESSFUL"}])
+    );
+    assert_eq!(
+        json["AccountListSource"],
+        "GetOrganizationConfigRuleDetailedStatus"
+    );
+
+    let csv = text(&role_audit(&stub, &[&args[..], &["--format", "csv"]].concat()).stdout);
+    assert!(
+        csv.ends_with("\r\n,,,NO_RESULTS,,,rule status CREATE_SUCCESSFUL,,777788889999\r\n"),
+        "{csv}"
+    );
+
+    let table = text(&role_audit(&stub, &args).stdout);
+    assert!(
+        table.ends_with("\n1 of the 2 accounts listed by GetOrganizationConfigRuleDetailedStatus hold no COMPLIANT or NON_COMPLIANT result for the rule:\n  777788889999  rule status CREATE_SUCCESSFUL\n"),
+        "{table}"
+    );
+}
+
+#[test]
+fn a_denied_account_list_is_a_warning_on_stderr_not_a_silent_gap() {
+    let mut answers = aggregate_answers();
+    answers.insert(
+        "GetOrganizationConfigRuleDetailedStatus",
+        (400, json!({"__type": "OrganizationAccessDeniedException", "message": "not the management account"})),
+    );
+    let stub = stub(answers);
+    let output = role_audit(
+        &stub,
+        &[
+            "report",
+            "--rule-name",
+            "iam-role-last-used-org",
+            "--aggregator",
+            "org",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        text(&output.stderr),
+        "role-audit: warning: which accounts hold no results is unknown: GetOrganizationConfigRuleDetailedStatus for the organization rule \"iam-role-last-used-org\" failed: OrganizationAccessDeniedException: not the management account; role-audit needs config:DescribeConfigurationAggregators and, for an organization aggregator, config:GetOrganizationConfigRuleDetailedStatus from the management or a delegated administrator account\n"
+    );
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["AccountsWithoutResults"], json!([]));
+    assert_eq!(json["AccountListSource"], Value::Null);
+    assert_eq!(
+        json["AccountListUnavailable"],
+        "GetOrganizationConfigRuleDetailedStatus for the organization rule \"iam-role-last-used-org\" failed: OrganizationAccessDeniedException: not the management account"
+    );
+}

@@ -602,6 +602,55 @@ fn a_missing_alarm_exits_2_naming_it() {
 }
 
 #[test]
+fn a_denied_alarm_or_results_read_exits_2_naming_the_permission() {
+    let mut answers = lambda_answers(&[t(9)]);
+    answers.insert(
+        "DescribeAlarms",
+        (
+            400,
+            json!({"__type": "com.amazonaws.cloudwatch#AccessDenied", "message": "User is not authorized to perform: cloudwatch:DescribeAlarms"}),
+        ),
+    );
+    let denied_alarm = stub(answers);
+    let output = role_audit(
+        &denied_alarm,
+        &[
+            "status",
+            "--rule-name",
+            "iam-role-last-used",
+            "--alarm",
+            "iam-role-last-used-failing",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        text(&output.stderr),
+        "role-audit: reading CloudWatch alarm \"iam-role-last-used-failing\" failed: DescribeAlarms: AccessDenied: User is not authorized to perform: cloudwatch:DescribeAlarms\n\
+         hint: the credentials in use are not allowed cloudwatch:DescribeAlarms; role-audit needs it (read-only)\n"
+    );
+
+    let mut answers = lambda_answers(&[]);
+    answers.insert(
+        "GetComplianceDetailsByConfigRule",
+        (
+            400,
+            json!({"__type": "AccessDeniedException", "message": "not authorized"}),
+        ),
+    );
+    let denied_results = stub(answers);
+    let output = role_audit(
+        &denied_results,
+        &["status", "--rule-name", "iam-role-last-used"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).ends_with("hint: the credentials in use are not allowed config:GetComplianceDetailsByConfigRule; role-audit needs it (read-only)\n"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
 fn status_of_an_unknown_rule_exits_2_with_a_hint_and_denied_names_the_permission() {
     let unknown = stub(HashMap::from([(
         "DescribeConfigRules",

@@ -12,7 +12,9 @@ use futures::StreamExt;
 use crate::aws::error_message;
 use crate::evaluate::{Compliance, Evaluation};
 use crate::event::ResultToken;
-use crate::rule_status::{EvaluationStatus, Frequency, RuleFrequency};
+use crate::rule_status::{
+    EvaluationStatus, Frequency, RecordedResults, RuleFrequency, WatchedRule,
+};
 use crate::Error;
 
 pub const RESOURCE_TYPE: &str = "AWS::IAM::Role";
@@ -620,14 +622,11 @@ pub fn rule_frequency(rule: &aws_sdk_config::types::ConfigRule) -> Result<RuleFr
     }
 }
 
-/// The rule's evaluation status with its state, as the domain sees it.
+/// The rule's evaluation status entry, as the domain sees it.
 pub fn evaluation_status(
     status: &aws_sdk_config::types::ConfigRuleEvaluationStatus,
-    rule_state: Option<&str>,
 ) -> EvaluationStatus {
     EvaluationStatus {
-        rule_name: status.config_rule_name().unwrap_or_default().to_owned(),
-        rule_state: rule_state.map(str::to_owned),
         last_successful_invocation: to_utc(status.last_successful_invocation_time()),
         last_failed_invocation: to_utc(status.last_failed_invocation_time()),
         last_successful_evaluation: to_utc(status.last_successful_evaluation_time()),
@@ -709,13 +708,14 @@ async fn find_rule(
     }
 }
 
-/// The rule's evaluation status and frequency: DescribeConfigRules, then
-/// DescribeConfigRuleEvaluationStatus. `rule_name` may also be the name of an organization
+/// The rule and its frequency (DescribeConfigRules), and its evaluation status entry
+/// (DescribeConfigRuleEvaluationStatus) when Config gives one: it gives none for a custom
+/// Lambda rule, so none is not an error. `rule_name` may also be the name of an organization
 /// rule, whose copy in this account is `OrgConfigRule-<name>-<suffix>`.
 pub async fn rule_status(
     client: &aws_sdk_config::Client,
     rule_name: &str,
-) -> Result<(EvaluationStatus, RuleFrequency), Error> {
+) -> Result<(WatchedRule, Option<EvaluationStatus>), Error> {
     let rule = find_rule(client, rule_name).await?;
     let name = rule.config_rule_name().unwrap_or(rule_name).to_owned();
     let failed = |operation: &str, message: String, code: Option<&str>| Error::RuleStatusRead {
@@ -741,17 +741,57 @@ pub async fn rule_status(
         .config_rules_evaluation_status()
         .iter()
         .find(|s| s.config_rule_name() == Some(name.as_str()))
-        .ok_or_else(|| {
-            failed(
-                "DescribeConfigRuleEvaluationStatus",
-                "Config returned no evaluation status for the rule".to_owned(),
-                None,
-            )
-        })?;
-    Ok((
-        evaluation_status(status, rule.config_rule_state().map(|s| s.as_str())),
+        .map(evaluation_status);
+    let watched = WatchedRule {
+        state: rule.config_rule_state().map(|s| s.as_str().to_owned()),
+        name,
         frequency,
-    ))
+    };
+    Ok((watched, status))
+}
+
+/// How many results Config holds for the rule, of every compliance type, and the newest
+/// `ResultRecordedTime` and `ConfigRuleInvokedTime` among them (GetComplianceDetailsByConfigRule,
+/// every page). Each successful run of the function records its evaluations, so the newest
+/// recorded time is the last successful run of a custom Lambda rule.
+pub async fn recorded_result_times(
+    client: &aws_sdk_config::Client,
+    rule_name: &str,
+) -> Result<RecordedResults, Error> {
+    let failed = |message: String, code: Option<&str>| Error::RuleStatusRead {
+        rule: rule_name.to_owned(),
+        operation: "GetComplianceDetailsByConfigRule".to_owned(),
+        message,
+        code: code.map(str::to_owned),
+    };
+    let mut summary = RecordedResults::default();
+    let mut next_token: Option<String> = None;
+    loop {
+        let output = client
+            .get_compliance_details_by_config_rule()
+            .config_rule_name(rule_name)
+            .compliance_types(ComplianceType::Compliant)
+            .compliance_types(ComplianceType::NonCompliant)
+            .compliance_types(ComplianceType::NotApplicable)
+            .limit(RESULTS_PAGE_SIZE)
+            .set_next_token(next_token.clone())
+            .send()
+            .await
+            .map_err(|e| failed(error_message(&e), e.code()))?;
+        for result in output.evaluation_results() {
+            summary.count += 1;
+            summary.last_recorded = summary
+                .last_recorded
+                .max(to_utc(result.result_recorded_time()));
+            summary.last_invoked = summary
+                .last_invoked
+                .max(to_utc(result.config_rule_invoked_time()));
+        }
+        next_token = next_page(&next_token, output.next_token()).map_err(|m| failed(m, None))?;
+        if next_token.is_none() {
+            return Ok(summary);
+        }
+    }
 }
 
 #[cfg(test)]

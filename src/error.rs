@@ -93,6 +93,17 @@ pub enum Error {
         code: Option<String>,
     },
 
+    #[error("reading CloudWatch alarm {alarm:?} failed: DescribeAlarms: {message}")]
+    AlarmRead {
+        alarm: String,
+        message: String,
+        /// The AWS error code (`AccessDenied`, ...), when AWS answered.
+        code: Option<String>,
+    },
+
+    #[error("there is no CloudWatch metric alarm named {alarm:?} in this Region")]
+    NoSuchAlarm { alarm: String },
+
     #[error("invalid snapshot {source_name}: {message}")]
     InvalidSnapshot {
         source_name: String,
@@ -134,6 +145,8 @@ impl Error {
             Self::InvalidOption { .. } => "InvalidOption",
             Self::NoAggregateResults { .. } => "NoAggregateResults",
             Self::RuleStatusRead { .. } => "RuleStatusReadFailed",
+            Self::AlarmRead { .. } => "AlarmReadFailed",
+            Self::NoSuchAlarm { .. } => "NoSuchAlarm",
         }
     }
 

@@ -1,10 +1,11 @@
 //! An AWS Config custom rule that reports IAM roles nobody has used for a while.
 //!
 //! The core ([`params`], [`evaluate`], [`event`], [`role`], [`rule_status`]) is pure: no SDK calls, no clock, no
-//! logging. The adapters ([`iam`], [`config_rule`]) own the SDK calls, and [`handler`] is the
+//! logging. The adapters ([`iam`], [`config_rule`], [`alarm`]) own the SDK calls, and [`handler`] is the
 //! shell that ties them together for one invocation.
 
 pub mod account;
+pub mod alarm;
 pub mod aws;
 pub mod config_rule;
 pub mod error;

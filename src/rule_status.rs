@@ -1,4 +1,5 @@
-//! Is the rule running? The rule's evaluation status, its frequency and `now` decide whether a
+//! Is the rule running? The rule's evaluation status (when Config gives one), its recorded
+//! results, its alarm, its frequency and `now` decide whether a
 //! pipeline watching it should pass (pure: no I/O, `now` given).
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
@@ -57,12 +58,11 @@ pub struct RuleFrequency {
     pub defaulted: bool,
 }
 
-/// What DescribeConfigRuleEvaluationStatus and DescribeConfigRules say about one rule.
+/// What DescribeConfigRuleEvaluationStatus says about one rule, when it says anything: the API
+/// reference states that it "does not return status information about Config Custom Lambda
+/// rules", so for this project's rule it is usually absent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EvaluationStatus {
-    pub rule_name: String,
-    /// ACTIVE, EVALUATING, DELETING, ... as Config reports it.
-    pub rule_state: Option<String>,
     pub last_successful_invocation: Option<DateTime<Utc>>,
     pub last_failed_invocation: Option<DateTime<Utc>>,
     pub last_successful_evaluation: Option<DateTime<Utc>>,
@@ -73,14 +73,75 @@ pub struct EvaluationStatus {
     pub last_error_message: Option<String>,
 }
 
+/// The results Config holds for the rule (GetComplianceDetailsByConfigRule, every compliance
+/// type): each successful run of the function records its evaluations, so the newest
+/// `ResultRecordedTime` moves on with every successful run and stops when runs fail.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordedResults {
+    pub count: usize,
+    /// The newest `ResultRecordedTime`.
+    pub last_recorded: Option<DateTime<Utc>>,
+    /// The newest `ConfigRuleInvokedTime`.
+    pub last_invoked: Option<DateTime<Utc>>,
+}
+
+/// A CloudWatch alarm's state (`StateValue`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlarmState {
+    Ok,
+    Alarm,
+    InsufficientData,
+}
+
+impl AlarmState {
+    /// The value as CloudWatch writes it.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "OK" => Some(Self::Ok),
+            "ALARM" => Some(Self::Alarm),
+            "INSUFFICIENT_DATA" => Some(Self::InsufficientData),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "OK",
+            Self::Alarm => "ALARM",
+            Self::InsufficientData => "INSUFFICIENT_DATA",
+        }
+    }
+}
+
+/// The alarm on the function's Errors metric (DescribeAlarms): in ALARM, the last runs failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlarmStatus {
+    pub name: String,
+    pub state: AlarmState,
+    /// `StateReason`.
+    pub reason: Option<String>,
+    /// `StateUpdatedTimestamp`.
+    pub updated: Option<DateTime<Utc>>,
+}
+
+/// Everything known about whether the rule runs, each source optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleEvidence {
+    /// DescribeConfigRuleEvaluationStatus's entry; none for a custom Lambda rule.
+    pub status: Option<EvaluationStatus>,
+    pub results: RecordedResults,
+    /// Only when an alarm was named.
+    pub alarm: Option<AlarmStatus>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Health {
     Healthy,
-    /// The last evaluation (or invocation) failed after the last successful one.
+    /// The alarm is in ALARM, or the evaluation status shows a failure after the last success.
     Failing,
     /// The last success is older than twice the rule's frequency.
     Stale,
-    /// Config has not run the rule successfully yet.
+    /// Neither an evaluation status nor a recorded result shows a successful run.
     NeverEvaluated,
 }
 
@@ -124,89 +185,165 @@ fn with_error(mut reason: String, status: &EvaluationStatus) -> String {
     reason
 }
 
-/// Failed beats everything (a failure after the last success), then never evaluated, then
-/// stale (the last success older than twice the frequency; exactly twice is still healthy).
-/// The last success is the last successful evaluation, or, when Config reports none, the
-/// last successful invocation.
-pub fn verdict(status: &EvaluationStatus, frequency: Frequency, now: DateTime<Utc>) -> Verdict {
-    let failing = |reason: String| Verdict {
-        health: Health::Failing,
-        reason: with_error(reason, status),
-    };
-    if let Some(failed) = later(
-        status.last_failed_evaluation,
-        status.last_successful_evaluation,
-    ) {
-        return failing(match status.last_successful_evaluation {
+/// A failure after the last success in the evaluation status, evaluations first.
+fn status_failure(status: &EvaluationStatus) -> Option<String> {
+    let pairs = [
+        (
+            "evaluation",
+            status.last_failed_evaluation,
+            status.last_successful_evaluation,
+        ),
+        (
+            "invocation",
+            status.last_failed_invocation,
+            status.last_successful_invocation,
+        ),
+    ];
+    pairs.into_iter().find_map(|(what, failed, ok)| {
+        let failed = later(failed, ok)?;
+        let text = match ok {
             Some(ok) => format!(
-                "the last evaluation failed at {}, after the last successful one at {}",
+                "the evaluation status shows the last {what} failed at {}, after the last successful one at {}",
                 time(failed),
                 time(ok)
             ),
             None => format!(
-                "the last evaluation failed at {} and none has succeeded",
+                "the evaluation status shows the last {what} failed at {} and none has succeeded",
                 time(failed)
             ),
-        });
+        };
+        Some(with_error(text, status))
+    })
+}
+
+/// The alarm's state, for reasons whose verdict did not come from it.
+fn alarm_note(alarm: &Option<AlarmStatus>) -> String {
+    match alarm {
+        None => String::new(),
+        Some(a) => format!(
+            "; alarm {} is {} (no failed run known)",
+            a.name,
+            a.state.as_str()
+        ),
     }
-    if let Some(failed) = later(
-        status.last_failed_invocation,
-        status.last_successful_invocation,
-    ) {
-        return failing(match status.last_successful_invocation {
-            Some(ok) => format!(
-                "the last invocation failed at {}, after the last successful one at {}",
-                time(failed),
-                time(ok)
-            ),
-            None => format!(
-                "the last invocation failed at {} and none has succeeded",
-                time(failed)
-            ),
-        });
+}
+
+fn results_phrase(count: usize) -> String {
+    if count == 1 {
+        "its 1 result".to_owned()
+    } else {
+        format!("its {count} results")
     }
-    let (what, last) = match (
-        status.last_successful_evaluation,
-        status.last_successful_invocation,
-    ) {
-        (Some(t), _) => ("evaluation", t),
-        (None, Some(t)) => ("invocation", t),
-        (None, None) => {
-            let since = status
-                .first_activated
-                .map(|t| format!(" (active since {})", time(t)))
-                .unwrap_or_default();
-            return Verdict {
-                health: Health::NeverEvaluated,
-                reason: format!("Config has not evaluated the rule successfully yet{since}"),
-            };
+}
+
+/// Failing beats everything: the alarm in ALARM (the function's last runs failed), then a
+/// failure after the last success in the evaluation status. Then the last success is the
+/// newest of the evaluation status's last successful evaluation (or invocation, when it names
+/// no evaluation) and the newest recorded result, the status winning a tie: none means never
+/// evaluated; older than twice the frequency means stale (exactly twice is still healthy).
+pub fn verdict(evidence: &RuleEvidence, frequency: Frequency, now: DateTime<Utc>) -> Verdict {
+    if let Some(alarm) = evidence
+        .alarm
+        .as_ref()
+        .filter(|a| a.state == AlarmState::Alarm)
+    {
+        let since = alarm
+            .updated
+            .map(|t| format!(" since {}", time(t)))
+            .unwrap_or_default();
+        let why = alarm
+            .reason
+            .as_ref()
+            .map(|r| format!(": {r}"))
+            .unwrap_or_default();
+        return Verdict {
+            health: Health::Failing,
+            reason: format!(
+                "alarm {} is in ALARM{since}: the rule's function failed{why}",
+                alarm.name
+            ),
+        };
+    }
+    let note = alarm_note(&evidence.alarm);
+    if let Some(reason) = evidence.status.as_ref().and_then(status_failure) {
+        return Verdict {
+            health: Health::Failing,
+            reason: format!("{reason}{note}"),
+        };
+    }
+    let from_status = evidence.status.as_ref().and_then(|s| {
+        match (s.last_successful_evaluation, s.last_successful_invocation) {
+            (Some(t), _) => Some((
+                "the evaluation status's last successful evaluation was".to_owned(),
+                t,
+            )),
+            (None, Some(t)) => Some((
+                "the evaluation status's last successful invocation was".to_owned(),
+                t,
+            )),
+            (None, None) => None,
         }
+    });
+    let from_results = evidence.results.last_recorded.map(|t| {
+        (
+            format!(
+                "the newest of {} was recorded",
+                results_phrase(evidence.results.count)
+            ),
+            t,
+        )
+    });
+    let last = match (from_status, from_results) {
+        (Some(s), Some(r)) if r.1 > s.1 => Some(r),
+        (Some(s), _) => Some(s),
+        (None, r) => r,
+    };
+    let Some((what, last)) = last else {
+        let reason = match &evidence.status {
+            Some(s) => {
+                let since = s
+                    .first_activated
+                    .map(|t| format!(" (active since {})", time(t)))
+                    .unwrap_or_default();
+                format!(
+                    "the evaluation status shows no successful run yet{since} and Config holds no results for the rule"
+                )
+            }
+            None => "Config holds no results for the rule and no evaluation status (it gives none for custom Lambda rules)".to_owned(),
+        };
+        return Verdict {
+            health: Health::NeverEvaluated,
+            reason: format!("{reason}{note}"),
+        };
     };
     let age = now - last;
     let limit = Duration::hours(2 * frequency.hours());
-    // A status clock ahead of ours reads as 0 h, not negative.
+    // A clock ahead of ours reads as 0 h, not negative.
     let hours = age.num_hours().max(0);
-    if age > limit {
-        Verdict {
-            health: Health::Stale,
-            reason: format!(
-                "the last successful {what} was at {} ({hours} h ago), more than twice the rule's frequency ({}, {} h)",
-                time(last),
-                frequency.as_str(),
-                frequency.hours()
-            ),
-        }
+    let (health, relation) = if age > limit {
+        (Health::Stale, "more than")
     } else {
-        Verdict {
-            health: Health::Healthy,
-            reason: format!(
-                "the last successful {what} was at {} ({hours} h ago), within twice the rule's frequency ({}, {} h)",
-                time(last),
-                frequency.as_str(),
-                frequency.hours()
-            ),
-        }
+        (Health::Healthy, "within")
+    };
+    Verdict {
+        health,
+        reason: format!(
+            "{what} at {} ({hours} h ago), {relation} twice the rule's frequency ({}, {} h){note}",
+            time(last),
+            frequency.as_str(),
+            frequency.hours()
+        ),
     }
+}
+
+/// The rule as DescribeConfigRules gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchedRule {
+    /// The name in this account (an organization rule's copy: `OrgConfigRule-<name>-<suffix>`).
+    pub name: String,
+    /// ACTIVE, EVALUATING, DELETING, ... as Config reports it.
+    pub state: Option<String>,
+    pub frequency: RuleFrequency,
 }
 
 /// The `status` command's output for pipelines (JSON) and people (table).
@@ -220,6 +357,9 @@ pub struct StatusReport {
     pub maximum_execution_frequency: &'static str,
     /// True when the rule names no frequency and Config's 24-hour default is assumed.
     pub frequency_defaulted: bool,
+    /// Whether DescribeConfigRuleEvaluationStatus gave an entry (never for a custom Lambda
+    /// rule); without one the next eight fields are null (false).
+    pub evaluation_status_found: bool,
     pub last_successful_invocation_time: Option<String>,
     pub last_failed_invocation_time: Option<String>,
     pub last_successful_evaluation_time: Option<String>,
@@ -228,32 +368,53 @@ pub struct StatusReport {
     pub first_evaluation_started: bool,
     pub last_error_code: Option<String>,
     pub last_error_message: Option<String>,
+    /// Results Config holds for the rule, every compliance type.
+    pub result_count: usize,
+    /// The newest `ResultRecordedTime`: the last successful run.
+    pub last_result_recorded_time: Option<String>,
+    /// The newest `ConfigRuleInvokedTime`.
+    pub last_rule_invoked_time: Option<String>,
+    /// `--alarm`; null (and the next three) without it.
+    pub alarm: Option<String>,
+    pub alarm_state: Option<&'static str>,
+    pub alarm_reason: Option<String>,
+    pub alarm_state_updated_time: Option<String>,
     /// The time the verdict is for (`--now`), RFC 3339.
     pub checked_at: String,
 }
 
 impl StatusReport {
     pub fn new(
-        status: &EvaluationStatus,
-        frequency: RuleFrequency,
+        rule: &WatchedRule,
+        evidence: &RuleEvidence,
         verdict: &Verdict,
         now: DateTime<Utc>,
     ) -> Self {
+        let status = evidence.status.clone().unwrap_or_default();
+        let alarm = evidence.alarm.as_ref();
         StatusReport {
-            config_rule_name: status.rule_name.clone(),
-            config_rule_state: status.rule_state.clone(),
+            config_rule_name: rule.name.clone(),
+            config_rule_state: rule.state.clone(),
             health: verdict.health.as_str(),
             reason: verdict.reason.clone(),
-            maximum_execution_frequency: frequency.frequency.as_str(),
-            frequency_defaulted: frequency.defaulted,
+            maximum_execution_frequency: rule.frequency.frequency.as_str(),
+            frequency_defaulted: rule.frequency.defaulted,
+            evaluation_status_found: evidence.status.is_some(),
             last_successful_invocation_time: status.last_successful_invocation.map(time),
             last_failed_invocation_time: status.last_failed_invocation.map(time),
             last_successful_evaluation_time: status.last_successful_evaluation.map(time),
             last_failed_evaluation_time: status.last_failed_evaluation.map(time),
             first_activated_time: status.first_activated.map(time),
             first_evaluation_started: status.first_evaluation_started,
-            last_error_code: status.last_error_code.clone(),
-            last_error_message: status.last_error_message.clone(),
+            last_error_code: status.last_error_code,
+            last_error_message: status.last_error_message,
+            result_count: evidence.results.count,
+            last_result_recorded_time: evidence.results.last_recorded.map(time),
+            last_rule_invoked_time: evidence.results.last_invoked.map(time),
+            alarm: alarm.map(|a| a.name.clone()),
+            alarm_state: alarm.map(|a| a.state.as_str()),
+            alarm_reason: alarm.and_then(|a| a.reason.clone()),
+            alarm_state_updated_time: alarm.and_then(|a| a.updated).map(time),
             checked_at: time(now),
         }
     }
@@ -275,33 +436,57 @@ impl StatusReport {
         } else {
             self.maximum_execution_frequency.to_owned()
         };
-        let lines = [
+        let found = if self.evaluation_status_found {
+            "found".to_owned()
+        } else {
+            "none (Config gives none for custom Lambda rules)".to_owned()
+        };
+        let mut lines = vec![
             ("RULE", self.config_rule_name.clone()),
             ("HEALTH", self.health.to_owned()),
             ("REASON", self.reason.clone()),
             ("STATE", dash(&self.config_rule_state)),
             ("FREQUENCY", frequency),
+            ("RESULTS", self.result_count.to_string()),
             (
-                "LAST SUCCESSFUL EVALUATION",
-                dash(&self.last_successful_evaluation_time),
+                "NEWEST RESULT RECORDED",
+                dash(&self.last_result_recorded_time),
             ),
-            (
-                "LAST FAILED EVALUATION",
-                dash(&self.last_failed_evaluation_time),
-            ),
-            (
-                "LAST SUCCESSFUL INVOCATION",
-                dash(&self.last_successful_invocation_time),
-            ),
-            (
-                "LAST FAILED INVOCATION",
-                dash(&self.last_failed_invocation_time),
-            ),
-            ("LAST ERROR CODE", dash(&self.last_error_code)),
-            ("LAST ERROR MESSAGE", dash(&self.last_error_message)),
-            ("FIRST ACTIVATED", dash(&self.first_activated_time)),
-            ("CHECKED AT", self.checked_at.clone()),
+            ("NEWEST RULE INVOKED", dash(&self.last_rule_invoked_time)),
+            ("EVALUATION STATUS", found),
         ];
+        if self.evaluation_status_found {
+            lines.extend([
+                (
+                    "LAST SUCCESSFUL EVALUATION",
+                    dash(&self.last_successful_evaluation_time),
+                ),
+                (
+                    "LAST FAILED EVALUATION",
+                    dash(&self.last_failed_evaluation_time),
+                ),
+                (
+                    "LAST SUCCESSFUL INVOCATION",
+                    dash(&self.last_successful_invocation_time),
+                ),
+                (
+                    "LAST FAILED INVOCATION",
+                    dash(&self.last_failed_invocation_time),
+                ),
+                ("LAST ERROR CODE", dash(&self.last_error_code)),
+                ("LAST ERROR MESSAGE", dash(&self.last_error_message)),
+                ("FIRST ACTIVATED", dash(&self.first_activated_time)),
+            ]);
+        }
+        if let Some(alarm) = &self.alarm {
+            lines.extend([
+                ("ALARM", alarm.clone()),
+                ("ALARM STATE", self.alarm_state.unwrap_or("-").to_owned()),
+                ("ALARM REASON", dash(&self.alarm_reason)),
+                ("ALARM UPDATED", dash(&self.alarm_state_updated_time)),
+            ]);
+        }
+        lines.push(("CHECKED AT", self.checked_at.clone()));
         let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         lines
             .iter()
@@ -320,187 +505,439 @@ mod tests {
         Some(Utc.with_ymd_and_hms(2026, 1, day, hour, 0, 0).unwrap())
     }
 
-    /// (name, status, frequency, expected health, expected reason), `now` 2026-01-10T12:00Z.
-    #[test]
-    fn verdicts() {
-        let now = at(10, 12).unwrap();
-        let ok = |eval: Option<DateTime<Utc>>| EvaluationStatus {
-            rule_name: "r".to_owned(),
-            last_successful_invocation: eval,
-            last_successful_evaluation: eval,
+    fn at_min(day: u32, hour: u32, min: u32, sec: u32) -> Option<DateTime<Utc>> {
+        Some(Utc.with_ymd_and_hms(2026, 1, day, hour, min, sec).unwrap())
+    }
+
+    /// An evaluation status entry whose last evaluation and invocation succeeded at `t`.
+    fn ok(t: Option<DateTime<Utc>>) -> EvaluationStatus {
+        EvaluationStatus {
+            last_successful_invocation: t,
+            last_successful_evaluation: t,
             first_evaluation_started: true,
             ..EvaluationStatus::default()
-        };
-        let error = |s: EvaluationStatus| EvaluationStatus {
+        }
+    }
+
+    fn error(s: EvaluationStatus) -> EvaluationStatus {
+        EvaluationStatus {
             last_error_code: Some("AccessDenied".to_owned()),
             last_error_message: Some("not allowed".to_owned()),
             ..s
-        };
+        }
+    }
+
+    fn results(count: usize, recorded: Option<DateTime<Utc>>) -> RecordedResults {
+        RecordedResults {
+            count,
+            last_recorded: recorded,
+            last_invoked: recorded,
+        }
+    }
+
+    fn alarm(state: AlarmState) -> Option<AlarmStatus> {
+        Some(AlarmStatus {
+            name: "f-failing".to_owned(),
+            state,
+            reason: Some("Threshold Crossed: 1 datapoint [2.0] was greater than or equal to the threshold (2.0).".to_owned()),
+            updated: at_min(10, 11, 30, 0),
+        })
+    }
+
+    /// The evidence of a custom Lambda rule: no evaluation status entry.
+    fn lambda(results: RecordedResults, alarm: Option<AlarmStatus>) -> RuleEvidence {
+        RuleEvidence {
+            status: None,
+            results,
+            alarm,
+        }
+    }
+
+    fn entry(status: EvaluationStatus) -> RuleEvidence {
+        RuleEvidence {
+            status: Some(status),
+            ..RuleEvidence::default()
+        }
+    }
+
+    /// (name, evidence, frequency, expected health, expected reason), `now` 2026-01-10T12:00Z.
+    #[test]
+    fn verdicts() {
+        let now = at(10, 12).unwrap();
+        use AlarmState::{Alarm, InsufficientData, Ok as AlarmOk};
         use Frequency::*;
         use Health::*;
-        let cases: Vec<(&str, EvaluationStatus, Frequency, Health, &str)> = vec![
+        let fired = "alarm f-failing is in ALARM since 2026-01-10T11:30:00Z: the rule's function failed: Threshold Crossed: 1 datapoint [2.0] was greater than or equal to the threshold (2.0).";
+        let cases: Vec<(&str, RuleEvidence, Frequency, Health, &str)> = vec![
+            // Results alone: a custom Lambda rule without --alarm.
             (
-                "evaluated 3 h ago, daily",
-                ok(at(10, 9)),
+                "results recorded 3 h ago, daily",
+                lambda(results(4, at(10, 9)), None),
                 TwentyFourHours,
                 Healthy,
-                "the last successful evaluation was at 2026-01-10T09:00:00Z (3 h ago), within twice the rule's frequency (TwentyFour_Hours, 24 h)",
+                "the newest of its 4 results was recorded at 2026-01-10T09:00:00Z (3 h ago), within twice the rule's frequency (TwentyFour_Hours, 24 h)",
             ),
             (
-                "exactly twice the frequency is still healthy",
-                ok(at(8, 12)),
+                "results exactly twice the frequency old are still healthy",
+                lambda(results(1, at(8, 12)), None),
                 TwentyFourHours,
                 Healthy,
-                "the last successful evaluation was at 2026-01-08T12:00:00Z (48 h ago), within twice the rule's frequency (TwentyFour_Hours, 24 h)",
+                "the newest of its 1 result was recorded at 2026-01-08T12:00:00Z (48 h ago), within twice the rule's frequency (TwentyFour_Hours, 24 h)",
             ),
             (
-                "one second past twice the frequency is stale",
-                ok(Some(Utc.with_ymd_and_hms(2026, 1, 8, 11, 59, 59).unwrap())),
+                "results one second past twice the frequency are stale",
+                lambda(results(2, at_min(8, 11, 59, 59)), None),
                 TwentyFourHours,
                 Stale,
-                "the last successful evaluation was at 2026-01-08T11:59:59Z (48 h ago), more than twice the rule's frequency (TwentyFour_Hours, 24 h)",
+                "the newest of its 2 results was recorded at 2026-01-08T11:59:59Z (48 h ago), more than twice the rule's frequency (TwentyFour_Hours, 24 h)",
             ),
             (
-                "7 h old with a 3-hour frequency is stale",
-                ok(at(10, 5)),
+                "results 7 h old with a 3-hour frequency are stale",
+                lambda(results(3, at(10, 5)), None),
                 ThreeHours,
                 Stale,
-                "the last successful evaluation was at 2026-01-10T05:00:00Z (7 h ago), more than twice the rule's frequency (Three_Hours, 3 h)",
+                "the newest of its 3 results was recorded at 2026-01-10T05:00:00Z (7 h ago), more than twice the rule's frequency (Three_Hours, 3 h)",
             ),
             (
-                "5 h old with a 3-hour frequency is healthy",
-                ok(at(10, 7)),
-                ThreeHours,
-                Healthy,
-                "the last successful evaluation was at 2026-01-10T07:00:00Z (5 h ago), within twice the rule's frequency (Three_Hours, 3 h)",
+                "no results and no status entry: never evaluated",
+                lambda(RecordedResults::default(), None),
+                TwentyFourHours,
+                NeverEvaluated,
+                "Config holds no results for the rule and no evaluation status (it gives none for custom Lambda rules)",
             ),
+            // The alarm alone and with results.
             (
-                "a failed evaluation after the last success",
-                error(EvaluationStatus {
-                    last_failed_evaluation: at(10, 11),
-                    ..ok(at(10, 9))
-                }),
+                "alarm in ALARM, no results",
+                lambda(RecordedResults::default(), alarm(Alarm)),
                 TwentyFourHours,
                 Failing,
-                "the last evaluation failed at 2026-01-10T11:00:00Z, after the last successful one at 2026-01-10T09:00:00Z: AccessDenied: not allowed",
+                fired,
             ),
             (
-                "a failed evaluation before the last success is history",
-                error(EvaluationStatus {
+                "alarm in ALARM beats fresh results",
+                lambda(results(4, at(10, 9)), alarm(Alarm)),
+                TwentyFourHours,
+                Failing,
+                fired,
+            ),
+            (
+                "alarm in ALARM beats stale results",
+                lambda(results(4, at(1, 0)), alarm(Alarm)),
+                OneHour,
+                Failing,
+                fired,
+            ),
+            (
+                "alarm in ALARM without a reason or a time",
+                lambda(
+                    results(4, at(10, 9)),
+                    Some(AlarmStatus {
+                        name: "f-failing".to_owned(),
+                        state: Alarm,
+                        reason: None,
+                        updated: None,
+                    }),
+                ),
+                TwentyFourHours,
+                Failing,
+                "alarm f-failing is in ALARM: the rule's function failed",
+            ),
+            (
+                "alarm OK, results fresh",
+                lambda(results(4, at(10, 9)), alarm(AlarmOk)),
+                TwentyFourHours,
+                Healthy,
+                "the newest of its 4 results was recorded at 2026-01-10T09:00:00Z (3 h ago), within twice the rule's frequency (TwentyFour_Hours, 24 h); alarm f-failing is OK (no failed run known)",
+            ),
+            (
+                "alarm OK, results exactly twice the frequency old",
+                lambda(results(4, at(8, 12)), alarm(AlarmOk)),
+                TwentyFourHours,
+                Healthy,
+                "the newest of its 4 results was recorded at 2026-01-08T12:00:00Z (48 h ago), within twice the rule's frequency (TwentyFour_Hours, 24 h); alarm f-failing is OK (no failed run known)",
+            ),
+            (
+                "alarm OK does not hide stale results",
+                lambda(results(4, at(8, 11)), alarm(AlarmOk)),
+                TwentyFourHours,
+                Stale,
+                "the newest of its 4 results was recorded at 2026-01-08T11:00:00Z (49 h ago), more than twice the rule's frequency (TwentyFour_Hours, 24 h); alarm f-failing is OK (no failed run known)",
+            ),
+            (
+                "alarm INSUFFICIENT_DATA is no failure; stale results still are",
+                lambda(results(4, at(9, 0)), alarm(InsufficientData)),
+                SixHours,
+                Stale,
+                "the newest of its 4 results was recorded at 2026-01-09T00:00:00Z (36 h ago), more than twice the rule's frequency (Six_Hours, 6 h); alarm f-failing is INSUFFICIENT_DATA (no failed run known)",
+            ),
+            (
+                "alarm OK, no results: never evaluated",
+                lambda(RecordedResults::default(), alarm(AlarmOk)),
+                TwentyFourHours,
+                NeverEvaluated,
+                "Config holds no results for the rule and no evaluation status (it gives none for custom Lambda rules); alarm f-failing is OK (no failed run known)",
+            ),
+            // The evaluation status entry alone (managed and custom policy rules).
+            (
+                "status: evaluated 3 h ago, daily",
+                entry(ok(at(10, 9))),
+                TwentyFourHours,
+                Healthy,
+                "the evaluation status's last successful evaluation was at 2026-01-10T09:00:00Z (3 h ago), within twice the rule's frequency (TwentyFour_Hours, 24 h)",
+            ),
+            (
+                "status: exactly twice the frequency is still healthy",
+                entry(ok(at(8, 12))),
+                TwentyFourHours,
+                Healthy,
+                "the evaluation status's last successful evaluation was at 2026-01-08T12:00:00Z (48 h ago), within twice the rule's frequency (TwentyFour_Hours, 24 h)",
+            ),
+            (
+                "status: one second past twice the frequency is stale",
+                entry(ok(at_min(8, 11, 59, 59))),
+                TwentyFourHours,
+                Stale,
+                "the evaluation status's last successful evaluation was at 2026-01-08T11:59:59Z (48 h ago), more than twice the rule's frequency (TwentyFour_Hours, 24 h)",
+            ),
+            (
+                "status: 5 h old with a 3-hour frequency is healthy",
+                entry(ok(at(10, 7))),
+                ThreeHours,
+                Healthy,
+                "the evaluation status's last successful evaluation was at 2026-01-10T07:00:00Z (5 h ago), within twice the rule's frequency (Three_Hours, 3 h)",
+            ),
+            (
+                "status: a failed evaluation after the last success",
+                entry(error(EvaluationStatus {
+                    last_failed_evaluation: at(10, 11),
+                    ..ok(at(10, 9))
+                })),
+                TwentyFourHours,
+                Failing,
+                "the evaluation status shows the last evaluation failed at 2026-01-10T11:00:00Z, after the last successful one at 2026-01-10T09:00:00Z: AccessDenied: not allowed",
+            ),
+            (
+                "status: a failed evaluation before the last success is history",
+                entry(error(EvaluationStatus {
                     last_failed_evaluation: at(10, 8),
+                    ..ok(at(10, 9))
+                })),
+                TwentyFourHours,
+                Healthy,
+                "the evaluation status's last successful evaluation was at 2026-01-10T09:00:00Z (3 h ago), within twice the rule's frequency (TwentyFour_Hours, 24 h)",
+            ),
+            (
+                "status: a failure at the same instant as the success is not newer",
+                entry(EvaluationStatus {
+                    last_failed_evaluation: at(10, 9),
                     ..ok(at(10, 9))
                 }),
                 TwentyFourHours,
                 Healthy,
-                "the last successful evaluation was at 2026-01-10T09:00:00Z (3 h ago), within twice the rule's frequency (TwentyFour_Hours, 24 h)",
+                "the evaluation status's last successful evaluation was at 2026-01-10T09:00:00Z (3 h ago), within twice the rule's frequency (TwentyFour_Hours, 24 h)",
             ),
             (
-                "a failure at the same instant as the success is not newer",
-                EvaluationStatus {
-                    last_failed_evaluation: at(10, 9),
-                    ..ok(at(10, 9))
-                },
-                TwentyFourHours,
-                Healthy,
-                "the last successful evaluation was at 2026-01-10T09:00:00Z (3 h ago), within twice the rule's frequency (TwentyFour_Hours, 24 h)",
-            ),
-            (
-                "failed evaluations only",
-                EvaluationStatus {
+                "status: failed evaluations only",
+                entry(EvaluationStatus {
                     last_failed_evaluation: at(10, 11),
                     last_error_code: Some("InternalError".to_owned()),
                     ..EvaluationStatus::default()
-                },
+                }),
                 TwentyFourHours,
                 Failing,
-                "the last evaluation failed at 2026-01-10T11:00:00Z and none has succeeded: InternalError",
+                "the evaluation status shows the last evaluation failed at 2026-01-10T11:00:00Z and none has succeeded: InternalError",
             ),
             (
-                "a failed invocation after the last successful one",
-                EvaluationStatus {
+                "status: a failed invocation after the last successful one",
+                entry(EvaluationStatus {
                     last_failed_invocation: at(10, 10),
                     last_error_message: Some("function timed out".to_owned()),
                     ..ok(at(10, 9))
-                },
+                }),
                 TwentyFourHours,
                 Failing,
-                "the last invocation failed at 2026-01-10T10:00:00Z, after the last successful one at 2026-01-10T09:00:00Z: function timed out",
+                "the evaluation status shows the last invocation failed at 2026-01-10T10:00:00Z, after the last successful one at 2026-01-10T09:00:00Z: function timed out",
             ),
             (
-                "failed invocations only",
-                EvaluationStatus {
+                "status: failed invocations only",
+                entry(EvaluationStatus {
                     last_failed_invocation: at(10, 10),
                     ..EvaluationStatus::default()
-                },
+                }),
                 OneHour,
                 Failing,
-                "the last invocation failed at 2026-01-10T10:00:00Z and none has succeeded",
+                "the evaluation status shows the last invocation failed at 2026-01-10T10:00:00Z and none has succeeded",
             ),
             (
-                "a failure beats staleness",
-                EvaluationStatus {
+                "status: a failure beats staleness",
+                entry(EvaluationStatus {
                     last_failed_evaluation: at(2, 0),
                     ..ok(at(1, 0))
-                },
+                }),
                 OneHour,
                 Failing,
-                "the last evaluation failed at 2026-01-02T00:00:00Z, after the last successful one at 2026-01-01T00:00:00Z",
+                "the evaluation status shows the last evaluation failed at 2026-01-02T00:00:00Z, after the last successful one at 2026-01-01T00:00:00Z",
             ),
             (
-                "never evaluated",
-                EvaluationStatus {
+                "status: never evaluated, no results",
+                entry(EvaluationStatus {
                     first_activated: at(10, 11),
                     ..EvaluationStatus::default()
-                },
+                }),
                 TwentyFourHours,
                 NeverEvaluated,
-                "Config has not evaluated the rule successfully yet (active since 2026-01-10T11:00:00Z)",
+                "the evaluation status shows no successful run yet (active since 2026-01-10T11:00:00Z) and Config holds no results for the rule",
             ),
             (
-                "never evaluated, no activation time",
-                EvaluationStatus::default(),
+                "status: never evaluated, no activation time",
+                entry(EvaluationStatus::default()),
                 SixHours,
                 NeverEvaluated,
-                "Config has not evaluated the rule successfully yet",
+                "the evaluation status shows no successful run yet and Config holds no results for the rule",
             ),
             (
-                "only invocation times: the invocation stands for the run",
-                EvaluationStatus {
+                "status: only invocation times, the invocation stands for the run",
+                entry(EvaluationStatus {
                     last_successful_invocation: at(10, 0),
                     ..EvaluationStatus::default()
-                },
+                }),
                 SixHours,
                 Healthy,
-                "the last successful invocation was at 2026-01-10T00:00:00Z (12 h ago), within twice the rule's frequency (Six_Hours, 6 h)",
+                "the evaluation status's last successful invocation was at 2026-01-10T00:00:00Z (12 h ago), within twice the rule's frequency (Six_Hours, 6 h)",
             ),
             (
-                "only invocation times, stale",
-                EvaluationStatus {
+                "status: only invocation times, stale",
+                entry(EvaluationStatus {
                     last_successful_invocation: at(9, 23),
                     ..EvaluationStatus::default()
-                },
+                }),
                 SixHours,
                 Stale,
-                "the last successful invocation was at 2026-01-09T23:00:00Z (13 h ago), more than twice the rule's frequency (Six_Hours, 6 h)",
+                "the evaluation status's last successful invocation was at 2026-01-09T23:00:00Z (13 h ago), more than twice the rule's frequency (Six_Hours, 6 h)",
             ),
             (
-                "12-hour frequency, 25 h old",
-                ok(at(9, 11)),
-                TwelveHours,
-                Stale,
-                "the last successful evaluation was at 2026-01-09T11:00:00Z (25 h ago), more than twice the rule's frequency (Twelve_Hours, 12 h)",
-            ),
-            (
-                "a clock ahead of ours is not stale",
-                ok(at(10, 13)),
+                "status: a clock ahead of ours is not stale",
+                entry(ok(at(10, 13))),
                 OneHour,
                 Healthy,
-                "the last successful evaluation was at 2026-01-10T13:00:00Z (0 h ago), within twice the rule's frequency (One_Hour, 1 h)",
+                "the evaluation status's last successful evaluation was at 2026-01-10T13:00:00Z (0 h ago), within twice the rule's frequency (One_Hour, 1 h)",
+            ),
+            // Status entry and results together: the newer success counts.
+            (
+                "a stale status entry but fresh results: the results count",
+                RuleEvidence {
+                    status: Some(ok(at(1, 0))),
+                    results: results(4, at(10, 9)),
+                    alarm: None,
+                },
+                TwentyFourHours,
+                Healthy,
+                "the newest of its 4 results was recorded at 2026-01-10T09:00:00Z (3 h ago), within twice the rule's frequency (TwentyFour_Hours, 24 h)",
+            ),
+            (
+                "a status entry newer than the results: the entry counts",
+                RuleEvidence {
+                    status: Some(ok(at(10, 10))),
+                    results: results(4, at(1, 0)),
+                    alarm: None,
+                },
+                TwentyFourHours,
+                Healthy,
+                "the evaluation status's last successful evaluation was at 2026-01-10T10:00:00Z (2 h ago), within twice the rule's frequency (TwentyFour_Hours, 24 h)",
+            ),
+            (
+                "the same instant in both: the entry counts",
+                RuleEvidence {
+                    status: Some(ok(at(10, 9))),
+                    results: results(4, at(10, 9)),
+                    alarm: None,
+                },
+                TwentyFourHours,
+                Healthy,
+                "the evaluation status's last successful evaluation was at 2026-01-10T09:00:00Z (3 h ago), within twice the rule's frequency (TwentyFour_Hours, 24 h)",
+            ),
+            (
+                "both stale: stale, from the newer",
+                RuleEvidence {
+                    status: Some(ok(at(2, 0))),
+                    results: results(4, at(3, 0)),
+                    alarm: None,
+                },
+                TwelveHours,
+                Stale,
+                "the newest of its 4 results was recorded at 2026-01-03T00:00:00Z (180 h ago), more than twice the rule's frequency (Twelve_Hours, 12 h)",
+            ),
+            (
+                "a status entry that never succeeded, with fresh results",
+                RuleEvidence {
+                    status: Some(EvaluationStatus {
+                        first_activated: at(1, 0),
+                        ..EvaluationStatus::default()
+                    }),
+                    results: results(4, at(10, 9)),
+                    alarm: None,
+                },
+                TwentyFourHours,
+                Healthy,
+                "the newest of its 4 results was recorded at 2026-01-10T09:00:00Z (3 h ago), within twice the rule's frequency (TwentyFour_Hours, 24 h)",
+            ),
+            (
+                "a failure in the status entry beats fresh results",
+                RuleEvidence {
+                    status: Some(EvaluationStatus {
+                        last_failed_evaluation: at(10, 11),
+                        ..ok(at(10, 9))
+                    }),
+                    results: results(4, at(10, 9)),
+                    alarm: None,
+                },
+                TwentyFourHours,
+                Failing,
+                "the evaluation status shows the last evaluation failed at 2026-01-10T11:00:00Z, after the last successful one at 2026-01-10T09:00:00Z",
+            ),
+            (
+                "a failure in the status entry with the alarm OK",
+                RuleEvidence {
+                    status: Some(EvaluationStatus {
+                        last_failed_evaluation: at(10, 11),
+                        ..ok(at(10, 9))
+                    }),
+                    results: results(4, at(10, 9)),
+                    alarm: alarm(AlarmOk),
+                },
+                TwentyFourHours,
+                Failing,
+                "the evaluation status shows the last evaluation failed at 2026-01-10T11:00:00Z, after the last successful one at 2026-01-10T09:00:00Z; alarm f-failing is OK (no failed run known)",
+            ),
+            (
+                "all three: the alarm in ALARM speaks first",
+                RuleEvidence {
+                    status: Some(EvaluationStatus {
+                        last_failed_evaluation: at(10, 11),
+                        ..ok(at(10, 9))
+                    }),
+                    results: results(4, at(10, 9)),
+                    alarm: alarm(Alarm),
+                },
+                TwentyFourHours,
+                Failing,
+                fired,
+            ),
+            (
+                "all three healthy",
+                RuleEvidence {
+                    status: Some(ok(at(10, 8))),
+                    results: results(4, at(10, 9)),
+                    alarm: alarm(InsufficientData),
+                },
+                ThreeHours,
+                Healthy,
+                "the newest of its 4 results was recorded at 2026-01-10T09:00:00Z (3 h ago), within twice the rule's frequency (Three_Hours, 3 h); alarm f-failing is INSUFFICIENT_DATA (no failed run known)",
             ),
         ];
-        for (name, status, frequency, health, reason) in cases {
+        for (name, evidence, frequency, health, reason) in cases {
             assert_eq!(
-                verdict(&status, frequency, now),
+                verdict(&evidence, frequency, now),
                 Verdict {
                     health,
                     reason: reason.to_owned()
@@ -508,6 +945,19 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn alarm_states_parse_as_cloudwatch_writes_them() {
+        for (text, state) in [
+            ("OK", AlarmState::Ok),
+            ("ALARM", AlarmState::Alarm),
+            ("INSUFFICIENT_DATA", AlarmState::InsufficientData),
+        ] {
+            assert_eq!(AlarmState::parse(text), Some(state));
+            assert_eq!(state.as_str(), text);
+        }
+        assert_eq!(AlarmState::parse("alarm"), None);
     }
 
     #[test]

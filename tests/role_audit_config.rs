@@ -1,6 +1,8 @@
 //! role-audit `status` and `report --aggregator` as a pipeline runs them: the real binary,
-//! its exit code and output, against a local stub of AWS Config's JSON API on 127.0.0.1
-//! (`AWS_ENDPOINT_URL`) that answers each operation with a canned body.
+//! its exit code and output, against a local stub on 127.0.0.1 (`AWS_ENDPOINT_URL`) that
+//! answers each operation with a canned body: AWS Config's JSON protocol (`X-Amz-Target`), and
+//! CloudWatch's, which this SDK version sends as Smithy RPC v2 CBOR
+//! (`POST /service/GraniteServiceVersion20100801/operation/<Name>`, `application/cbor`).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -10,42 +12,120 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
-/// Operation name (X-Amz-Target without the service prefix) -> (HTTP status, JSON body).
+/// Operation name (X-Amz-Target without the service prefix, or the path's last segment for
+/// CBOR) -> (HTTP status, body as JSON; for CBOR, `{"$epoch": n}` is a timestamp).
 type Answers = HashMap<&'static str, (u16, Value)>;
 
-/// A stub Config endpoint; records the operations it was asked, in order.
+/// What the stub was sent.
+#[derive(Debug, Clone)]
+struct Request {
+    operation: String,
+    content_type: String,
+    body: Vec<u8>,
+}
+
+/// A stub AWS endpoint; records the operations it was asked, in order.
 struct Stub {
     url: String,
     asked: Arc<Mutex<Vec<String>>>,
+    requests: Arc<Mutex<Vec<Request>>>,
 }
 
 fn stub(answers: Answers) -> Stub {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let asked: Arc<Mutex<Vec<String>>> = Arc::default();
-    let log = Arc::clone(&asked);
+    let requests: Arc<Mutex<Vec<Request>>> = Arc::default();
+    let (log, sent) = (Arc::clone(&asked), Arc::clone(&requests));
     let answers = Arc::new(answers);
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(stream) = stream else { return };
-            let (log, answers) = (Arc::clone(&log), Arc::clone(&answers));
-            std::thread::spawn(move || serve(stream, &log, &answers));
+            let (log, sent, answers) = (Arc::clone(&log), Arc::clone(&sent), Arc::clone(&answers));
+            std::thread::spawn(move || serve(stream, &log, &sent, &answers));
         }
     });
-    Stub { url, asked }
+    Stub {
+        url,
+        asked,
+        requests,
+    }
+}
+
+/// CBOR (RFC 8949) of a JSON value, enough for the stub's answers.
+fn cbor(value: &Value, out: &mut Vec<u8>) {
+    fn head(major: u8, n: u64, out: &mut Vec<u8>) {
+        let m = major << 5;
+        match n {
+            0..=23 => out.push(m | n as u8),
+            24..=0xff => out.extend([m | 24, n as u8]),
+            0x100..=0xffff => {
+                out.push(m | 25);
+                out.extend((n as u16).to_be_bytes());
+            }
+            0x1_0000..=0xffff_ffff => {
+                out.push(m | 26);
+                out.extend((n as u32).to_be_bytes());
+            }
+            _ => {
+                out.push(m | 27);
+                out.extend(n.to_be_bytes());
+            }
+        }
+    }
+    match value {
+        Value::Null => out.push(0xf6),
+        Value::Bool(b) => out.push(if *b { 0xf5 } else { 0xf4 }),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => head(0, u, out),
+            (None, Some(i)) => head(1, (-1 - i) as u64, out),
+            _ => {
+                out.push(0xfb);
+                out.extend(n.as_f64().unwrap().to_be_bytes());
+            }
+        },
+        Value::String(text) => {
+            head(3, text.len() as u64, out);
+            out.extend(text.as_bytes());
+        }
+        Value::Array(items) => {
+            head(4, items.len() as u64, out);
+            items.iter().for_each(|v| cbor(v, out));
+        }
+        Value::Object(map) => match map.get("$epoch") {
+            Some(epoch) => {
+                head(6, 1, out); // tag 1: epoch-based date/time
+                cbor(epoch, out);
+            }
+            None => {
+                head(5, map.len() as u64, out);
+                for (key, v) in map {
+                    cbor(&Value::String(key.clone()), out);
+                    cbor(v, out);
+                }
+            }
+        },
+    }
 }
 
 /// Answers requests on one kept-alive connection until the client closes it.
-fn serve(stream: std::net::TcpStream, log: &Mutex<Vec<String>>, answers: &Answers) {
+fn serve(
+    stream: std::net::TcpStream,
+    log: &Mutex<Vec<String>>,
+    sent: &Mutex<Vec<Request>>,
+    answers: &Answers,
+) {
     let mut writer = stream.try_clone().unwrap();
     let mut reader = BufReader::new(stream);
     loop {
         let mut target = String::new();
+        let mut content_type = String::new();
         let mut length = 0usize;
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 {
             return;
         }
+        let path = line.split(' ').nth(1).unwrap_or_default().to_owned();
         loop {
             line.clear();
             if reader.read_line(&mut line).unwrap_or(0) == 0 {
@@ -58,6 +138,7 @@ fn serve(stream: std::net::TcpStream, log: &Mutex<Vec<String>>, answers: &Answer
             if let Some((name, value)) = header.split_once(':') {
                 match name.to_ascii_lowercase().as_str() {
                     "x-amz-target" => target = value.trim().to_owned(),
+                    "content-type" => content_type = value.trim().to_owned(),
                     "content-length" => length = value.trim().parse().unwrap_or(0),
                     _ => {}
                 }
@@ -67,18 +148,40 @@ fn serve(stream: std::net::TcpStream, log: &Mutex<Vec<String>>, answers: &Answer
         if reader.read_exact(&mut body).is_err() {
             return;
         }
-        let operation = target.rsplit('.').next().unwrap_or_default().to_owned();
+        let is_cbor = content_type == "application/cbor";
+        let operation = if is_cbor {
+            path.rsplit('/').next().unwrap_or_default().to_owned()
+        } else {
+            target.rsplit('.').next().unwrap_or_default().to_owned()
+        };
         log.lock().unwrap().push(operation.clone());
+        sent.lock().unwrap().push(Request {
+            operation: operation.clone(),
+            content_type,
+            body: body.clone(),
+        });
         let (status, answer) = answers.get(operation.as_str()).cloned().unwrap_or((
             400,
             json!({"__type": "InvalidAction", "message": format!("the stub has no answer for {operation}")}),
         ));
-        let text = answer.to_string();
-        let response = format!(
-            "HTTP/1.1 {status} X\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n{text}",
-            text.len()
+        let (headers, bytes) = if is_cbor {
+            let mut bytes = Vec::new();
+            cbor(&answer, &mut bytes);
+            (
+                "Content-Type: application/cbor\r\nsmithy-protocol: rpc-v2-cbor",
+                bytes,
+            )
+        } else {
+            (
+                "Content-Type: application/x-amz-json-1.1",
+                answer.to_string().into_bytes(),
+            )
+        };
+        let head = format!(
+            "HTTP/1.1 {status} X\r\n{headers}\r\nContent-Length: {}\r\n\r\n",
+            bytes.len()
         );
-        if writer.write_all(response.as_bytes()).is_err() {
+        if writer.write_all(head.as_bytes()).is_err() || writer.write_all(&bytes).is_err() {
             return;
         }
     }
@@ -141,22 +244,76 @@ fn status_answers(status: Value) -> Answers {
             "DescribeConfigRuleEvaluationStatus",
             (200, json!({"ConfigRulesEvaluationStatus": [status]})),
         ),
+        (
+            "GetComplianceDetailsByConfigRule",
+            (200, json!({"EvaluationResults": []})),
+        ),
     ])
 }
 
-fn status_json(stub: &Stub, now: &str) -> (Option<i32>, Value) {
-    let output = role_audit(
-        stub,
-        &[
-            "status",
-            "--rule-name",
-            "iam-role-last-used",
-            "--now",
-            now,
-            "--format",
-            "json",
-        ],
+/// Config's answers for the custom Lambda rule `iam-role-last-used` as Config really gives
+/// them: no evaluation status entry, and results recorded at these times.
+fn lambda_answers(recorded: &[i64]) -> Answers {
+    let mut answers = status_answers(json!({}));
+    answers.insert(
+        "DescribeConfigRuleEvaluationStatus",
+        (200, json!({"ConfigRulesEvaluationStatus": []})),
     );
+    let results: Vec<Value> = recorded
+        .iter()
+        .enumerate()
+        .map(|(n, t)| {
+            json!({
+                "EvaluationResultIdentifier": {"EvaluationResultQualifier": {
+                    "ConfigRuleName": "iam-role-last-used",
+                    "ResourceType": "AWS::IAM::Role",
+                    "ResourceId": format!("AROA{n}")
+                }},
+                "ComplianceType": "COMPLIANT",
+                "ResultRecordedTime": t,
+                "ConfigRuleInvokedTime": t - 60
+            })
+        })
+        .collect();
+    answers.insert(
+        "GetComplianceDetailsByConfigRule",
+        (200, json!({"EvaluationResults": results})),
+    );
+    answers
+}
+
+/// CloudWatch's answer for the alarm `iam-role-last-used-failing` in `state`.
+fn with_alarm(mut answers: Answers, state: &str) -> Answers {
+    answers.insert(
+        "DescribeAlarms",
+        (
+            200,
+            json!({"MetricAlarms": [{
+                "AlarmName": "iam-role-last-used-failing",
+                "StateValue": state,
+                "StateReason": "Threshold Crossed: 1 datapoint [2.0 (10/01/26 10:45:00)] was greater than or equal to the threshold (2.0).",
+                "StateUpdatedTimestamp": {"$epoch": t(11)}
+            }]}),
+        ),
+    );
+    answers
+}
+
+fn status_json(stub: &Stub, now: &str) -> (Option<i32>, Value) {
+    status_json_with(stub, now, &[])
+}
+
+fn status_json_with(stub: &Stub, now: &str, more: &[&str]) -> (Option<i32>, Value) {
+    let args = [
+        "status",
+        "--rule-name",
+        "iam-role-last-used",
+        "--now",
+        now,
+        "--format",
+        "json",
+    ];
+    let output = role_audit(stub, &[&args[..], more].concat());
     assert!(output.stderr.is_empty(), "{}", text(&output.stderr));
     (
         output.status.code(),
@@ -180,9 +337,10 @@ fn status_of_a_rule_that_ran_3_hours_ago_exits_0() {
             "ConfigRuleName": "iam-role-last-used",
             "ConfigRuleState": "ACTIVE",
             "Health": "HEALTHY",
-            "Reason": "the last successful evaluation was at 2026-01-10T09:00:00Z (3 h ago), within twice the rule's frequency (TwentyFour_Hours, 24 h)",
+            "Reason": "the evaluation status's last successful evaluation was at 2026-01-10T09:00:00Z (3 h ago), within twice the rule's frequency (TwentyFour_Hours, 24 h)",
             "MaximumExecutionFrequency": "TwentyFour_Hours",
             "FrequencyDefaulted": false,
+            "EvaluationStatusFound": true,
             "LastSuccessfulInvocationTime": "2026-01-10T09:00:00Z",
             "LastFailedInvocationTime": null,
             "LastSuccessfulEvaluationTime": "2026-01-10T09:00:00Z",
@@ -191,12 +349,23 @@ fn status_of_a_rule_that_ran_3_hours_ago_exits_0() {
             "FirstEvaluationStarted": true,
             "LastErrorCode": null,
             "LastErrorMessage": null,
+            "ResultCount": 0,
+            "LastResultRecordedTime": null,
+            "LastRuleInvokedTime": null,
+            "Alarm": null,
+            "AlarmState": null,
+            "AlarmReason": null,
+            "AlarmStateUpdatedTime": null,
             "CheckedAt": "2026-01-10T12:00:00Z"
         })
     );
     assert_eq!(
         *stub.asked.lock().unwrap(),
-        ["DescribeConfigRules", "DescribeConfigRuleEvaluationStatus"]
+        [
+            "DescribeConfigRules",
+            "DescribeConfigRuleEvaluationStatus",
+            "GetComplianceDetailsByConfigRule"
+        ]
     );
 }
 
@@ -215,7 +384,7 @@ fn status_of_a_rule_whose_last_evaluation_failed_exits_3_with_the_error() {
     assert_eq!(json["Health"], "FAILING");
     assert_eq!(
         json["Reason"],
-        "the last evaluation failed at 2026-01-10T10:00:00Z, after the last successful one at 2026-01-10T06:00:00Z: LambdaFunctionError: IamFetchFailed: AccessDenied"
+        "the evaluation status shows the last evaluation failed at 2026-01-10T10:00:00Z, after the last successful one at 2026-01-10T06:00:00Z: LambdaFunctionError: IamFetchFailed: AccessDenied"
     );
 
     let table = role_audit(
@@ -269,7 +438,215 @@ fn status_of_a_rule_never_evaluated_exits_3() {
     assert_eq!(json["Health"], "NEVER_EVALUATED");
     assert_eq!(
         json["Reason"],
-        "Config has not evaluated the rule successfully yet (active since 2026-01-10T11:00:00Z)"
+        "the evaluation status shows no successful run yet (active since 2026-01-10T11:00:00Z) and Config holds no results for the rule"
+    );
+}
+
+#[test]
+fn a_custom_lambda_rule_without_a_status_entry_is_judged_by_its_newest_result() {
+    let stub = stub(lambda_answers(&[t(6), t(9), t(8)]));
+    let (code, json) = status_json(&stub, NOW);
+    assert_eq!(code, Some(0), "{json}");
+    assert_eq!(
+        json,
+        json!({
+            "ConfigRuleName": "iam-role-last-used",
+            "ConfigRuleState": "ACTIVE",
+            "Health": "HEALTHY",
+            "Reason": "the newest of its 3 results was recorded at 2026-01-10T09:00:00Z (3 h ago), within twice the rule's frequency (TwentyFour_Hours, 24 h)",
+            "MaximumExecutionFrequency": "TwentyFour_Hours",
+            "FrequencyDefaulted": false,
+            "EvaluationStatusFound": false,
+            "LastSuccessfulInvocationTime": null,
+            "LastFailedInvocationTime": null,
+            "LastSuccessfulEvaluationTime": null,
+            "LastFailedEvaluationTime": null,
+            "FirstActivatedTime": null,
+            "FirstEvaluationStarted": false,
+            "LastErrorCode": null,
+            "LastErrorMessage": null,
+            "ResultCount": 3,
+            "LastResultRecordedTime": "2026-01-10T09:00:00Z",
+            "LastRuleInvokedTime": "2026-01-10T08:59:00Z",
+            "Alarm": null,
+            "AlarmState": null,
+            "AlarmReason": null,
+            "AlarmStateUpdatedTime": null,
+            "CheckedAt": "2026-01-10T12:00:00Z"
+        })
+    );
+
+    // 09:00 plus 48 h is still within twice the frequency; one hour more is stale.
+    let (code, json) = status_json(&stub, "2026-01-12T09:00:00Z");
+    assert_eq!((code, json["Health"].as_str()), (Some(0), Some("HEALTHY")));
+    let (code, json) = status_json(&stub, "2026-01-12T10:00:00Z");
+    assert_eq!((code, json["Health"].as_str()), (Some(3), Some("STALE")));
+
+    let table = role_audit(
+        &stub,
+        &["status", "--rule-name", "iam-role-last-used", "--now", NOW],
+    );
+    assert_eq!(table.status.code(), Some(0));
+    let out = text(&table.stdout);
+    assert!(
+        out.contains("\nRESULTS                 3\nNEWEST RESULT RECORDED  2026-01-10T09:00:00Z\nNEWEST RULE INVOKED     2026-01-10T08:59:00Z\nEVALUATION STATUS       none (Config gives none for custom Lambda rules)\nCHECKED AT  "),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_custom_lambda_rule_without_results_exits_3_never_evaluated() {
+    let stub = stub(lambda_answers(&[]));
+    let (code, json) = status_json(&stub, NOW);
+    assert_eq!(code, Some(3));
+    assert_eq!(json["Health"], "NEVER_EVALUATED");
+    assert_eq!(
+        json["Reason"],
+        "Config holds no results for the rule and no evaluation status (it gives none for custom Lambda rules)"
+    );
+}
+
+#[test]
+fn the_alarm_in_alarm_exits_3_failing_although_the_results_are_fresh() {
+    let stub = stub(with_alarm(lambda_answers(&[t(9)]), "ALARM"));
+    let (code, json) = status_json_with(&stub, NOW, &["--alarm", "iam-role-last-used-failing"]);
+    assert_eq!(code, Some(3), "{json}");
+    assert_eq!(json["Health"], "FAILING");
+    assert_eq!(
+        json["Reason"],
+        "alarm iam-role-last-used-failing is in ALARM since 2026-01-10T11:00:00Z: the rule's function failed: Threshold Crossed: 1 datapoint [2.0 (10/01/26 10:45:00)] was greater than or equal to the threshold (2.0)."
+    );
+    assert_eq!(json["Alarm"], "iam-role-last-used-failing");
+    assert_eq!(json["AlarmState"], "ALARM");
+    assert_eq!(
+        json["AlarmReason"],
+        "Threshold Crossed: 1 datapoint [2.0 (10/01/26 10:45:00)] was greater than or equal to the threshold (2.0)."
+    );
+    assert_eq!(json["AlarmStateUpdatedTime"], "2026-01-10T11:00:00Z");
+    assert_eq!(json["LastResultRecordedTime"], "2026-01-10T09:00:00Z");
+
+    // CloudWatch was asked for the alarm by name, in the protocol this SDK version speaks.
+    let requests = stub.requests.lock().unwrap().clone();
+    let alarm = requests
+        .iter()
+        .find(|r| r.operation == "DescribeAlarms")
+        .expect("DescribeAlarms asked");
+    assert_eq!(alarm.content_type, "application/cbor");
+    assert!(
+        alarm
+            .body
+            .windows(b"iam-role-last-used-failing".len())
+            .any(|w| w == b"iam-role-last-used-failing"),
+        "{:?}",
+        alarm.body
+    );
+
+    let table = role_audit(
+        &stub,
+        &[
+            "status",
+            "--rule-name",
+            "iam-role-last-used",
+            "--alarm",
+            "iam-role-last-used-failing",
+            "--now",
+            NOW,
+        ],
+    );
+    assert_eq!(table.status.code(), Some(3));
+    let out = text(&table.stdout);
+    assert!(
+        out.contains(
+            "\nALARM                   iam-role-last-used-failing\nALARM STATE             ALARM\n"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_alarm_ok_with_fresh_results_exits_0_and_says_so() {
+    for state in ["OK", "INSUFFICIENT_DATA"] {
+        let stub = stub(with_alarm(lambda_answers(&[t(9)]), state));
+        let (code, json) = status_json_with(&stub, NOW, &["--alarm", "iam-role-last-used-failing"]);
+        assert_eq!(code, Some(0), "{json}");
+        assert_eq!(
+            json["Reason"],
+            format!("the newest of its 1 result was recorded at 2026-01-10T09:00:00Z (3 h ago), within twice the rule's frequency (TwentyFour_Hours, 24 h); alarm iam-role-last-used-failing is {state} (no failed run known)")
+        );
+        assert_eq!(json["AlarmState"], state);
+    }
+}
+
+#[test]
+fn a_missing_alarm_exits_2_naming_it() {
+    let mut answers = lambda_answers(&[t(9)]);
+    answers.insert("DescribeAlarms", (200, json!({"MetricAlarms": []})));
+    let stub = stub(answers);
+    let output = role_audit(
+        &stub,
+        &[
+            "status",
+            "--rule-name",
+            "iam-role-last-used",
+            "--alarm",
+            "nope-failing",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        text(&output.stderr),
+        "role-audit: there is no CloudWatch metric alarm named \"nope-failing\" in this Region\n\
+         hint: the stack's alarm is <NameOfSolution>-failing (its StatusCommand output names it): check --alarm and --region\n"
+    );
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn a_denied_alarm_or_results_read_exits_2_naming_the_permission() {
+    let mut answers = lambda_answers(&[t(9)]);
+    answers.insert(
+        "DescribeAlarms",
+        (
+            400,
+            json!({"__type": "com.amazonaws.cloudwatch#AccessDenied", "message": "User is not authorized to perform: cloudwatch:DescribeAlarms"}),
+        ),
+    );
+    let denied_alarm = stub(answers);
+    let output = role_audit(
+        &denied_alarm,
+        &[
+            "status",
+            "--rule-name",
+            "iam-role-last-used",
+            "--alarm",
+            "iam-role-last-used-failing",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        text(&output.stderr),
+        "role-audit: reading CloudWatch alarm \"iam-role-last-used-failing\" failed: DescribeAlarms: AccessDenied: User is not authorized to perform: cloudwatch:DescribeAlarms\n\
+         hint: the credentials in use are not allowed cloudwatch:DescribeAlarms; role-audit needs it (read-only)\n"
+    );
+
+    let mut answers = lambda_answers(&[]);
+    answers.insert(
+        "GetComplianceDetailsByConfigRule",
+        (
+            400,
+            json!({"__type": "AccessDeniedException", "message": "not authorized"}),
+        ),
+    );
+    let denied_results = stub(answers);
+    let output = role_audit(
+        &denied_results,
+        &["status", "--rule-name", "iam-role-last-used"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).ends_with("hint: the credentials in use are not allowed config:GetComplianceDetailsByConfigRule; role-audit needs it (read-only)\n"),
+        "{}",
+        text(&output.stderr)
     );
 }
 

@@ -8,14 +8,17 @@ use std::process::ExitCode;
 use aws_sdk_config::types::ComplianceType;
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
+use iam_role_last_used::alarm::alarm_status;
 use iam_role_last_used::aws::{load_sdk_config, SdkPolicy};
-use iam_role_last_used::config_rule::{aggregate_results, recorded_results, rule_status};
+use iam_role_last_used::config_rule::{
+    aggregate_results, recorded_result_times, recorded_results, rule_status,
+};
 use iam_role_last_used::evaluate::evaluate;
 use iam_role_last_used::iam::fetch_roles_with_progress;
 use iam_role_last_used::output::{render, Format, Row, TableStyle};
 use iam_role_last_used::params::{self, RuleParameters};
 use iam_role_last_used::role::Role;
-use iam_role_last_used::rule_status::{verdict, StatusReport};
+use iam_role_last_used::rule_status::{verdict, RuleEvidence, StatusReport};
 use iam_role_last_used::{report, snapshot, Error};
 use serde_json::{Map, Value};
 
@@ -47,16 +50,18 @@ enum Command {
         role-audit report --rule-name iam-role-last-used --compliance NON_COMPLIANT --format json\n  \
         role-audit report --rule-name iam-role-last-used --fail-on-non-compliant --format csv > unused-roles.csv")]
     Report(ReportArgs),
-    /// Check that Config runs the rule: its last invocation and evaluation, and the last error
-    /// (DescribeConfigRuleEvaluationStatus, with the frequency from DescribeConfigRules).
+    /// Check that the rule runs: the newest result it recorded (GetComplianceDetailsByConfigRule),
+    /// its alarm (--alarm), and Config's evaluation status when Config keeps one (not for custom
+    /// Lambda rules), with the frequency from DescribeConfigRules.
     #[command(
-        after_help = "Health: HEALTHY, or (exit code 3) FAILING when the last evaluation or invocation failed after \
-        the last successful one, STALE when the last success is older than twice the rule's frequency \
-        (MaximumExecutionFrequency; TwentyFour_Hours when the rule names none), NEVER_EVALUATED when Config has \
-        not run the rule successfully yet.\n\
-        Exit codes: 0 healthy, 3 unhealthy, 2 error.\n\n\
+        after_help = "Health: HEALTHY, or (exit code 3) FAILING when the alarm is in ALARM (the function's last runs \
+        failed) or the evaluation status shows a failure after the last success, STALE when the last success (the \
+        newest ResultRecordedTime, or the evaluation status's last successful evaluation) is older than twice the \
+        rule's frequency (MaximumExecutionFrequency; TwentyFour_Hours when the rule names none), NEVER_EVALUATED \
+        when neither shows a successful run.\n\
+        Exit codes: 0 healthy, 3 unhealthy, 2 error (a missing alarm included).\n\n\
         Examples:\n  \
-        role-audit status --rule-name iam-role-last-used\n  \
+        role-audit status --rule-name iam-role-last-used --alarm iam-role-last-used-failing\n  \
         role-audit status --rule-name iam-role-last-used-org --format json   # in a member account: finds OrgConfigRule-iam-role-last-used-org-<suffix>"
     )]
     Status(StatusArgs),
@@ -124,6 +129,11 @@ struct StatusArgs {
     /// organization rule's name or its copy's, OrgConfigRule-<name>-<suffix>.
     #[arg(long, value_name = "NAME")]
     rule_name: String,
+
+    /// The CloudWatch alarm on the rule's function errors (the stack's `<NameOfSolution>-failing`):
+    /// in ALARM, the rule is FAILING. Without it a failing run shows only as STALE.
+    #[arg(long, value_name = "NAME")]
+    alarm: Option<String>,
 
     /// Judge the status as of this time (RFC 3339, e.g. 2026-01-01T00:00:00Z) [default: now].
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
@@ -238,7 +248,12 @@ fn hint(error: &Error) -> Option<String> {
     let (code, message) = match error {
         Error::IamFetch { code, message, .. }
         | Error::ConfigRead { code, message, .. }
-        | Error::RuleStatusRead { code, message, .. } => (code.as_deref(), message),
+        | Error::RuleStatusRead { code, message, .. }
+        | Error::AlarmRead { code, message, .. } => (code.as_deref(), message),
+        Error::NoSuchAlarm { .. } => return Some(
+            "the stack's alarm is <NameOfSolution>-failing (its StatusCommand output names it): check --alarm and --region"
+                .to_owned(),
+        ),
         Error::NoAggregateResults { .. } => return Some(
             "the aggregator serves COMPLIANT and NON_COMPLIANT results only, and a rule shows there once one account has such a result: check --aggregator, --rule-name (the organization rule's name, or the rule's name in each account) and --region; a new rule or aggregator takes a while to collect results"
                 .to_owned(),
@@ -260,6 +275,7 @@ fn hint(error: &Error) -> Option<String> {
         (Error::RuleStatusRead { operation, .. }, Some(c)) if c.starts_with("AccessDenied") => {
             needs(&format!("config:{operation}"))
         }
+        (Error::AlarmRead { .. }, Some(c)) if c.starts_with("AccessDenied") => needs("cloudwatch:DescribeAlarms"),
         (Error::IamFetch { .. }, Some(c)) if c.starts_with("AccessDenied") => needs("iam:GetAccountAuthorizationDetails"),
         (Error::ConfigRead { .. }, Some(c)) if c.starts_with("AccessDenied") => needs("config:GetComplianceDetailsByConfigRule"),
         (_, None) if message.contains("credentials") => Some(
@@ -421,10 +437,20 @@ async fn run_aggregate_report(args: &ReportArgs, aggregator: &str) -> Result<Out
 async fn run_status(args: &StatusArgs) -> Result<Outcome, Failure> {
     let sdk = sdk(&args.aws).await?;
     let config = aws_sdk_config::Client::new(&sdk);
-    let (status, frequency) = rule_status(&config, &args.rule_name).await?;
+    let (rule, status) = rule_status(&config, &args.rule_name).await?;
+    let results = recorded_result_times(&config, &rule.name).await?;
+    let alarm = match &args.alarm {
+        Some(name) => Some(alarm_status(&aws_sdk_cloudwatch::Client::new(&sdk), name).await?),
+        None => None,
+    };
+    let evidence = RuleEvidence {
+        status,
+        results,
+        alarm,
+    };
     let now = args.now.unwrap_or_else(Utc::now);
-    let verdict = verdict(&status, frequency.frequency, now);
-    let report = StatusReport::new(&status, frequency, &verdict, now);
+    let verdict = verdict(&evidence, rule.frequency.frequency, now);
+    let report = StatusReport::new(&rule, &evidence, &verdict, now);
     Ok(Outcome {
         text: match args.format {
             StatusFormat::Json => report.json(),

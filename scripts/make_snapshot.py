@@ -826,8 +826,8 @@ def main():
         return
 
     counts = Counter(e["ComplianceType"] for e in expected)
-    print(f"wrote {len(roles)} roles to events/account-snapshot.json "
-          f"(+ .expected.json, .parameters.json), NOW={NOW.isoformat()}")
+    print(f"wrote {len(roles)} roles to events/account-snapshot.json (+ .expected.json, .parameters.json, "
+          f".identity-center-exclude.expected.json), NOW={NOW.isoformat()}")
     excluded = Counter(e["ComplianceType"] for e in expected_ic_excluded)
     print(f"  {'':15} {'':>3}  with identity_center_roles=exclude")
     for ctype in ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"):

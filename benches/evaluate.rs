@@ -3,8 +3,9 @@
 //! criterion prints the time per iteration and, for the 10 000-role benches, the throughput
 //! (divide the time by 10 000 for ns per role).
 //!
-//! The roles mix every rule of the README: service-linked, allowlisted by each pattern, exempt by
-//! tag, young, no use recorded, unused too long, used recently; each carries 2 to 4 tags.
+//! The roles mix every rule of the README: service-linked, Identity Center, allowlisted by each
+//! pattern, exempt by tag (for ever, until a date, expired), young, no use recorded, unused too
+//! long, used recently; each carries 2 to 4 tags.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -46,6 +47,10 @@ fn roles() -> Vec<Role> {
                 1 | 2 => ("/service-role/".to_owned(), format!("{team}-lambda-{i:05}")),
                 3 => ("/".to_owned(), format!("security-audit-{i:05}")),
                 4 => (format!("/{team}/team-a/"), format!("{team}-worker-{i:05}")),
+                19 => (
+                    "/aws-reserved/sso.amazonaws.com/eu-west-1/".to_owned(),
+                    format!("AWSReservedSSO_{team}_{i:016x}"),
+                ),
                 _ => (
                     format!("/{team}/"),
                     format!("{team}-application-role-{i:05}"),
@@ -67,10 +72,16 @@ fn roles() -> Vec<Role> {
                     value: format!("cc-{:03}", i % 997),
                 });
             }
-            if matches!(i % 20, 5 | 6) {
+            let keep = match i % 20 {
+                5 => Some("true"),
+                6 => Some("until=2026-06-30; bench"),
+                14 => Some("until=2025-06-30"),
+                _ => None,
+            };
+            if let Some(value) = keep {
                 tags.push(Tag {
                     key: "keep".to_owned(),
-                    value: "true".to_owned(),
+                    value: value.to_owned(),
                 });
             }
             let (created, last_used) = match i % 20 {

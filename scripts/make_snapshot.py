@@ -8,6 +8,9 @@ Writes, relative to the repository root:
                                             --filter Role --output json`
   events/account-snapshot.expected.json    the expected evaluation of every role (same order)
   events/account-snapshot.parameters.json  the rule parameters the expectations assume
+  events/account-snapshot.identity-center-exclude.expected.json
+                                           the expected evaluation with those parameters plus
+                                           identity_center_roles=exclude
 
 Every role comes from one row of SCENARIOS below. A row STATES which rule decides the role
 (its `expect` column); the script only turns relative offsets into timestamps, does the
@@ -46,6 +49,8 @@ PARAMETERS = {
 }
 ALLOWLIST = PARAMETERS["role_allowlist"].split("|")
 EXEMPT_TAG_KEY = PARAMETERS["exempt_tag_key"]
+# The second run of the same account: Identity Center roles excluded.
+IC_EXCLUDE_PARAMETERS = {**PARAMETERS, "identity_center_roles": "exclude"}
 
 
 def ago(days, hours=0, minutes=0, seconds=0):
@@ -67,8 +72,22 @@ NEVER = "never-used"      # 5 no LastUsedDate                              -> NO
 STALE = "stale"           # 6 last used > 60 days ago                      -> NON_COMPLIANT
 RECENT = "recent"         # 7 last used <= 60 days ago                     -> COMPLIANT
 
+# Annotations add these when a row says so (they are not rules: they never change the verdict):
+#   permission_set  Identity Center role (path under /aws-reserved/sso.amazonaws.com/): the
+#                   permission set its name gives, or UNREADABLE; NON_COMPLIANT ones get advice
+#   exempt_until / exempt_note   TAG rows with `until=DATE[; NOTE]`: the date and text shown
+#   ignored         evaluated rows whose `keep` tag did not exempt them: (EXPIRED, "DATE"),
+#                   (NO_EQUALS,), (NOT_A_DATE,) or (NO_SUCH_DAY,)
+UNREADABLE = object()
+EXPIRED = "expired"
+NO_EQUALS = "not until=YYYY-MM-DD"
+NOT_A_DATE = "not a date YYYY-MM-DD"
+NO_SUCH_DAY = "no such day"
+
 SL = "/aws-service-role/"
-SSO = "/aws-reserved/sso.amazonaws.com/eu-west-1/"
+SSO_PREFIX = "/aws-reserved/sso.amazonaws.com/"
+SSO = SSO_PREFIX + "eu-west-1/"  # Identity Center in eu-west-1: the Region is in the path
+SSO_US_EAST_1 = SSO_PREFIX       # Identity Center in us-east-1: no Region in the path
 
 # --------------------------------------------------------------------------------------------
 # Scenario table: one row per role, in output order.
@@ -84,11 +103,14 @@ SSO = "/aws-reserved/sso.amazonaws.com/eu-west-1/"
 
 
 def row(name, path, expect, created, used=None, region="eu-west-1", trust="lambda",
-        managed=(), inline=(), tags=(), profile=False, boundary=None):
+        managed=(), inline=(), tags=(), profile=False, boundary=None,
+        permission_set=None, exempt_until=None, exempt_note=None, ignored=None):
     return dict(name=name, path=path, expect=expect, created=created, used=used,
                 region=region if used is not None else None, trust=trust,
                 managed=list(managed), inline=list(inline),
-                tags=None if tags is None else list(tags), profile=profile, boundary=boundary)
+                tags=None if tags is None else list(tags), profile=profile, boundary=boundary,
+                permission_set=permission_set, exempt_until=exempt_until, exempt_note=exempt_note,
+                ignored=ignored)
 
 
 SCENARIOS = [
@@ -169,7 +191,28 @@ SCENARIOS = [
         trust="glue", managed=["AWSGlueServiceRole"], tags=tags(keep="quarterly job, see FIN-1423")),
     # created 12 days ago and tagged: rule 3 wins over rule 4
     row("partner-onboarding-sandbox", "/", TAG, ago(12, 1, 0, 0), trust="partner-account",
-        managed=["ReadOnlyAccess"], tags=tags(keep="until 2026-03-31", owner="partnerships")),
+        managed=["ReadOnlyAccess"], tags=tags(keep="until=2026-03-31", owner="partnerships"),
+        exempt_until="2026-03-31"),
+    # dated, with free text: exempt through 2026-03-31, the text shown; never used in 3 years
+    row("dr-failover-runner", "/", TAG, ago(1100, 4, 0, 0), trust="ec2", managed=["PowerUserAccess"],
+        tags=tags(keep="until=2026-03-31; DR role, owner ops", team="platform"),
+        exempt_until="2026-03-31", exempt_note="DR role, owner ops"),
+    # dated today (NOW is 2026-01-01T00:00:00Z): the exemption holds through that day; stale 70 days
+    row("year-end-close-batch", "/", TAG, ago(720, 0, 0, 0), used=ago(70, 2, 0, 0), trust="glue",
+        managed=["AWSGlueServiceRole"], tags=tags(keep="UNTIL=2026-01-01"), exempt_until="2026-01-01"),
+    # ---- rule 3 ignored: the tag's date has passed or is not a date: evaluated normally ----
+    # expired yesterday, stale 120 days -> NON_COMPLIANT, says the exemption expired
+    row("migration-2025-importer", "/", STALE, ago(500, 6, 0, 0), used=ago(120, 5, 0, 0), trust="ecs-tasks",
+        tags=tags(keep="until=2025-12-31; data migration", team="data"), ignored=(EXPIRED, "2025-12-31")),
+    # February 30th: never used -> NON_COMPLIANT, says the exemption is invalid
+    row("audit-evidence-export", "/", NEVER, ago(800, 1, 0, 0), managed=["AWSLambdaBasicExecutionRole"],
+        tags=tags(keep="until=2026-02-30"), ignored=(NO_SUCH_DAY,)),
+    # not a date at all: stale 65 days -> NON_COMPLIANT
+    row("temp-contractor-access", "/", STALE, ago(300, 3, 0, 0), used=ago(65, 0, 0, 0), trust="sso-saml",
+        managed=["ReadOnlyAccess"], tags=tags(keep="until=soon", owner="vendor-mgmt"), ignored=(NOT_A_DATE,)),
+    # `until` without `=`: used 10 days ago -> COMPLIANT anyway, and the annotation says why the tag was ignored
+    row("sandbox-experiments", "/", RECENT, ago(400, 0, 0, 0), used=ago(10, 1, 0, 0),
+        managed=["AWSLambdaBasicExecutionRole"], tags=tags(keep="until 2026-06-30"), ignored=(NO_EQUALS,)),
     # tag KEY "keep-until" starts with "keep" but is not "keep": not exempt, stale
     row("ml-training-sagemaker", "/", STALE, ago(610, 3, 0, 0), used=ago(170, 11, 0, 0), trust="sagemaker",
         managed=["AmazonSageMakerFullAccess"], inline=["sagemaker-training-data"],
@@ -222,15 +265,29 @@ SCENARIOS = [
     row("legacy-kinesis-consumer", "/", STALE, ago(1500, 4, 0, 0), used=ago(390, 12, 0, 0), region="us-east-1",
         managed=["AWSLambdaKinesisExecutionRole"], tags=[]),
 
+    # ---- Identity Center roles: evaluated like any role; NON_COMPLIANT ones name the permission set --
+    # permission set "Data_Engineer" (its name has a "_"); us-east-1 path; never used
+    row("AWSReservedSSO_Data_Engineer_0c4e8a2f6b1d3957", SSO_US_EAST_1, NEVER, ago(700, 8, 0, 0),
+        trust="sso-identity-center", managed=["ReadOnlyAccess"], tags=None, permission_set="Data_Engineer"),
+    # permission set "BillingReadOnly"; eu-west-1 path; last used 95 days ago
+    row("AWSReservedSSO_BillingReadOnly_5e1f9a3c7b2d4e60", SSO, STALE, ago(900, 2, 0, 0), used=ago(95, 3, 0, 0),
+        region="us-east-1", trust="sso-identity-center", managed=["ViewOnlyAccess"], tags=None,
+        permission_set="BillingReadOnly"),
+    # under the Identity Center path but not its name shape: still an Identity Center role
+    row("AWSReservedSSO_LegacyAdmins", SSO_US_EAST_1, NEVER, ago(1600, 0, 0, 0), trust="sso-identity-center",
+        managed=["AdministratorAccess"], tags=None, permission_set=UNREADABLE),
+
     # ---- rule 7: last used within 60 days -----------------------------------------------------
     row("OrganizationAccountAccessRole", "/", RECENT, ago(2441, 9, 14, 40), used=ago(20, 7, 0, 0),
         region="us-east-1", trust="org-management", managed=["AdministratorAccess"], tags=None),
-    # SSO role under /aws-reserved/ is NOT service-linked; used 23h59m59s ago -> "0 days"
+    # Identity Center role under /aws-reserved/ is NOT service-linked; used 23h59m59s ago -> "0 days"
     row("AWSReservedSSO_AdministratorAccess_8f3a2c1d9e7b6a54", SSO, RECENT, ago(980, 3, 0, 0),
-        used=ago(0, 23, 59, 59), trust="sso-identity-center", managed=["AdministratorAccess"], tags=None),
+        used=ago(0, 23, 59, 59), trust="sso-identity-center", managed=["AdministratorAccess"], tags=None,
+        permission_set="AdministratorAccess"),
     # used exactly 1 day ago -> "1 day" (singular)
     row("AWSReservedSSO_ReadOnlyAccess_2b7d4e9f0a1c3e58", SSO, RECENT, ago(980, 3, 0, 0),
-        used=ago(1), trust="sso-identity-center", managed=["ReadOnlyAccess"], tags=None),
+        used=ago(1), trust="sso-identity-center", managed=["ReadOnlyAccess"], tags=None,
+        permission_set="ReadOnlyAccess"),
     # last used exactly 60 days ago -> COMPLIANT (threshold is "> 60")
     row("webapp-api-ecs-task", "/", RECENT, ago(520, 1, 0, 0), used=ago(60), trust="ecs-tasks",
         inline=["webapp-api-data-access"], tags=tags(team="webapp")),
@@ -578,13 +635,24 @@ def check_row(r):
         assert created <= used <= NOW, f"{name}: last use must be between CreateDate and NOW"
     kind = expect[0] if isinstance(expect, tuple) else expect
     age = whole_days(created)
+    assert (r["permission_set"] is not None) == r["path"].startswith(SSO_PREFIX), \
+        f"{name}: permission_set is given exactly for Identity Center roles"
+    keep = [t["Value"] for t in r["tags"] or [] if t["Key"] == EXEMPT_TAG_KEY]
+    if kind == TAG:
+        assert (r["exempt_until"] is not None) == keep[0].lower().startswith("until"), name
+    if r["exempt_until"] is not None:
+        assert kind == TAG and keep[0].lower().startswith("until=") and r["exempt_until"] in keep[0], name
+    if r["ignored"] is not None:
+        assert kind not in (SLR, ALLOW, TAG) and keep and keep[0].lower().startswith("until"), name
+        if r["ignored"][0] == EXPIRED:
+            assert datetime.fromisoformat(r["ignored"][1]).date() < NOW.date(), name
     if kind == SLR:
         assert r["path"].startswith("/aws-service-role/"), name
     elif kind == ALLOW:
         pattern = expect[1]
         assert pattern in ALLOWLIST and fnmatch.fnmatchcase(r["path"] + name, pattern), name
     elif kind == TAG:
-        assert any(t["Key"] == EXEMPT_TAG_KEY for t in r["tags"] or []), name
+        assert keep, name
     elif kind == YOUNG:
         assert age <= MAX_DAYS, name
     elif kind == NEVER:
@@ -598,26 +666,57 @@ def check_row(r):
     return kind
 
 
-def expected_for(r):
-    """ComplianceType and Annotation for the rule the row states."""
-    kind = check_row(r)
-    name = r["name"]
+def verdict_for(r, kind):
+    """ComplianceType and the verdict's text (after "NAME: ") for the rule the row states."""
     age = plural_days(whole_days(r["created"]))
     last = plural_days(whole_days(r["used"])) if r["used"] is not None else None
     where = f" in {r['region']}" if r["region"] else ""
     if kind == SLR:
-        return "NOT_APPLICABLE", f"{name}: service-linked role, not evaluated (service_linked_roles=exclude)"
+        return "NOT_APPLICABLE", "service-linked role, not evaluated (service_linked_roles=exclude)"
     if kind == ALLOW:
-        return "COMPLIANT", f"{name}: allowlisted by pattern {r['expect'][1]}"
+        return "COMPLIANT", f"allowlisted by pattern {r['expect'][1]}"
     if kind == TAG:
-        return "COMPLIANT", f"{name}: exempt by tag {EXEMPT_TAG_KEY}"
+        text = f"exempt by tag {EXEMPT_TAG_KEY}"
+        if r["exempt_until"]:
+            text += f" until {r['exempt_until']}"
+        if r["exempt_note"]:
+            text += f" ({r['exempt_note']})"
+        return "COMPLIANT", text
     if kind == YOUNG:
-        return "COMPLIANT", f"{name}: created {age} ago, within the {MAX_DAYS}-day threshold"
+        return "COMPLIANT", f"created {age} ago, within the {MAX_DAYS}-day threshold"
     if kind == NEVER:
-        return "NON_COMPLIANT", f"{name}: no use recorded in IAM's 400-day tracking window, created {age} ago"
+        return "NON_COMPLIANT", f"no use recorded by IAM (it tracks up to 400 days), created {age} ago"
     if kind == STALE:
-        return "NON_COMPLIANT", f"{name}: last used {last} ago{where}, over the {MAX_DAYS}-day threshold"
-    return "COMPLIANT", f"{name}: last used {last} ago{where}"
+        return "NON_COMPLIANT", f"last used {last} ago{where}, over the {MAX_DAYS}-day threshold"
+    return "COMPLIANT", f"last used {last} ago{where}"
+
+
+def expected_for(r, identity_center_roles="evaluate"):
+    """ComplianceType and Annotation: the stated rule's verdict, then the advice for a
+    NON_COMPLIANT Identity Center role, then why the exempt tag was ignored."""
+    kind = check_row(r)
+    name = r["name"]
+    if r["permission_set"] is not None and identity_center_roles == "exclude":
+        return "NOT_APPLICABLE", f"{name}: IAM Identity Center role, not evaluated (identity_center_roles=exclude)"
+    compliance, text = verdict_for(r, kind)
+    annotation = f"{name}: {text}"
+    if compliance == "NON_COMPLIANT" and r["permission_set"] is UNREADABLE:
+        annotation += ("; IAM Identity Center role, permission set not readable from the name: "
+                       "remove the set's assignment to this account")
+    elif compliance == "NON_COMPLIANT" and r["permission_set"] is not None:
+        annotation += (f"; IAM Identity Center permission set {r['permission_set']}: "
+                       "remove its assignment to this account")
+    if r["ignored"] is not None:
+        value = next(t["Value"] for t in r["tags"] if t["Key"] == EXEMPT_TAG_KEY)
+        problem = r["ignored"][0]
+        if problem == EXPIRED:
+            annotation += f"; exemption tag {EXEMPT_TAG_KEY} expired after {r['ignored'][1]}"
+        else:
+            why = {NO_EQUALS: "is not until=YYYY-MM-DD", NOT_A_DATE: "is not a date YYYY-MM-DD",
+                   NO_SUCH_DAY: "names a day that does not exist"}[problem]
+            annotation += f'; exemption tag {EXEMPT_TAG_KEY} ignored: "{value}" {why}'
+    assert len(annotation) <= 256, name
+    return compliance, annotation
 
 
 # --------------------------------------------------------------------------------------------
@@ -702,17 +801,23 @@ def main():
     ids = [d["RoleId"] for d in roles]
     assert len(set(ids)) == len(ids) and all(len(i) == 21 for i in ids), "RoleIds must be unique, 21 chars"
 
-    expected = []
-    for r, d in zip(SCENARIOS, roles):
-        compliance, annotation = expected_for(r)
-        expected.append({"RoleName": d["RoleName"], "RoleId": d["RoleId"],
+    def expected_with(identity_center_roles):
+        rows = []
+        for r, d in zip(SCENARIOS, roles):
+            compliance, annotation = expected_for(r, identity_center_roles)
+            rows.append({"RoleName": d["RoleName"], "RoleId": d["RoleId"],
                          "ComplianceType": compliance, "Annotation": annotation})
+        return rows
+
+    expected = expected_with("evaluate")
+    expected_ic_excluded = expected_with("exclude")
 
     snapshot = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": roles, "Policies": []}
     stale = [write_json(events / name, obj, check) for name, obj in (
         ("account-snapshot.json", snapshot),
         ("account-snapshot.expected.json", expected),
         ("account-snapshot.parameters.json", PARAMETERS),
+        ("account-snapshot.identity-center-exclude.expected.json", expected_ic_excluded),
     )]
     if check:
         if any(stale):
@@ -721,10 +826,12 @@ def main():
         return
 
     counts = Counter(e["ComplianceType"] for e in expected)
-    print(f"wrote {len(roles)} roles to events/account-snapshot.json "
-          f"(+ .expected.json, .parameters.json), NOW={NOW.isoformat()}")
+    print(f"wrote {len(roles)} roles to events/account-snapshot.json (+ .expected.json, .parameters.json, "
+          f".identity-center-exclude.expected.json), NOW={NOW.isoformat()}")
+    excluded = Counter(e["ComplianceType"] for e in expected_ic_excluded)
+    print(f"  {'':15} {'':>3}  with identity_center_roles=exclude")
     for ctype in ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"):
-        print(f"  {ctype:15} {counts.get(ctype, 0)}")
+        print(f"  {ctype:15} {counts.get(ctype, 0):3}  {excluded.get(ctype, 0)}")
 
 
 if __name__ == "__main__":

@@ -3,14 +3,22 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::params::{RuleParameters, ServiceLinkedRoles, TRACKING_WINDOW_DAYS};
-use crate::role::Role;
+use crate::params::{
+    IdentityCenterRoles, RuleParameters, ServiceLinkedRoles, TRACKING_WINDOW_DAYS,
+};
+use crate::role::{Role, RoleKind};
+
+pub mod exemption;
+use exemption::{Exemption, Problem};
 
 /// PutEvaluations rejects longer annotations.
 pub const MAX_ANNOTATION_CHARS: usize = 256;
 const TRUNCATION_MARKER: char = '…';
+/// Tag keys and values are user data: cut them in annotations so they cannot crowd out the verdict.
+const MAX_QUOTED_CHARS: usize = 40;
+const MAX_NOTE_CHARS: usize = 60;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Compliance {
@@ -34,11 +42,15 @@ impl Compliance {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {
     ServiceLinkedExcluded,
+    IdentityCenterExcluded,
     Allowlisted {
         pattern: String,
     },
+    /// `until`: the last day (UTC) a dated exemption holds; None: for ever.
     ExemptByTag {
         key: String,
+        until: Option<NaiveDate>,
+        note: Option<String>,
     },
     YoungerThanThreshold {
         age_days: i64,
@@ -100,8 +112,8 @@ pub fn evaluate(roles: &[Role], params: &RuleParameters, now: DateTime<Utc>) -> 
 }
 
 pub fn evaluate_role(role: &Role, params: &RuleParameters, now: DateTime<Utc>) -> Evaluation {
-    let (compliance, reason) = decide(role, params, now);
-    let annotation = annotate(&role.name, &reason, params);
+    let (compliance, reason, ignored) = decide(role, params, now);
+    let annotation = annotate(role, compliance, &reason, ignored.as_ref(), params);
     Evaluation {
         resource_id: role.role_id.clone(),
         role_name: role.name.clone(),
@@ -112,22 +124,85 @@ pub fn evaluate_role(role: &Role, params: &RuleParameters, now: DateTime<Utc>) -
     }
 }
 
-fn decide(role: &Role, params: &RuleParameters, now: DateTime<Utc>) -> (Compliance, Reason) {
+/// An exempt tag that did not exempt the role: the annotation says why it was evaluated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum IgnoredExemption {
+    Expired {
+        key: String,
+        date: NaiveDate,
+    },
+    Invalid {
+        key: String,
+        value: String,
+        problem: Problem,
+    },
+}
+
+fn decide(
+    role: &Role,
+    params: &RuleParameters,
+    now: DateTime<Utc>,
+) -> (Compliance, Reason, Option<IgnoredExemption>) {
+    // Roles AWS manages come first: no allowlist or tag of ours changes who owns them.
     if role.is_service_linked() && params.service_linked_roles == ServiceLinkedRoles::Exclude {
-        return (Compliance::NotApplicable, Reason::ServiceLinkedExcluded);
+        return (
+            Compliance::NotApplicable,
+            Reason::ServiceLinkedExcluded,
+            None,
+        );
+    }
+    if role.is_identity_center() && params.identity_center_roles == IdentityCenterRoles::Exclude {
+        return (
+            Compliance::NotApplicable,
+            Reason::IdentityCenterExcluded,
+            None,
+        );
     }
     if let Some(pattern) = params.allowlist.first_match(&role.path_and_name()) {
         let pattern = pattern.to_owned();
-        return (Compliance::Compliant, Reason::Allowlisted { pattern });
+        return (Compliance::Compliant, Reason::Allowlisted { pattern }, None);
     }
-    if let Some(key) = params
+    let mut ignored = None;
+    if let Some((key, value)) = params
         .exempt_tag_key
         .as_deref()
-        .filter(|k| role.has_tag_key(k))
+        .and_then(|k| role.tag_value(k).map(|v| (k.to_owned(), v)))
     {
-        let key = key.to_owned();
-        return (Compliance::Compliant, Reason::ExemptByTag { key });
+        let exempt = |until, note| {
+            (
+                Compliance::Compliant,
+                Reason::ExemptByTag {
+                    key: key.clone(),
+                    until,
+                    note,
+                },
+                None,
+            )
+        };
+        match exemption::parse(value) {
+            Exemption::ForEver => return exempt(None, None),
+            // Holds through that day, UTC.
+            Exemption::Until { date, note } if now.date_naive() <= date => {
+                return exempt(Some(date), note)
+            }
+            Exemption::Until { date, .. } => {
+                ignored = Some(IgnoredExemption::Expired { key, date })
+            }
+            Exemption::Invalid { value, problem } => {
+                ignored = Some(IgnoredExemption::Invalid {
+                    key,
+                    value,
+                    problem,
+                })
+            }
+        }
     }
+    let (compliance, reason) = judge_use(role, params, now);
+    (compliance, reason, ignored)
+}
+
+/// Age and last use: the rules every evaluated role ends with.
+fn judge_use(role: &Role, params: &RuleParameters, now: DateTime<Utc>) -> (Compliance, Reason) {
     let threshold = i64::from(params.max_days);
     let age_days = whole_days(role.created, now);
     if age_days <= threshold {
@@ -171,34 +246,114 @@ fn in_region(region: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
-fn annotate(name: &str, reason: &Reason, params: &RuleParameters) -> String {
+/// The annotation: role name, verdict, then what to do about a role AWS manages, then why an
+/// exempt tag was ignored; cut to fit, so the name and verdict always survive.
+fn annotate(
+    role: &Role,
+    compliance: Compliance,
+    reason: &Reason,
+    ignored: Option<&IgnoredExemption>,
+    params: &RuleParameters,
+) -> String {
+    let mut text = format!("{}: {}", role.name, verdict(reason, params));
+    if compliance == Compliance::NonCompliant {
+        match role.kind() {
+            RoleKind::Customer => {}
+            RoleKind::ServiceLinked => text.push_str(
+                "; service-linked role: AWS removes it (DeleteServiceLinkedRole) once its service no longer needs it",
+            ),
+            RoleKind::IdentityCenter {
+                permission_set: Some(set),
+            } => text.push_str(&format!(
+                "; IAM Identity Center permission set {set}: remove its assignment to this account"
+            )),
+            RoleKind::IdentityCenter {
+                permission_set: None,
+            } => text.push_str(
+                "; IAM Identity Center role, permission set not readable from the name: remove the set's assignment to this account",
+            ),
+        }
+    }
+    match ignored {
+        None => {}
+        Some(IgnoredExemption::Expired { key, date }) => text.push_str(&format!(
+            "; exemption tag {} expired after {date}",
+            clip(key, MAX_QUOTED_CHARS)
+        )),
+        Some(IgnoredExemption::Invalid {
+            key,
+            value,
+            problem,
+        }) => {
+            let quoted = format!("{:?}", clip(value, MAX_QUOTED_CHARS));
+            let why = match problem {
+                Problem::NoEquals => format!("{quoted} is not until=YYYY-MM-DD"),
+                Problem::NotADate => format!("{quoted} is not a date YYYY-MM-DD"),
+                Problem::NoSuchDay => format!("{quoted} names a day that does not exist"),
+            };
+            text.push_str(&format!(
+                "; exemption tag {} ignored: {why}",
+                clip(key, MAX_QUOTED_CHARS)
+            ));
+        }
+    }
+    truncate_annotation(text)
+}
+
+/// The verdict's reason, without the role name.
+fn verdict(reason: &Reason, params: &RuleParameters) -> String {
     let max = params.max_days;
-    let text = match reason {
+    match reason {
         Reason::ServiceLinkedExcluded => format!(
-            "{name}: service-linked role, not evaluated (service_linked_roles={})",
+            "service-linked role, not evaluated (service_linked_roles={})",
             params.service_linked_roles.as_str()
         ),
-        Reason::Allowlisted { pattern } => format!("{name}: allowlisted by pattern {pattern}"),
-        Reason::ExemptByTag { key } => format!("{name}: exempt by tag {key}"),
+        Reason::IdentityCenterExcluded => format!(
+            "IAM Identity Center role, not evaluated (identity_center_roles={})",
+            params.identity_center_roles.as_str()
+        ),
+        Reason::Allowlisted { pattern } => format!("allowlisted by pattern {pattern}"),
+        Reason::ExemptByTag { key, until, note } => {
+            let mut text = format!("exempt by tag {}", clip(key, MAX_QUOTED_CHARS));
+            if let Some(date) = until {
+                text.push_str(&format!(" until {date}"));
+            }
+            if let Some(note) = note {
+                text.push_str(&format!(" ({})", clip(note, MAX_NOTE_CHARS)));
+            }
+            text
+        }
         Reason::YoungerThanThreshold { age_days } => format!(
-            "{name}: created {} ago, within the {max}-day threshold",
+            "created {} ago, within the {max}-day threshold",
             days(*age_days)
         ),
+        // IAM tracks the trailing 400 days, less in Regions that began tracking within the
+        // last year: claim no more than that.
         Reason::NoUseRecorded { age_days } => format!(
-            "{name}: no use recorded in IAM's {TRACKING_WINDOW_DAYS}-day tracking window, created {} ago",
+            "no use recorded by IAM (it tracks up to {TRACKING_WINDOW_DAYS} days), created {} ago",
             days(*age_days)
         ),
         Reason::UnusedTooLong { days: n, region } => format!(
-            "{name}: last used {} ago{}, over the {max}-day threshold",
+            "last used {} ago{}, over the {max}-day threshold",
             days(*n),
             in_region(region)
         ),
         Reason::UsedRecently { days: n, region } => {
-            format!("{name}: last used {} ago{}", days(*n), in_region(region))
+            format!("last used {} ago{}", days(*n), in_region(region))
         }
-        Reason::RoleNoLongerExists => format!("{name}: role no longer exists"),
-    };
-    truncate_annotation(text)
+        Reason::RoleNoLongerExists => "role no longer exists".to_owned(),
+    }
+}
+
+/// At most `limit` characters, the last one `…` when cut.
+fn clip(text: &str, limit: usize) -> String {
+    if text.chars().count() <= limit {
+        text.to_owned()
+    } else {
+        let mut cut: String = text.chars().take(limit - 1).collect();
+        cut.push(TRUNCATION_MARKER);
+        cut
+    }
 }
 
 /// Cuts to [`MAX_ANNOTATION_CHARS`] characters on a character boundary, ending with a visible
@@ -207,9 +362,7 @@ pub fn truncate_annotation(text: String) -> String {
     if text.chars().count() <= MAX_ANNOTATION_CHARS {
         return text;
     }
-    let mut cut: String = text.chars().take(MAX_ANNOTATION_CHARS - 1).collect();
-    cut.push(TRUNCATION_MARKER);
-    cut
+    clip(&text, MAX_ANNOTATION_CHARS)
 }
 
 /// NOT_APPLICABLE results for resource ids Config still holds but that are no longer roles.
@@ -230,7 +383,10 @@ pub fn stale_evaluations<'a>(
             path: String::new(),
             compliance: Compliance::NotApplicable,
             reason: Reason::RoleNoLongerExists,
-            annotation: annotate(id, &Reason::RoleNoLongerExists, params),
+            annotation: truncate_annotation(format!(
+                "{id}: {}",
+                verdict(&Reason::RoleNoLongerExists, params)
+            )),
         })
         .collect()
 }
@@ -292,10 +448,14 @@ mod tests {
         role
     }
 
-    fn tagged(mut role: Role, key: &str) -> Role {
+    fn tagged(role: Role, key: &str) -> Role {
+        tagged_with(role, key, "yes")
+    }
+
+    fn tagged_with(mut role: Role, key: &str, value: &str) -> Role {
         role.tags.push(Tag {
             key: key.to_owned(),
-            value: "yes".to_owned(),
+            value: value.to_owned(),
         });
         role
     }
@@ -310,8 +470,12 @@ mod tests {
 
     /// One row: the parameters, the role, and the expected result and annotation.
     fn check(cases: &[(&str, Role, Compliance, &str)]) {
+        check_at(now(), cases)
+    }
+
+    fn check_at(at: DateTime<Utc>, cases: &[(&str, Role, Compliance, &str)]) {
         for (parameters, role, compliance, annotation) in cases {
-            let got = evaluate_role(role, &params(parameters), now());
+            let got = evaluate_role(role, &params(parameters), at);
             assert_eq!(
                 (got.compliance, got.annotation.as_str()),
                 (*compliance, *annotation),
@@ -346,7 +510,7 @@ mod tests {
                 DEFAULTS,
                 role("/old", days(61)),
                 NonCompliant,
-                "old: no use recorded in IAM's 400-day tracking window, created 61 days ago",
+                "old: no use recorded by IAM (it tracks up to 400 days), created 61 days ago",
             ),
             (
                 DEFAULTS,
@@ -371,7 +535,7 @@ mod tests {
                 DEFAULTS,
                 role("/never-old", days(900)),
                 NonCompliant,
-                "never-old: no use recorded in IAM's 400-day tracking window, created 900 days ago",
+                "never-old: no use recorded by IAM (it tracks up to 400 days), created 900 days ago",
             ),
             // Last use: exactly the threshold is compliant, threshold + 1 is not.
             (
@@ -450,20 +614,20 @@ mod tests {
         let unused = |p: &str| role(p, days(1000));
         check(&[
             (ALLOW, unused("/breakglass-role"), Compliant, "breakglass-role: allowlisted by pattern /breakglass-role"),
-            (ALLOW, unused("/breakglass-role-2"), NonCompliant, "breakglass-role-2: no use recorded in IAM's 400-day tracking window, created 1000 days ago"),
+            (ALLOW, unused("/breakglass-role-2"), NonCompliant, "breakglass-role-2: no use recorded by IAM (it tracks up to 400 days), created 1000 days ago"),
             (ALLOW, unused("/security-audit"), Compliant, "security-audit: allowlisted by pattern /security-*"),
             // `*` crosses `/`, as the blog's fnmatch did.
             (ALLOW, unused("/security-team/responder"), Compliant, "responder: allowlisted by pattern /security-*"),
-            (ALLOW, unused("/teams/security-tools"), NonCompliant, "security-tools: no use recorded in IAM's 400-day tracking window, created 1000 days ago"),
+            (ALLOW, unused("/teams/security-tools"), NonCompliant, "security-tools: no use recorded by IAM (it tracks up to 400 days), created 1000 days ago"),
             (ALLOW, unused("/service-role/codebuild"), Compliant, "codebuild: allowlisted by pattern /service-role/*"),
             (ALLOW, unused("/deep/path/ci-1"), Compliant, "ci-1: allowlisted by pattern */ci-?"),
-            (ALLOW, unused("/ci-12"), NonCompliant, "ci-12: no use recorded in IAM's 400-day tracking window, created 1000 days ago"),
+            (ALLOW, unused("/ci-12"), NonCompliant, "ci-12: no use recorded by IAM (it tracks up to 400 days), created 1000 days ago"),
             (ALLOW, unused("/teamb/etl"), Compliant, "etl: allowlisted by pattern /team[ab]/*"),
-            (ALLOW, unused("/teamc/etl"), NonCompliant, "etl: no use recorded in IAM's 400-day tracking window, created 1000 days ago"),
+            (ALLOW, unused("/teamc/etl"), NonCompliant, "etl: no use recorded by IAM (it tracks up to 400 days), created 1000 days ago"),
             (ALLOW, unused("/xaz"), Compliant, "xaz: allowlisted by pattern /x[!y]z"),
-            (ALLOW, unused("/xyz"), NonCompliant, "xyz: no use recorded in IAM's 400-day tracking window, created 1000 days ago"),
+            (ALLOW, unused("/xyz"), NonCompliant, "xyz: no use recorded by IAM (it tracks up to 400 days), created 1000 days ago"),
             // Matching is case-sensitive, like IAM paths.
-            (ALLOW, unused("/Breakglass-Role"), NonCompliant, "Breakglass-Role: no use recorded in IAM's 400-day tracking window, created 1000 days ago"),
+            (ALLOW, unused("/Breakglass-Role"), NonCompliant, "Breakglass-Role: no use recorded by IAM (it tracks up to 400 days), created 1000 days ago"),
             // The blog's parameter name still works.
             (r#"{"role_whitelist":"/legacy"}"#, unused("/legacy"), Compliant, "legacy: allowlisted by pattern /legacy"),
             // The first pattern in the order given is named.
@@ -477,19 +641,184 @@ mod tests {
         let linked = "/aws-service-role/support.amazonaws.com/AWSServiceRoleForSupport";
         check(&[
             (tag, tagged(role("/kept", days(900)), "keep"), Compliant, "kept: exempt by tag keep"),
-            (tag, tagged(role("/other", days(900)), "keep-until"), NonCompliant, "other: no use recorded in IAM's 400-day tracking window, created 900 days ago"),
-            (tag, tagged(role("/Kept", days(900)), "Keep"), NonCompliant, "Kept: no use recorded in IAM's 400-day tracking window, created 900 days ago"),
+            (tag, tagged(role("/other", days(900)), "keep-until"), NonCompliant, "other: no use recorded by IAM (it tracks up to 400 days), created 900 days ago"),
+            (tag, tagged(role("/Kept", days(900)), "Keep"), NonCompliant, "Kept: no use recorded by IAM (it tracks up to 400 days), created 900 days ago"),
             // Allowlist is checked before the tag.
             (tag, tagged(role("/both", days(900)), "keep"), Compliant, "both: allowlisted by pattern /both"),
             // Without the parameter, tags mean nothing.
-            (DEFAULTS, tagged(role("/kept", days(900)), "keep"), NonCompliant, "kept: no use recorded in IAM's 400-day tracking window, created 900 days ago"),
+            (DEFAULTS, tagged(role("/kept", days(900)), "keep"), NonCompliant, "kept: no use recorded by IAM (it tracks up to 400 days), created 900 days ago"),
             // Service-linked roles: excluded by default, before every other rule.
             (DEFAULTS, role(linked, days(900)), NotApplicable, "AWSServiceRoleForSupport: service-linked role, not evaluated (service_linked_roles=exclude)"),
             (r#"{"role_allowlist":"/aws-service-role/*"}"#, role(linked, days(2)), NotApplicable, "AWSServiceRoleForSupport: service-linked role, not evaluated (service_linked_roles=exclude)"),
-            (r#"{"service_linked_roles":"evaluate"}"#, role(linked, days(900)), NonCompliant, "AWSServiceRoleForSupport: no use recorded in IAM's 400-day tracking window, created 900 days ago"),
+            (r#"{"service_linked_roles":"evaluate"}"#, role(linked, days(900)), NonCompliant, "AWSServiceRoleForSupport: no use recorded by IAM (it tracks up to 400 days), created 900 days ago; service-linked role: AWS removes it (DeleteServiceLinkedRole) once its service no longer needs it"),
+            (r#"{"service_linked_roles":"evaluate"}"#, used(role(linked, days(900)), days(200), Some("us-east-1")), NonCompliant, "AWSServiceRoleForSupport: last used 200 days ago in us-east-1, over the 60-day threshold; service-linked role: AWS removes it (DeleteServiceLinkedRole) once its service no longer needs it"),
+            // Service-linked exclusion comes before the exempt tag too.
+            (r#"{"exempt_tag_key":"keep"}"#, tagged_with(role(linked, days(900)), "keep", "until=soon"), NotApplicable, "AWSServiceRoleForSupport: service-linked role, not evaluated (service_linked_roles=exclude)"),
             (r#"{"service_linked_roles":"evaluate"}"#, used(role(linked, days(900)), days(3), Some("us-east-1")), Compliant, "AWSServiceRoleForSupport: last used 3 days ago in us-east-1"),
             (r#"{"service_linked_roles":"evaluate","role_allowlist":"/aws-service-role/*"}"#, role(linked, days(900)), Compliant, "AWSServiceRoleForSupport: allowlisted by pattern /aws-service-role/*"),
         ]);
+    }
+
+    const SSO: &str = "/aws-reserved/sso.amazonaws.com/";
+    const SSO_REGIONAL: &str = "/aws-reserved/sso.amazonaws.com/eu-west-2/";
+
+    #[test]
+    fn identity_center_roles_are_evaluated_by_default_and_name_their_permission_set() {
+        let admin = format!("{SSO_REGIONAL}AWSReservedSSO_AdministratorAccess_1234567890abcdef");
+        let data = format!("{SSO}AWSReservedSSO_Data_Engineer_RO_0a1b2c3d4e5f6789");
+        let odd = format!("{SSO}AWSReservedSSO_LegacyAdmins");
+        check(&[
+            (DEFAULTS, role(&admin, days(900)), NonCompliant, "AWSReservedSSO_AdministratorAccess_1234567890abcdef: no use recorded by IAM (it tracks up to 400 days), created 900 days ago; IAM Identity Center permission set AdministratorAccess: remove its assignment to this account"),
+            (DEFAULTS, used(role(&data, days(900)), days(75), Some("us-east-1")), NonCompliant, "AWSReservedSSO_Data_Engineer_RO_0a1b2c3d4e5f6789: last used 75 days ago in us-east-1, over the 60-day threshold; IAM Identity Center permission set Data_Engineer_RO: remove its assignment to this account"),
+            (DEFAULTS, role(&odd, days(900)), NonCompliant, "AWSReservedSSO_LegacyAdmins: no use recorded by IAM (it tracks up to 400 days), created 900 days ago; IAM Identity Center role, permission set not readable from the name: remove the set's assignment to this account"),
+            // Compliant ones need no advice.
+            (DEFAULTS, used(role(&admin, days(900)), days(2), Some("eu-west-2")), Compliant, "AWSReservedSSO_AdministratorAccess_1234567890abcdef: last used 2 days ago in eu-west-2"),
+            (DEFAULTS, role(&data, days(10)), Compliant, "AWSReservedSSO_Data_Engineer_RO_0a1b2c3d4e5f6789: created 10 days ago, within the 60-day threshold"),
+            (r#"{"identity_center_roles":"evaluate"}"#, role(&admin, days(900)), NonCompliant, "AWSReservedSSO_AdministratorAccess_1234567890abcdef: no use recorded by IAM (it tracks up to 400 days), created 900 days ago; IAM Identity Center permission set AdministratorAccess: remove its assignment to this account"),
+            // Evaluated, they follow the allowlist and tags like any role.
+            (r#"{"role_allowlist":"/aws-reserved/*"}"#, role(&admin, days(900)), Compliant, "AWSReservedSSO_AdministratorAccess_1234567890abcdef: allowlisted by pattern /aws-reserved/*"),
+            (r#"{"exempt_tag_key":"keep"}"#, tagged(role(&data, days(900)), "keep"), Compliant, "AWSReservedSSO_Data_Engineer_RO_0a1b2c3d4e5f6789: exempt by tag keep"),
+            // The path decides, not the name.
+            (DEFAULTS, role("/AWSReservedSSO_Admin_0a1b2c3d4e5f6789", days(900)), NonCompliant, "AWSReservedSSO_Admin_0a1b2c3d4e5f6789: no use recorded by IAM (it tracks up to 400 days), created 900 days ago"),
+            (DEFAULTS, role("/aws-reserved/other.amazonaws.com/AWSReservedSSO_Admin_0a1b2c3d4e5f6789", days(900)), NonCompliant, "AWSReservedSSO_Admin_0a1b2c3d4e5f6789: no use recorded by IAM (it tracks up to 400 days), created 900 days ago"),
+        ]);
+    }
+
+    #[test]
+    fn excluded_identity_center_roles_are_not_applicable_before_allowlist_and_tag() {
+        let exclude = r#"{"identity_center_roles":"exclude","role_allowlist":"/aws-reserved/*","exempt_tag_key":"keep"}"#;
+        let admin = format!("{SSO_REGIONAL}AWSReservedSSO_AdministratorAccess_1234567890abcdef");
+        let odd = format!("{SSO}custom-name");
+        let na = "IAM Identity Center role, not evaluated (identity_center_roles=exclude)";
+        check(&[
+            (exclude, role(&admin, days(900)), NotApplicable, &format!("AWSReservedSSO_AdministratorAccess_1234567890abcdef: {na}")),
+            (exclude, used(role(&admin, days(900)), days(1), Some("eu-west-2")), NotApplicable, &format!("AWSReservedSSO_AdministratorAccess_1234567890abcdef: {na}")),
+            (exclude, tagged_with(role(&odd, days(3)), "keep", "until=soon"), NotApplicable, &format!("custom-name: {na}")),
+            // Other roles are untouched by the mode.
+            (exclude, role("/aws-reserved/x", days(900)), Compliant, "x: allowlisted by pattern /aws-reserved/*"),
+            (r#"{"identity_center_roles":"exclude"}"#, role("/ordinary", days(900)), NonCompliant, "ordinary: no use recorded by IAM (it tracks up to 400 days), created 900 days ago"),
+            (r#"{"identity_center_roles":"exclude"}"#, role("/aws-service-role/x/AWSServiceRoleForX", days(900)), NotApplicable, "AWSServiceRoleForX: service-linked role, not evaluated (service_linked_roles=exclude)"),
+        ]);
+    }
+
+    #[test]
+    fn no_advice_suggests_delete_role_for_roles_aws_manages() {
+        let evaluate_all = params(r#"{"service_linked_roles":"evaluate"}"#);
+        for path in [
+            "/aws-service-role/support.amazonaws.com/AWSServiceRoleForSupport",
+            "/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0a1b2c3d4e5f6789",
+        ] {
+            let got = evaluate_role(&role(path, days(900)), &evaluate_all, now());
+            assert_eq!(got.compliance, NonCompliant);
+            assert!(
+                !got.annotation.contains("delete-role"),
+                "{}",
+                got.annotation
+            );
+        }
+    }
+
+    const KEEP: &str = r#"{"exempt_tag_key":"keep","role_allowlist":"/allowed"}"#;
+
+    #[test]
+    fn dated_exemptions_hold_through_their_day_and_then_say_they_expired() {
+        let kept = |value: &str| tagged_with(role("/kept", days(900)), "keep", value);
+        let kept_used = |value: &str, ago: i64| {
+            tagged_with(
+                used(role("/kept", days(900)), days(ago), Some("eu-west-1")),
+                "keep",
+                value,
+            )
+        };
+        // now() is 2026-01-01T00:00:00Z.
+        check(&[
+            (KEEP, kept("until=2026-01-01"), Compliant, "kept: exempt by tag keep until 2026-01-01"),
+            (KEEP, kept("until=2027-03-31; DR role, owner ops"), Compliant, "kept: exempt by tag keep until 2027-03-31 (DR role, owner ops)"),
+            (KEEP, kept(" UNTIL = 2026-06-30 ;  "), Compliant, "kept: exempt by tag keep until 2026-06-30"),
+            (KEEP, kept("until=2025-12-31"), NonCompliant, "kept: no use recorded by IAM (it tracks up to 400 days), created 900 days ago; exemption tag keep expired after 2025-12-31"),
+            (KEEP, kept_used("until=2025-06-30; migration", 80), NonCompliant, "kept: last used 80 days ago in eu-west-1, over the 60-day threshold; exemption tag keep expired after 2025-06-30"),
+            (KEEP, kept_used("until=2025-06-30", 3), Compliant, "kept: last used 3 days ago in eu-west-1; exemption tag keep expired after 2025-06-30"),
+            // Key-only: any other value, for ever.
+            (KEEP, kept("quarterly job, see FIN-1423"), Compliant, "kept: exempt by tag keep"),
+            (KEEP, kept(""), Compliant, "kept: exempt by tag keep"),
+            (KEEP, kept("2020-01-01"), Compliant, "kept: exempt by tag keep"),
+            // The allowlist comes first: its roles' tags are not read.
+            (KEEP, tagged_with(role("/allowed", days(900)), "keep", "until=soon"), Compliant, "allowed: allowlisted by pattern /allowed"),
+            // Another key's date means nothing.
+            (KEEP, tagged_with(role("/other", days(900)), "keep-until", "until=2030-01-01"), NonCompliant, "other: no use recorded by IAM (it tracks up to 400 days), created 900 days ago"),
+        ]);
+        let end_of_day = Utc.with_ymd_and_hms(2026, 1, 1, 23, 59, 59).unwrap();
+        let next_day = Utc.with_ymd_and_hms(2026, 1, 2, 0, 0, 0).unwrap();
+        check_at(
+            end_of_day,
+            &[(
+                KEEP,
+                kept("until=2026-01-01"),
+                Compliant,
+                "kept: exempt by tag keep until 2026-01-01",
+            )],
+        );
+        check_at(next_day, &[(KEEP, kept("until=2026-01-01"), NonCompliant, "kept: no use recorded by IAM (it tracks up to 400 days), created 901 days ago; exemption tag keep expired after 2026-01-01")]);
+    }
+
+    #[test]
+    fn an_exemption_that_is_not_a_date_is_ignored_and_says_why() {
+        let kept = |value: &str| tagged_with(role("/kept", days(900)), "keep", value);
+        let never = "kept: no use recorded by IAM (it tracks up to 400 days), created 900 days ago";
+        check(&[
+            (KEEP, kept("until=soon"), NonCompliant, &format!("{never}; exemption tag keep ignored: \"until=soon\" is not a date YYYY-MM-DD")),
+            (KEEP, kept("until=2027-02-30"), NonCompliant, &format!("{never}; exemption tag keep ignored: \"until=2027-02-30\" names a day that does not exist")),
+            (KEEP, kept("until=2027-3-31; DR"), NonCompliant, &format!("{never}; exemption tag keep ignored: \"until=2027-3-31; DR\" is not a date YYYY-MM-DD")),
+            (KEEP, kept("until 2026-03-31"), NonCompliant, &format!("{never}; exemption tag keep ignored: \"until 2026-03-31\" is not until=YYYY-MM-DD")),
+            (KEEP, kept("Until further notice"), NonCompliant, &format!("{never}; exemption tag keep ignored: \"Until further notice\" is not until=YYYY-MM-DD")),
+            // Evaluated normally: a young role stays compliant, and still hears of its tag.
+            (KEEP, tagged_with(role("/young", days(5)), "keep", "until=soon"), Compliant, "young: created 5 days ago, within the 60-day threshold; exemption tag keep ignored: \"until=soon\" is not a date YYYY-MM-DD"),
+        ]);
+    }
+
+    #[test]
+    fn user_text_in_an_exemption_is_cut_and_never_pushes_the_name_out() {
+        let long_note = format!("until=2027-03-31; {}", "n".repeat(300));
+        let got = evaluate_role(
+            &tagged_with(role("/kept", days(900)), "keep", &long_note),
+            &params(KEEP),
+            now(),
+        );
+        assert_eq!(
+            got.annotation,
+            format!(
+                "kept: exempt by tag keep until 2027-03-31 ({}…)",
+                "n".repeat(59)
+            )
+        );
+
+        let long_value = format!("until={}", "x".repeat(250));
+        let got = evaluate_role(
+            &tagged_with(role("/kept", days(900)), "keep", &long_value),
+            &params(KEEP),
+            now(),
+        );
+        assert_eq!(
+            got.annotation,
+            format!("kept: no use recorded by IAM (it tracks up to 400 days), created 900 days ago; exemption tag keep ignored: \"until={}…\" is not a date YYYY-MM-DD", "x".repeat(33))
+        );
+
+        // The longest names and keys IAM allows: the name and verdict come first, whole.
+        let key = "k".repeat(128);
+        let name = format!("AWSReservedSSO_{}_0a1b2c3d4e5f6789", "P".repeat(32));
+        assert_eq!(name.len(), 64);
+        let got = evaluate_role(
+            &tagged_with(
+                role(&format!("{SSO}{name}"), days(9999)),
+                &key,
+                "until=soon",
+            ),
+            &params(&format!(r#"{{"exempt_tag_key":"{key}"}}"#)),
+            now(),
+        );
+        assert!(got.annotation.chars().count() <= MAX_ANNOTATION_CHARS);
+        let advice = format!("{name}: no use recorded by IAM (it tracks up to 400 days), created 9999 days ago; IAM Identity Center permission set {} : remove its assignment to this account", "P".repeat(32)).replace(" :", ":");
+        assert!(got.annotation.starts_with(&advice), "{}", got.annotation);
     }
 
     #[test]

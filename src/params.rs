@@ -11,14 +11,16 @@ pub const ALLOWLIST_KEY: &str = "role_allowlist";
 pub const LEGACY_ALLOWLIST_KEY: &str = "role_whitelist";
 pub const EXEMPT_TAG_KEY: &str = "exempt_tag_key";
 pub const SERVICE_LINKED_ROLES_KEY: &str = "service_linked_roles";
+pub const IDENTITY_CENTER_ROLES_KEY: &str = "identity_center_roles";
 /// Organization rules: the role to assume in the evaluated account.
 pub const EXECUTION_ROLE_NAME_KEY: &str = "execution_role_name";
-pub const VALID_KEYS: [&str; 6] = [
+pub const VALID_KEYS: [&str; 7] = [
     MAX_DAYS_KEY,
     ALLOWLIST_KEY,
     LEGACY_ALLOWLIST_KEY,
     EXEMPT_TAG_KEY,
     SERVICE_LINKED_ROLES_KEY,
+    IDENTITY_CENTER_ROLES_KEY,
     EXECUTION_ROLE_NAME_KEY,
 ];
 
@@ -39,6 +41,7 @@ pub struct RuleParameters {
     pub allowlist: Allowlist,
     pub exempt_tag_key: Option<String>,
     pub service_linked_roles: ServiceLinkedRoles,
+    pub identity_center_roles: IdentityCenterRoles,
     /// The role to assume in the event's account (organization rules); None: the function's
     /// own credentials.
     pub execution_role_name: Option<String>,
@@ -51,6 +54,7 @@ impl Default for RuleParameters {
             allowlist: Allowlist::default(),
             exempt_tag_key: None,
             service_linked_roles: ServiceLinkedRoles::Exclude,
+            identity_center_roles: IdentityCenterRoles::Evaluate,
             execution_role_name: None,
         }
     }
@@ -69,6 +73,24 @@ impl ServiceLinkedRoles {
         match self {
             Self::Exclude => "exclude",
             Self::Evaluate => "evaluate",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityCenterRoles {
+    /// An unused one means a permission set assigned to the account that nobody uses: judge it
+    /// like any role.
+    Evaluate,
+    /// Report them NOT_APPLICABLE.
+    Exclude,
+}
+
+impl IdentityCenterRoles {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Evaluate => "evaluate",
+            Self::Exclude => "exclude",
         }
     }
 }
@@ -233,16 +255,26 @@ impl RuleParameters {
 
         let service_linked_roles = match object.get(SERVICE_LINKED_ROLES_KEY) {
             None => ServiceLinkedRoles::Exclude,
-            Some(value) => match string_value(SERVICE_LINKED_ROLES_KEY, value)?.trim() {
-                "exclude" => ServiceLinkedRoles::Exclude,
-                "evaluate" => ServiceLinkedRoles::Evaluate,
-                other => {
-                    return Err(Error::InvalidRuleParameter {
-                        key: SERVICE_LINKED_ROLES_KEY.to_owned(),
-                        message: format!("{other:?} is not one of \"exclude\", \"evaluate\""),
-                    })
-                }
-            },
+            Some(value) => one_of(
+                SERVICE_LINKED_ROLES_KEY,
+                value,
+                &[
+                    ("exclude", ServiceLinkedRoles::Exclude),
+                    ("evaluate", ServiceLinkedRoles::Evaluate),
+                ],
+            )?,
+        };
+
+        let identity_center_roles = match object.get(IDENTITY_CENTER_ROLES_KEY) {
+            None => IdentityCenterRoles::Evaluate,
+            Some(value) => one_of(
+                IDENTITY_CENTER_ROLES_KEY,
+                value,
+                &[
+                    ("evaluate", IdentityCenterRoles::Evaluate),
+                    ("exclude", IdentityCenterRoles::Exclude),
+                ],
+            )?,
         };
 
         let execution_role_name = match object.get(EXECUTION_ROLE_NAME_KEY) {
@@ -268,6 +300,7 @@ impl RuleParameters {
             allowlist,
             exempt_tag_key,
             service_linked_roles,
+            identity_center_roles,
             execution_role_name,
         })
     }
@@ -278,6 +311,27 @@ fn string_value<'a>(key: &str, value: &'a Value) -> Result<&'a str, Error> {
         key: key.to_owned(),
         message: format!("expected a string, got {}", describe(value)),
     })
+}
+
+/// One of a fixed set of words (trimmed, exact case); the error lists them in the order given.
+fn one_of<T: Copy>(key: &str, value: &Value, choices: &[(&str, T)]) -> Result<T, Error> {
+    let text = string_value(key, value)?.trim();
+    choices
+        .iter()
+        .find(|(word, _)| *word == text)
+        .map(|(_, choice)| *choice)
+        .ok_or_else(|| Error::InvalidRuleParameter {
+            key: key.to_owned(),
+            message: format!(
+                "{} is not one of {}",
+                shorten(&format!("{text:?}")),
+                choices
+                    .iter()
+                    .map(|(word, _)| format!("{word:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })
 }
 
 /// Accepts a whole number of days 1..=400, as a JSON number or the string Config passes.
@@ -379,7 +433,11 @@ mod tests {
             (r#"{"role_whitelist":"admin*"}"#, None, "invalid rule parameter role_whitelist: pattern \"admin*\" can never match: patterns are matched against the role's path + name, which starts with '/'; write \"/admin*\" for a role at the root path or \"*/admin*\" for any path"),
             (r#"{"role_allowlist":["/a"]}"#, None, "invalid rule parameter role_allowlist: expected a string, got an array [\"/a\"]"),
             (r#"{"exempt_tag_key":7}"#, None, "invalid rule parameter exempt_tag_key: expected a string, got a number 7"),
-            (r#"{"MaxDaysForLastUsed":"60"}"#, None, "invalid rule parameter MaxDaysForLastUsed: unknown key \"MaxDaysForLastUsed\"; valid keys are: max_days_for_last_used, role_allowlist, role_whitelist, exempt_tag_key, service_linked_roles, execution_role_name"),
+            (r#"{"MaxDaysForLastUsed":"60"}"#, None, "invalid rule parameter MaxDaysForLastUsed: unknown key \"MaxDaysForLastUsed\"; valid keys are: max_days_for_last_used, role_allowlist, role_whitelist, exempt_tag_key, service_linked_roles, identity_center_roles, execution_role_name"),
+            (r#"{"identity_center_roles":"Exclude"}"#, None, "invalid rule parameter identity_center_roles: \"Exclude\" is not one of \"evaluate\", \"exclude\""),
+            (r#"{"identity_center_roles":""}"#, None, "invalid rule parameter identity_center_roles: \"\" is not one of \"evaluate\", \"exclude\""),
+            (r#"{"identity_center_roles":false}"#, None, "invalid rule parameter identity_center_roles: expected a string, got a boolean false"),
+            (r#"{"service_linked_roles":"evaluate ","identity_center_roles":"skip"}"#, None, "invalid rule parameter identity_center_roles: \"skip\" is not one of \"evaluate\", \"exclude\""),
         ]);
     }
 
@@ -391,10 +449,34 @@ mod tests {
                 none.max_days,
                 none.allowlist.is_empty(),
                 none.exempt_tag_key,
-                none.service_linked_roles
+                none.service_linked_roles,
+                none.identity_center_roles
             ),
-            (60, true, None, ServiceLinkedRoles::Exclude)
+            (
+                60,
+                true,
+                None,
+                ServiceLinkedRoles::Exclude,
+                IdentityCenterRoles::Evaluate
+            )
         );
+        for (json, mode) in [
+            (
+                r#"{"identity_center_roles":"exclude"}"#,
+                IdentityCenterRoles::Exclude,
+            ),
+            (
+                r#"{"identity_center_roles":" evaluate "}"#,
+                IdentityCenterRoles::Evaluate,
+            ),
+            ("{}", IdentityCenterRoles::Evaluate),
+        ] {
+            assert_eq!(
+                parse(json, None).unwrap().identity_center_roles,
+                mode,
+                "{json}"
+            );
+        }
         let null = RuleParameters::from_event_field(Some(&Value::Null), Some("90")).unwrap();
         assert_eq!(
             null.max_days, 90,

@@ -4,6 +4,25 @@ use chrono::{DateTime, Utc};
 
 /// Roles under this path are created and owned by AWS services.
 pub const SERVICE_LINKED_PATH_PREFIX: &str = "/aws-service-role/";
+/// Roles under this path are created and managed by IAM Identity Center, one per permission set
+/// assigned to the account. The path may go on with a Region
+/// (`/aws-reserved/sso.amazonaws.com/eu-west-2/`): the prefix decides.
+pub const IDENTITY_CENTER_PATH_PREFIX: &str = "/aws-reserved/sso.amazonaws.com/";
+/// Identity Center names its roles `AWSReservedSSO_<permission set>_<16 hex digits>`.
+const IDENTITY_CENTER_NAME_PREFIX: &str = "AWSReservedSSO_";
+const IDENTITY_CENTER_SUFFIX_DIGITS: usize = 16;
+
+/// Who manages a role, which decides what can be done about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleKind<'a> {
+    /// Created in IAM by the account: can be edited and deleted there.
+    Customer,
+    /// Owned by an AWS service, removed with DeleteServiceLinkedRole.
+    ServiceLinked,
+    /// Managed by IAM Identity Center; `permission_set` is None when the name does not have
+    /// Identity Center's shape.
+    IdentityCenter { permission_set: Option<&'a str> },
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Role {
@@ -40,9 +59,43 @@ impl Role {
         self.path.starts_with(SERVICE_LINKED_PATH_PREFIX)
     }
 
+    pub fn is_identity_center(&self) -> bool {
+        self.path.starts_with(IDENTITY_CENTER_PATH_PREFIX)
+    }
+
+    pub fn kind(&self) -> RoleKind<'_> {
+        if self.is_service_linked() {
+            RoleKind::ServiceLinked
+        } else if self.is_identity_center() {
+            RoleKind::IdentityCenter {
+                permission_set: permission_set_name(&self.name),
+            }
+        } else {
+            RoleKind::Customer
+        }
+    }
+
+    /// The value of the first tag with this key (IAM tag keys are unique per role).
+    pub fn tag_value(&self, key: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|tag| tag.key == key)
+            .map(|tag| tag.value.as_str())
+    }
+
     pub fn has_tag_key(&self, key: &str) -> bool {
         self.tags.iter().any(|tag| tag.key == key)
     }
+}
+
+/// The permission set in `AWSReservedSSO_<permission set>_<16 hex digits>`; the set's own name
+/// may contain `_`, so the hash is what follows the last one.
+fn permission_set_name(role_name: &str) -> Option<&str> {
+    let rest = role_name.strip_prefix(IDENTITY_CENTER_NAME_PREFIX)?;
+    let (set, suffix) = rest.rsplit_once('_')?;
+    let is_suffix = suffix.len() == IDENTITY_CENTER_SUFFIX_DIGITS
+        && suffix.chars().all(|c| c.is_ascii_hexdigit());
+    (is_suffix && !set.is_empty()).then_some(set)
 }
 
 /// A role as a source delivers it, every field optional: both the IAM adapter and the snapshot
@@ -103,5 +156,83 @@ impl RoleRecord {
             }),
             tags: self.tags,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn role(path: &str, name: &str) -> Role {
+        Role {
+            role_id: "AROAEXAMPLE".to_owned(),
+            name: name.to_owned(),
+            path: path.to_owned(),
+            arn: format!("arn:aws:iam::111122223333:role{path}{name}"),
+            created: DateTime::<Utc>::UNIX_EPOCH,
+            last_used: None,
+            tags: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_path_decides_the_kind_and_the_name_gives_the_permission_set() {
+        use RoleKind::*;
+        let sso = "/aws-reserved/sso.amazonaws.com/";
+        let sso_regional = "/aws-reserved/sso.amazonaws.com/eu-west-2/";
+        let ic = |set| IdentityCenter {
+            permission_set: set,
+        };
+        for (path, name, expected) in [
+            // The IAM Identity Center User Guide's example names, with and without a Region.
+            (
+                sso_regional,
+                "AWSReservedSSO_DatabaseAdministrator_1234567890abcdef",
+                ic(Some("DatabaseAdministrator")),
+            ),
+            (
+                sso,
+                "AWSReservedSSO_DatabaseAdministrator_abcdef0123456789",
+                ic(Some("DatabaseAdministrator")),
+            ),
+            // A permission set's own name may contain `_`: the hash follows the last one.
+            (
+                sso,
+                "AWSReservedSSO_Data_Engineer_RO_0a1b2c3d4e5f6789",
+                ic(Some("Data_Engineer_RO")),
+            ),
+            (
+                sso,
+                "AWSReservedSSO_Admin_0A1B2C3D4E5F6789",
+                ic(Some("Admin")),
+            ),
+            // Not Identity Center's shape: still an Identity Center role, set unknown.
+            (sso, "AWSReservedSSO_LegacyAdmins", ic(None)),
+            (sso, "AWSReservedSSO_Admin_0a1b2c3d4e5f678", ic(None)),
+            (sso, "AWSReservedSSO_Admin_0a1b2c3d4e5f67890", ic(None)),
+            (sso, "AWSReservedSSO_Admin_0a1b2c3d4e5f678g", ic(None)),
+            (sso, "AWSReservedSSO__0a1b2c3d4e5f6789", ic(None)),
+            (sso, "custom-role", ic(None)),
+            // The name alone does not make one.
+            ("/", "AWSReservedSSO_Admin_0a1b2c3d4e5f6789", Customer),
+            (
+                "/aws-reserved/",
+                "AWSReservedSSO_Admin_0a1b2c3d4e5f6789",
+                Customer,
+            ),
+            (
+                "/aws-reserved/sso.amazonaws.com",
+                "AWSReservedSSO_Admin_0a1b2c3d4e5f6789",
+                Customer,
+            ),
+            (
+                "/aws-service-role/sso.amazonaws.com/",
+                "AWSServiceRoleForSSO",
+                ServiceLinked,
+            ),
+            ("/service-role/", "codebuild", Customer),
+        ] {
+            assert_eq!(role(path, name).kind(), expected, "{path}{name}");
+        }
     }
 }

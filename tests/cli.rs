@@ -33,9 +33,20 @@ fn parameters() -> String {
 
 /// (RoleName, RoleId, ComplianceType, Annotation) per role, in snapshot order.
 fn expected() -> Vec<[String; 4]> {
-    let text = std::fs::read_to_string(events("account-snapshot.expected.json")).unwrap();
+    expected_in("account-snapshot.expected.json")
+}
+
+/// The same, with the bundled parameters plus `identity_center_roles=exclude`.
+fn expected_identity_center_excluded() -> Vec<[String; 4]> {
+    expected_in("account-snapshot.identity-center-exclude.expected.json")
+}
+
+fn expected_in(file: &str) -> Vec<[String; 4]> {
+    let text = std::fs::read_to_string(events(file)).unwrap();
     rows_of(&serde_json::from_str(&text).unwrap())
 }
+
+const SUMMARY: &str = "57 roles: 20 NON_COMPLIANT, 31 COMPLIANT, 6 NOT_APPLICABLE";
 
 fn rows_of(json: &Value) -> Vec<[String; 4]> {
     json.as_array()
@@ -70,7 +81,7 @@ fn json_output_matches_the_expected_results_for_every_role() {
         &["--rule-parameters", &params],
     );
     let expected = expected();
-    assert_eq!(got.len(), 48);
+    assert_eq!(got.len(), 57);
     for (got, want) in got.iter().zip(&expected) {
         assert_eq!(got, want);
     }
@@ -93,6 +104,67 @@ fn flags_give_the_same_results_as_the_rule_parameters_json() {
         ],
     );
     assert_eq!(got, expected());
+}
+
+#[test]
+fn identity_center_roles_excluded_are_not_applicable_and_nothing_else_changes() {
+    let mut params: serde_json::Map<String, Value> = serde_json::from_str(&parameters()).unwrap();
+    params.insert("identity_center_roles".to_owned(), "exclude".into());
+    let params = Value::Object(params).to_string();
+    let snapshot = events("account-snapshot.json");
+    let got = evaluate_json(&snapshot, &["--rule-parameters", &params]);
+    let expected = expected_identity_center_excluded();
+    for (got, want) in got.iter().zip(&expected) {
+        assert_eq!(got, want);
+    }
+    assert_eq!(got, expected);
+    let excluded: Vec<_> = got
+        .iter()
+        .filter(|[_, _, compliance, annotation]| {
+            compliance == "NOT_APPLICABLE" && annotation.contains("identity_center_roles=exclude")
+        })
+        .map(|[name, ..]| name.as_str())
+        .collect();
+    assert_eq!(
+        excluded,
+        [
+            "AWSReservedSSO_Data_Engineer_0c4e8a2f6b1d3957",
+            "AWSReservedSSO_BillingReadOnly_5e1f9a3c7b2d4e60",
+            "AWSReservedSSO_LegacyAdmins",
+            "AWSReservedSSO_AdministratorAccess_8f3a2c1d9e7b6a54",
+            "AWSReservedSSO_ReadOnlyAccess_2b7d4e9f0a1c3e58",
+        ],
+        "in snapshot order"
+    );
+
+    let by_flags = evaluate_json(
+        &snapshot,
+        &[
+            "--max-days",
+            "60",
+            "--allowlist",
+            "/breakglass-role|/security-*|/service-role/*",
+            "--exempt-tag-key",
+            "keep",
+            "--identity-center-roles",
+            "exclude",
+        ],
+    );
+    assert_eq!(by_flags, expected);
+    let evaluated = evaluate_json(
+        &snapshot,
+        &[
+            "--max-days",
+            "60",
+            "--allowlist",
+            "/breakglass-role|/security-*|/service-role/*",
+            "--exempt-tag-key",
+            "keep",
+            "--identity-center-roles",
+            "evaluate",
+        ],
+    );
+    assert_eq!(evaluated, self::expected(), "evaluate is the default");
 }
 
 #[test]
@@ -194,11 +266,8 @@ fn the_table_lists_non_compliant_first_and_ends_with_a_summary() {
         "{}",
         lines[1]
     );
-    assert_eq!(
-        lines.last(),
-        Some(&"48 roles: 14 NON_COMPLIANT, 28 COMPLIANT, 6 NOT_APPLICABLE")
-    );
-    let order: Vec<&str> = lines[1..49]
+    assert_eq!(lines.last(), Some(&SUMMARY));
+    let order: Vec<&str> = lines[1..58]
         .iter()
         .map(|l| l.split_whitespace().next().unwrap())
         .collect();
@@ -224,6 +293,8 @@ fn bad_input_is_a_clear_error_with_exit_code_2() {
         (&["evaluate", "--snapshot", &snapshot, "--now", "tomorrow"], "\"tomorrow\" is not an RFC 3339 time"),
         (&["evaluate", "--snapshot", &snapshot, "--max-days", "30", "--rule-parameters", "{}"], "cannot be used with"),
         (&["evaluate", "--snapshot", &snapshot, "--format", "xml"], "invalid value 'xml' for '--format <FORMAT>'"),
+        (&["evaluate", "--snapshot", &snapshot, "--identity-center-roles", "include"], "role-audit: invalid rule parameter identity_center_roles: \"include\" is not one of \"evaluate\", \"exclude\""),
+        (&["evaluate", "--snapshot", &snapshot, "--identity-center-roles", "exclude", "--rule-parameters", "{}"], "cannot be used with"),
     ];
     for (args, needle) in cases {
         let output = role_audit(args);
@@ -280,10 +351,7 @@ fn the_readme_quick_start_prints_the_expected_table() {
         .output()
         .unwrap();
     let text = stdout(&output);
-    assert_eq!(
-        text.lines().last(),
-        Some("48 roles: 14 NON_COMPLIANT, 28 COMPLIANT, 6 NOT_APPLICABLE")
-    );
+    assert_eq!(text.lines().last(), Some(SUMMARY));
     for [name, _, compliance, annotation] in expected() {
         let reason = annotation.strip_prefix(&format!("{name}: ")).unwrap();
         let row = text

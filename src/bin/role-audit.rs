@@ -75,7 +75,7 @@ struct EvaluateArgs {
     snapshot: Option<PathBuf>,
 
     /// The rule parameters as AWS Config passes them, e.g. '{"max_days_for_last_used":"60"}'.
-    #[arg(long, value_name = "JSON", conflicts_with_all = ["max_days", "allowlist", "exempt_tag_key", "service_linked_roles"])]
+    #[arg(long, value_name = "JSON", conflicts_with_all = ["max_days", "allowlist", "exempt_tag_key", "service_linked_roles", "identity_center_roles"])]
     rule_parameters: Option<String>,
 
     /// Days a role may go unused (1 to 400) [default: 60].
@@ -93,6 +93,10 @@ struct EvaluateArgs {
     /// What to do with AWS service-linked roles: exclude (NOT_APPLICABLE) or evaluate.
     #[arg(long, value_name = "MODE")]
     service_linked_roles: Option<String>,
+
+    /// What to do with IAM Identity Center roles: evaluate (default) or exclude (NOT_APPLICABLE).
+    #[arg(long, value_name = "MODE")]
+    identity_center_roles: Option<String>,
 
     #[command(flatten)]
     common: CommonArgs,
@@ -225,6 +229,12 @@ fn rule_parameters(args: &EvaluateArgs) -> Result<RuleParameters, Error> {
     if let Some(mode) = &args.service_linked_roles {
         map.insert(
             params::SERVICE_LINKED_ROLES_KEY.to_owned(),
+            Value::from(mode.as_str()),
+        );
+    }
+    if let Some(mode) = &args.identity_center_roles {
+        map.insert(
+            params::IDENTITY_CENTER_ROLES_KEY.to_owned(),
             Value::from(mode.as_str()),
         );
     }

@@ -6,7 +6,8 @@ formatted from that stated rule and the row's own day counts. Nothing here re-im
 rule engine: the only arithmetic is turning "N days ago" into a timestamp.
 
 Timestamps are relative to the moment the account is built, in UTC, each placed N days and
-12 hours back. The function counts whole days as floor((now - t) / 24 h) with its own clock, so
+12 hours back; the dates of dated exemptions (`until=DATE`) are 30 days either side of that
+day, so no midnight between seeding and evaluation can move them across today. The function counts whole days as floor((now - t) / 24 h) with its own clock, so
 it sees exactly N days as long as it runs within 12 hours of the seeding (in practice seconds),
 and no date or midnight boundary can move a result.
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 MAX_DAYS = 60
 TRACKING_WINDOW_DAYS = 400
@@ -65,10 +66,19 @@ class Kind:
     tags: tuple[tuple[str, str], ...] = ()
     pattern: str | None = None  # for ALLOWLISTED: the pattern that must match first
     one_off: bool = False  # exactly one role of this row (a name without "{n}")
+    # Identity Center roles (path under /aws-reserved/sso.amazonaws.com/): the permission set
+    # their name gives; NON_COMPLIANT ones name it in the annotation.
+    permission_set: str | None = None
+    # A dated exemption: tag keep=until=<build day + this many days>; "e2e".
+    keep_until_days: int | None = None
+    # The exempt tag did not exempt: "expired" or "invalid" (its value is not a date).
+    ignored: str | None = None
 
 
 SL_ELB = "/aws-service-role/elasticloadbalancing.amazonaws.com/"
 SL_SSO = "/aws-service-role/sso.amazonaws.com/"
+IDENTITY_CENTER = "/aws-reserved/sso.amazonaws.com/"
+IDENTITY_CENTER_EU_WEST_2 = IDENTITY_CENTER + "eu-west-2/"
 KEEP = ((EXEMPT_TAG_KEY, "forever"),)
 
 KINDS: list[Kind] = [
@@ -98,6 +108,19 @@ KINDS: list[Kind] = [
     Kind("tag-wrong-case", NO_USE_RECORDED, "/", "tag-Keep-{n}", 900, tags=(("Keep", "yes"),)),
     Kind("tag-longer-key", UNUSED_TOO_LONG, "/", "tag-keep-until-{n}", 900, 100, "us-east-1", tags=(("keep-until", "2027-01-01"),)),
     Kind("tag-in-value", NO_USE_RECORDED, "/", "tag-value-keep-{n}", 900, tags=(("policy", EXEMPT_TAG_KEY),)),
+    # 3, dated: exempt through the date; after it, or with a value that is not a date, evaluated.
+    Kind("kept-until-future", EXEMPT_BY_TAG, "/", "kept-until-{n}", 900, keep_until_days=30),
+    Kind("kept-until-past", NO_USE_RECORDED, "/", "kept-expired-{n}", 900, keep_until_days=-30, ignored="expired"),
+    Kind("kept-until-invalid", UNUSED_TOO_LONG, "/", "kept-invalid-{n}", 900, 100, "us-east-1",
+         tags=((EXEMPT_TAG_KEY, "until=soon"),), ignored="invalid"),
+    # Identity Center roles are evaluated (the default); NON_COMPLIANT ones name the permission set.
+    # The name's 16 hex digits: the 3-digit role number and 13 more.
+    Kind("identity-center-never", NO_USE_RECORDED, IDENTITY_CENTER, "AWSReservedSSO_Ops_Team_{n}a1b2c3d4e5f67", 900,
+         permission_set="Ops_Team"),
+    Kind("identity-center-stale", UNUSED_TOO_LONG, IDENTITY_CENTER_EU_WEST_2, "AWSReservedSSO_ReadOnly_{n}0123456789abc",
+         900, 100, "eu-west-2", permission_set="ReadOnly"),
+    Kind("identity-center-recent", USED_RECENTLY, IDENTITY_CENTER_EU_WEST_2, "AWSReservedSSO_Admin_{n}fedcba9876543",
+         900, 2, "eu-west-2", permission_set="Admin"),
     # 4 younger than the threshold (60 days at most): compliant whether used or not.
     Kind("young-0", YOUNG, "/", "new-today-{n}", 0),
     Kind("young-1", YOUNG, "/", "new-yesterday-{n}", 1),
@@ -140,33 +163,46 @@ def days(n: int) -> str:
     return "1 day" if n == 1 else f"{n} days"
 
 
-def expected_annotation(kind: Kind, name: str) -> str:
-    """The README's annotation for the rule the row states."""
+def expected_annotation(kind: Kind, name: str, keep_until: date | None = None) -> str:
+    """The README's annotation for the rule the row states, with what the README adds to it."""
     in_region = f" in {kind.region}" if kind.region else ""
     if kind.rule == SERVICE_LINKED:
         return f"{name}: service-linked role, not evaluated (service_linked_roles={SERVICE_LINKED_ROLES})"
     if kind.rule == ALLOWLISTED:
         return f"{name}: allowlisted by pattern {kind.pattern}"
     if kind.rule == EXEMPT_BY_TAG:
+        if kind.keep_until_days is not None:
+            return f"{name}: exempt by tag {EXEMPT_TAG_KEY} until {keep_until.isoformat()} (e2e)"
         return f"{name}: exempt by tag {EXEMPT_TAG_KEY}"
     if kind.rule == YOUNG:
-        return f"{name}: created {days(kind.created_days_ago)} ago, within the {MAX_DAYS}-day threshold"
-    if kind.rule == NO_USE_RECORDED:
-        return (
-            f"{name}: no use recorded in IAM's {TRACKING_WINDOW_DAYS}-day tracking window, "
+        text = f"{name}: created {days(kind.created_days_ago)} ago, within the {MAX_DAYS}-day threshold"
+    elif kind.rule == NO_USE_RECORDED:
+        text = (
+            f"{name}: no use recorded by IAM (it tracks up to {TRACKING_WINDOW_DAYS} days), "
             f"created {days(kind.created_days_ago)} ago"
         )
-    if kind.rule == UNUSED_TOO_LONG:
-        return f"{name}: last used {days(kind.used_days_ago)} ago{in_region}, over the {MAX_DAYS}-day threshold"
-    if kind.rule == USED_RECENTLY:
-        return f"{name}: last used {days(kind.used_days_ago)} ago{in_region}"
-    raise AssertionError(f"unknown rule {kind.rule!r}")
+    elif kind.rule == UNUSED_TOO_LONG:
+        text = f"{name}: last used {days(kind.used_days_ago)} ago{in_region}, over the {MAX_DAYS}-day threshold"
+    elif kind.rule == USED_RECENTLY:
+        text = f"{name}: last used {days(kind.used_days_ago)} ago{in_region}"
+    else:
+        raise AssertionError(f"unknown rule {kind.rule!r}")
+    if kind.permission_set and RESULT_OF_RULE[kind.rule] == NON_COMPLIANT:
+        text += f"; IAM Identity Center permission set {kind.permission_set}: remove its assignment to this account"
+    if kind.ignored == "expired":
+        text += f"; exemption tag {EXEMPT_TAG_KEY} expired after {keep_until.isoformat()}"
+    elif kind.ignored == "invalid":
+        value = dict(kind.tags)[EXEMPT_TAG_KEY]
+        text += f'; exemption tag {EXEMPT_TAG_KEY} ignored: "{value}" is not a date YYYY-MM-DD'
+    return text
 
 
 def _check_row(kind: Kind) -> None:
     """Catches typos in the table: the stated rule's own condition must hold for the row's data
     (not a second rule engine: precedence is what the rows state)."""
-    has_tag = any(key == EXEMPT_TAG_KEY for key, _ in kind.tags)
+    tagged = any(key == EXEMPT_TAG_KEY for key, _ in kind.tags) or kind.keep_until_days is not None
+    # A tag that does not exempt (expired, invalid) counts as none.
+    has_tag = tagged and kind.ignored is None
     old = kind.created_days_ago > MAX_DAYS
     checks = {
         SERVICE_LINKED: kind.path.startswith("/aws-service-role/"),
@@ -179,6 +215,10 @@ def _check_row(kind: Kind) -> None:
     }
     if not checks[kind.rule]:
         raise AssertionError(f"row {kind.slug}: its data does not fit rule {kind.rule}")
+    if (kind.permission_set is not None) != kind.path.startswith(IDENTITY_CENTER):
+        raise AssertionError(f"row {kind.slug}: permission_set is given exactly for Identity Center roles")
+    if kind.ignored == "expired" and not (kind.keep_until_days is not None and kind.keep_until_days < 0):
+        raise AssertionError(f"row {kind.slug}: an expired exemption has a date in the past")
     if kind.region and kind.used_days_ago is None:
         raise AssertionError(f"row {kind.slug}: a region without a last use")
     if ("{n}" in kind.name) == kind.one_off:
@@ -211,6 +251,11 @@ def build_account(now: datetime, total: int = TOTAL_ROLES) -> list[RoleSpec]:
             counters[kind.slug] += 1
             name = kind.name.replace("{n}", f"{counters[kind.slug]:03d}")
         used = ago(kind.used_days_ago) if kind.used_days_ago is not None else None
+        tags = [{"Key": key, "Value": value} for key, value in kind.tags]
+        keep_until = None
+        if kind.keep_until_days is not None:
+            keep_until = now.astimezone(timezone.utc).date() + timedelta(days=kind.keep_until_days)
+            tags.append({"Key": EXEMPT_TAG_KEY, "Value": f"until={keep_until.isoformat()}; e2e"})
         roles.append(
             RoleSpec(
                 kind=kind,
@@ -219,9 +264,9 @@ def build_account(now: datetime, total: int = TOTAL_ROLES) -> list[RoleSpec]:
                 created=ago(kind.created_days_ago),
                 last_used=used,
                 region=kind.region,
-                tags=[{"Key": key, "Value": value} for key, value in kind.tags],
+                tags=tags,
                 expected_compliance=RESULT_OF_RULE[kind.rule],
-                expected_annotation=expected_annotation(kind, name),
+                expected_annotation=expected_annotation(kind, name, keep_until),
                 expected_days_since_last_use=(
                     kind.used_days_ago if kind.rule in (UNUSED_TOO_LONG, USED_RECENTLY) else None
                 ),

@@ -58,8 +58,17 @@ def ago(days, hours=0, minutes=0, seconds=0):
     return NOW - timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
 
 
+# IAM's tag value pattern, [\p{L}\p{Z}\p{N}_.:/=+\-@]* (AWS::IAM::Role Tag reference): no ';' or ','.
+def _iam_tag_value(value: str) -> bool:
+    return all(c.isalpha() or c.isspace() or c.isdigit() or c in "_.:/=+-@" for c in value)
+
+
 def tags(**kv):
-    """Tags as IAM returns them. Keys with dashes are passed as a dict: tags(**{"keep-until": ...})."""
+    """Tags as IAM returns them. Keys with dashes are passed as a dict: tags(**{"keep-until": ...}).
+    Only values IAM would accept: a snapshot must be an account that can exist."""
+    for k, v in kv.items():
+        if not _iam_tag_value(v):
+            raise ValueError(f"tag {k}={v!r}: IAM refuses this value (allowed: letters, digits, spaces, _ . : / = + - @)")
     return [{"Key": k, "Value": v} for k, v in kv.items()]
 
 
@@ -139,7 +148,7 @@ SCENARIOS = [
     # never used in 4 years: would be NON_COMPLIANT without the allowlist
     row("breakglass-role", "/", (ALLOW, "/breakglass-role"), ago(1502, 16, 3, 44), trust="breakglass-mfa",
         managed=["AdministratorAccess"], inline=["deny-org-leave"],
-        tags=tags(owner="security", purpose="emergency access, see runbook SEC-7")),
+        tags=tags(owner="security", purpose="emergency access see runbook SEC-7")),
     # `security-audit` at path / -> "/security-audit" matches /security-*; last used 200 days ago (would be stale)
     row("security-audit", "/", (ALLOW, "/security-*"), ago(1110, 8, 0, 12), used=ago(200, 4, 11, 0),
         trust="security-account", managed=["SecurityAudit", "ViewOnlyAccess"], inline=["security-audit-extras"],
@@ -188,22 +197,22 @@ SCENARIOS = [
         tags=tags(owner="finance", keep="true")),
     # last used 80 days ago: would be stale without the tag
     row("finance-quarterly-close", "/", TAG, ago(800, 8, 0, 0), used=ago(80, 3, 0, 0), region="eu-central-1",
-        trust="glue", managed=["AWSGlueServiceRole"], tags=tags(keep="quarterly job, see FIN-1423")),
+        trust="glue", managed=["AWSGlueServiceRole"], tags=tags(keep="quarterly job see FIN-1423")),
     # created 12 days ago and tagged: rule 3 wins over rule 4
     row("partner-onboarding-sandbox", "/", TAG, ago(12, 1, 0, 0), trust="partner-account",
         managed=["ReadOnlyAccess"], tags=tags(keep="until=2026-03-31", owner="partnerships"),
         exempt_until="2026-03-31"),
     # dated, with free text: exempt through 2026-03-31, the text shown; never used in 3 years
     row("dr-failover-runner", "/", TAG, ago(1100, 4, 0, 0), trust="ec2", managed=["PowerUserAccess"],
-        tags=tags(keep="until=2026-03-31; DR role, owner ops", team="platform"),
-        exempt_until="2026-03-31", exempt_note="DR role, owner ops"),
+        tags=tags(keep="until=2026-03-31 DR role - owner ops", team="platform"),
+        exempt_until="2026-03-31", exempt_note="DR role - owner ops"),
     # dated today (NOW is 2026-01-01T00:00:00Z): the exemption holds through that day; stale 70 days
     row("year-end-close-batch", "/", TAG, ago(720, 0, 0, 0), used=ago(70, 2, 0, 0), trust="glue",
         managed=["AWSGlueServiceRole"], tags=tags(keep="UNTIL=2026-01-01"), exempt_until="2026-01-01"),
     # ---- rule 3 ignored: the tag's date has passed or is not a date: evaluated normally ----
     # expired yesterday, stale 120 days -> NON_COMPLIANT, says the exemption expired
     row("migration-2025-importer", "/", STALE, ago(500, 6, 0, 0), used=ago(120, 5, 0, 0), trust="ecs-tasks",
-        tags=tags(keep="until=2025-12-31; data migration", team="data"), ignored=(EXPIRED, "2025-12-31")),
+        tags=tags(keep="until=2025-12-31 / data migration", team="data"), ignored=(EXPIRED, "2025-12-31")),
     # February 30th: never used -> NON_COMPLIANT, says the exemption is invalid
     row("audit-evidence-export", "/", NEVER, ago(800, 1, 0, 0), managed=["AWSLambdaBasicExecutionRole"],
         tags=tags(keep="until=2026-02-30"), ignored=(NO_SUCH_DAY,)),

@@ -260,7 +260,7 @@ fn annotate(
         match role.kind() {
             RoleKind::Customer => {}
             RoleKind::ServiceLinked => text.push_str(
-                "; service-linked role: AWS removes it (DeleteServiceLinkedRole) once its service no longer needs it",
+                "; service-linked role: delete it only through its service or iam delete-service-linked-role, once the service no longer uses it",
             ),
             RoleKind::IdentityCenter {
                 permission_set: Some(set),
@@ -290,6 +290,7 @@ fn annotate(
                 Problem::NoEquals => format!("{quoted} is not until=YYYY-MM-DD"),
                 Problem::NotADate => format!("{quoted} is not a date YYYY-MM-DD"),
                 Problem::NoSuchDay => format!("{quoted} names a day that does not exist"),
+                Problem::NotAtStart => format!("{quoted} must start with until=YYYY-MM-DD"),
             };
             text.push_str(&format!(
                 "; exemption tag {} ignored: {why}",
@@ -650,8 +651,8 @@ mod tests {
             // Service-linked roles: excluded by default, before every other rule.
             (DEFAULTS, role(linked, days(900)), NotApplicable, "AWSServiceRoleForSupport: service-linked role, not evaluated (service_linked_roles=exclude)"),
             (r#"{"role_allowlist":"/aws-service-role/*"}"#, role(linked, days(2)), NotApplicable, "AWSServiceRoleForSupport: service-linked role, not evaluated (service_linked_roles=exclude)"),
-            (r#"{"service_linked_roles":"evaluate"}"#, role(linked, days(900)), NonCompliant, "AWSServiceRoleForSupport: no use recorded by IAM (it tracks up to 400 days), created 900 days ago; service-linked role: AWS removes it (DeleteServiceLinkedRole) once its service no longer needs it"),
-            (r#"{"service_linked_roles":"evaluate"}"#, used(role(linked, days(900)), days(200), Some("us-east-1")), NonCompliant, "AWSServiceRoleForSupport: last used 200 days ago in us-east-1, over the 60-day threshold; service-linked role: AWS removes it (DeleteServiceLinkedRole) once its service no longer needs it"),
+            (r#"{"service_linked_roles":"evaluate"}"#, role(linked, days(900)), NonCompliant, "AWSServiceRoleForSupport: no use recorded by IAM (it tracks up to 400 days), created 900 days ago; service-linked role: delete it only through its service or iam delete-service-linked-role, once the service no longer uses it"),
+            (r#"{"service_linked_roles":"evaluate"}"#, used(role(linked, days(900)), days(200), Some("us-east-1")), NonCompliant, "AWSServiceRoleForSupport: last used 200 days ago in us-east-1, over the 60-day threshold; service-linked role: delete it only through its service or iam delete-service-linked-role, once the service no longer uses it"),
             // Service-linked exclusion comes before the exempt tag too.
             (r#"{"exempt_tag_key":"keep"}"#, tagged_with(role(linked, days(900)), "keep", "until=soon"), NotApplicable, "AWSServiceRoleForSupport: service-linked role, not evaluated (service_linked_roles=exclude)"),
             (r#"{"service_linked_roles":"evaluate"}"#, used(role(linked, days(900)), days(3), Some("us-east-1")), Compliant, "AWSServiceRoleForSupport: last used 3 days ago in us-east-1"),
@@ -735,13 +736,15 @@ mod tests {
             (KEEP, kept("until=2026-01-01"), Compliant, "kept: exempt by tag keep until 2026-01-01"),
             (KEEP, kept("until=2027-03-31; DR role, owner ops"), Compliant, "kept: exempt by tag keep until 2027-03-31 (DR role, owner ops)"),
             (KEEP, kept(" UNTIL = 2026-06-30 ;  "), Compliant, "kept: exempt by tag keep until 2026-06-30"),
+            // The forms a real IAM tag value can hold: no ';' or ',' there.
+            (KEEP, kept("until=2027-03-31 DR role - owner ops@example.com"), Compliant, "kept: exempt by tag keep until 2027-03-31 (DR role - owner ops@example.com)"),
+            (KEEP, kept("until=2027-03-31 / DR"), Compliant, "kept: exempt by tag keep until 2027-03-31 (DR)"),
             (KEEP, kept("until=2025-12-31"), NonCompliant, "kept: no use recorded by IAM (it tracks up to 400 days), created 900 days ago; exemption tag keep expired after 2025-12-31"),
             (KEEP, kept_used("until=2025-06-30; migration", 80), NonCompliant, "kept: last used 80 days ago in eu-west-1, over the 60-day threshold; exemption tag keep expired after 2025-06-30"),
             (KEEP, kept_used("until=2025-06-30", 3), Compliant, "kept: last used 3 days ago in eu-west-1; exemption tag keep expired after 2025-06-30"),
             // Key-only: any other value, for ever.
-            (KEEP, kept("quarterly job, see FIN-1423"), Compliant, "kept: exempt by tag keep"),
+            (KEEP, kept("quarterly job see FIN-1423"), Compliant, "kept: exempt by tag keep"),
             (KEEP, kept(""), Compliant, "kept: exempt by tag keep"),
-            (KEEP, kept("2020-01-01"), Compliant, "kept: exempt by tag keep"),
             // The allowlist comes first: its roles' tags are not read.
             (KEEP, tagged_with(role("/allowed", days(900)), "keep", "until=soon"), Compliant, "allowed: allowlisted by pattern /allowed"),
             // Another key's date means nothing.
@@ -771,6 +774,9 @@ mod tests {
             (KEEP, kept("until=2027-3-31; DR"), NonCompliant, &format!("{never}; exemption tag keep ignored: \"until=2027-3-31; DR\" is not a date YYYY-MM-DD")),
             (KEEP, kept("until 2026-03-31"), NonCompliant, &format!("{never}; exemption tag keep ignored: \"until 2026-03-31\" is not until=YYYY-MM-DD")),
             (KEEP, kept("Until further notice"), NonCompliant, &format!("{never}; exemption tag keep ignored: \"Until further notice\" is not until=YYYY-MM-DD")),
+            // A date out of place is an attempt at one too, never an exemption for ever.
+            (KEEP, kept("2020-01-01"), NonCompliant, &format!("{never}; exemption tag keep ignored: \"2020-01-01\" must start with until=YYYY-MM-DD")),
+            (KEEP, kept("DR until=2027-03-31"), NonCompliant, &format!("{never}; exemption tag keep ignored: \"DR until=2027-03-31\" must start with until=YYYY-MM-DD")),
             // Evaluated normally: a young role stays compliant, and still hears of its tag.
             (KEEP, tagged_with(role("/young", days(5)), "keep", "until=soon"), Compliant, "young: created 5 days ago, within the 60-day threshold; exemption tag keep ignored: \"until=soon\" is not a date YYYY-MM-DD"),
         ]);

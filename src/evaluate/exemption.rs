@@ -4,7 +4,11 @@
 //! The grammar, on the value with surrounding spaces trimmed:
 //! - starts with the word `until` (any case, followed by nothing or a character that is not a
 //!   letter or digit): it must be `until=YYYY-MM-DD`, spaces allowed around `=`, optionally
-//!   followed by `;` and free text; anything else is invalid;
+//!   followed by free text after a space or a `;`; anything else is invalid. IAM's tag values
+//!   allow letters, digits, spaces and `_ . : / = + - @` only, so a space (or ` / `, ` - `) is the
+//!   separator a real tag can carry; `;` is accepted as well;
+//! - holds `until=` elsewhere, or starts with a date (`2027-03-31`, `2027/03/31`): an attempt at
+//!   a dated exemption in the wrong place, invalid;
 //! - any other value, empty included: exempt for ever.
 
 use chrono::NaiveDate;
@@ -12,7 +16,7 @@ use chrono::NaiveDate;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Exemption {
     ForEver,
-    /// Holds through `date` (UTC), `note` being the free text after `;`, if any.
+    /// Holds through `date` (UTC), `note` being the free text after the date, if any.
     Until {
         date: NaiveDate,
         note: Option<String>,
@@ -32,26 +36,34 @@ pub enum Problem {
     NotADate,
     /// The shape of a date, but no such day (`2027-02-30`).
     NoSuchDay,
+    /// A date or `until=` that is not at the start (`keep until=2027-03-31`, `2027-03-31`).
+    NotAtStart,
 }
 
 const KEYWORD: &str = "until";
 
 pub fn parse(value: &str) -> Exemption {
     let value = value.trim();
-    let Some(rest) = strip_keyword(value) else {
-        return Exemption::ForEver;
-    };
     let invalid = |problem| Exemption::Invalid {
         value: value.to_owned(),
         problem,
     };
+    let Some(rest) = strip_keyword(value) else {
+        if starts_with_a_date(value) || value.to_ascii_lowercase().contains("until=") {
+            return invalid(Problem::NotAtStart);
+        }
+        return Exemption::ForEver;
+    };
     let Some(rest) = rest.trim_start().strip_prefix('=') else {
         return invalid(Problem::NoEquals);
     };
-    let (date, note) = match rest.split_once(';') {
-        Some((date, note)) => (date.trim(), Some(note.trim())),
-        None => (rest.trim(), None),
-    };
+    let rest = rest.trim_start();
+    let end = rest
+        .find(|c: char| c == ';' || c.is_whitespace())
+        .unwrap_or(rest.len());
+    let (date, note) = rest.split_at(end);
+    let note = note.trim_start_matches(|c: char| c.is_whitespace() || ";/-".contains(c));
+    let note = Some(note.trim_end());
     let Some((year, month, day)) = date_fields(date) else {
         return invalid(Problem::NotADate);
     };
@@ -75,6 +87,12 @@ fn strip_keyword(value: &str) -> Option<&str> {
         Some(c) if c.is_alphanumeric() => None,
         _ => Some(rest),
     }
+}
+
+/// Four digits and a date separator: what a date written without `until=` starts with.
+fn starts_with_a_date(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    bytes.len() >= 5 && bytes[..4].iter().all(u8::is_ascii_digit) && matches!(bytes[4], b'-' | b'/')
 }
 
 /// `YYYY-MM-DD` exactly: ASCII digits, no sign, no other widths.
@@ -126,9 +144,9 @@ mod tests {
             ("", Exemption::ForEver),
             ("true", Exemption::ForEver),
             ("quarterly job, see FIN-1423", Exemption::ForEver),
-            ("2027-03-31", Exemption::ForEver),
-            ("keep until=2027-03-31", Exemption::ForEver),
             ("untilted project", Exemption::ForEver),
+            ("2027 budget line", Exemption::ForEver),
+            ("owner ops@example.com", Exemption::ForEver),
             ("until2027-03-31", Exemption::ForEver),
             // Dated.
             ("until=2027-03-31", until(d, None)),
@@ -145,6 +163,17 @@ mod tests {
                 "until=2027-03-31;DR; second part",
                 until(d, Some("DR; second part")),
             ),
+            // Separators a real IAM tag value can hold (no `;` or `,` there).
+            (
+                "until=2027-03-31 DR role owner ops",
+                until(d, Some("DR role owner ops")),
+            ),
+            (
+                "until=2027-03-31 / DR role - owner ops@example.com",
+                until(d, Some("DR role - owner ops@example.com")),
+            ),
+            ("until=2027-03-31 - DR", until(d, Some("DR"))),
+            ("until = 2027-03-31   DR  ", until(d, Some("DR"))),
             ("until=2028-02-29", until(day(2028, 2, 29), None)),
             // Attempts at a date that are not one.
             ("until", invalid("until", NoEquals)),
@@ -177,6 +206,28 @@ mod tests {
             (
                 "until=2027-04-31; DR",
                 invalid("until=2027-04-31; DR", NoSuchDay),
+            ),
+            (
+                "until=2027-04-31 DR",
+                invalid("until=2027-04-31 DR", NoSuchDay),
+            ),
+            (
+                "until=2027-03-31DR",
+                invalid("until=2027-03-31DR", NotADate),
+            ),
+            // A date or `until=` out of place.
+            ("2027-03-31", invalid("2027-03-31", NotAtStart)),
+            (
+                "2027/03/31 DR role",
+                invalid("2027/03/31 DR role", NotAtStart),
+            ),
+            (
+                "keep until=2027-03-31",
+                invalid("keep until=2027-03-31", NotAtStart),
+            ),
+            (
+                "DR role UNTIL=2027-03-31",
+                invalid("DR role UNTIL=2027-03-31", NotAtStart),
             ),
         ] {
             assert_eq!(parse(value), expected, "{value:?}");

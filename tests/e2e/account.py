@@ -69,7 +69,8 @@ class Kind:
     # Identity Center roles (path under /aws-reserved/sso.amazonaws.com/): the permission set
     # their name gives; NON_COMPLIANT ones name it in the annotation.
     permission_set: str | None = None
-    # A dated exemption: tag keep=until=<build day + this many days>; "e2e".
+    # A dated exemption: tag keep=until=<build day + this many days> e2e (a space: IAM tag
+    # values allow no ";").
     keep_until_days: int | None = None
     # The exempt tag did not exempt: "expired" or "invalid" (its value is not a date).
     ignored: str | None = None
@@ -255,7 +256,7 @@ def build_account(now: datetime, total: int = TOTAL_ROLES) -> list[RoleSpec]:
         keep_until = None
         if kind.keep_until_days is not None:
             keep_until = now.astimezone(timezone.utc).date() + timedelta(days=kind.keep_until_days)
-            tags.append({"Key": EXEMPT_TAG_KEY, "Value": f"until={keep_until.isoformat()}; e2e"})
+            tags.append({"Key": EXEMPT_TAG_KEY, "Value": f"until={keep_until.isoformat()} e2e"})
         roles.append(
             RoleSpec(
                 kind=kind,

@@ -13,7 +13,7 @@ use crate::aws::error_message;
 use crate::evaluate::{Compliance, Evaluation};
 use crate::event::ResultToken;
 use crate::rule_status::{
-    EvaluationStatus, Frequency, RecordedResults, RuleFrequency, WatchedRule,
+    EvaluationStatus, Frequency, RecordedResults, RuleFrequency, RuleOwner, WatchedRule,
 };
 use crate::Error;
 
@@ -622,6 +622,15 @@ pub fn rule_frequency(rule: &aws_sdk_config::types::ConfigRule) -> Result<RuleFr
     }
 }
 
+/// Who runs the rule's evaluations (`Source.Owner`).
+pub fn rule_owner(rule: &aws_sdk_config::types::ConfigRule) -> Result<RuleOwner, String> {
+    let owner = rule
+        .source()
+        .map(|s| s.owner().as_str())
+        .ok_or_else(|| "the rule has no Source".to_owned())?;
+    RuleOwner::parse(owner).ok_or_else(|| format!("unknown Source.Owner {owner:?}"))
+}
+
 /// The rule's evaluation status entry, as the domain sees it.
 pub fn evaluation_status(
     status: &aws_sdk_config::types::ConfigRuleEvaluationStatus,
@@ -725,6 +734,7 @@ pub async fn rule_status(
         code: code.map(str::to_owned),
     };
     let frequency = rule_frequency(&rule).map_err(|m| failed("DescribeConfigRules", m, None))?;
+    let owner = rule_owner(&rule).map_err(|m| failed("DescribeConfigRules", m, None))?;
     let output = client
         .describe_config_rule_evaluation_status()
         .config_rule_names(&name)
@@ -746,6 +756,7 @@ pub async fn rule_status(
         state: rule.config_rule_state().map(|s| s.as_str().to_owned()),
         name,
         frequency,
+        owner,
     };
     Ok((watched, status))
 }

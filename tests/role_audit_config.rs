@@ -336,6 +336,7 @@ fn status_of_a_rule_that_ran_3_hours_ago_exits_0() {
         json!({
             "ConfigRuleName": "iam-role-last-used",
             "ConfigRuleState": "ACTIVE",
+            "ConfigRuleOwner": "CUSTOM_LAMBDA",
             "Health": "HEALTHY",
             "Reason": "the evaluation status's last successful evaluation was at 2026-01-10T09:00:00Z (3 h ago), within twice the rule's frequency (TwentyFour_Hours, 24 h)",
             "MaximumExecutionFrequency": "TwentyFour_Hours",
@@ -452,6 +453,7 @@ fn a_custom_lambda_rule_without_a_status_entry_is_judged_by_its_newest_result() 
         json!({
             "ConfigRuleName": "iam-role-last-used",
             "ConfigRuleState": "ACTIVE",
+            "ConfigRuleOwner": "CUSTOM_LAMBDA",
             "Health": "HEALTHY",
             "Reason": "the newest of its 3 results was recorded at 2026-01-10T09:00:00Z (3 h ago), within twice the rule's frequency (TwentyFour_Hours, 24 h)",
             "MaximumExecutionFrequency": "TwentyFour_Hours",
@@ -491,6 +493,30 @@ fn a_custom_lambda_rule_without_a_status_entry_is_judged_by_its_newest_result() 
     assert!(
         out.contains("\nRESULTS                 3\nNEWEST RESULT RECORDED  2026-01-10T09:00:00Z\nNEWEST RULE INVOKED     2026-01-10T08:59:00Z\nEVALUATION STATUS       none (Config gives none for custom Lambda rules)\nCHECKED AT  "),
         "{out}"
+    );
+}
+
+#[test]
+fn a_custom_lambda_rule_s_fresh_successful_invocation_does_not_hide_stale_results() {
+    // Lambda accepting Config's asynchronous invoke says nothing of whether the function ran.
+    let mut answers = lambda_answers(&[t(-40)]);
+    answers.insert(
+        "DescribeConfigRuleEvaluationStatus",
+        (
+            200,
+            json!({"ConfigRulesEvaluationStatus": [{
+                "ConfigRuleName": "iam-role-last-used",
+                "LastSuccessfulInvocationTime": t(11),
+                "FirstEvaluationStarted": true
+            }]}),
+        ),
+    );
+    let stub = stub(answers);
+    let (code, json) = status_json(&stub, "2026-01-10T12:00:00Z");
+    assert_eq!((code, json["Health"].as_str()), (Some(3), Some("STALE")));
+    assert_eq!(
+        json["Reason"],
+        "the newest of its 1 result was recorded at 2026-01-08T08:00:00Z (52 h ago), more than twice the rule's frequency (TwentyFour_Hours, 24 h); the last successful invocation at 2026-01-10T11:00:00Z is not counted: for a custom Lambda rule it only means Lambda accepted the invoke"
     );
 }
 

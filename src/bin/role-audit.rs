@@ -454,6 +454,7 @@ async fn run_status(args: &StatusArgs) -> Result<Outcome, Failure> {
         None => None,
     };
     let evidence = RuleEvidence {
+        owner: rule.owner,
         status,
         results,
         alarm,

@@ -430,10 +430,12 @@ pub async fn aggregate_results(
         }
     }
     if sources.is_empty() {
+        // When no account has results, the account list says why: the rule's status in each.
         return Err(Error::NoAggregateResults {
             aggregator: aggregator.to_owned(),
             rule: rule_name.to_owned(),
             account: account.map(str::to_owned),
+            accounts: aggregator_accounts(client, aggregator, rule_name).await,
         });
     }
     let mut accounts_with_results: Vec<String> = sources.iter().map(|s| s.1.clone()).collect();

@@ -474,10 +474,14 @@ impl StatusReport {
         }
     }
 
-    pub fn json(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".to_owned());
+    pub fn json(&self) -> Result<String, crate::Error> {
+        let mut text =
+            serde_json::to_string_pretty(self).map_err(|e| crate::Error::OutputEncoding {
+                what: "status report".to_owned(),
+                message: e.to_string(),
+            })?;
         text.push('\n');
-        text
+        Ok(text)
     }
 
     /// One `NAME  value` line per field, the verdict first.

@@ -785,16 +785,93 @@ fn an_aggregator_without_the_rule_exits_2_without_claiming_the_rule_does_not_exi
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(
         lines[0],
-        "role-audit: aggregator \"org\" holds no results for any rule named \"iam-role-last-used-org\" or \"OrgConfigRule-iam-role-last-used-org-*\": the rule may not be deployed, may have no COMPLIANT or NON_COMPLIANT results yet, or its results may be in another aggregator or Region"
+        "role-audit: aggregator \"org\" holds no results for any rule named \"iam-role-last-used-org\" or \"OrgConfigRule-iam-role-last-used-org-*\""
+    );
+    assert_eq!(
+        lines[1],
+        "Accounts without results: unknown, the account list could not be read (DescribeConfigurationAggregators failed: InvalidAction: the stub has no answer for DescribeConfigurationAggregators)"
     );
     assert!(
-        lines[1]
+        lines[2]
             .starts_with("hint: the aggregator serves COMPLIANT and NON_COMPLIANT results only"),
         "{stderr}"
     );
     assert!(!stderr.contains("there is no Config rule"), "{stderr}");
     assert!(!stderr.contains("NoSuchConfigRuleException"), "{stderr}");
-    assert_eq!(lines.len(), 2);
+    assert_eq!(lines.len(), 3);
+}
+
+#[test]
+fn an_aggregator_without_results_lists_the_member_accounts_and_why_under_the_error() {
+    let stub = stub(HashMap::from([
+        (
+            "DescribeAggregateComplianceByConfigRules",
+            (200, json!({"AggregateComplianceByConfigRules": []})),
+        ),
+        (
+            "DescribeConfigurationAggregators",
+            (
+                200,
+                json!({"ConfigurationAggregators": [{
+                    "ConfigurationAggregatorName": "org",
+                    "OrganizationAggregationSource": {
+                        "RoleArn": "arn:aws:iam::111122223333:role/aggregator",
+                        "AllAwsRegions": true
+                    }
+                }]}),
+            ),
+        ),
+        (
+            "GetOrganizationConfigRuleDetailedStatus",
+            (
+                200,
+                json!({"OrganizationConfigRuleDetailedStatus": [
+                    {
+                        "AccountId": "111100002222",
+                        "ConfigRuleName": "OrgConfigRule-iam-role-last-used-org-ab12",
+                        "MemberAccountRuleStatus": "CREATE_FAILED",
+                        "ErrorCode": "NoAvailableConfigurationRecorderException",
+                        "ErrorMessage": "no configuration recorder in the account"
+                    },
+                    {
+                        "AccountId": "444455556666",
+                        "ConfigRuleName": "OrgConfigRule-iam-role-last-used-org-cd34",
+                        "MemberAccountRuleStatus": "CREATE_SUCCESSFUL"
+                    }
+                ]}),
+            ),
+        ),
+    ]));
+    let output = role_audit(
+        &stub,
+        &[
+            "report",
+            "--rule-name",
+            "iam-role-last-used-org",
+            "--aggregator",
+            "org",
+        ],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "still an error: nothing to report"
+    );
+    assert!(output.stdout.is_empty());
+    let stderr = text(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        lines[..4],
+        [
+            "role-audit: aggregator \"org\" holds no results for any rule named \"iam-role-last-used-org\" or \"OrgConfigRule-iam-role-last-used-org-*\"",
+            "2 of the 2 accounts listed by GetOrganizationConfigRuleDetailedStatus hold no COMPLIANT or NON_COMPLIANT result for the rule:",
+            "  111100002222  rule status CREATE_FAILED: NoAvailableConfigurationRecorderException: no configuration recorder in the account",
+            "  444455556666  rule status CREATE_SUCCESSFUL",
+        ],
+        "{stderr}"
+    );
+    assert!(lines[4].starts_with("hint: "), "{stderr}");
+    assert_eq!(lines.len(), 5, "{stderr}");
 }
 
 fn aggregate_answers() -> Answers {

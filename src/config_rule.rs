@@ -257,18 +257,15 @@ fn recorded_result(
     })
 }
 
-/// Every `AWS::IAM::Role` result the rule holds with one of `compliance_types`, all pages.
-pub async fn recorded_results(
+/// Hands every result the rule holds with one of `compliance_types` to `each`, page by page
+/// (GetComplianceDetailsByConfigRule). A failure is its message and AWS error code, for the
+/// caller to name.
+async fn each_result(
     client: &aws_sdk_config::Client,
     rule_name: &str,
     compliance_types: &[ComplianceType],
-) -> Result<Vec<RecordedResult>, Error> {
-    let failed = |message: String, code: Option<&str>| Error::ConfigRead {
-        rule: rule_name.to_owned(),
-        message,
-        code: code.map(str::to_owned),
-    };
-    let mut results = Vec::new();
+    mut each: impl FnMut(&aws_sdk_config::types::EvaluationResult),
+) -> Result<(), (String, Option<String>)> {
     let mut next_token: Option<String> = None;
     loop {
         let output = client
@@ -279,20 +276,37 @@ pub async fn recorded_results(
             .set_next_token(next_token.clone())
             .send()
             .await
-            .map_err(|e| failed(error_message(&e), e.code()))?;
-        results.extend(output.evaluation_results().iter().filter_map(|r| {
-            recorded_result(
-                r.evaluation_result_identifier(),
-                r.compliance_type(),
-                r.annotation(),
-                r.result_recorded_time(),
-            )
-        }));
-        next_token = next_page(&next_token, output.next_token()).map_err(|m| failed(m, None))?;
+            .map_err(|e| (error_message(&e), e.code().map(str::to_owned)))?;
+        output.evaluation_results().iter().for_each(&mut each);
+        next_token = next_page(&next_token, output.next_token()).map_err(|m| (m, None))?;
         if next_token.is_none() {
-            return Ok(results);
+            return Ok(());
         }
     }
+}
+
+/// Every `AWS::IAM::Role` result the rule holds with one of `compliance_types`, all pages.
+pub async fn recorded_results(
+    client: &aws_sdk_config::Client,
+    rule_name: &str,
+    compliance_types: &[ComplianceType],
+) -> Result<Vec<RecordedResult>, Error> {
+    let mut results = Vec::new();
+    each_result(client, rule_name, compliance_types, |r| {
+        results.extend(recorded_result(
+            r.evaluation_result_identifier(),
+            r.compliance_type(),
+            r.annotation(),
+            r.result_recorded_time(),
+        ))
+    })
+    .await
+    .map_err(|(message, code)| Error::ConfigRead {
+        rule: rule_name.to_owned(),
+        message,
+        code,
+    })?;
+    Ok(results)
 }
 
 /// Resource ids of every `AWS::IAM::Role` the rule currently holds as COMPLIANT or
@@ -771,40 +785,29 @@ pub async fn recorded_result_times(
     client: &aws_sdk_config::Client,
     rule_name: &str,
 ) -> Result<RecordedResults, Error> {
-    let failed = |message: String, code: Option<&str>| Error::RuleStatusRead {
+    let mut summary = RecordedResults::default();
+    let every_type = [
+        ComplianceType::Compliant,
+        ComplianceType::NonCompliant,
+        ComplianceType::NotApplicable,
+    ];
+    each_result(client, rule_name, &every_type, |result| {
+        summary.count += 1;
+        summary.last_recorded = summary
+            .last_recorded
+            .max(to_utc(result.result_recorded_time()));
+        summary.last_invoked = summary
+            .last_invoked
+            .max(to_utc(result.config_rule_invoked_time()));
+    })
+    .await
+    .map_err(|(message, code)| Error::RuleStatusRead {
         rule: rule_name.to_owned(),
         operation: "GetComplianceDetailsByConfigRule".to_owned(),
         message,
-        code: code.map(str::to_owned),
-    };
-    let mut summary = RecordedResults::default();
-    let mut next_token: Option<String> = None;
-    loop {
-        let output = client
-            .get_compliance_details_by_config_rule()
-            .config_rule_name(rule_name)
-            .compliance_types(ComplianceType::Compliant)
-            .compliance_types(ComplianceType::NonCompliant)
-            .compliance_types(ComplianceType::NotApplicable)
-            .limit(RESULTS_PAGE_SIZE)
-            .set_next_token(next_token.clone())
-            .send()
-            .await
-            .map_err(|e| failed(error_message(&e), e.code()))?;
-        for result in output.evaluation_results() {
-            summary.count += 1;
-            summary.last_recorded = summary
-                .last_recorded
-                .max(to_utc(result.result_recorded_time()));
-            summary.last_invoked = summary
-                .last_invoked
-                .max(to_utc(result.config_rule_invoked_time()));
-        }
-        next_token = next_page(&next_token, output.next_token()).map_err(|m| failed(m, None))?;
-        if next_token.is_none() {
-            return Ok(summary);
-        }
-    }
+        code,
+    })?;
+    Ok(summary)
 }
 
 #[cfg(test)]

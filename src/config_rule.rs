@@ -13,7 +13,7 @@ use crate::aws::error_message;
 use crate::evaluate::{Compliance, Evaluation};
 use crate::event::ResultToken;
 use crate::rule_status::{
-    EvaluationStatus, Frequency, RecordedResults, RuleFrequency, WatchedRule,
+    EvaluationStatus, Frequency, RecordedResults, RuleFrequency, RuleOwner, WatchedRule,
 };
 use crate::Error;
 
@@ -257,18 +257,15 @@ fn recorded_result(
     })
 }
 
-/// Every `AWS::IAM::Role` result the rule holds with one of `compliance_types`, all pages.
-pub async fn recorded_results(
+/// Hands every result the rule holds with one of `compliance_types` to `each`, page by page
+/// (GetComplianceDetailsByConfigRule). A failure is its message and AWS error code, for the
+/// caller to name.
+async fn each_result(
     client: &aws_sdk_config::Client,
     rule_name: &str,
     compliance_types: &[ComplianceType],
-) -> Result<Vec<RecordedResult>, Error> {
-    let failed = |message: String, code: Option<&str>| Error::ConfigRead {
-        rule: rule_name.to_owned(),
-        message,
-        code: code.map(str::to_owned),
-    };
-    let mut results = Vec::new();
+    mut each: impl FnMut(&aws_sdk_config::types::EvaluationResult),
+) -> Result<(), (String, Option<String>)> {
     let mut next_token: Option<String> = None;
     loop {
         let output = client
@@ -279,20 +276,37 @@ pub async fn recorded_results(
             .set_next_token(next_token.clone())
             .send()
             .await
-            .map_err(|e| failed(error_message(&e), e.code()))?;
-        results.extend(output.evaluation_results().iter().filter_map(|r| {
-            recorded_result(
-                r.evaluation_result_identifier(),
-                r.compliance_type(),
-                r.annotation(),
-                r.result_recorded_time(),
-            )
-        }));
-        next_token = next_page(&next_token, output.next_token()).map_err(|m| failed(m, None))?;
+            .map_err(|e| (error_message(&e), e.code().map(str::to_owned)))?;
+        output.evaluation_results().iter().for_each(&mut each);
+        next_token = next_page(&next_token, output.next_token()).map_err(|m| (m, None))?;
         if next_token.is_none() {
-            return Ok(results);
+            return Ok(());
         }
     }
+}
+
+/// Every `AWS::IAM::Role` result the rule holds with one of `compliance_types`, all pages.
+pub async fn recorded_results(
+    client: &aws_sdk_config::Client,
+    rule_name: &str,
+    compliance_types: &[ComplianceType],
+) -> Result<Vec<RecordedResult>, Error> {
+    let mut results = Vec::new();
+    each_result(client, rule_name, compliance_types, |r| {
+        results.extend(recorded_result(
+            r.evaluation_result_identifier(),
+            r.compliance_type(),
+            r.annotation(),
+            r.result_recorded_time(),
+        ))
+    })
+    .await
+    .map_err(|(message, code)| Error::ConfigRead {
+        rule: rule_name.to_owned(),
+        message,
+        code,
+    })?;
+    Ok(results)
 }
 
 /// Resource ids of every `AWS::IAM::Role` the rule currently holds as COMPLIANT or
@@ -430,10 +444,12 @@ pub async fn aggregate_results(
         }
     }
     if sources.is_empty() {
+        // When no account has results, the account list says why: the rule's status in each.
         return Err(Error::NoAggregateResults {
             aggregator: aggregator.to_owned(),
             rule: rule_name.to_owned(),
             account: account.map(str::to_owned),
+            accounts: aggregator_accounts(client, aggregator, rule_name).await,
         });
     }
     let mut accounts_with_results: Vec<String> = sources.iter().map(|s| s.1.clone()).collect();
@@ -622,6 +638,15 @@ pub fn rule_frequency(rule: &aws_sdk_config::types::ConfigRule) -> Result<RuleFr
     }
 }
 
+/// Who runs the rule's evaluations (`Source.Owner`).
+pub fn rule_owner(rule: &aws_sdk_config::types::ConfigRule) -> Result<RuleOwner, String> {
+    let owner = rule
+        .source()
+        .map(|s| s.owner().as_str())
+        .ok_or_else(|| "the rule has no Source".to_owned())?;
+    RuleOwner::parse(owner).ok_or_else(|| format!("unknown Source.Owner {owner:?}"))
+}
+
 /// The rule's evaluation status entry, as the domain sees it.
 pub fn evaluation_status(
     status: &aws_sdk_config::types::ConfigRuleEvaluationStatus,
@@ -725,6 +750,7 @@ pub async fn rule_status(
         code: code.map(str::to_owned),
     };
     let frequency = rule_frequency(&rule).map_err(|m| failed("DescribeConfigRules", m, None))?;
+    let owner = rule_owner(&rule).map_err(|m| failed("DescribeConfigRules", m, None))?;
     let output = client
         .describe_config_rule_evaluation_status()
         .config_rule_names(&name)
@@ -746,6 +772,7 @@ pub async fn rule_status(
         state: rule.config_rule_state().map(|s| s.as_str().to_owned()),
         name,
         frequency,
+        owner,
     };
     Ok((watched, status))
 }
@@ -758,40 +785,29 @@ pub async fn recorded_result_times(
     client: &aws_sdk_config::Client,
     rule_name: &str,
 ) -> Result<RecordedResults, Error> {
-    let failed = |message: String, code: Option<&str>| Error::RuleStatusRead {
+    let mut summary = RecordedResults::default();
+    let every_type = [
+        ComplianceType::Compliant,
+        ComplianceType::NonCompliant,
+        ComplianceType::NotApplicable,
+    ];
+    each_result(client, rule_name, &every_type, |result| {
+        summary.count += 1;
+        summary.last_recorded = summary
+            .last_recorded
+            .max(to_utc(result.result_recorded_time()));
+        summary.last_invoked = summary
+            .last_invoked
+            .max(to_utc(result.config_rule_invoked_time()));
+    })
+    .await
+    .map_err(|(message, code)| Error::RuleStatusRead {
         rule: rule_name.to_owned(),
         operation: "GetComplianceDetailsByConfigRule".to_owned(),
         message,
-        code: code.map(str::to_owned),
-    };
-    let mut summary = RecordedResults::default();
-    let mut next_token: Option<String> = None;
-    loop {
-        let output = client
-            .get_compliance_details_by_config_rule()
-            .config_rule_name(rule_name)
-            .compliance_types(ComplianceType::Compliant)
-            .compliance_types(ComplianceType::NonCompliant)
-            .compliance_types(ComplianceType::NotApplicable)
-            .limit(RESULTS_PAGE_SIZE)
-            .set_next_token(next_token.clone())
-            .send()
-            .await
-            .map_err(|e| failed(error_message(&e), e.code()))?;
-        for result in output.evaluation_results() {
-            summary.count += 1;
-            summary.last_recorded = summary
-                .last_recorded
-                .max(to_utc(result.result_recorded_time()));
-            summary.last_invoked = summary
-                .last_invoked
-                .max(to_utc(result.config_rule_invoked_time()));
-        }
-        next_token = next_page(&next_token, output.next_token()).map_err(|m| failed(m, None))?;
-        if next_token.is_none() {
-            return Ok(summary);
-        }
-    }
+        code,
+    })?;
+    Ok(summary)
 }
 
 #[cfg(test)]

@@ -77,12 +77,18 @@ pub enum Error {
         message: String,
     },
 
-    #[error("aggregator {aggregator:?} holds no results for any rule named {rule:?} or \"OrgConfigRule-{rule}-*\"{}: the rule may not be deployed, may have no COMPLIANT or NON_COMPLIANT results yet, or its results may be in another aggregator or Region", account.as_ref().map(|a| format!(" in account {a}")).unwrap_or_default())]
+    #[error("aggregator {aggregator:?} holds no results for any rule named {rule:?} or \"OrgConfigRule-{rule}-*\"{}", account.as_ref().map(|a| format!(" in account {a}")).unwrap_or_default())]
     NoAggregateResults {
         aggregator: String,
         rule: String,
         account: Option<String>,
+        /// The accounts the aggregator should cover, with the rule's status in each when
+        /// known, or why they could not be read.
+        accounts: crate::config_rule::AccountList,
     },
+
+    #[error("encoding the {what} as JSON failed: {message}")]
+    OutputEncoding { what: String, message: String },
 
     #[error("reading the status of Config rule {rule:?} failed: {operation}: {message}")]
     RuleStatusRead {
@@ -144,6 +150,7 @@ impl Error {
             Self::InvalidSnapshot { .. } => "InvalidSnapshot",
             Self::InvalidOption { .. } => "InvalidOption",
             Self::NoAggregateResults { .. } => "NoAggregateResults",
+            Self::OutputEncoding { .. } => "OutputEncodingFailed",
             Self::RuleStatusRead { .. } => "RuleStatusReadFailed",
             Self::AlarmRead { .. } => "AlarmReadFailed",
             Self::NoSuchAlarm { .. } => "NoSuchAlarm",

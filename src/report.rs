@@ -165,8 +165,8 @@ pub fn render_aggregate(
     coverage: &Coverage,
     format: Format,
     style: TableStyle,
-) -> String {
-    match format {
+) -> Result<String, Error> {
+    Ok(match format {
         Format::Json => {
             let json = AggregateJson {
                 results: rows,
@@ -174,7 +174,11 @@ pub fn render_aggregate(
                 account_list_source: coverage.source.map(AccountListSource::api),
                 account_list_unavailable: coverage.unavailable.as_deref(),
             };
-            let mut text = serde_json::to_string_pretty(&json).unwrap_or_else(|_| "{}".to_owned());
+            let mut text =
+                serde_json::to_string_pretty(&json).map_err(|e| Error::OutputEncoding {
+                    what: "aggregator report".to_owned(),
+                    message: e.to_string(),
+                })?;
             text.push('\n');
             text
         }
@@ -199,7 +203,18 @@ pub fn render_aggregate(
             text.push_str(&coverage_note(coverage));
             text
         }
-    }
+    })
+}
+
+/// The lines under the error of an aggregator holding no results: the accounts it should
+/// cover (only `account`, when given) with the rule's status in each, or why they are unknown.
+pub fn no_results_note(accounts: &AccountList, account: Option<&str>) -> String {
+    let empty = AggregateReport {
+        results: Vec::new(),
+        accounts_with_results: Vec::new(),
+        accounts: accounts.clone(),
+    };
+    coverage_note(&coverage(&empty, account))
 }
 
 /// The lines after an aggregator report's table.
@@ -210,6 +225,9 @@ pub fn coverage_note(coverage: &Coverage) -> String {
         );
     }
     let source = coverage.source.map_or("-", AccountListSource::api);
+    if coverage.listed == 0 {
+        return format!("No account to check is listed by {source}\n");
+    }
     let noun = |n: usize| if n == 1 { "account" } else { "accounts" };
     if coverage.without_results.is_empty() {
         return format!(
@@ -435,7 +453,8 @@ mod aggregate_tests {
             &coverage(&org_report(), None),
             Format::Json,
             TableStyle::default(),
-        );
+        )
+        .unwrap();
         let json: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(
             json,
@@ -463,7 +482,8 @@ mod aggregate_tests {
             &coverage(&org_report(), None),
             Format::Csv,
             TableStyle::default(),
-        );
+        )
+        .unwrap();
         let lines: Vec<&str> = text.split("\r\n").collect();
         assert_eq!(
             &lines[1..],
@@ -483,7 +503,8 @@ mod aggregate_tests {
             &coverage(&org_report(), None),
             Format::Table,
             TableStyle::default(),
-        );
+        )
+        .unwrap();
         let tail: Vec<&str> = text
             .lines()
             .skip_while(|l| !l.starts_with("1 role:"))
@@ -517,6 +538,31 @@ mod aggregate_tests {
         assert_eq!(
             coverage_note(&unknown),
             "Accounts without results: unknown, the account list could not be read (GetOrganizationConfigRuleDetailedStatus for the organization rule \"r\" failed: AccessDeniedException: no)\n"
+        );
+    }
+
+    #[test]
+    fn the_no_results_note_filters_by_account_and_names_an_empty_list_as_such() {
+        let listed = AccountList::Known {
+            source: AccountListSource::AggregatorAccounts,
+            accounts: vec![
+                ExpectedAccount {
+                    account_id: "111100002222".to_owned(),
+                    detail: None,
+                },
+                ExpectedAccount {
+                    account_id: "444455556666".to_owned(),
+                    detail: None,
+                },
+            ],
+        };
+        assert_eq!(
+            no_results_note(&listed, Some("444455556666")),
+            "1 of the 1 account listed by DescribeConfigurationAggregators hold no COMPLIANT or NON_COMPLIANT result for the rule:\n  444455556666\n"
+        );
+        assert_eq!(
+            no_results_note(&listed, Some("999999999999")),
+            "No account to check is listed by DescribeConfigurationAggregators\n"
         );
     }
 }

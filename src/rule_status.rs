@@ -124,9 +124,43 @@ pub struct AlarmStatus {
     pub updated: Option<DateTime<Utc>>,
 }
 
+/// Who runs the rule's evaluations (the rule's `Source.Owner`): it decides what a successful
+/// invocation in the evaluation status proves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleOwner {
+    /// A managed rule.
+    Aws,
+    /// A Lambda function: Config invokes it asynchronously, so a successful invocation only
+    /// means Lambda accepted the invoke, not that the function ran to the end.
+    CustomLambda,
+    /// A Guard policy that Config evaluates itself.
+    CustomPolicy,
+}
+
+impl RuleOwner {
+    /// The value as Config writes it.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "AWS" => Some(Self::Aws),
+            "CUSTOM_LAMBDA" => Some(Self::CustomLambda),
+            "CUSTOM_POLICY" => Some(Self::CustomPolicy),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Aws => "AWS",
+            Self::CustomLambda => "CUSTOM_LAMBDA",
+            Self::CustomPolicy => "CUSTOM_POLICY",
+        }
+    }
+}
+
 /// Everything known about whether the rule runs, each source optional.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleEvidence {
+    pub owner: RuleOwner,
     /// DescribeConfigRuleEvaluationStatus's entry; none for a custom Lambda rule.
     pub status: Option<EvaluationStatus>,
     pub results: RecordedResults,
@@ -239,7 +273,8 @@ fn results_phrase(count: usize) -> String {
 /// Failing beats everything: the alarm in ALARM (the function's last runs failed), then a
 /// failure after the last success in the evaluation status. Then the last success is the
 /// newest of the evaluation status's last successful evaluation (or invocation, when it names
-/// no evaluation) and the newest recorded result, the status winning a tie: none means never
+/// no evaluation and the rule is not a custom Lambda rule) and the newest recorded result, the
+/// status winning a tie: none means never
 /// evaluated; older than twice the frequency means stale (exactly twice is still healthy).
 pub fn verdict(evidence: &RuleEvidence, frequency: Frequency, now: DateTime<Utc>) -> Verdict {
     if let Some(alarm) = evidence
@@ -271,19 +306,34 @@ pub fn verdict(evidence: &RuleEvidence, frequency: Frequency, now: DateTime<Utc>
             reason: format!("{reason}{note}"),
         };
     }
+    // For a Lambda rule a successful invocation is only Lambda accepting the asynchronous
+    // invoke: the function may fail every time, so it never counts as a run.
+    let invocation_counts = evidence.owner != RuleOwner::CustomLambda;
     let from_status = evidence.status.as_ref().and_then(|s| {
         match (s.last_successful_evaluation, s.last_successful_invocation) {
             (Some(t), _) => Some((
                 "the evaluation status's last successful evaluation was".to_owned(),
                 t,
             )),
-            (None, Some(t)) => Some((
+            (None, Some(t)) if invocation_counts => Some((
                 "the evaluation status's last successful invocation was".to_owned(),
                 t,
             )),
-            (None, None) => None,
+            _ => None,
         }
     });
+    let ignored = match &evidence.status {
+        Some(EvaluationStatus {
+            last_successful_evaluation: None,
+            last_successful_invocation: Some(t),
+            ..
+        }) if !invocation_counts => format!(
+            "; the last successful invocation at {} is not counted: for a custom Lambda rule it only means Lambda accepted the invoke",
+            time(*t)
+        ),
+        _ => String::new(),
+    };
+    let note = format!("{ignored}{note}");
     let from_results = evidence.results.last_recorded.map(|t| {
         (
             format!(
@@ -344,6 +394,8 @@ pub struct WatchedRule {
     /// ACTIVE, EVALUATING, DELETING, ... as Config reports it.
     pub state: Option<String>,
     pub frequency: RuleFrequency,
+    /// `Source.Owner`; the verdict reads it from [`RuleEvidence::owner`].
+    pub owner: RuleOwner,
 }
 
 /// The `status` command's output for pipelines (JSON) and people (table).
@@ -352,6 +404,8 @@ pub struct WatchedRule {
 pub struct StatusReport {
     pub config_rule_name: String,
     pub config_rule_state: Option<String>,
+    /// `Source.Owner`: AWS, CUSTOM_LAMBDA or CUSTOM_POLICY.
+    pub config_rule_owner: &'static str,
     pub health: &'static str,
     pub reason: String,
     pub maximum_execution_frequency: &'static str,
@@ -395,6 +449,7 @@ impl StatusReport {
         StatusReport {
             config_rule_name: rule.name.clone(),
             config_rule_state: rule.state.clone(),
+            config_rule_owner: rule.owner.as_str(),
             health: verdict.health.as_str(),
             reason: verdict.reason.clone(),
             maximum_execution_frequency: rule.frequency.frequency.as_str(),
@@ -419,10 +474,14 @@ impl StatusReport {
         }
     }
 
-    pub fn json(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".to_owned());
+    pub fn json(&self) -> Result<String, crate::Error> {
+        let mut text =
+            serde_json::to_string_pretty(self).map_err(|e| crate::Error::OutputEncoding {
+                what: "status report".to_owned(),
+                message: e.to_string(),
+            })?;
         text.push('\n');
-        text
+        Ok(text)
     }
 
     /// One `NAME  value` line per field, the verdict first.
@@ -446,6 +505,7 @@ impl StatusReport {
             ("HEALTH", self.health.to_owned()),
             ("REASON", self.reason.clone()),
             ("STATE", dash(&self.config_rule_state)),
+            ("OWNER", self.config_rule_owner.to_owned()),
             ("FREQUENCY", frequency),
             ("RESULTS", self.result_count.to_string()),
             (
@@ -547,16 +607,30 @@ mod tests {
     /// The evidence of a custom Lambda rule: no evaluation status entry.
     fn lambda(results: RecordedResults, alarm: Option<AlarmStatus>) -> RuleEvidence {
         RuleEvidence {
+            owner: RuleOwner::CustomLambda,
             status: None,
             results,
             alarm,
         }
     }
 
+    /// The evidence of a managed rule with this evaluation status entry and no results.
     fn entry(status: EvaluationStatus) -> RuleEvidence {
         RuleEvidence {
+            owner: RuleOwner::Aws,
             status: Some(status),
-            ..RuleEvidence::default()
+            results: RecordedResults::default(),
+            alarm: None,
+        }
+    }
+
+    /// A custom Lambda rule with an evaluation status entry, should Config ever give one.
+    fn lambda_entry(status: EvaluationStatus, results: RecordedResults) -> RuleEvidence {
+        RuleEvidence {
+            owner: RuleOwner::CustomLambda,
+            status: Some(status),
+            results,
+            alarm: None,
         }
     }
 
@@ -815,6 +889,83 @@ mod tests {
                 Stale,
                 "the evaluation status's last successful invocation was at 2026-01-09T23:00:00Z (13 h ago), more than twice the rule's frequency (Six_Hours, 6 h)",
             ),
+            // A custom Lambda rule: a successful invocation is Lambda accepting the
+            // asynchronous invoke, never a successful run.
+            (
+                "lambda: a fresh successful invocation does not hide stale results",
+                lambda_entry(
+                    EvaluationStatus {
+                        last_successful_invocation: at(10, 11),
+                        ..EvaluationStatus::default()
+                    },
+                    results(4, at(9, 0)),
+                ),
+                SixHours,
+                Stale,
+                "the newest of its 4 results was recorded at 2026-01-09T00:00:00Z (36 h ago), more than twice the rule's frequency (Six_Hours, 6 h); the last successful invocation at 2026-01-10T11:00:00Z is not counted: for a custom Lambda rule it only means Lambda accepted the invoke",
+            ),
+            (
+                "lambda: a fresh successful invocation with fresh results is healthy from the results",
+                lambda_entry(
+                    EvaluationStatus {
+                        last_successful_invocation: at(10, 11),
+                        ..EvaluationStatus::default()
+                    },
+                    results(4, at(10, 9)),
+                ),
+                SixHours,
+                Healthy,
+                "the newest of its 4 results was recorded at 2026-01-10T09:00:00Z (3 h ago), within twice the rule's frequency (Six_Hours, 6 h); the last successful invocation at 2026-01-10T11:00:00Z is not counted: for a custom Lambda rule it only means Lambda accepted the invoke",
+            ),
+            (
+                "lambda: successful invocations and no results are never evaluated",
+                lambda_entry(
+                    EvaluationStatus {
+                        last_successful_invocation: at(10, 11),
+                        ..EvaluationStatus::default()
+                    },
+                    RecordedResults::default(),
+                ),
+                SixHours,
+                NeverEvaluated,
+                "the evaluation status shows no successful run yet and Config holds no results for the rule; the last successful invocation at 2026-01-10T11:00:00Z is not counted: for a custom Lambda rule it only means Lambda accepted the invoke",
+            ),
+            (
+                "lambda: a successful evaluation in the entry still counts",
+                lambda_entry(ok(at(10, 10)), results(4, at(9, 0))),
+                SixHours,
+                Healthy,
+                "the evaluation status's last successful evaluation was at 2026-01-10T10:00:00Z (2 h ago), within twice the rule's frequency (Six_Hours, 6 h)",
+            ),
+            (
+                "managed: the same fresh invocation with stale results stands for the run",
+                RuleEvidence {
+                    owner: RuleOwner::Aws,
+                    ..lambda_entry(
+                        EvaluationStatus {
+                            last_successful_invocation: at(10, 11),
+                            ..EvaluationStatus::default()
+                        },
+                        results(4, at(9, 0)),
+                    )
+                },
+                SixHours,
+                Healthy,
+                "the evaluation status's last successful invocation was at 2026-01-10T11:00:00Z (1 h ago), within twice the rule's frequency (Six_Hours, 6 h)",
+            ),
+            (
+                "custom policy: an invocation stands for the run as for a managed rule",
+                RuleEvidence {
+                    owner: RuleOwner::CustomPolicy,
+                    ..entry(EvaluationStatus {
+                        last_successful_invocation: at(10, 0),
+                        ..EvaluationStatus::default()
+                    })
+                },
+                SixHours,
+                Healthy,
+                "the evaluation status's last successful invocation was at 2026-01-10T00:00:00Z (12 h ago), within twice the rule's frequency (Six_Hours, 6 h)",
+            ),
             (
                 "status: a clock ahead of ours is not stale",
                 entry(ok(at(10, 13))),
@@ -826,6 +977,7 @@ mod tests {
             (
                 "a stale status entry but fresh results: the results count",
                 RuleEvidence {
+                    owner: RuleOwner::Aws,
                     status: Some(ok(at(1, 0))),
                     results: results(4, at(10, 9)),
                     alarm: None,
@@ -837,6 +989,7 @@ mod tests {
             (
                 "a status entry newer than the results: the entry counts",
                 RuleEvidence {
+                    owner: RuleOwner::Aws,
                     status: Some(ok(at(10, 10))),
                     results: results(4, at(1, 0)),
                     alarm: None,
@@ -848,6 +1001,7 @@ mod tests {
             (
                 "the same instant in both: the entry counts",
                 RuleEvidence {
+                    owner: RuleOwner::Aws,
                     status: Some(ok(at(10, 9))),
                     results: results(4, at(10, 9)),
                     alarm: None,
@@ -859,6 +1013,7 @@ mod tests {
             (
                 "both stale: stale, from the newer",
                 RuleEvidence {
+                    owner: RuleOwner::Aws,
                     status: Some(ok(at(2, 0))),
                     results: results(4, at(3, 0)),
                     alarm: None,
@@ -870,6 +1025,7 @@ mod tests {
             (
                 "a status entry that never succeeded, with fresh results",
                 RuleEvidence {
+                    owner: RuleOwner::Aws,
                     status: Some(EvaluationStatus {
                         first_activated: at(1, 0),
                         ..EvaluationStatus::default()
@@ -884,6 +1040,7 @@ mod tests {
             (
                 "a failure in the status entry beats fresh results",
                 RuleEvidence {
+                    owner: RuleOwner::Aws,
                     status: Some(EvaluationStatus {
                         last_failed_evaluation: at(10, 11),
                         ..ok(at(10, 9))
@@ -898,6 +1055,7 @@ mod tests {
             (
                 "a failure in the status entry with the alarm OK",
                 RuleEvidence {
+                    owner: RuleOwner::Aws,
                     status: Some(EvaluationStatus {
                         last_failed_evaluation: at(10, 11),
                         ..ok(at(10, 9))
@@ -912,6 +1070,7 @@ mod tests {
             (
                 "all three: the alarm in ALARM speaks first",
                 RuleEvidence {
+                    owner: RuleOwner::Aws,
                     status: Some(EvaluationStatus {
                         last_failed_evaluation: at(10, 11),
                         ..ok(at(10, 9))
@@ -926,6 +1085,7 @@ mod tests {
             (
                 "all three healthy",
                 RuleEvidence {
+                    owner: RuleOwner::Aws,
                     status: Some(ok(at(10, 8))),
                     results: results(4, at(10, 9)),
                     alarm: alarm(InsufficientData),
@@ -974,6 +1134,19 @@ mod tests {
             assert_eq!((frequency.as_str(), frequency.hours()), (text, hours));
         }
         assert_eq!(Frequency::parse("Daily"), None);
+    }
+
+    #[test]
+    fn owners_parse_as_config_writes_them() {
+        for (text, owner) in [
+            ("AWS", RuleOwner::Aws),
+            ("CUSTOM_LAMBDA", RuleOwner::CustomLambda),
+            ("CUSTOM_POLICY", RuleOwner::CustomPolicy),
+        ] {
+            assert_eq!(RuleOwner::parse(text), Some(owner));
+            assert_eq!(owner.as_str(), text);
+        }
+        assert_eq!(RuleOwner::parse("custom_lambda"), None);
     }
 
     #[test]

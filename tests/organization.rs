@@ -314,6 +314,7 @@ mod aggregator {
         aggregate_results, AccountList, AccountListSource, ExpectedAccount,
     };
     use iam_role_last_used::report::aggregate_rows;
+    use iam_role_last_used::Error;
 
     use super::common::config_client;
 
@@ -685,8 +686,10 @@ mod aggregator {
                     ))
                     .build()
             });
+        let describe_denied = mock!(aws_sdk_config::Client::describe_configuration_aggregators)
+            .then_http_response(|| denied("AccessDeniedException"));
         let error = aggregate_results(
-            &config_client(&[&none]),
+            &config_client(&[&none, &describe_denied]),
             AGGREGATOR,
             RULE,
             Some("444455556666"),
@@ -694,9 +697,53 @@ mod aggregator {
         .await
         .unwrap_err();
         assert_eq!(error.error_type(), "NoAggregateResults");
+        // What was asked and found; the advice is the CLI's hint.
         assert_eq!(
             error.to_string(),
-            "aggregator \"org-aggregator\" holds no results for any rule named \"iam-role-last-used-org\" or \"OrgConfigRule-iam-role-last-used-org-*\" in account 444455556666: the rule may not be deployed, may have no COMPLIANT or NON_COMPLIANT results yet, or its results may be in another aggregator or Region"
+            "aggregator \"org-aggregator\" holds no results for any rule named \"iam-role-last-used-org\" or \"OrgConfigRule-iam-role-last-used-org-*\" in account 444455556666"
+        );
+        let Error::NoAggregateResults { accounts, .. } = error else {
+            unreachable!()
+        };
+        assert_eq!(
+            accounts,
+            AccountList::Unavailable {
+                reason: "DescribeConfigurationAggregators failed: AccessDeniedException: not allowed here".to_owned()
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn an_aggregator_without_results_still_reads_the_member_accounts_and_their_status() {
+        let none = mock!(aws_sdk_config::Client::describe_aggregate_compliance_by_config_rules)
+            .then_output(|| DescribeAggregateComplianceByConfigRulesOutput::builder().build());
+        let (aggregator, status) = (organization_aggregator(), org_rule_status(Arc::default()));
+        let error = aggregate_results(
+            &config_client(&[&none, &aggregator, &status]),
+            AGGREGATOR,
+            RULE,
+            None,
+        )
+        .await
+        .unwrap_err();
+        let Error::NoAggregateResults { accounts, .. } = error else {
+            panic!("not NoAggregateResults: {error:?}")
+        };
+        let expected = |id: &str, detail: &str| ExpectedAccount {
+            account_id: id.to_owned(),
+            detail: Some(detail.to_owned()),
+        };
+        assert_eq!(
+            accounts,
+            AccountList::Known {
+                source: AccountListSource::OrganizationRuleStatus,
+                accounts: vec![
+                    expected("444455556666", "rule status CREATE_SUCCESSFUL"),
+                    expected("111100002222", "rule status CREATE_FAILED: NoAvailableConfigurationRecorderException: no configuration recorder in the account"),
+                    expected("777788889999", "rule status UPDATE_SUCCESSFUL"),
+                    expected("222233334444", "rule status CREATE_SUCCESSFUL"),
+                ],
+            }
         );
     }
 }

@@ -336,6 +336,7 @@ fn status_of_a_rule_that_ran_3_hours_ago_exits_0() {
         json!({
             "ConfigRuleName": "iam-role-last-used",
             "ConfigRuleState": "ACTIVE",
+            "ConfigRuleOwner": "CUSTOM_LAMBDA",
             "Health": "HEALTHY",
             "Reason": "the evaluation status's last successful evaluation was at 2026-01-10T09:00:00Z (3 h ago), within twice the rule's frequency (TwentyFour_Hours, 24 h)",
             "MaximumExecutionFrequency": "TwentyFour_Hours",
@@ -452,6 +453,7 @@ fn a_custom_lambda_rule_without_a_status_entry_is_judged_by_its_newest_result() 
         json!({
             "ConfigRuleName": "iam-role-last-used",
             "ConfigRuleState": "ACTIVE",
+            "ConfigRuleOwner": "CUSTOM_LAMBDA",
             "Health": "HEALTHY",
             "Reason": "the newest of its 3 results was recorded at 2026-01-10T09:00:00Z (3 h ago), within twice the rule's frequency (TwentyFour_Hours, 24 h)",
             "MaximumExecutionFrequency": "TwentyFour_Hours",
@@ -491,6 +493,30 @@ fn a_custom_lambda_rule_without_a_status_entry_is_judged_by_its_newest_result() 
     assert!(
         out.contains("\nRESULTS                 3\nNEWEST RESULT RECORDED  2026-01-10T09:00:00Z\nNEWEST RULE INVOKED     2026-01-10T08:59:00Z\nEVALUATION STATUS       none (Config gives none for custom Lambda rules)\nCHECKED AT  "),
         "{out}"
+    );
+}
+
+#[test]
+fn a_custom_lambda_rule_s_fresh_successful_invocation_does_not_hide_stale_results() {
+    // Lambda accepting Config's asynchronous invoke says nothing of whether the function ran.
+    let mut answers = lambda_answers(&[t(-40)]);
+    answers.insert(
+        "DescribeConfigRuleEvaluationStatus",
+        (
+            200,
+            json!({"ConfigRulesEvaluationStatus": [{
+                "ConfigRuleName": "iam-role-last-used",
+                "LastSuccessfulInvocationTime": t(11),
+                "FirstEvaluationStarted": true
+            }]}),
+        ),
+    );
+    let stub = stub(answers);
+    let (code, json) = status_json(&stub, "2026-01-10T12:00:00Z");
+    assert_eq!((code, json["Health"].as_str()), (Some(3), Some("STALE")));
+    assert_eq!(
+        json["Reason"],
+        "the newest of its 1 result was recorded at 2026-01-08T08:00:00Z (52 h ago), more than twice the rule's frequency (TwentyFour_Hours, 24 h); the last successful invocation at 2026-01-10T11:00:00Z is not counted: for a custom Lambda rule it only means Lambda accepted the invoke"
     );
 }
 
@@ -759,16 +785,93 @@ fn an_aggregator_without_the_rule_exits_2_without_claiming_the_rule_does_not_exi
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(
         lines[0],
-        "role-audit: aggregator \"org\" holds no results for any rule named \"iam-role-last-used-org\" or \"OrgConfigRule-iam-role-last-used-org-*\": the rule may not be deployed, may have no COMPLIANT or NON_COMPLIANT results yet, or its results may be in another aggregator or Region"
+        "role-audit: aggregator \"org\" holds no results for any rule named \"iam-role-last-used-org\" or \"OrgConfigRule-iam-role-last-used-org-*\""
+    );
+    assert_eq!(
+        lines[1],
+        "Accounts without results: unknown, the account list could not be read (DescribeConfigurationAggregators failed: InvalidAction: the stub has no answer for DescribeConfigurationAggregators)"
     );
     assert!(
-        lines[1]
+        lines[2]
             .starts_with("hint: the aggregator serves COMPLIANT and NON_COMPLIANT results only"),
         "{stderr}"
     );
     assert!(!stderr.contains("there is no Config rule"), "{stderr}");
     assert!(!stderr.contains("NoSuchConfigRuleException"), "{stderr}");
-    assert_eq!(lines.len(), 2);
+    assert_eq!(lines.len(), 3);
+}
+
+#[test]
+fn an_aggregator_without_results_lists_the_member_accounts_and_why_under_the_error() {
+    let stub = stub(HashMap::from([
+        (
+            "DescribeAggregateComplianceByConfigRules",
+            (200, json!({"AggregateComplianceByConfigRules": []})),
+        ),
+        (
+            "DescribeConfigurationAggregators",
+            (
+                200,
+                json!({"ConfigurationAggregators": [{
+                    "ConfigurationAggregatorName": "org",
+                    "OrganizationAggregationSource": {
+                        "RoleArn": "arn:aws:iam::111122223333:role/aggregator",
+                        "AllAwsRegions": true
+                    }
+                }]}),
+            ),
+        ),
+        (
+            "GetOrganizationConfigRuleDetailedStatus",
+            (
+                200,
+                json!({"OrganizationConfigRuleDetailedStatus": [
+                    {
+                        "AccountId": "111100002222",
+                        "ConfigRuleName": "OrgConfigRule-iam-role-last-used-org-ab12",
+                        "MemberAccountRuleStatus": "CREATE_FAILED",
+                        "ErrorCode": "NoAvailableConfigurationRecorderException",
+                        "ErrorMessage": "no configuration recorder in the account"
+                    },
+                    {
+                        "AccountId": "444455556666",
+                        "ConfigRuleName": "OrgConfigRule-iam-role-last-used-org-cd34",
+                        "MemberAccountRuleStatus": "CREATE_SUCCESSFUL"
+                    }
+                ]}),
+            ),
+        ),
+    ]));
+    let output = role_audit(
+        &stub,
+        &[
+            "report",
+            "--rule-name",
+            "iam-role-last-used-org",
+            "--aggregator",
+            "org",
+        ],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "still an error: nothing to report"
+    );
+    assert!(output.stdout.is_empty());
+    let stderr = text(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        lines[..4],
+        [
+            "role-audit: aggregator \"org\" holds no results for any rule named \"iam-role-last-used-org\" or \"OrgConfigRule-iam-role-last-used-org-*\"",
+            "2 of the 2 accounts listed by GetOrganizationConfigRuleDetailedStatus hold no COMPLIANT or NON_COMPLIANT result for the rule:",
+            "  111100002222  rule status CREATE_FAILED: NoAvailableConfigurationRecorderException: no configuration recorder in the account",
+            "  444455556666  rule status CREATE_SUCCESSFUL",
+        ],
+        "{stderr}"
+    );
+    assert!(lines[4].starts_with("hint: "), "{stderr}");
+    assert_eq!(lines.len(), 5, "{stderr}");
 }
 
 fn aggregate_answers() -> Answers {

@@ -32,7 +32,7 @@ use iam_role_last_used::alarm::alarm_status;
 use iam_role_last_used::config_rule::{recorded_result_times, rule_status};
 use iam_role_last_used::rule_status::{
     AlarmState, AlarmStatus, EvaluationStatus, Frequency, RecordedResults, RuleFrequency,
-    WatchedRule,
+    RuleOwner, WatchedRule,
 };
 
 mod common;
@@ -138,7 +138,8 @@ async fn the_status_and_the_source_details_frequency_of_a_custom_lambda_rule_are
             frequency: RuleFrequency {
                 frequency: Frequency::ThreeHours,
                 defaulted: false
-            }
+            },
+            owner: RuleOwner::CustomLambda,
         }
     );
     assert_eq!(
@@ -220,6 +221,37 @@ async fn the_rules_own_frequency_wins_and_none_means_config_s_24_hour_default() 
     assert_eq!(
         iam_role_last_used::config_rule::rule_frequency(&unknown),
         Err("unknown MaximumExecutionFrequency \"Every_Minute\"".to_owned())
+    );
+}
+
+#[test]
+fn the_rules_source_owner_is_read_and_an_unknown_one_is_refused_by_name() {
+    let with_owner = |owner: Owner| {
+        ConfigRule::builder()
+            .config_rule_name("r")
+            .source(
+                Source::builder()
+                    .owner(owner)
+                    .source_identifier("IAM_ROLE_MANAGED_POLICY_CHECK")
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    };
+    for (owner, expected) in [
+        (Owner::Aws, RuleOwner::Aws),
+        (Owner::CustomLambda, RuleOwner::CustomLambda),
+        (Owner::CustomPolicy, RuleOwner::CustomPolicy),
+    ] {
+        assert_eq!(
+            iam_role_last_used::config_rule::rule_owner(&with_owner(owner.clone())),
+            Ok(expected),
+            "{owner:?}"
+        );
+    }
+    assert_eq!(
+        iam_role_last_used::config_rule::rule_owner(&with_owner(Owner::from("THIRD_PARTY"))),
+        Err("unknown Source.Owner \"THIRD_PARTY\"".to_owned())
     );
 }
 

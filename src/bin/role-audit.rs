@@ -241,16 +241,27 @@ fn rule_parameters(args: &EvaluateArgs) -> Result<RuleParameters, Error> {
     RuleParameters::from_map(&map, None)
 }
 
-/// A failure with a hint for the person at the terminal.
+/// A failure with the detail under its line and a hint for the person at the terminal.
 struct Failure {
     error: Error,
+    detail: Option<String>,
     hint: Option<String>,
 }
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
         let hint = hint(&error);
-        Failure { error, hint }
+        let detail = match &error {
+            Error::NoAggregateResults {
+                accounts, account, ..
+            } => Some(report::no_results_note(accounts, account.as_deref())),
+            _ => None,
+        };
+        Failure {
+            error,
+            detail,
+            hint,
+        }
     }
 }
 
@@ -265,7 +276,7 @@ fn hint(error: &Error) -> Option<String> {
                 .to_owned(),
         ),
         Error::NoAggregateResults { .. } => return Some(
-            "the aggregator serves COMPLIANT and NON_COMPLIANT results only, and a rule shows there once one account has such a result: check --aggregator, --rule-name (the organization rule's name, or the rule's name in each account) and --region; a new rule or aggregator takes a while to collect results"
+            "the aggregator serves COMPLIANT and NON_COMPLIANT results only, and a rule shows there once one account has such a result: the rule may not be deployed (the accounts above show its status in each, when known) or may have none yet; check --aggregator, --rule-name (the organization rule's name, or the rule's name in each account) and --region; a new rule or aggregator takes a while to collect results"
                 .to_owned(),
         ),
         _ => return None,
@@ -438,7 +449,7 @@ async fn run_aggregate_report(args: &ReportArgs, aggregator: &str) -> Result<Out
         .collect();
     let output = &args.common.output;
     Ok(Outcome {
-        text: report::render_aggregate(&rows, &coverage, output.format, table_style()),
+        text: report::render_aggregate(&rows, &coverage, output.format, table_style())?,
         warnings,
         exit: rows_exit(&rows, output),
     })
@@ -454,6 +465,7 @@ async fn run_status(args: &StatusArgs) -> Result<Outcome, Failure> {
         None => None,
     };
     let evidence = RuleEvidence {
+        owner: rule.owner,
         status,
         results,
         alarm,
@@ -463,7 +475,7 @@ async fn run_status(args: &StatusArgs) -> Result<Outcome, Failure> {
     let report = StatusReport::new(&rule, &evidence, &verdict, now);
     Ok(Outcome {
         text: match args.format {
-            StatusFormat::Json => report.json(),
+            StatusFormat::Json => report.json()?,
             StatusFormat::Table => report.table(),
         },
         warnings: Vec::new(),
@@ -508,6 +520,9 @@ async fn main() -> ExitCode {
                 "role-audit: {}",
                 failure.error.message_without_sending_note()
             );
+            if let Some(detail) = failure.detail {
+                eprint!("{detail}");
+            }
             if let Some(hint) = failure.hint {
                 eprintln!("hint: {hint}");
             }

@@ -12,11 +12,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use iam_role_last_used::evaluate::{evaluate, stale_evaluations, Tally};
-use iam_role_last_used::event;
-use iam_role_last_used::iam::role_from_detail;
-use iam_role_last_used::params::RuleParameters;
-use iam_role_last_used::role::{LastUsed, Role, Tag};
+use iam_role_last_used::aws::iam::role_from_detail;
+use iam_role_last_used::core::evaluate::{evaluate, stale_evaluations, Tally};
+use iam_role_last_used::core::event;
+use iam_role_last_used::core::params::RuleParameters;
+use iam_role_last_used::core::role::{LastUsed, Role, Tag};
 use serde_json::Value;
 
 const ROLES: usize = 10_000;

@@ -84,7 +84,7 @@ pub enum Error {
         account: Option<String>,
         /// The accounts the aggregator should cover, with the rule's status in each when
         /// known, or why they could not be read.
-        accounts: crate::config_rule::AccountList,
+        accounts: crate::aws::config_rule::AccountList,
     },
 
     #[error("encoding the {what} as JSON failed: {message}")]

@@ -1,23 +1,14 @@
-//! An AWS Config custom rule that reports IAM roles nobody has used for a while.
+//! AWS Config custom rules that report unused IAM access.
 //!
-//! The core ([`params`], [`evaluate`], [`event`], [`role`], [`rule_status`]) is pure: no SDK calls, no clock, no
-//! logging. The adapters ([`iam`], [`config_rule`], [`alarm`]) own the SDK calls, and [`handler`] is the
-//! shell that ties them together for one invocation.
+//! The folders show the layering: [`core`] is pure (no SDK, no clock, no I/O, no logging);
+//! [`aws`] holds the adapters that own the SDK calls; [`lambda`] is the shell one Config
+//! invocation runs through; [`cli`] is what role-audit adds (snapshot files, tables, hints).
+//! Imports run downwards only: `core` imports nothing of the others.
 
-pub mod account;
-pub mod alarm;
 pub mod aws;
-pub mod config_rule;
+pub mod cli;
+pub mod core;
 pub mod error;
-pub mod evaluate;
-pub mod event;
-pub mod handler;
-pub mod iam;
-pub mod output;
-pub mod params;
-pub mod report;
-pub mod role;
-pub mod rule_status;
-pub mod snapshot;
+pub mod lambda;
 
 pub use error::Error;

@@ -3,9 +3,9 @@
 use std::time::SystemTime;
 
 use chrono::Utc;
-use iam_role_last_used::account::account_of_arn;
 use iam_role_last_used::aws::{load_sdk_config, SdkPolicy};
-use iam_role_last_used::handler::{deadline_instant, handle, Clients, Context, Settings};
+use iam_role_last_used::core::account::account_of_arn;
+use iam_role_last_used::lambda::{deadline_instant, handle, Clients, Context, Settings};
 use lambda_runtime::{run, service_fn, tracing, Error, LambdaEvent};
 use serde_json::Value;
 

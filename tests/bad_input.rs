@@ -5,7 +5,7 @@ use aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthori
 use aws_sdk_iam::types::{RoleDetail, RoleLastUsed};
 use serde_json::{json, Value};
 
-use iam_role_last_used::handler::{handle, Context};
+use iam_role_last_used::lambda::{handle, Context};
 
 mod common;
 use common::*;

@@ -10,7 +10,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use iam_role_last_used::aws::AttemptCounter;
-use iam_role_last_used::handler::{handle, Clients, Context};
+use iam_role_last_used::lambda::{handle, Clients, Context};
 use serde_json::{json, Value};
 
 mod common;
@@ -310,10 +310,10 @@ mod aggregator {
     use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
     use aws_smithy_runtime_api::http::StatusCode;
     use aws_smithy_types::body::SdkBody;
-    use iam_role_last_used::config_rule::{
+    use iam_role_last_used::aws::config_rule::{
         aggregate_results, AccountList, AccountListSource, ExpectedAccount,
     };
-    use iam_role_last_used::report::aggregate_rows;
+    use iam_role_last_used::core::report::aggregate_rows;
     use iam_role_last_used::Error;
 
     use super::common::config_client;

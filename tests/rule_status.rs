@@ -28,9 +28,9 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use chrono::{TimeZone, Utc};
-use iam_role_last_used::alarm::alarm_status;
-use iam_role_last_used::config_rule::{recorded_result_times, rule_status};
-use iam_role_last_used::rule_status::{
+use iam_role_last_used::aws::alarm::alarm_status;
+use iam_role_last_used::aws::config_rule::{recorded_result_times, rule_status};
+use iam_role_last_used::core::rule_status::{
     AlarmState, AlarmStatus, EvaluationStatus, Frequency, RecordedResults, RuleFrequency,
     RuleOwner, WatchedRule,
 };
@@ -212,14 +212,14 @@ async fn the_rules_own_frequency_wins_and_none_means_config_s_24_hour_default() 
     ];
     for (rule, expected) in cases {
         assert_eq!(
-            iam_role_last_used::config_rule::rule_frequency(&rule),
+            iam_role_last_used::aws::config_rule::rule_frequency(&rule),
             Ok(expected),
             "{rule:?}"
         );
     }
     let unknown = lambda_rule("r", Some(MaximumExecutionFrequency::from("Every_Minute")));
     assert_eq!(
-        iam_role_last_used::config_rule::rule_frequency(&unknown),
+        iam_role_last_used::aws::config_rule::rule_frequency(&unknown),
         Err("unknown MaximumExecutionFrequency \"Every_Minute\"".to_owned())
     );
 }
@@ -244,13 +244,13 @@ fn the_rules_source_owner_is_read_and_an_unknown_one_is_refused_by_name() {
         (Owner::CustomPolicy, RuleOwner::CustomPolicy),
     ] {
         assert_eq!(
-            iam_role_last_used::config_rule::rule_owner(&with_owner(owner.clone())),
+            iam_role_last_used::aws::config_rule::rule_owner(&with_owner(owner.clone())),
             Ok(expected),
             "{owner:?}"
         );
     }
     assert_eq!(
-        iam_role_last_used::config_rule::rule_owner(&with_owner(Owner::from("THIRD_PARTY"))),
+        iam_role_last_used::aws::config_rule::rule_owner(&with_owner(Owner::from("THIRD_PARTY"))),
         Err("unknown Source.Owner \"THIRD_PARTY\"".to_owned())
     );
 }

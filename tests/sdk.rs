@@ -11,12 +11,12 @@ use aws_sdk_iam::operation::get_account_authorization_details::{
 };
 use aws_sdk_iam::types::{EntityType, RoleDetail};
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
+use iam_role_last_used::aws::config_rule::{self};
+use iam_role_last_used::aws::iam::fetch_roles;
 use iam_role_last_used::aws::AttemptCounter;
-use iam_role_last_used::config_rule::{self};
-use iam_role_last_used::evaluate::{Compliance, Evaluation, Reason};
-use iam_role_last_used::event::ResultToken;
-use iam_role_last_used::handler::{handle, Clients, Context, Settings, Summary};
-use iam_role_last_used::iam::fetch_roles;
+use iam_role_last_used::core::evaluate::{Compliance, Evaluation, Reason};
+use iam_role_last_used::core::event::ResultToken;
+use iam_role_last_used::lambda::{handle, Clients, Context, Settings, Summary};
 use iam_role_last_used::Error;
 
 mod common;
@@ -374,7 +374,7 @@ async fn clean_up_marks_only_vanished_ids_not_applicable() {
         Summary {
             account_id: "123456789012".to_owned(),
             roles: 5,
-            tally: iam_role_last_used::evaluate::Tally {
+            tally: iam_role_last_used::core::evaluate::Tally {
                 // Roles 1 and 3 were used 1 and 3 days ago; 0, 2 and 4 never.
                 compliant: 2,
                 non_compliant: 3,

@@ -2,11 +2,12 @@
 //! accept it with `UPDATE_SNAPSHOTS=1 cargo test --test table_snapshots` and review the files.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use iam_role_last_used::config_rule::RecordedResult;
-use iam_role_last_used::evaluate::evaluate;
-use iam_role_last_used::output::{render, Format, Row, TableStyle};
-use iam_role_last_used::params::RuleParameters;
-use iam_role_last_used::{report, snapshot};
+use iam_role_last_used::aws::config_rule::RecordedResult;
+use iam_role_last_used::cli::output::{render, Format, Row, TableStyle};
+use iam_role_last_used::cli::snapshot;
+use iam_role_last_used::core::evaluate::evaluate;
+use iam_role_last_used::core::params::RuleParameters;
+use iam_role_last_used::core::report;
 use serde_json::Value;
 
 fn now() -> DateTime<Utc> {

@@ -19,9 +19,9 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use chrono::{DateTime, TimeZone, Utc};
+use iam_role_last_used::aws::config_rule::{FailedEvaluationRetry, PublishOptions};
 use iam_role_last_used::aws::{retry_config, AttemptCounter};
-use iam_role_last_used::config_rule::{FailedEvaluationRetry, PublishOptions};
-use iam_role_last_used::handler::{Clients, Settings};
+use iam_role_last_used::lambda::{Clients, Settings};
 use serde_json::Value;
 
 pub fn now() -> DateTime<Utc> {

@@ -4,7 +4,7 @@
 //! `accountId` says which. The function then assumes `execution_role_name` in that account.
 //! Without that parameter it may only evaluate its own account: never the wrong one silently.
 
-use crate::event::Invocation;
+use crate::core::event::Invocation;
 use crate::Error;
 
 /// STS's minimum, and more than the function's 300 s timeout.
@@ -67,11 +67,11 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
-    use crate::event::decode;
+    use crate::core::event::decode;
 
     fn invocation(account: &str, params: Value, rule_arn: &str) -> Invocation {
         let mut event: Value =
-            serde_json::from_str(include_str!("../events/scheduled.json")).unwrap();
+            serde_json::from_str(include_str!("../../events/scheduled.json")).unwrap();
         event["accountId"] = json!(account);
         event["ruleParameters"] = json!(params.to_string());
         event["configRuleArn"] = json!(rule_arn);

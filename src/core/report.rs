@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use crate::config_rule::{
+use crate::aws::config_rule::{
     AccountList, AccountListSource, AggregateReport, AggregateResult, RecordedResult,
 };
-use crate::evaluate::whole_days;
-use crate::output::{render, Format, Row, TableStyle};
-use crate::role::Role;
+use crate::cli::output::{render, Format, Row, TableStyle};
+use crate::core::evaluate::whole_days;
+use crate::core::role::Role;
 use crate::Error;
 
 /// One row per result, in the order given. A result whose RoleId is no longer a role keeps its
@@ -256,7 +256,7 @@ mod tests {
     use chrono::{Duration, TimeZone};
 
     use super::*;
-    use crate::role::LastUsed;
+    use crate::core::role::LastUsed;
 
     #[test]
     fn results_are_joined_with_roles_by_role_id() {
@@ -324,7 +324,7 @@ mod tests {
 #[cfg(test)]
 mod aggregate_tests {
     use super::*;
-    use crate::config_rule::ExpectedAccount;
+    use crate::aws::config_rule::ExpectedAccount;
 
     #[test]
     fn the_aggregator_report_shows_compliant_and_non_compliant_only() {

@@ -9,12 +9,12 @@ use tracing::info;
 
 use aws_sdk_sts::error::ProvideErrorMetadata;
 
-use crate::account::{self, Access};
+use crate::aws::config_rule::{self, PublishOptions};
+use crate::aws::iam;
 use crate::aws::{error_message, AttemptCounter};
-use crate::config_rule::{self, PublishOptions};
-use crate::evaluate::{self, Tally};
-use crate::event;
-use crate::iam;
+use crate::core::account::{self, Access};
+use crate::core::evaluate::{self, Tally};
+use crate::core::event;
 use crate::Error;
 
 /// Sets how many PutEvaluations calls may be in flight at once.
@@ -162,7 +162,7 @@ impl Settings {
         let concurrency = crate::aws::env_number(&get, CONCURRENCY_ENV, 1..=limit)?
             .map_or(defaults.publish.concurrency, |n| n as usize);
         Ok(Self {
-            default_max_days: get(crate::params::MAX_DAYS_ENV),
+            default_max_days: get(crate::core::params::MAX_DAYS_ENV),
             publish: PublishOptions {
                 concurrency,
                 ..defaults.publish

@@ -7,7 +7,7 @@ use aws_sdk_iam::types::{EntityType, RoleDetail};
 use chrono::{DateTime, Utc};
 
 use crate::aws::error_message;
-use crate::role::{Role, RoleRecord, Tag};
+use crate::core::role::{Role, RoleRecord, Tag};
 use crate::Error;
 
 /// The largest page IAM serves.
@@ -95,7 +95,7 @@ fn to_chrono(time: &aws_smithy_types::DateTime) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(time.secs(), time.subsec_nanos())
 }
 
-pub fn role_from_detail(detail: &RoleDetail) -> Result<Role, crate::role::MissingField> {
+pub fn role_from_detail(detail: &RoleDetail) -> Result<Role, crate::core::role::MissingField> {
     let last_used = detail.role_last_used();
     RoleRecord {
         role_id: detail.role_id().map(str::to_owned),

@@ -8,18 +8,20 @@ use std::process::ExitCode;
 use aws_sdk_config::types::ComplianceType;
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
-use iam_role_last_used::alarm::alarm_status;
-use iam_role_last_used::aws::{load_sdk_config, SdkPolicy};
-use iam_role_last_used::config_rule::{
+use iam_role_last_used::aws::alarm::alarm_status;
+use iam_role_last_used::aws::config_rule::{
     aggregate_results, recorded_result_times, recorded_results, rule_status,
 };
-use iam_role_last_used::evaluate::evaluate;
-use iam_role_last_used::iam::fetch_roles_with_progress;
-use iam_role_last_used::output::{render, Format, Row, TableStyle};
-use iam_role_last_used::params::{self, RuleParameters};
-use iam_role_last_used::role::Role;
-use iam_role_last_used::rule_status::{verdict, RuleEvidence, StatusReport};
-use iam_role_last_used::{report, snapshot, Error};
+use iam_role_last_used::aws::iam::fetch_roles_with_progress;
+use iam_role_last_used::aws::{load_sdk_config, SdkPolicy};
+use iam_role_last_used::cli::output::{render, Format, Row, TableStyle};
+use iam_role_last_used::cli::snapshot;
+use iam_role_last_used::core::evaluate::evaluate;
+use iam_role_last_used::core::params::{self, RuleParameters};
+use iam_role_last_used::core::report;
+use iam_role_last_used::core::role::Role;
+use iam_role_last_used::core::rule_status::{verdict, RuleEvidence, StatusReport};
+use iam_role_last_used::Error;
 use serde_json::{Map, Value};
 
 #[derive(Parser)]
@@ -367,7 +369,7 @@ async fn live_roles(sdk: &aws_config::SdkConfig) -> Result<Vec<Role>, Failure> {
     let show = std::io::stderr().is_terminal();
     let mut shown = false;
     let fetched = fetch_roles_with_progress(&iam, |pages, roles| {
-        if show && roles >= iam_role_last_used::iam::PAGE_SIZE as usize {
+        if show && roles >= iam_role_last_used::aws::iam::PAGE_SIZE as usize {
             let unit = if pages == 1 { "page" } else { "pages" };
             eprint!("\rreading IAM roles: {roles} roles in {pages} {unit}…");
             shown = true;

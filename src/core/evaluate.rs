@@ -5,10 +5,10 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::params::{
+use crate::core::params::{
     IdentityCenterRoles, RuleParameters, ServiceLinkedRoles, TRACKING_WINDOW_DAYS,
 };
-use crate::role::{Role, RoleKind};
+use crate::core::role::{Role, RoleKind};
 
 pub mod exemption;
 use exemption::{Exemption, Problem};
@@ -420,7 +420,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::role::{LastUsed, Tag};
+    use crate::core::role::{LastUsed, Tag};
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()

@@ -6,7 +6,7 @@ use aws_sdk_cloudwatch::error::ProvideErrorMetadata;
 use chrono::{DateTime, Utc};
 
 use crate::aws::error_message;
-use crate::rule_status::{AlarmState, AlarmStatus};
+use crate::core::rule_status::{AlarmState, AlarmStatus};
 use crate::Error;
 
 /// The metric alarm named `name` (DescribeAlarms). No such alarm is an error naming it.

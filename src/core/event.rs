@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use crate::params::{describe, json_kind, shorten, RuleParameters};
+use crate::core::params::{describe, json_kind, shorten, RuleParameters};
 use crate::Error;
 
 pub const SCHEDULED_NOTIFICATION: &str = "ScheduledNotification";
@@ -217,7 +217,7 @@ mod tests {
     use super::*;
 
     fn base() -> Value {
-        serde_json::from_str(include_str!("../events/scheduled.json")).unwrap()
+        serde_json::from_str(include_str!("../../events/scheduled.json")).unwrap()
     }
 
     #[test]
@@ -245,13 +245,13 @@ mod tests {
         );
 
         let test_mode = decode(
-            &serde_json::from_str(include_str!("../events/scheduled-testmode.json")).unwrap(),
+            &serde_json::from_str(include_str!("../../events/scheduled-testmode.json")).unwrap(),
             None,
         )
         .unwrap();
         assert!(test_mode.result_token.is_test_mode());
         let defaults = decode(
-            &serde_json::from_str(include_str!("../events/scheduled-defaults.json")).unwrap(),
+            &serde_json::from_str(include_str!("../../events/scheduled-defaults.json")).unwrap(),
             Some("45"),
         )
         .unwrap();
@@ -288,27 +288,27 @@ mod tests {
     fn bundled_bad_events_fail_with_their_error_type() {
         for (text, error_type, needle) in [
             (
-                include_str!("../events/bad-unknown-parameter.json"),
+                include_str!("../../events/bad-unknown-parameter.json"),
                 "InvalidRuleParameter",
                 "unknown key \"max_days_for_last_usd\"",
             ),
             (
-                include_str!("../events/bad-max-days.json"),
+                include_str!("../../events/bad-max-days.json"),
                 "InvalidRuleParameter",
                 "\"0\" is out of range",
             ),
             (
-                include_str!("../events/bad-allowlist-pattern.json"),
+                include_str!("../../events/bad-allowlist-pattern.json"),
                 "InvalidRuleParameter",
                 "can never match",
             ),
             (
-                include_str!("../events/bad-message-type.json"),
+                include_str!("../../events/bad-message-type.json"),
                 "InvalidEvent",
                 "this rule is periodic",
             ),
             (
-                include_str!("../events/bad-rule-parameters-json.json"),
+                include_str!("../../events/bad-rule-parameters-json.json"),
                 "InvalidEvent",
                 "ruleParameters: is not valid JSON",
             ),

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::params::json_kind;
-use crate::role::{Role, RoleRecord, Tag};
+use crate::core::params::json_kind;
+use crate::core::role::{Role, RoleRecord, Tag};
 use crate::Error;
 
 #[derive(Deserialize)]

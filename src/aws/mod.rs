@@ -1,5 +1,9 @@
 //! How the SDK talks to AWS: the retry and timeout policy, chosen here once and shared by the
-//! Lambda and the CLI.
+//! Lambda and the CLI; and the adapters, one per service.
+
+pub mod alarm;
+pub mod config_rule;
+pub mod iam;
 
 use std::time::Duration;
 

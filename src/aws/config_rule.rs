@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 
 use crate::aws::error_message;
-use crate::evaluate::{Compliance, Evaluation};
-use crate::event::ResultToken;
-use crate::rule_status::{
+use crate::core::evaluate::{Compliance, Evaluation};
+use crate::core::event::ResultToken;
+use crate::core::rule_status::{
     EvaluationStatus, Frequency, RecordedResults, RuleFrequency, RuleOwner, WatchedRule,
 };
 use crate::Error;

@@ -1,0 +1,5 @@
+//! What role-audit adds to the core: exported snapshots, rendering rows for people and
+//! pipelines, and hints for the person at the terminal.
+
+pub mod output;
+pub mod snapshot;

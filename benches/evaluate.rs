@@ -13,9 +13,10 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use iam_role_last_used::aws::iam::role_from_detail;
-use iam_role_last_used::core::evaluate::{evaluate, stale_evaluations, Tally};
+use iam_role_last_used::core::evaluate::{clean_up_evaluations, evaluate, Tally};
 use iam_role_last_used::core::event;
 use iam_role_last_used::core::params::RuleParameters;
+use iam_role_last_used::core::results::{vanished, Compliance, RecordedResult, ResourceType};
 use iam_role_last_used::core::role::{LastUsed, Role, Tag};
 use serde_json::Value;
 
@@ -170,18 +171,25 @@ fn benches(c: &mut Criterion) {
         b.iter(|| evaluate(black_box(&roles), black_box(&ten), now()))
     });
     // The clean-up: Config holds a result for every role and for 100 that are gone.
-    let recorded: Vec<String> = roles
+    let recorded: Vec<RecordedResult> = roles
         .iter()
         .map(|r| r.role_id.clone())
         .chain((0..100).map(|i| format!("AROAGONE{i:013}")))
+        .map(|resource_id| RecordedResult {
+            resource_type: ResourceType::IamRole,
+            resource_id,
+            compliance: Compliance::Compliant,
+            annotation: None,
+            recorded: None,
+        })
         .collect();
-    group.bench_function("stale_evaluations (10100 recorded ids)", |b| {
+    let evaluations = evaluate(&roles, &scheduled, now());
+    group.bench_function("clean-up (10100 recorded results)", |b| {
         b.iter(|| {
-            stale_evaluations(
-                black_box(&roles),
-                recorded.iter().map(String::as_str),
-                &scheduled,
-            )
+            let live = black_box(&evaluations)
+                .iter()
+                .map(|e| (e.resource_type, e.resource_id.as_str()));
+            clean_up_evaluations(&vanished(live, &recorded, &[ResourceType::IamRole]))
         })
     });
     let details = iam_details(&roles);

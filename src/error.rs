@@ -1,7 +1,8 @@
-//! The one error type. Every variant names what was wrong and with which value, and maps to a
-//! stable `errorType` for Lambda.
+//! The one error type. Each variant is named as the `errorType` Lambda reports, and carries the
+//! facts (what was wrong, with which value) as fields; each front end presents them: the Lambda
+//! adds what was left unsent (`lambda::diagnostic`), role-audit adds hints (`cli::hints`).
 
-use lambda_runtime::Diagnostic;
+use crate::core::results::AccountList;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -11,64 +12,77 @@ pub enum Error {
     #[error("invalid rule parameter {key}: {message}")]
     InvalidRuleParameter { key: String, message: String },
 
-    #[error("IAM GetAccountAuthorizationDetails failed on page {page}: {message}; no evaluations were sent")]
-    IamFetch {
+    #[error("invalid setting: {name}={value:?} {message}")]
+    InvalidSetting {
+        name: String,
+        value: String,
+        message: String,
+    },
+
+    #[error("IAM GetAccountAuthorizationDetails failed on page {page}: {message}")]
+    IamFetchFailed {
         page: usize,
         message: String,
-        /// The AWS error code (`AccessDenied`, `Throttling`, ...), when AWS answered.
+        /// The AWS error code (`AccessDenied`, `Throttling`, ...), when AWS answered; see
+        /// [`crate::aws::NO_CREDENTIALS`] for the SDK finding no credentials.
         code: Option<String>,
     },
 
-    #[error("IAM returned unusable data on page {page}: {message}; no evaluations were sent")]
+    #[error("IAM returned unusable data on page {page}: {message}")]
     InvalidIamData { page: usize, message: String },
 
-    #[error(
-        "reading the results of Config rule {rule:?} failed: {message}; no evaluations were sent"
-    )]
-    ConfigRead {
+    #[error("reading the results of Config rule {rule:?} failed: {message}")]
+    ConfigReadFailed {
         rule: String,
         message: String,
         /// The AWS error code (`NoSuchConfigRuleException`, ...), when AWS answered.
         code: Option<String>,
     },
 
+    #[error("the evaluation of {resource_type} {resource_id} cannot be sent: {message}")]
+    InvalidEvaluation {
+        resource_type: String,
+        resource_id: String,
+        message: String,
+    },
+
     #[error("PutEvaluations failed after {sent} of {total} evaluations were accepted: {message}")]
-    ConfigPublish {
+    ConfigPublishFailed {
         sent: usize,
         total: usize,
         message: String,
     },
 
     #[error(
-        "AWS Config rejected {count} of {total} evaluations after {attempts} attempts: {detail}"
+        "AWS Config rejected {} of {total} evaluations after {attempts} attempts: {}",
+        rejected.len(),
+        listed(rejected)
     )]
     EvaluationsRejected {
-        count: usize,
+        /// The resource ids Config still refused after the last attempt.
+        rejected: Vec<String>,
         total: usize,
         attempts: u32,
-        detail: String,
     },
 
-    #[error(
-        "the Lambda deadline is too close to finish {stage}: {detail}; no evaluations were sent"
-    )]
+    #[error("the Lambda deadline is too close to finish {stage}: {detail}")]
     DeadlineTooClose { stage: String, detail: String },
 
-    #[error("the event is for account {event_account} but the function runs in {function_account}: set the rule parameter execution_role_name to the role to assume there; nothing was evaluated")]
+    #[error("the event is for account {event_account} but the function runs in {function_account}: set the rule parameter execution_role_name to the role to assume there")]
     ExecutionRoleNeeded {
         event_account: String,
         function_account: String,
     },
 
-    #[error("assuming {role_arn} failed: {message}; nothing was evaluated")]
-    AssumeRole {
+    #[error("assuming {role_arn} failed: {message}")]
+    AssumeRoleAccessDenied { role_arn: String, message: String },
+
+    #[error("assuming {role_arn} failed: {message}")]
+    AssumeRoleFailed {
         role_arn: String,
         message: String,
         code: Option<String>,
     },
-
-    #[error("invalid setting: {0}")]
-    InvalidSetting(String),
 
     #[error("invalid {option} {value}: {message}")]
     InvalidOption {
@@ -84,14 +98,14 @@ pub enum Error {
         account: Option<String>,
         /// The accounts the aggregator should cover, with the rule's status in each when
         /// known, or why they could not be read.
-        accounts: crate::aws::config_rule::AccountList,
+        accounts: AccountList,
     },
 
     #[error("encoding the {what} as JSON failed: {message}")]
-    OutputEncoding { what: String, message: String },
+    OutputEncodingFailed { what: String, message: String },
 
     #[error("reading the status of Config rule {rule:?} failed: {operation}: {message}")]
-    RuleStatusRead {
+    RuleStatusReadFailed {
         rule: String,
         operation: String,
         message: String,
@@ -100,7 +114,7 @@ pub enum Error {
     },
 
     #[error("reading CloudWatch alarm {alarm:?} failed: DescribeAlarms: {message}")]
-    AlarmRead {
+    AlarmReadFailed {
         alarm: String,
         message: String,
         /// The AWS error code (`AccessDenied`, ...), when AWS answered.
@@ -117,43 +131,45 @@ pub enum Error {
     },
 }
 
-/// The end of the messages of errors that stop an invocation before it sends anything. It
-/// speaks to the Lambda's operators; role-audit, which sends nothing, leaves it out.
-pub const NOTHING_SENT: &str = "; no evaluations were sent";
+/// The first ids of a list, then how many more.
+fn listed(ids: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut text = ids
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if ids.len() > SHOWN {
+        text.push_str(&format!(" and {} more", ids.len() - SHOWN));
+    }
+    text
+}
 
 impl Error {
-    /// The message without the Lambda-only [`NOTHING_SENT`] ending.
-    pub fn message_without_sending_note(&self) -> String {
-        let text = self.to_string();
-        text.strip_suffix(NOTHING_SENT)
-            .map(str::to_owned)
-            .unwrap_or(text)
-    }
-
-    /// The `errorType` Lambda reports: stable names that alarms and tests can match on.
+    /// The `errorType` Lambda reports: the variant's name, stable for alarms and tests.
     pub fn error_type(&self) -> &'static str {
         match self {
             Self::InvalidEvent { .. } => "InvalidEvent",
             Self::InvalidRuleParameter { .. } => "InvalidRuleParameter",
-            Self::IamFetch { .. } => "IamFetchFailed",
+            Self::InvalidSetting { .. } => "InvalidSetting",
+            Self::IamFetchFailed { .. } => "IamFetchFailed",
             Self::InvalidIamData { .. } => "InvalidIamData",
-            Self::ConfigRead { .. } => "ConfigReadFailed",
-            Self::ConfigPublish { .. } => "ConfigPublishFailed",
+            Self::ConfigReadFailed { .. } => "ConfigReadFailed",
+            Self::InvalidEvaluation { .. } => "InvalidEvaluation",
+            Self::ConfigPublishFailed { .. } => "ConfigPublishFailed",
             Self::EvaluationsRejected { .. } => "EvaluationsRejected",
             Self::DeadlineTooClose { .. } => "DeadlineTooClose",
             Self::ExecutionRoleNeeded { .. } => "ExecutionRoleNeeded",
-            Self::AssumeRole { code, .. } if code.as_deref() == Some("AccessDenied") => {
-                "AssumeRoleAccessDenied"
-            }
-            Self::AssumeRole { .. } => "AssumeRoleFailed",
-            Self::InvalidSetting(_) => "InvalidSetting",
-            Self::InvalidSnapshot { .. } => "InvalidSnapshot",
+            Self::AssumeRoleAccessDenied { .. } => "AssumeRoleAccessDenied",
+            Self::AssumeRoleFailed { .. } => "AssumeRoleFailed",
             Self::InvalidOption { .. } => "InvalidOption",
             Self::NoAggregateResults { .. } => "NoAggregateResults",
-            Self::OutputEncoding { .. } => "OutputEncodingFailed",
-            Self::RuleStatusRead { .. } => "RuleStatusReadFailed",
-            Self::AlarmRead { .. } => "AlarmReadFailed",
+            Self::OutputEncodingFailed { .. } => "OutputEncodingFailed",
+            Self::RuleStatusReadFailed { .. } => "RuleStatusReadFailed",
+            Self::AlarmReadFailed { .. } => "AlarmReadFailed",
             Self::NoSuchAlarm { .. } => "NoSuchAlarm",
+            Self::InvalidSnapshot { .. } => "InvalidSnapshot",
         }
     }
 
@@ -169,32 +185,161 @@ impl Error {
     }
 }
 
-impl From<Error> for Diagnostic {
-    fn from(error: Error) -> Self {
-        Diagnostic {
-            error_type: error.error_type().to_owned(),
-            error_message: error.to_string(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn text() -> String {
+        "x".to_owned()
+    }
+
+    /// One of each variant. A new variant fails to compile here until it is added.
+    fn one_of_each() -> Vec<Error> {
+        use Error::*;
+        let every = vec![
+            InvalidEvent {
+                field: text(),
+                message: text(),
+            },
+            InvalidRuleParameter {
+                key: text(),
+                message: text(),
+            },
+            InvalidSetting {
+                name: text(),
+                value: text(),
+                message: text(),
+            },
+            IamFetchFailed {
+                page: 1,
+                message: text(),
+                code: None,
+            },
+            InvalidIamData {
+                page: 1,
+                message: text(),
+            },
+            ConfigReadFailed {
+                rule: text(),
+                message: text(),
+                code: None,
+            },
+            InvalidEvaluation {
+                resource_type: text(),
+                resource_id: text(),
+                message: text(),
+            },
+            ConfigPublishFailed {
+                sent: 0,
+                total: 1,
+                message: text(),
+            },
+            EvaluationsRejected {
+                rejected: vec![text()],
+                total: 1,
+                attempts: 1,
+            },
+            DeadlineTooClose {
+                stage: text(),
+                detail: text(),
+            },
+            ExecutionRoleNeeded {
+                event_account: text(),
+                function_account: text(),
+            },
+            AssumeRoleAccessDenied {
+                role_arn: text(),
+                message: text(),
+            },
+            AssumeRoleFailed {
+                role_arn: text(),
+                message: text(),
+                code: None,
+            },
+            InvalidOption {
+                option: text(),
+                value: text(),
+                message: text(),
+            },
+            NoAggregateResults {
+                aggregator: text(),
+                rule: text(),
+                account: None,
+                accounts: AccountList::Unavailable { reason: text() },
+            },
+            OutputEncodingFailed {
+                what: text(),
+                message: text(),
+            },
+            RuleStatusReadFailed {
+                rule: text(),
+                operation: text(),
+                message: text(),
+                code: None,
+            },
+            AlarmReadFailed {
+                alarm: text(),
+                message: text(),
+                code: None,
+            },
+            NoSuchAlarm { alarm: text() },
+            InvalidSnapshot {
+                source_name: text(),
+                message: text(),
+            },
+        ];
+        // Exhaustive: adding a variant without listing it above breaks the build.
+        for error in &every {
+            match error {
+                InvalidEvent { .. }
+                | InvalidRuleParameter { .. }
+                | InvalidSetting { .. }
+                | IamFetchFailed { .. }
+                | InvalidIamData { .. }
+                | ConfigReadFailed { .. }
+                | InvalidEvaluation { .. }
+                | ConfigPublishFailed { .. }
+                | EvaluationsRejected { .. }
+                | DeadlineTooClose { .. }
+                | ExecutionRoleNeeded { .. }
+                | AssumeRoleAccessDenied { .. }
+                | AssumeRoleFailed { .. }
+                | InvalidOption { .. }
+                | NoAggregateResults { .. }
+                | OutputEncodingFailed { .. }
+                | RuleStatusReadFailed { .. }
+                | AlarmReadFailed { .. }
+                | NoSuchAlarm { .. }
+                | InvalidSnapshot { .. } => {}
+            }
+        }
+        every
+    }
+
     #[test]
-    fn the_sending_note_is_for_the_lambda_only() {
-        let error = Error::IamFetch {
-            page: 2,
-            message: "AccessDenied: not allowed".to_owned(),
-            code: Some("AccessDenied".to_owned()),
+    fn every_error_type_is_its_variant_name_and_unique() {
+        let every = one_of_each();
+        let mut seen = std::collections::HashSet::new();
+        for error in &every {
+            let debug = format!("{error:?}");
+            let variant = debug.split([' ', '{', '(']).next().unwrap();
+            assert_eq!(error.error_type(), variant);
+            assert!(seen.insert(error.error_type()), "{variant} twice");
+        }
+    }
+
+    #[test]
+    fn rejected_ids_are_listed_up_to_ten_then_counted() {
+        let ids: Vec<String> = (1..=12).map(|n| format!("AROA{n}")).collect();
+        let error = Error::EvaluationsRejected {
+            rejected: ids,
+            total: 200,
+            attempts: 4,
         };
-        assert!(error.to_string().ends_with(NOTHING_SENT));
         assert_eq!(
-            error.message_without_sending_note(),
-            "IAM GetAccountAuthorizationDetails failed on page 2: AccessDenied: not allowed"
+            error.to_string(),
+            "AWS Config rejected 12 of 200 evaluations after 4 attempts: AROA1, AROA2, AROA3, \
+             AROA4, AROA5, AROA6, AROA7, AROA8, AROA9, AROA10 and 2 more"
         );
-        let other = Error::InvalidSetting("x".to_owned());
-        assert_eq!(other.message_without_sending_note(), "invalid setting: x");
     }
 }

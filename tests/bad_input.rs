@@ -197,7 +197,11 @@ async fn run(case: &Case) -> (String, usize) {
             let (_, compliance, annotation) = &sent[0];
             format!("none: {}, {annotation}", compliance.as_str())
         }
-        Err(error) => format!("{}: {error}", error.error_type()),
+        Err(error) => format!(
+            "{}: {}",
+            error.error_type(),
+            iam_role_last_used::lambda::diagnostic::message(&error)
+        ),
     };
     (result, put.sent().len())
 }

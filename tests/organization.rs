@@ -240,7 +240,7 @@ async fn access_denied_on_assume_role_names_the_role_and_sends_nothing() {
 
     assert_eq!(error.error_type(), "AssumeRoleAccessDenied");
     assert_eq!(
-        error.to_string(),
+        iam_role_last_used::lambda::diagnostic::message(&error),
         "assuming arn:aws:iam::444455556666:role/iam-role-last-used-member failed: AccessDenied: User: arn:aws:sts::111122223333:assumed-role/central/fn is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::444455556666:role/iam-role-last-used-member; nothing was evaluated"
     );
     assert_eq!(pages[0].num_calls(), 0);
@@ -310,10 +310,11 @@ mod aggregator {
     use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
     use aws_smithy_runtime_api::http::StatusCode;
     use aws_smithy_types::body::SdkBody;
-    use iam_role_last_used::aws::config_rule::{
-        aggregate_results, AccountList, AccountListSource, ExpectedAccount,
+    use iam_role_last_used::aws::config_rule::aggregate_results;
+    use iam_role_last_used::cli::report::aggregate_rows;
+    use iam_role_last_used::core::results::{
+        AccountList, AccountListSource, ExpectedAccount, ResourceType,
     };
-    use iam_role_last_used::core::report::aggregate_rows;
     use iam_role_last_used::Error;
 
     use super::common::config_client;
@@ -488,7 +489,7 @@ mod aggregator {
         );
         let config = config_client(&[&listing, &details, &aggregator, &status]);
 
-        let report = aggregate_results(&config, AGGREGATOR, RULE, None)
+        let report = aggregate_results(&config, AGGREGATOR, RULE, None, &[ResourceType::IamRole])
             .await
             .unwrap();
 
@@ -611,7 +612,7 @@ mod aggregator {
             .then_http_response(|| denied("NoSuchOrganizationConfigRuleException"));
         let config = config_client(&[&listing, &details, &aggregator, &status]);
 
-        let report = aggregate_results(&config, AGGREGATOR, RULE, None)
+        let report = aggregate_results(&config, AGGREGATOR, RULE, None, &[ResourceType::IamRole])
             .await
             .unwrap();
 
@@ -648,7 +649,7 @@ mod aggregator {
             .then_http_response(|| denied("OrganizationAccessDeniedException"));
         let config = config_client(&[&listing1, &details1, &aggregator, &status]);
 
-        let report = aggregate_results(&config, AGGREGATOR, RULE, None)
+        let report = aggregate_results(&config, AGGREGATOR, RULE, None, &[ResourceType::IamRole])
             .await
             .unwrap();
 
@@ -664,7 +665,7 @@ mod aggregator {
             .then_http_response(|| denied("AccessDeniedException"));
         let (listing2, details2) = (listing(), details(Arc::default()));
         let config = config_client(&[&listing2, &details2, &describe_denied]);
-        let report = aggregate_results(&config, AGGREGATOR, RULE, None)
+        let report = aggregate_results(&config, AGGREGATOR, RULE, None, &[ResourceType::IamRole])
             .await
             .unwrap();
         assert_eq!(
@@ -693,13 +694,14 @@ mod aggregator {
             AGGREGATOR,
             RULE,
             Some("444455556666"),
+            &[ResourceType::IamRole],
         )
         .await
         .unwrap_err();
         assert_eq!(error.error_type(), "NoAggregateResults");
         // What was asked and found; the advice is the CLI's hint.
         assert_eq!(
-            error.to_string(),
+            iam_role_last_used::lambda::diagnostic::message(&error),
             "aggregator \"org-aggregator\" holds no results for any rule named \"iam-role-last-used-org\" or \"OrgConfigRule-iam-role-last-used-org-*\" in account 444455556666"
         );
         let Error::NoAggregateResults { accounts, .. } = error else {
@@ -723,6 +725,7 @@ mod aggregator {
             AGGREGATOR,
             RULE,
             None,
+            &[ResourceType::IamRole],
         )
         .await
         .unwrap_err();

@@ -1,8 +1,9 @@
 //! Properties of the evaluator that hold for any roles and parameters.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use iam_role_last_used::core::evaluate::{evaluate, Compliance, MAX_ANNOTATION_CHARS};
+use iam_role_last_used::core::evaluate::{evaluate, MAX_ANNOTATION_CHARS};
 use iam_role_last_used::core::params::{IdentityCenterRoles, RuleParameters, ServiceLinkedRoles};
+use iam_role_last_used::core::results::Compliance;
 use iam_role_last_used::core::role::{LastUsed, Role, Tag};
 use proptest::prelude::*;
 use serde_json::{json, Value};

@@ -14,9 +14,11 @@ use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use iam_role_last_used::aws::config_rule::{self};
 use iam_role_last_used::aws::iam::fetch_roles;
 use iam_role_last_used::aws::AttemptCounter;
-use iam_role_last_used::core::evaluate::{Compliance, Evaluation, Reason};
+use iam_role_last_used::core::evaluate::{Evaluation, Reason};
 use iam_role_last_used::core::event::ResultToken;
-use iam_role_last_used::lambda::{handle, Clients, Context, Settings, Summary};
+use iam_role_last_used::core::results::{Compliance, ResourceType};
+use iam_role_last_used::core::settings::Settings;
+use iam_role_last_used::lambda::{handle, Clients, Context, Summary};
 use iam_role_last_used::Error;
 
 mod common;
@@ -25,6 +27,7 @@ use common::*;
 fn evaluations(count: usize) -> Vec<Evaluation> {
     (0..count)
         .map(|n| Evaluation {
+            resource_type: ResourceType::IamRole,
             resource_id: role_id(n),
             role_name: format!("role-{n:04}"),
             path: "/".to_owned(),
@@ -127,10 +130,10 @@ async fn iam_throttling_beyond_the_attempt_limit_fails_naming_the_page() {
 
     assert_eq!(
         throttled.num_calls(),
-        iam_role_last_used::aws::MAX_ATTEMPTS as usize
+        iam_role_last_used::core::settings::MAX_ATTEMPTS as usize
     );
     assert_eq!(error.error_type(), "IamFetchFailed");
-    let message = error.to_string();
+    let message = iam_role_last_used::lambda::diagnostic::message(&error);
     assert!(
         message.contains("failed on page 1") && message.contains("Throttling"),
         "{message}"
@@ -145,7 +148,7 @@ async fn truncated_page_without_marker_and_duplicate_role_ids_are_refused() {
         .build();
     let no_marker = page_rule(None, truncated);
     let error = fetch_roles(&iam_client(&[&no_marker])).await.unwrap_err();
-    assert_eq!(error.to_string(), "IAM returned unusable data on page 1: IsTruncated is true but no Marker was returned; no evaluations were sent");
+    assert_eq!(iam_role_last_used::lambda::diagnostic::message(&error), "IAM returned unusable data on page 1: IsTruncated is true but no Marker was returned; no evaluations were sent");
 
     let first = page_rule(None, iam_page(0..3, Some("m1")));
     let repeat = page_rule(Some("m1"), iam_page(2..4, None));
@@ -153,7 +156,7 @@ async fn truncated_page_without_marker_and_duplicate_role_ids_are_refused() {
         .await
         .unwrap_err();
     assert_eq!(
-        error.to_string(),
+        iam_role_last_used::lambda::diagnostic::message(&error),
         format!("IAM returned unusable data on page 2: RoleId {} (role-0002) was listed twice; the role list changed while it was being read, try again; no evaluations were sent", role_id(2))
     );
 
@@ -171,7 +174,7 @@ async fn truncated_page_without_marker_and_duplicate_role_ids_are_refused() {
     let error = fetch_roles(&iam_client(&[&page_rule(None, no_date)]))
         .await
         .unwrap_err();
-    assert_eq!(error.to_string(), format!("IAM returned unusable data on page 1: role {} has no CreateDate; no evaluations were sent", role_id(7)));
+    assert_eq!(iam_role_last_used::lambda::diagnostic::message(&error), format!("IAM returned unusable data on page 1: role {} has no CreateDate; no evaluations were sent", role_id(7)));
 }
 
 #[tokio::test]
@@ -249,7 +252,7 @@ async fn persistently_failed_evaluations_fail_the_invocation_naming_them() {
     assert_eq!(sizes, [2, 2, 10, 10, 20, 100]);
     assert_eq!(error.error_type(), "EvaluationsRejected");
     assert_eq!(
-        error.to_string(),
+        iam_role_last_used::lambda::diagnostic::message(&error),
         format!(
             "AWS Config rejected 12 of 120 evaluations after 3 attempts: {} and 2 more",
             [7, 17, 27, 37, 47, 57, 67, 77, 87, 97]
@@ -420,7 +423,7 @@ async fn an_iam_error_on_page_2_sends_nothing_and_fails() {
     assert!(put.requests().is_empty(), "zero PutEvaluations");
     assert_eq!(results.num_calls(), 0, "no clean-up read either");
     assert_eq!(error.error_type(), "IamFetchFailed");
-    let message = error.to_string();
+    let message = iam_role_last_used::lambda::diagnostic::message(&error);
     assert!(
         message.starts_with("IAM GetAccountAuthorizationDetails failed on page 2: "),
         "{message}"
@@ -592,7 +595,7 @@ async fn too_little_time_left_to_publish_fails_before_sending_anything() {
 
     assert!(put.requests().is_empty(), "nothing sent");
     assert_eq!(error.error_type(), "DeadlineTooClose");
-    let message = error.to_string();
+    let message = iam_role_last_used::lambda::diagnostic::message(&error);
     assert!(
         message.starts_with("the Lambda deadline is too close to finish publishing: 1500 roles read in 1 IAM pages and 1500 evaluations ready, but "),
         "{message}"
@@ -629,7 +632,7 @@ async fn a_deadline_during_the_iam_read_stops_it_and_sends_nothing() {
 
     assert!(put.requests().is_empty());
     assert_eq!(
-        error.to_string(),
+        iam_role_last_used::lambda::diagnostic::message(&error),
         "the Lambda deadline is too close to finish reading roles from IAM and the rule's results from Config: stopped 200 ms before the deadline to leave time to report; no evaluations were sent"
     );
 }

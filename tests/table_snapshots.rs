@@ -2,12 +2,12 @@
 //! accept it with `UPDATE_SNAPSHOTS=1 cargo test --test table_snapshots` and review the files.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use iam_role_last_used::aws::config_rule::RecordedResult;
 use iam_role_last_used::cli::output::{render, Format, Row, TableStyle};
+use iam_role_last_used::cli::report;
 use iam_role_last_used::cli::snapshot;
 use iam_role_last_used::core::evaluate::evaluate;
 use iam_role_last_used::core::params::RuleParameters;
-use iam_role_last_used::core::report;
+use iam_role_last_used::core::results::{Compliance, RecordedResult, ResourceType};
 use serde_json::Value;
 
 fn now() -> DateTime<Utc> {
@@ -68,17 +68,19 @@ fn report_table_with_recorded_times_and_a_deleted_role() {
     let recorded = now() - Duration::hours(7);
     let mut results: Vec<RecordedResult> = bundled_rows()
         .into_iter()
-        .filter(|r| r.compliance_type == "NON_COMPLIANT")
+        .filter(|r| r.compliance_type == Compliance::NonCompliant)
         .map(|r| RecordedResult {
+            resource_type: ResourceType::IamRole,
             resource_id: r.role_id,
-            compliance_type: r.compliance_type,
+            compliance: r.compliance_type,
             annotation: Some(r.annotation),
             recorded: Some(recorded),
         })
         .collect();
     results.push(RecordedResult {
+        resource_type: ResourceType::IamRole,
         resource_id: "AROAZZZZZZZZZZZZZZZZZ".to_owned(),
-        compliance_type: "NON_COMPLIANT".to_owned(),
+        compliance: Compliance::parse("NON_COMPLIANT").unwrap(),
         annotation: Some(
             "old-batch-job: last used 300 days ago in us-east-1, over the 60-day threshold"
                 .to_owned(),

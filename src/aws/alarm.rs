@@ -2,10 +2,7 @@
 //! role-audit `status`: Config keeps no evaluation status for a custom Lambda rule, so the
 //! alarm is what tells that the last runs failed.
 
-use aws_sdk_cloudwatch::error::ProvideErrorMetadata;
-use chrono::{DateTime, Utc};
-
-use crate::aws::error_message;
+use crate::aws::{error_code, error_message, to_utc};
 use crate::core::rule_status::{AlarmState, AlarmStatus};
 use crate::Error;
 
@@ -14,17 +11,17 @@ pub async fn alarm_status(
     client: &aws_sdk_cloudwatch::Client,
     name: &str,
 ) -> Result<AlarmStatus, Error> {
-    let failed = |message: String, code: Option<&str>| Error::AlarmRead {
+    let failed = |message: String, code: Option<String>| Error::AlarmReadFailed {
         alarm: name.to_owned(),
         message,
-        code: code.map(str::to_owned),
+        code,
     };
     let output = client
         .describe_alarms()
         .alarm_names(name)
         .send()
         .await
-        .map_err(|e| failed(error_message(&e), e.code()))?;
+        .map_err(|e| failed(error_message(&e), error_code(&e)))?;
     let alarm = output
         .metric_alarms()
         .iter()
@@ -39,8 +36,6 @@ pub async fn alarm_status(
         name: name.to_owned(),
         state,
         reason: alarm.state_reason().map(str::to_owned),
-        updated: alarm
-            .state_updated_timestamp()
-            .and_then(|t| DateTime::<Utc>::from_timestamp(t.secs(), t.subsec_nanos())),
+        updated: to_utc(alarm.state_updated_timestamp()),
     })
 }

@@ -2,45 +2,27 @@
 //! (GetComplianceDetailsByConfigRule) for the clean-up of deleted roles; for role-audit, an
 //! aggregator's results and accounts, and the rule's evaluation status.
 
-use std::time::Duration;
-
 use aws_sdk_config::error::ProvideErrorMetadata;
 use aws_sdk_config::types::{ComplianceType, Evaluation as ConfigEvaluation};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 
-use crate::aws::error_message;
-use crate::core::evaluate::{Compliance, Evaluation};
+use crate::aws::{error_code, error_message, to_utc};
+use crate::core::deadline::MAX_EVALUATIONS_PER_CALL;
+use crate::core::evaluate::Evaluation;
 use crate::core::event::ResultToken;
+use crate::core::results::{
+    is_same_rule, AccountList, AccountListSource, AggregateReport, AggregateResult, Compliance,
+    ExpectedAccount, RecordedResult, ResourceType,
+};
 use crate::core::rule_status::{
     EvaluationStatus, Frequency, RecordedResults, RuleFrequency, RuleOwner, WatchedRule,
 };
+use crate::core::settings::{FailedEvaluationRetry, PublishOptions, MAX_CONCURRENCY};
 use crate::Error;
 
-pub const RESOURCE_TYPE: &str = "AWS::IAM::Role";
-/// PutEvaluations takes at most 100 evaluations a call.
-pub const MAX_EVALUATIONS_PER_CALL: usize = 100;
 /// GetComplianceDetailsByConfigRule serves at most 100 results a page.
 pub const RESULTS_PAGE_SIZE: i32 = 100;
-
-/// How often evaluations that Config returns in `FailedEvaluations` are sent again. This is on
-/// top of the SDK's own retries, which cover failed requests, not items a request refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FailedEvaluationRetry {
-    /// Attempts per evaluation, the first included.
-    pub attempts: u32,
-    /// Wait before the second attempt; it doubles for each one after.
-    pub initial_delay: Duration,
-}
-
-impl Default for FailedEvaluationRetry {
-    fn default() -> Self {
-        Self {
-            attempts: 4,
-            initial_delay: Duration::from_millis(500),
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct PublishReport {
@@ -55,47 +37,40 @@ fn compliance_type(compliance: Compliance) -> ComplianceType {
         Compliance::Compliant => ComplianceType::Compliant,
         Compliance::NonCompliant => ComplianceType::NonCompliant,
         Compliance::NotApplicable => ComplianceType::NotApplicable,
+        Compliance::InsufficientData => ComplianceType::InsufficientData,
     }
 }
 
+/// Config's value as the domain's; None for a value this SDK version does not know.
+fn compliance(value: &ComplianceType) -> Option<Compliance> {
+    Compliance::parse(value.as_str())
+}
+
+/// The evaluation as PutEvaluations takes it. Config accepts only COMPLIANT, NON_COMPLIANT and
+/// NOT_APPLICABLE from a custom rule, so anything else is refused before any call.
 fn to_config(
     evaluation: &Evaluation,
     ordering: aws_smithy_types::DateTime,
 ) -> Result<ConfigEvaluation, Error> {
+    let invalid = |message: String| Error::InvalidEvaluation {
+        resource_type: evaluation.resource_type.as_str().to_owned(),
+        resource_id: evaluation.resource_id.clone(),
+        message,
+    };
+    if evaluation.compliance == Compliance::InsufficientData {
+        return Err(invalid(
+            "PutEvaluations accepts only COMPLIANT, NON_COMPLIANT and NOT_APPLICABLE, not INSUFFICIENT_DATA"
+                .to_owned(),
+        ));
+    }
     ConfigEvaluation::builder()
-        .compliance_resource_type(RESOURCE_TYPE)
+        .compliance_resource_type(evaluation.resource_type.as_str())
         .compliance_resource_id(&evaluation.resource_id)
         .compliance_type(compliance_type(evaluation.compliance))
         .annotation(&evaluation.annotation)
         .ordering_timestamp(ordering)
         .build()
-        .map_err(|e| Error::ConfigPublish {
-            sent: 0,
-            total: 0,
-            message: format!("building the evaluation of {}: {e}", evaluation.resource_id),
-        })
-}
-
-/// How evaluations are sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PublishOptions {
-    pub retry: FailedEvaluationRetry,
-    /// PutEvaluations calls in flight at once.
-    pub concurrency: usize,
-}
-
-/// AWS does not publish a PutEvaluations rate; four calls in flight cut the publishing time of
-/// a 5 000-role account fourfold, and the SDK's retries absorb any throttling.
-pub const DEFAULT_CONCURRENCY: usize = 4;
-pub const MAX_CONCURRENCY: usize = 16;
-
-impl Default for PublishOptions {
-    fn default() -> Self {
-        Self {
-            retry: FailedEvaluationRetry::default(),
-            concurrency: DEFAULT_CONCURRENCY,
-        }
-    }
+        .map_err(|e| invalid(e.to_string()))
 }
 
 /// What one batch of at most 100 came to.
@@ -187,7 +162,7 @@ pub async fn publish(
         failure = failure.or(outcome.failure);
     }
     if let Some(message) = failure {
-        return Err(Error::ConfigPublish {
+        return Err(Error::ConfigPublishFailed {
             sent: accepted,
             total,
             message,
@@ -196,32 +171,11 @@ pub async fn publish(
     if rejected.is_empty() {
         return Ok(report);
     }
-    const SHOWN: usize = 10;
-    let mut detail = rejected
-        .iter()
-        .take(SHOWN)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if rejected.len() > SHOWN {
-        detail.push_str(&format!(" and {} more", rejected.len() - SHOWN));
-    }
     Err(Error::EvaluationsRejected {
-        count: rejected.len(),
+        rejected,
         total,
         attempts: options.retry.attempts.max(1),
-        detail,
     })
-}
-
-/// A result AWS Config holds for the rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordedResult {
-    pub resource_id: String,
-    /// As Config reports it: COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE, INSUFFICIENT_DATA.
-    pub compliance_type: String,
-    pub annotation: Option<String>,
-    pub recorded: Option<DateTime<Utc>>,
 }
 
 /// The token to ask for the next page with: None after the last page. A token that repeats the
@@ -236,47 +190,52 @@ fn next_page(sent: &Option<String>, returned: Option<&str>) -> Result<Option<Str
     }
 }
 
-/// A result about an `AWS::IAM::Role`, from the parts both result shapes share; None for other
-/// resources.
+/// A result about one of `types`, from the parts both result shapes share; None for other
+/// resource types. A result without a compliance type, or with one this SDK does not know,
+/// counts as INSUFFICIENT_DATA, as Config reports a result it cannot decide.
 fn recorded_result(
     identifier: Option<&aws_sdk_config::types::EvaluationResultIdentifier>,
-    compliance: Option<&ComplianceType>,
+    compliance_type: Option<&ComplianceType>,
     annotation: Option<&str>,
     recorded: Option<&aws_smithy_types::DateTime>,
+    types: &[ResourceType],
 ) -> Option<RecordedResult> {
-    let qualifier = identifier?
-        .evaluation_result_qualifier()
-        .filter(|q| q.resource_type() == Some(RESOURCE_TYPE))?;
+    let qualifier = identifier?.evaluation_result_qualifier()?;
+    let resource_type =
+        ResourceType::parse(qualifier.resource_type()?).filter(|t| types.contains(t))?;
     Some(RecordedResult {
+        resource_type,
         resource_id: qualifier.resource_id()?.to_owned(),
-        compliance_type: compliance
-            .map_or("INSUFFICIENT_DATA", |c| c.as_str())
-            .to_owned(),
+        compliance: compliance_type
+            .and_then(compliance)
+            .unwrap_or(Compliance::InsufficientData),
         annotation: annotation.map(str::to_owned),
-        recorded: recorded.and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos())),
+        recorded: to_utc(recorded),
     })
 }
 
-/// Hands every result the rule holds with one of `compliance_types` to `each`, page by page
+/// Hands every result the rule holds with one of `compliance` to `each`, page by page
 /// (GetComplianceDetailsByConfigRule). A failure is its message and AWS error code, for the
 /// caller to name.
 async fn each_result(
     client: &aws_sdk_config::Client,
     rule_name: &str,
-    compliance_types: &[ComplianceType],
+    compliance: &[Compliance],
     mut each: impl FnMut(&aws_sdk_config::types::EvaluationResult),
 ) -> Result<(), (String, Option<String>)> {
+    let compliance_types: Vec<ComplianceType> =
+        compliance.iter().map(|c| compliance_type(*c)).collect();
     let mut next_token: Option<String> = None;
     loop {
         let output = client
             .get_compliance_details_by_config_rule()
             .config_rule_name(rule_name)
-            .set_compliance_types(Some(compliance_types.to_vec()))
+            .set_compliance_types(Some(compliance_types.clone()))
             .limit(RESULTS_PAGE_SIZE)
             .set_next_token(next_token.clone())
             .send()
             .await
-            .map_err(|e| (error_message(&e), e.code().map(str::to_owned)))?;
+            .map_err(|e| (error_message(&e), error_code(&e)))?;
         output.evaluation_results().iter().for_each(&mut each);
         next_token = next_page(&next_token, output.next_token()).map_err(|m| (m, None))?;
         if next_token.is_none() {
@@ -285,23 +244,25 @@ async fn each_result(
     }
 }
 
-/// Every `AWS::IAM::Role` result the rule holds with one of `compliance_types`, all pages.
+/// Every result the rule holds about one of `types` with one of `compliance`, all pages.
 pub async fn recorded_results(
     client: &aws_sdk_config::Client,
     rule_name: &str,
-    compliance_types: &[ComplianceType],
+    compliance: &[Compliance],
+    types: &[ResourceType],
 ) -> Result<Vec<RecordedResult>, Error> {
     let mut results = Vec::new();
-    each_result(client, rule_name, compliance_types, |r| {
+    each_result(client, rule_name, compliance, |r| {
         results.extend(recorded_result(
             r.evaluation_result_identifier(),
             r.compliance_type(),
             r.annotation(),
             r.result_recorded_time(),
+            types,
         ))
     })
     .await
-    .map_err(|(message, code)| Error::ConfigRead {
+    .map_err(|(message, code)| Error::ConfigReadFailed {
         rule: rule_name.to_owned(),
         message,
         code,
@@ -309,87 +270,20 @@ pub async fn recorded_results(
     Ok(results)
 }
 
-/// Resource ids of every `AWS::IAM::Role` the rule currently holds as COMPLIANT or
-/// NON_COMPLIANT. Results already NOT_APPLICABLE need no clean-up.
-pub async fn recorded_resource_ids(
+/// The results of `types` the rule currently holds as COMPLIANT or NON_COMPLIANT: those a
+/// clean-up may have to overwrite. Results already NOT_APPLICABLE need none.
+pub async fn results_to_clean_up(
     client: &aws_sdk_config::Client,
     rule_name: &str,
-) -> Result<Vec<String>, Error> {
-    let results = recorded_results(
+    types: &[ResourceType],
+) -> Result<Vec<RecordedResult>, Error> {
+    recorded_results(
         client,
         rule_name,
-        &[ComplianceType::Compliant, ComplianceType::NonCompliant],
+        &[Compliance::Compliant, Compliance::NonCompliant],
+        types,
     )
-    .await?;
-    Ok(results.into_iter().map(|r| r.resource_id).collect())
-}
-
-/// A result an aggregator holds, with where it comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AggregateResult {
-    pub account_id: String,
-    pub region: String,
-    pub result: RecordedResult,
-}
-
-/// The rule names an aggregator reports for `rule_name`: the name itself (a rule deployed per
-/// account) or the names Config gives an organization rule in each member account,
-/// `OrgConfigRule-<name>-<suffix>`, where Config's suffix is one token without `-` (so the
-/// rule `x` does not take the results of a rule `x-extra`).
-pub fn is_same_rule(reported: &str, rule_name: &str) -> bool {
-    reported == rule_name
-        || reported
-            .strip_prefix("OrgConfigRule-")
-            .and_then(|rest| rest.strip_prefix(rule_name))
-            .and_then(|rest| rest.strip_prefix('-'))
-            .is_some_and(|suffix| !suffix.is_empty() && !suffix.contains('-'))
-}
-
-/// Which accounts an aggregator should hold results of, and how that was learnt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccountListSource {
-    /// An account aggregator: its `AccountAggregationSources` (DescribeConfigurationAggregators).
-    AggregatorAccounts,
-    /// An organization aggregator, which lists no accounts: the organization rule's member
-    /// accounts (GetOrganizationConfigRuleDetailedStatus).
-    OrganizationRuleStatus,
-}
-
-impl AccountListSource {
-    /// The API the list came from.
-    pub fn api(self) -> &'static str {
-        match self {
-            Self::AggregatorAccounts => "DescribeConfigurationAggregators",
-            Self::OrganizationRuleStatus => "GetOrganizationConfigRuleDetailedStatus",
-        }
-    }
-}
-
-/// An account the aggregator should cover.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExpectedAccount {
-    pub account_id: String,
-    /// For an organization rule: the rule's status in the account, with its error if any.
-    pub detail: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AccountList {
-    Known {
-        source: AccountListSource,
-        accounts: Vec<ExpectedAccount>,
-    },
-    /// The call that lists them failed or gave nothing usable; the reason names the call.
-    Unavailable { reason: String },
-}
-
-/// What an aggregator holds for the rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AggregateReport {
-    pub results: Vec<AggregateResult>,
-    /// The accounts whose copy of the rule has COMPLIANT or NON_COMPLIANT results, sorted.
-    pub accounts_with_results: Vec<String>,
-    pub accounts: AccountList,
+    .await
 }
 
 /// Every `AWS::IAM::Role` result of `rule_name` that the aggregator holds, for every account
@@ -403,12 +297,13 @@ pub async fn aggregate_results(
     aggregator: &str,
     rule_name: &str,
     account: Option<&str>,
+    types: &[ResourceType],
 ) -> Result<AggregateReport, Error> {
     use aws_sdk_config::types::ConfigRuleComplianceFilters;
-    let failed = |message: String, code: Option<&str>| Error::ConfigRead {
+    let failed = |message: String, code: Option<String>| Error::ConfigReadFailed {
         rule: rule_name.to_owned(),
         message: format!("aggregator {aggregator:?}: {message}"),
-        code: code.map(str::to_owned),
+        code,
     };
 
     // Which (rule, account, Region) the aggregator knows for this rule.
@@ -425,7 +320,7 @@ pub async fn aggregate_results(
             .set_next_token(next_token.clone())
             .send()
             .await
-            .map_err(|e| failed(error_message(&e), e.code()))?;
+            .map_err(|e| failed(error_message(&e), error_code(&e)))?;
         for rule in output.aggregate_compliance_by_config_rules() {
             if let (Some(name), Some(account_id), Some(region)) = (
                 rule.config_rule_name(),
@@ -470,7 +365,7 @@ pub async fn aggregate_results(
                 .set_next_token(next_token.clone())
                 .send()
                 .await
-                .map_err(|e| failed(error_message(&e), e.code()))?;
+                .map_err(|e| failed(error_message(&e), error_code(&e)))?;
             results.extend(
                 output
                     .aggregate_evaluation_results()
@@ -481,6 +376,7 @@ pub async fn aggregate_results(
                             r.compliance_type(),
                             r.annotation(),
                             r.result_recorded_time(),
+                            types,
                         )?;
                         Some(AggregateResult {
                             account_id: account_id.clone(),
@@ -608,10 +504,6 @@ pub async fn aggregator_accounts(
     }
 }
 
-fn to_utc(t: Option<&aws_smithy_types::DateTime>) -> Option<DateTime<Utc>> {
-    t.and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
-}
-
 /// The frequency of a periodic rule: the rule's `MaximumExecutionFrequency` (managed rules,
 /// and custom rules triggered by configuration snapshots), else that of its
 /// `ScheduledNotification` source detail (a periodic CUSTOM_LAMBDA rule such as this one),
@@ -669,11 +561,11 @@ async fn find_rule(
     client: &aws_sdk_config::Client,
     rule_name: &str,
 ) -> Result<aws_sdk_config::types::ConfigRule, Error> {
-    let failed = |message: String, code: Option<&str>| Error::RuleStatusRead {
+    let failed = |message: String, code: Option<String>| Error::RuleStatusReadFailed {
         rule: rule_name.to_owned(),
         operation: "DescribeConfigRules".to_owned(),
         message,
-        code: code.map(str::to_owned),
+        code,
     };
     let missing = match client
         .describe_config_rules()
@@ -690,7 +582,7 @@ async fn find_rule(
                 .ok_or_else(|| failed("the rule is not in the answer".to_owned(), None))
         }
         Err(e) if e.code() == Some("NoSuchConfigRuleException") => e,
-        Err(e) => return Err(failed(error_message(&e), e.code())),
+        Err(e) => return Err(failed(error_message(&e), error_code(&e))),
     };
     let mut copies = Vec::new();
     let mut next_token: Option<String> = None;
@@ -700,7 +592,7 @@ async fn find_rule(
             .set_next_token(next_token.clone())
             .send()
             .await
-            .map_err(|e| failed(error_message(&e), e.code()))?;
+            .map_err(|e| failed(error_message(&e), error_code(&e)))?;
         copies.extend(
             output
                 .config_rules()
@@ -717,7 +609,7 @@ async fn find_rule(
         }
     }
     match copies.len() {
-        0 => Err(failed(error_message(&missing), missing.code())),
+        0 => Err(failed(error_message(&missing), error_code(&missing))),
         1 => Ok(copies.remove(0)),
         _ => Err(failed(
             format!(
@@ -743,12 +635,13 @@ pub async fn rule_status(
 ) -> Result<(WatchedRule, Option<EvaluationStatus>), Error> {
     let rule = find_rule(client, rule_name).await?;
     let name = rule.config_rule_name().unwrap_or(rule_name).to_owned();
-    let failed = |operation: &str, message: String, code: Option<&str>| Error::RuleStatusRead {
-        rule: name.clone(),
-        operation: operation.to_owned(),
-        message,
-        code: code.map(str::to_owned),
-    };
+    let failed =
+        |operation: &str, message: String, code: Option<String>| Error::RuleStatusReadFailed {
+            rule: name.clone(),
+            operation: operation.to_owned(),
+            message,
+            code,
+        };
     let frequency = rule_frequency(&rule).map_err(|m| failed("DescribeConfigRules", m, None))?;
     let owner = rule_owner(&rule).map_err(|m| failed("DescribeConfigRules", m, None))?;
     let output = client
@@ -760,7 +653,7 @@ pub async fn rule_status(
             failed(
                 "DescribeConfigRuleEvaluationStatus",
                 error_message(&e),
-                e.code(),
+                error_code(&e),
             )
         })?;
     let status = output
@@ -786,12 +679,12 @@ pub async fn recorded_result_times(
     rule_name: &str,
 ) -> Result<RecordedResults, Error> {
     let mut summary = RecordedResults::default();
-    let every_type = [
-        ComplianceType::Compliant,
-        ComplianceType::NonCompliant,
-        ComplianceType::NotApplicable,
+    let every_value = [
+        Compliance::Compliant,
+        Compliance::NonCompliant,
+        Compliance::NotApplicable,
     ];
-    each_result(client, rule_name, &every_type, |result| {
+    each_result(client, rule_name, &every_value, |result| {
         summary.count += 1;
         summary.last_recorded = summary
             .last_recorded
@@ -801,7 +694,7 @@ pub async fn recorded_result_times(
             .max(to_utc(result.config_rule_invoked_time()));
     })
     .await
-    .map_err(|(message, code)| Error::RuleStatusRead {
+    .map_err(|(message, code)| Error::RuleStatusReadFailed {
         rule: rule_name.to_owned(),
         operation: "GetComplianceDetailsByConfigRule".to_owned(),
         message,

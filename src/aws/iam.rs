@@ -2,11 +2,9 @@
 
 use std::collections::HashSet;
 
-use aws_sdk_iam::error::ProvideErrorMetadata;
 use aws_sdk_iam::types::{EntityType, RoleDetail};
-use chrono::{DateTime, Utc};
 
-use crate::aws::error_message;
+use crate::aws::{error_code, error_message, to_utc};
 use crate::core::role::{Role, RoleRecord, Tag};
 use crate::Error;
 
@@ -44,10 +42,10 @@ pub async fn fetch_roles_with_progress(
             .set_marker(marker.clone())
             .send()
             .await
-            .map_err(|e| Error::IamFetch {
+            .map_err(|e| Error::IamFetchFailed {
                 page,
                 message: error_message(&e),
-                code: e.code().map(str::to_owned),
+                code: error_code(&e),
             })?;
 
         for detail in output.role_detail_list() {
@@ -91,10 +89,6 @@ pub async fn fetch_roles_with_progress(
     }
 }
 
-fn to_chrono(time: &aws_smithy_types::DateTime) -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp(time.secs(), time.subsec_nanos())
-}
-
 pub fn role_from_detail(detail: &RoleDetail) -> Result<Role, crate::core::role::MissingField> {
     let last_used = detail.role_last_used();
     RoleRecord {
@@ -102,10 +96,8 @@ pub fn role_from_detail(detail: &RoleDetail) -> Result<Role, crate::core::role::
         name: detail.role_name().map(str::to_owned),
         path: detail.path().map(str::to_owned),
         arn: detail.arn().map(str::to_owned),
-        created: detail.create_date().and_then(to_chrono),
-        last_used_at: last_used
-            .and_then(|u| u.last_used_date())
-            .and_then(to_chrono),
+        created: to_utc(detail.create_date()),
+        last_used_at: to_utc(last_used.and_then(|u| u.last_used_date())),
         last_used_region: last_used.and_then(|u| u.region()).map(str::to_owned),
         tags: detail
             .tags()

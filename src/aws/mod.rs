@@ -5,113 +5,31 @@ pub mod alarm;
 pub mod config_rule;
 pub mod iam;
 
-use std::time::Duration;
+pub mod sts;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
+use chrono::{DateTime, Utc};
 
-/// Attempts per request, the first included. IAM throttles GetAccountAuthorizationDetails
-/// hard in busy accounts. With full-jitter backoff capped at 20 s, the seven waits add up to at
-/// most 1+2+4+8+16+20+20 = 71 s, inside the 90 s operation timeout.
-pub const MAX_ATTEMPTS: u32 = 8;
-pub const INITIAL_BACKOFF: Duration = Duration::from_secs(1);
-pub const MAX_BACKOFF: Duration = Duration::from_secs(20);
-/// One HTTP attempt. A page of 1 000 roles with large inline policies is a few MB.
-pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
-/// One request including its retries.
-pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(90);
+use crate::core::settings::SdkPolicy;
 
-/// The retry and timeout numbers. The defaults are the constants above; each can be changed
-/// through an environment variable (see [`SdkPolicy::from_env`]), which tests use to make
-/// fault scenarios fast.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SdkPolicy {
-    pub max_attempts: u32,
-    pub initial_backoff: Duration,
-    pub max_backoff: Duration,
-    pub attempt_timeout: Duration,
-    pub operation_timeout: Duration,
+/// Standard mode: exponential backoff with full jitter; retries throttling (IAM's `Throttling`,
+/// Config's `ThrottlingException`), 5xx, timeouts and transient I/O errors. With the default
+/// eight attempts and backoff capped at 20 s, the seven waits add up to at most
+/// 1+2+4+8+16+20+20 = 71 s, inside the 90 s operation timeout.
+pub fn retry_config(policy: &SdkPolicy) -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(policy.max_attempts)
+        .with_initial_backoff(policy.initial_backoff)
+        .with_max_backoff(policy.max_backoff)
 }
 
-impl Default for SdkPolicy {
-    fn default() -> Self {
-        Self {
-            max_attempts: MAX_ATTEMPTS,
-            initial_backoff: INITIAL_BACKOFF,
-            max_backoff: MAX_BACKOFF,
-            attempt_timeout: ATTEMPT_TIMEOUT,
-            operation_timeout: OPERATION_TIMEOUT,
-        }
-    }
-}
-
-pub const MAX_ATTEMPTS_ENV: &str = "SDK_MAX_ATTEMPTS";
-pub const INITIAL_BACKOFF_ENV: &str = "SDK_INITIAL_BACKOFF_MS";
-pub const MAX_BACKOFF_ENV: &str = "SDK_MAX_BACKOFF_MS";
-pub const ATTEMPT_TIMEOUT_ENV: &str = "SDK_ATTEMPT_TIMEOUT_MS";
-pub const OPERATION_TIMEOUT_ENV: &str = "SDK_OPERATION_TIMEOUT_MS";
-
-/// A whole number in `range` from the environment variable `name` (read through `get`), or
-/// None when it is unset; any other value is an error naming the variable and the value.
-pub fn env_number(
-    get: impl Fn(&str) -> Option<String>,
-    name: &str,
-    range: std::ops::RangeInclusive<u64>,
-) -> Result<Option<u64>, String> {
-    let Some(text) = get(name) else {
-        return Ok(None);
-    };
-    match text.trim().parse::<u64>() {
-        Ok(n) if range.contains(&n) => Ok(Some(n)),
-        _ => Err(format!(
-            "{name}={text:?} is not a whole number from {} to {}",
-            range.start(),
-            range.end()
-        )),
-    }
-}
-
-impl SdkPolicy {
-    /// Reads the overrides through `get` (normally `std::env::var`): whole numbers, attempts
-    /// 1 to 20, times in milliseconds from 1 to 900 000. An invalid value is an error naming the
-    /// variable and the value.
-    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
-        let number = |name: &str, range| env_number(&get, name, range);
-        let millis = |name: &str, default: Duration| -> Result<Duration, String> {
-            Ok(number(name, 1..=900_000)?.map_or(default, Duration::from_millis))
-        };
-        let defaults = Self::default();
-        Ok(Self {
-            max_attempts: number(MAX_ATTEMPTS_ENV, 1..=20)?
-                .map_or(defaults.max_attempts, |n| n as u32),
-            initial_backoff: millis(INITIAL_BACKOFF_ENV, defaults.initial_backoff)?,
-            max_backoff: millis(MAX_BACKOFF_ENV, defaults.max_backoff)?,
-            attempt_timeout: millis(ATTEMPT_TIMEOUT_ENV, defaults.attempt_timeout)?,
-            operation_timeout: millis(OPERATION_TIMEOUT_ENV, defaults.operation_timeout)?,
-        })
-    }
-
-    /// Standard mode: exponential backoff with full jitter; retries throttling (IAM's
-    /// `Throttling`, Config's `ThrottlingException`), 5xx, timeouts and transient I/O errors.
-    pub fn retry_config(&self) -> RetryConfig {
-        RetryConfig::standard()
-            .with_max_attempts(self.max_attempts)
-            .with_initial_backoff(self.initial_backoff)
-            .with_max_backoff(self.max_backoff)
-    }
-
-    pub fn timeout_config(&self) -> TimeoutConfig {
-        TimeoutConfig::builder()
-            .operation_attempt_timeout(self.attempt_timeout)
-            .operation_timeout(self.operation_timeout)
-            .build()
-    }
-}
-
-/// The default retry policy (see [`SdkPolicy`]).
-pub fn retry_config() -> RetryConfig {
-    SdkPolicy::default().retry_config()
+pub fn timeout_config(policy: &SdkPolicy) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .operation_attempt_timeout(policy.attempt_timeout)
+        .operation_timeout(policy.operation_timeout)
+        .build()
 }
 
 /// Loads credentials, Region and endpoints the standard way (environment, profile, container,
@@ -122,8 +40,8 @@ pub async fn load_sdk_config(
     region: Option<&str>,
 ) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(policy.retry_config())
-        .timeout_config(policy.timeout_config());
+        .retry_config(retry_config(policy))
+        .timeout_config(timeout_config(policy));
     if let Some(profile) = profile {
         loader = loader.profile_name(profile);
     }
@@ -131,6 +49,38 @@ pub async fn load_sdk_config(
         loader = loader.region(aws_config::Region::new(region.to_owned()));
     }
     loader.load().await
+}
+
+/// The code an error is reported with when the SDK found no credentials to sign with: the
+/// name the SDK gives that case (`CredentialsError::CredentialsNotLoaded`). AWS never answers
+/// with it, so it cannot be mistaken for one of AWS's codes.
+pub const NO_CREDENTIALS: &str = "CredentialsNotLoaded";
+
+/// The AWS error code of a failed request, or [`NO_CREDENTIALS`] when the request was never
+/// sent for want of credentials, or None.
+pub fn error_code<E>(error: &E) -> Option<String>
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    if let Some(code) = error.code() {
+        return Some(code.to_owned());
+    }
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = next {
+        if current
+            .downcast_ref::<aws_credential_types::provider::error::CredentialsError>()
+            .is_some()
+        {
+            return Some(NO_CREDENTIALS.to_owned());
+        }
+        next = current.source();
+    }
+    None
+}
+
+/// An SDK timestamp as the domain's.
+pub fn to_utc(time: Option<&aws_smithy_types::DateTime>) -> Option<DateTime<Utc>> {
+    time.and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
 }
 
 /// Renders an SDK error for a person: `Code: message` when AWS answered with an error, else the
@@ -260,48 +210,5 @@ mod tests {
             error_chain(&error),
             "dispatch failure: no credentials found in chain."
         );
-    }
-
-    fn policy(vars: &[(&str, &str)]) -> Result<SdkPolicy, String> {
-        SdkPolicy::from_env(|name| {
-            vars.iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| (*v).to_owned())
-        })
-    }
-
-    #[test]
-    fn defaults_and_overrides() {
-        assert_eq!(policy(&[]), Ok(SdkPolicy::default()));
-        let tuned = policy(&[
-            (MAX_ATTEMPTS_ENV, "3"),
-            (INITIAL_BACKOFF_ENV, "10"),
-            (ATTEMPT_TIMEOUT_ENV, " 2000 "),
-        ])
-        .unwrap();
-        assert_eq!(tuned.max_attempts, 3);
-        assert_eq!(tuned.initial_backoff, Duration::from_millis(10));
-        assert_eq!(tuned.attempt_timeout, Duration::from_secs(2));
-        assert_eq!(tuned.operation_timeout, OPERATION_TIMEOUT);
-    }
-
-    #[test]
-    fn invalid_overrides_name_the_variable_and_value() {
-        for (vars, message) in [
-            (
-                &[(MAX_ATTEMPTS_ENV, "0")][..],
-                "SDK_MAX_ATTEMPTS=\"0\" is not a whole number from 1 to 20",
-            ),
-            (
-                &[(MAX_ATTEMPTS_ENV, "many")][..],
-                "SDK_MAX_ATTEMPTS=\"many\" is not a whole number from 1 to 20",
-            ),
-            (
-                &[(OPERATION_TIMEOUT_ENV, "1.5")][..],
-                "SDK_OPERATION_TIMEOUT_MS=\"1.5\" is not a whole number from 1 to 900000",
-            ),
-        ] {
-            assert_eq!(policy(vars), Err(message.to_owned()));
-        }
     }
 }

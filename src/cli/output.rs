@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::core::evaluate::Evaluation;
+use crate::core::results::Compliance;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Table,
     Json,
@@ -22,7 +23,7 @@ pub struct Row {
     pub role_name: String,
     pub path: String,
     pub role_id: String,
-    pub compliance_type: String,
+    pub compliance_type: Compliance,
     pub days_since_last_use: Option<i64>,
     pub last_used_region: Option<String>,
     pub annotation: String,
@@ -40,7 +41,7 @@ impl From<&Evaluation> for Row {
             role_name: e.role_name.clone(),
             path: e.path.clone(),
             role_id: e.resource_id.clone(),
-            compliance_type: e.compliance.as_str().to_owned(),
+            compliance_type: e.compliance,
             days_since_last_use: e.days_since_last_use(),
             last_used_region: e.last_used_region().map(str::to_owned),
             annotation: e.annotation.clone(),
@@ -94,7 +95,7 @@ fn csv(rows: &[Row]) -> String {
             row.role_name.as_str(),
             &row.path,
             &row.role_id,
-            &row.compliance_type,
+            row.compliance_type.as_str(),
             &days,
             row.last_used_region.as_deref().unwrap_or_default(),
             &row.annotation,
@@ -109,7 +110,7 @@ fn csv(rows: &[Row]) -> String {
 
 /// RFC 4180: quote fields holding a comma, quote or line break, doubling inner quotes. A
 /// leading `=`, `+`, `-` or `@` is also quoted after a `'` so spreadsheets do not run it.
-fn csv_field(field: &str) -> String {
+pub(crate) fn csv_field(field: &str) -> String {
     let field = if field.starts_with(['=', '+', '-', '@']) {
         format!("'{field}")
     } else {
@@ -122,19 +123,11 @@ fn csv_field(field: &str) -> String {
     }
 }
 
-/// NON_COMPLIANT first, then COMPLIANT, NOT_APPLICABLE, anything else.
-fn compliance_rank(compliance: &str) -> usize {
-    ["NON_COMPLIANT", "COMPLIANT", "NOT_APPLICABLE"]
-        .iter()
-        .position(|c| *c == compliance)
-        .unwrap_or(3)
-}
-
-fn colour_code(compliance: &str) -> &'static str {
+fn colour_code(compliance: Compliance) -> &'static str {
     match compliance {
-        "NON_COMPLIANT" => "\x1b[31m",
-        "COMPLIANT" => "\x1b[32m",
-        _ => "\x1b[2m",
+        Compliance::NonCompliant => "\x1b[31m",
+        Compliance::Compliant => "\x1b[32m",
+        Compliance::NotApplicable | Compliance::InsufficientData => "\x1b[2m",
     }
 }
 
@@ -143,8 +136,8 @@ fn colour_code(compliance: &str) -> &'static str {
 fn table(rows: &[Row], style: TableStyle) -> String {
     let mut sorted: Vec<&Row> = rows.iter().collect();
     sorted.sort_by(|a, b| {
-        compliance_rank(&a.compliance_type)
-            .cmp(&compliance_rank(&b.compliance_type))
+        a.compliance_type
+            .cmp(&b.compliance_type)
             .then(b.days_since_last_use.cmp(&a.days_since_last_use))
             .then(a.role_name.cmp(&b.role_name))
             .then(a.role_id.cmp(&b.role_id))
@@ -172,7 +165,7 @@ fn table(rows: &[Row], style: TableStyle) -> String {
                 .annotation
                 .strip_prefix(&format!("{}: ", r.role_name))
                 .unwrap_or(&r.annotation);
-            let mut line = vec![r.compliance_type.clone()];
+            let mut line = vec![r.compliance_type.as_str().to_owned()];
             if accounts {
                 line.push(r.account_id.clone().unwrap_or_default());
             }
@@ -211,7 +204,10 @@ fn table(rows: &[Row], style: TableStyle) -> String {
                 format!("{cell:<width$}  ")
             };
             if style.colour && index > 0 && i == 0 {
-                out.push_str(&format!("{}{padded}\x1b[0m", colour_code(cell)));
+                out.push_str(&format!(
+                    "{}{padded}\x1b[0m",
+                    colour_code(sorted[index - 1].compliance_type)
+                ));
             } else {
                 out.push_str(&padded);
             }
@@ -228,18 +224,20 @@ fn table(rows: &[Row], style: TableStyle) -> String {
 /// `48 roles: 14 NON_COMPLIANT, 28 COMPLIANT, 6 NOT_APPLICABLE`, plus the rows whose role no
 /// longer exists when there are any.
 pub fn summary(rows: &[Row]) -> String {
-    let mut counts: BTreeMap<usize, (&str, usize)> = BTreeMap::new();
-    for kind in ["NON_COMPLIANT", "COMPLIANT", "NOT_APPLICABLE"] {
-        counts.insert(compliance_rank(kind), (kind, 0));
-    }
+    // The three the rules decide are always shown; INSUFFICIENT_DATA only when Config has some.
+    let mut counts: BTreeMap<Compliance, usize> = [
+        Compliance::NonCompliant,
+        Compliance::Compliant,
+        Compliance::NotApplicable,
+    ]
+    .into_iter()
+    .map(|c| (c, 0))
+    .collect();
     for row in rows {
-        counts
-            .entry(compliance_rank(&row.compliance_type))
-            .or_insert((row.compliance_type.as_str(), 0))
-            .1 += 1;
+        *counts.entry(row.compliance_type).or_insert(0) += 1;
     }
     let parts: Vec<String> = counts
-        .values()
+        .iter()
         .map(|(kind, n)| format!("{n} {kind}"))
         .collect();
     let gone = rows.iter().filter(|r| r.role_name.is_empty()).count();

@@ -1,13 +1,12 @@
 //! The rule itself, pure: roles + parameters + `now` in, one evaluation per role out.
 //! No SDK types, no clock, no logging.
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::core::params::{
     IdentityCenterRoles, RuleParameters, ServiceLinkedRoles, TRACKING_WINDOW_DAYS,
 };
+use crate::core::results::{Compliance, ResourceType};
 use crate::core::role::{Role, RoleKind};
 
 pub mod exemption;
@@ -19,24 +18,6 @@ const TRUNCATION_MARKER: char = '…';
 /// Tag keys and values are user data: cut them in annotations so they cannot crowd out the verdict.
 const MAX_QUOTED_CHARS: usize = 40;
 const MAX_NOTE_CHARS: usize = 60;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Compliance {
-    NonCompliant,
-    Compliant,
-    NotApplicable,
-}
-
-impl Compliance {
-    /// The value AWS Config's `ComplianceType` takes.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Compliant => "COMPLIANT",
-            Self::NonCompliant => "NON_COMPLIANT",
-            Self::NotApplicable => "NOT_APPLICABLE",
-        }
-    }
-}
 
 /// Which rule decided a role's result; the first that applies wins, in this order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,15 +47,16 @@ pub enum Reason {
         days: i64,
         region: Option<String>,
     },
-    /// Config still holds a result for a resource id that is no longer among the roles.
-    RoleNoLongerExists,
+    /// Config still holds a result for a resource that no longer exists.
+    NoLongerExists,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evaluation {
-    /// The RoleId: AWS Config's key for `AWS::IAM::Role`.
+    pub resource_type: ResourceType,
+    /// Config's key for the resource type: the RoleId for `AWS::IAM::Role`.
     pub resource_id: String,
-    /// Empty for roles that no longer exist.
+    /// Empty for resources that no longer exist.
     pub role_name: String,
     pub path: String,
     pub compliance: Compliance,
@@ -115,6 +97,7 @@ pub fn evaluate_role(role: &Role, params: &RuleParameters, now: DateTime<Utc>) -
     let (compliance, reason, ignored) = decide(role, params, now);
     let annotation = annotate(role, compliance, &reason, ignored.as_ref(), params);
     Evaluation {
+        resource_type: ResourceType::IamRole,
         resource_id: role.role_id.clone(),
         role_name: role.name.clone(),
         path: role.path.clone(),
@@ -342,7 +325,7 @@ fn verdict(reason: &Reason, params: &RuleParameters) -> String {
         Reason::UsedRecently { days: n, region } => {
             format!("last used {} ago{}", days(*n), in_region(region))
         }
-        Reason::RoleNoLongerExists => "role no longer exists".to_owned(),
+        Reason::NoLongerExists => "no longer exists".to_owned(),
     }
 }
 
@@ -366,27 +349,22 @@ pub fn truncate_annotation(text: String) -> String {
     clip(&text, MAX_ANNOTATION_CHARS)
 }
 
-/// NOT_APPLICABLE results for resource ids Config still holds but that are no longer roles.
-/// The annotation names the resource id: its role name is gone with it.
-pub fn stale_evaluations<'a>(
-    roles: &[Role],
-    recorded_ids: impl IntoIterator<Item = &'a str>,
-    params: &RuleParameters,
-) -> Vec<Evaluation> {
-    let live: HashSet<&str> = roles.iter().map(|r| r.role_id.as_str()).collect();
-    let mut seen = HashSet::new();
-    recorded_ids
-        .into_iter()
-        .filter(|id| !live.contains(id) && seen.insert(*id))
-        .map(|id| Evaluation {
-            resource_id: id.to_owned(),
+/// NOT_APPLICABLE results for resources Config still holds a result for that no longer exist
+/// (see [`crate::core::results::vanished`]). The annotation names the resource id: its name is
+/// gone with it.
+pub fn clean_up_evaluations(vanished: &[(ResourceType, &str)]) -> Vec<Evaluation> {
+    vanished
+        .iter()
+        .map(|(resource_type, id)| Evaluation {
+            resource_type: *resource_type,
+            resource_id: (*id).to_owned(),
             role_name: String::new(),
             path: String::new(),
             compliance: Compliance::NotApplicable,
-            reason: Reason::RoleNoLongerExists,
+            reason: Reason::NoLongerExists,
             annotation: truncate_annotation(format!(
-                "{id}: {}",
-                verdict(&Reason::RoleNoLongerExists, params)
+                "{id}: {} no longer exists",
+                resource_type.noun()
             )),
         })
         .collect()
@@ -408,6 +386,8 @@ impl Tally {
                 Compliance::Compliant => tally.compliant += 1,
                 Compliance::NonCompliant => tally.non_compliant += 1,
                 Compliance::NotApplicable => tally.not_applicable += 1,
+                // The rules never decide it, and PutEvaluations refuses it.
+                Compliance::InsufficientData => {}
             }
         }
         tally
@@ -874,29 +854,35 @@ mod tests {
     }
 
     #[test]
-    fn stale_results_are_ids_no_longer_among_the_roles() {
-        let roles = [role("/alive", days(10))];
-        let alive = roles[0].role_id.as_str();
-        let stale = stale_evaluations(
-            &roles,
-            [alive, "AROAGONE", "AROAGONE", "my-old-role-name"],
-            &params(DEFAULTS),
-        );
-        let got: Vec<_> = stale
-            .iter()
-            .map(|e| (e.resource_id.as_str(), e.compliance, e.annotation.as_str()))
+    fn results_of_vanished_resources_become_not_applicable_naming_the_id() {
+        let vanished = [
+            (ResourceType::IamRole, "AROAGONE"),
+            (ResourceType::IamRole, "my-old-role-name"),
+            (ResourceType::IamUser, "AIDAGONE"),
+        ];
+        let got: Vec<_> = clean_up_evaluations(&vanished)
+            .into_iter()
+            .map(|e| (e.resource_type, e.resource_id, e.compliance, e.annotation))
             .collect();
-        assert_eq!(
-            got,
-            [
-                ("AROAGONE", NotApplicable, "AROAGONE: role no longer exists"),
-                (
-                    "my-old-role-name",
-                    NotApplicable,
-                    "my-old-role-name: role no longer exists"
-                ),
-            ]
-        );
+        let expected = [
+            (
+                ResourceType::IamRole,
+                "AROAGONE",
+                "AROAGONE: role no longer exists",
+            ),
+            (
+                ResourceType::IamRole,
+                "my-old-role-name",
+                "my-old-role-name: role no longer exists",
+            ),
+            (
+                ResourceType::IamUser,
+                "AIDAGONE",
+                "AIDAGONE: user no longer exists",
+            ),
+        ]
+        .map(|(t, id, a)| (t, id.to_owned(), NotApplicable, a.to_owned()));
+        assert_eq!(got, expected);
     }
 
     #[test]

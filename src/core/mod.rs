@@ -1,11 +1,13 @@
-//! The pure core: principals, rule parameters, events, evaluation, recorded results, reports,
+//! The pure core: principals, rule parameters, settings, events, evaluation, recorded results,
 //! the rule's health and the deadline budget. Everything here takes what it needs (`now`
 //! included) as arguments and does no I/O.
 
 pub mod account;
+pub mod deadline;
 pub mod evaluate;
 pub mod event;
 pub mod params;
-pub mod report;
+pub mod results;
 pub mod role;
 pub mod rule_status;
+pub mod settings;

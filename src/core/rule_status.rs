@@ -476,7 +476,7 @@ impl StatusReport {
 
     pub fn json(&self) -> Result<String, crate::Error> {
         let mut text =
-            serde_json::to_string_pretty(self).map_err(|e| crate::Error::OutputEncoding {
+            serde_json::to_string_pretty(self).map_err(|e| crate::Error::OutputEncodingFailed {
                 what: "status report".to_owned(),
                 message: e.to_string(),
             })?;

@@ -19,9 +19,11 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use chrono::{DateTime, TimeZone, Utc};
-use iam_role_last_used::aws::config_rule::{FailedEvaluationRetry, PublishOptions};
 use iam_role_last_used::aws::{retry_config, AttemptCounter};
-use iam_role_last_used::lambda::{Clients, Settings};
+use iam_role_last_used::core::settings::{
+    FailedEvaluationRetry, PublishOptions, SdkPolicy, Settings,
+};
+use iam_role_last_used::lambda::Clients;
 use serde_json::Value;
 
 pub fn now() -> DateTime<Utc> {
@@ -81,7 +83,7 @@ pub fn page_rule(
 
 /// The production retry policy with a 1 ms backoff, so retry tests run in milliseconds.
 pub fn fast_retry() -> aws_sdk_iam::config::retry::RetryConfig {
-    retry_config()
+    retry_config(&SdkPolicy::default())
         .with_initial_backoff(Duration::from_millis(1))
         .with_max_backoff(Duration::from_millis(5))
 }

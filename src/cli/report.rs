@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use crate::aws::config_rule::{
-    AccountList, AccountListSource, AggregateReport, AggregateResult, RecordedResult,
-};
-use crate::cli::output::{render, Format, Row, TableStyle};
+use crate::cli::output::{csv_field, render, Format, Row, TableStyle};
 use crate::core::evaluate::whole_days;
+use crate::core::results::{
+    AccountList, AccountListSource, AggregateReport, AggregateResult, Compliance, RecordedResult,
+};
 use crate::core::role::Role;
 use crate::Error;
 
@@ -27,7 +27,7 @@ pub fn join(results: &[RecordedResult], roles: &[Role], now: DateTime<Utc>) -> V
                 role_name: role.map(|r| r.name.clone()).unwrap_or_default(),
                 path: role.map(|r| r.path.clone()).unwrap_or_default(),
                 role_id: result.resource_id.clone(),
-                compliance_type: result.compliance_type.clone(),
+                compliance_type: result.compliance,
                 days_since_last_use: last_used.map(|u| whole_days(u.at, now)),
                 last_used_region: last_used.and_then(|u| u.region.clone()),
                 annotation: result.annotation.clone().unwrap_or_default(),
@@ -61,7 +61,7 @@ pub fn aggregate_rows(results: &[AggregateResult]) -> Vec<Row> {
                 role_name,
                 path: String::new(),
                 role_id: a.result.resource_id.clone(),
-                compliance_type: a.result.compliance_type.clone(),
+                compliance_type: a.result.compliance,
                 days_since_last_use: None,
                 last_used_region: None,
                 annotation,
@@ -74,18 +74,18 @@ pub fn aggregate_rows(results: &[AggregateResult]) -> Vec<Row> {
 
 /// The only compliance types the aggregate APIs accept and return
 /// (GetAggregateComplianceDetailsByConfigRule, DescribeAggregateComplianceByConfigRules).
-pub const AGGREGATE_COMPLIANCE: [&str; 2] = ["COMPLIANT", "NON_COMPLIANT"];
+pub const AGGREGATE_COMPLIANCE: [Compliance; 2] = [Compliance::Compliant, Compliance::NonCompliant];
 
 /// The compliance types an aggregator report shows: `wanted`, or both it can show when empty.
 /// NOT_APPLICABLE (or anything else) is refused rather than answered with nothing.
-pub fn aggregate_compliance<'a>(wanted: &[&'a str]) -> Result<Vec<&'a str>, Error> {
+pub fn aggregate_compliance(wanted: &[Compliance]) -> Result<Vec<Compliance>, Error> {
     if wanted.is_empty() {
         return Ok(AGGREGATE_COMPLIANCE.to_vec());
     }
     match wanted.iter().find(|w| !AGGREGATE_COMPLIANCE.contains(w)) {
         Some(other) => Err(Error::InvalidOption {
             option: "--compliance".to_owned(),
-            value: (*other).to_owned(),
+            value: other.as_str().to_owned(),
             message: "with --aggregator only COMPLIANT and NON_COMPLIANT can be shown: the aggregate APIs neither accept nor return other results (read NOT_APPLICABLE results in the member account: role-audit report --rule-name OrgConfigRule-<name>-<suffix>)".to_owned(),
         }),
         None => Ok(wanted.to_vec()),
@@ -145,7 +145,7 @@ pub fn coverage(report: &AggregateReport, account: Option<&str>) -> Coverage {
     }
 }
 
-/// The compliance type of the CSV rows that stand for accounts without results.
+/// What the ComplianceType column of the CSV rows that stand for accounts without results says.
 pub const NO_RESULTS: &str = "NO_RESULTS";
 
 /// JSON of an aggregator report: the rows, and the accounts without results apart.
@@ -175,7 +175,7 @@ pub fn render_aggregate(
                 account_list_unavailable: coverage.unavailable.as_deref(),
             };
             let mut text =
-                serde_json::to_string_pretty(&json).map_err(|e| Error::OutputEncoding {
+                serde_json::to_string_pretty(&json).map_err(|e| Error::OutputEncodingFailed {
                     what: "aggregator report".to_owned(),
                     message: e.to_string(),
                 })?;
@@ -183,19 +183,25 @@ pub fn render_aggregate(
             text
         }
         Format::Csv => {
-            let mut all = rows.to_vec();
-            all.extend(coverage.without_results.iter().map(|a| Row {
-                role_name: String::new(),
-                path: String::new(),
-                role_id: String::new(),
-                compliance_type: NO_RESULTS.to_owned(),
-                days_since_last_use: None,
-                last_used_region: None,
-                annotation: a.detail.clone().unwrap_or_default(),
-                result_recorded_time: None,
-                account_id: Some(a.account_id.clone()),
-            }));
-            render(&all, Format::Csv, style)
+            let mut text = render(rows, Format::Csv, style);
+            for account in &coverage.without_results {
+                // The columns of a row: an account and its status, in ComplianceType's column.
+                let detail = account.detail.as_deref().unwrap_or_default();
+                let fields = [
+                    "",
+                    "",
+                    "",
+                    NO_RESULTS,
+                    "",
+                    "",
+                    detail,
+                    "",
+                    &account.account_id,
+                ];
+                text.push_str(&fields.map(csv_field).join(","));
+                text.push_str("\r\n");
+            }
+            text
         }
         Format::Table => {
             let mut text = render(rows, Format::Table, style);
@@ -274,8 +280,9 @@ mod tests {
             tags: Vec::new(),
         };
         let result = |id: &str, compliance: &str, annotation: &str| RecordedResult {
+            resource_type: crate::core::results::ResourceType::IamRole,
             resource_id: id.to_owned(),
-            compliance_type: compliance.to_owned(),
+            compliance: Compliance::parse(compliance).unwrap(),
             annotation: Some(annotation.to_owned()),
             recorded: Some(now - Duration::hours(6)),
         };
@@ -298,7 +305,7 @@ mod tests {
                     role_name: "ci-deploy".to_owned(),
                     path: "/teams/".to_owned(),
                     role_id: "AROAAAAAAAAAAAAAAAAAA".to_owned(),
-                    compliance_type: "NON_COMPLIANT".to_owned(),
+                    compliance_type: Compliance::NonCompliant,
                     days_since_last_use: Some(75),
                     last_used_region: Some("eu-west-1".to_owned()),
                     annotation: "ci-deploy: last used 75 days ago".to_owned(),
@@ -309,7 +316,7 @@ mod tests {
                     role_name: String::new(),
                     path: String::new(),
                     role_id: "AROAGONE".to_owned(),
-                    compliance_type: "COMPLIANT".to_owned(),
+                    compliance_type: Compliance::Compliant,
                     days_since_last_use: None,
                     last_used_region: None,
                     annotation: "old-role: last used 3 days ago".to_owned(),
@@ -324,7 +331,7 @@ mod tests {
 #[cfg(test)]
 mod aggregate_tests {
     use super::*;
-    use crate::aws::config_rule::ExpectedAccount;
+    use crate::core::results::ExpectedAccount;
 
     #[test]
     fn the_aggregator_report_shows_compliant_and_non_compliant_only() {
@@ -340,7 +347,13 @@ mod aggregate_tests {
             (&["INSUFFICIENT_DATA"], Err("INSUFFICIENT_DATA")),
         ];
         for (wanted, expected) in cases {
-            let got = aggregate_compliance(wanted).map_err(|e| e.to_string());
+            let asked: Vec<Compliance> = wanted
+                .iter()
+                .map(|w| Compliance::parse(w).unwrap())
+                .collect();
+            let got = aggregate_compliance(&asked)
+                .map(|shown| shown.iter().map(|c| c.as_str()).collect::<Vec<_>>())
+                .map_err(|e| e.to_string());
             match expected {
                 Ok(list) => assert_eq!(got.as_ref(), Ok(list), "{wanted:?}"),
                 Err(value) => {
@@ -437,7 +450,7 @@ mod aggregate_tests {
             role_name: "ci-legacy".to_owned(),
             path: String::new(),
             role_id: "AROA1".to_owned(),
-            compliance_type: "NON_COMPLIANT".to_owned(),
+            compliance_type: Compliance::NonCompliant,
             days_since_last_use: None,
             last_used_region: None,
             annotation: "ci-legacy: last used 90 days ago".to_owned(),

@@ -1,0 +1,247 @@
+//! role-audit's command line: the commands, their options, and how each option's text is
+//! parsed (once, here).
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use iam_role_last_used::cli::output::Format;
+use iam_role_last_used::core::params::{self, RuleParameters};
+use iam_role_last_used::core::results::Compliance;
+use iam_role_last_used::Error;
+use serde_json::{Map, Value};
+
+#[derive(Parser)]
+#[command(
+    name = "role-audit",
+    version,
+    about = "Find IAM roles nobody uses any more, with the same rule AWS Config runs",
+    after_help = "Exit codes: 0 done, 1 NON_COMPLIANT rows with --fail-on-non-compliant, 2 error, 3 rule unhealthy (status)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Evaluate every role, from a snapshot file or live from the account (read-only).
+    #[command(after_help = "Examples:\n  \
+        role-audit evaluate --profile prod --max-days 90 --allowlist '/breakglass-role' --fail-on-non-compliant\n  \
+        aws iam get-account-authorization-details --filter Role > roles.json\n  \
+        role-audit evaluate --snapshot roles.json --rule-parameters '{\"max_days_for_last_used\":\"60\"}' --format csv")]
+    Evaluate(EvaluateArgs),
+    /// Show the results AWS Config holds for the rule, joined with the account's roles, or for
+    /// every account of an aggregator.
+    #[command(after_help = "Examples:\n  \
+        role-audit report --rule-name iam-role-last-used\n  \
+        role-audit report --aggregator org-aggregator --rule-name iam-role-last-used-org --compliance NON_COMPLIANT\n  \
+        role-audit report --rule-name iam-role-last-used --compliance NON_COMPLIANT --format json\n  \
+        role-audit report --rule-name iam-role-last-used --fail-on-non-compliant --format csv > unused-roles.csv")]
+    Report(ReportArgs),
+    /// Check that the rule runs: the newest result it recorded (GetComplianceDetailsByConfigRule),
+    /// its alarm (--alarm), and Config's evaluation status when Config keeps one (not for custom
+    /// Lambda rules), with the frequency from DescribeConfigRules.
+    #[command(
+        after_help = "Health: HEALTHY, or (exit code 3) FAILING when the alarm is in ALARM (the function's last runs \
+        failed) or the evaluation status shows a failure after the last success, STALE when the last success (the \
+        newest ResultRecordedTime, or the evaluation status's last successful evaluation) is older than twice the \
+        rule's frequency (MaximumExecutionFrequency; TwentyFour_Hours when the rule names none), NEVER_EVALUATED \
+        when neither shows a successful run.\n\
+        Exit codes: 0 healthy, 3 unhealthy, 2 error (a missing alarm included).\n\n\
+        Examples:\n  \
+        role-audit status --rule-name iam-role-last-used --alarm iam-role-last-used-failing\n  \
+        role-audit status --rule-name iam-role-last-used-org --format json   # in a member account: finds OrgConfigRule-iam-role-last-used-org-<suffix>"
+    )]
+    Status(StatusArgs),
+}
+
+#[derive(Args)]
+pub struct EvaluateArgs {
+    /// JSON printed by `aws iam get-account-authorization-details --filter Role` (one object, or
+    /// an array of such pages). Without it, the account is read live.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["profile", "region"])]
+    pub snapshot: Option<PathBuf>,
+
+    /// The rule parameters as AWS Config passes them, e.g. '{"max_days_for_last_used":"60"}'.
+    #[arg(long, value_name = "JSON", conflicts_with_all = ["max_days", "allowlist", "exempt_tag_key", "service_linked_roles", "identity_center_roles"])]
+    pub rule_parameters: Option<String>,
+
+    /// Days a role may go unused (1 to 400) [default: 60].
+    #[arg(long, value_name = "N")]
+    pub max_days: Option<i64>,
+
+    /// Glob on the role's path + name (e.g. '/service-role/*'); repeat or separate with '|'.
+    #[arg(long, value_name = "PATTERN")]
+    pub allowlist: Vec<String>,
+
+    /// Roles carrying this tag key are compliant.
+    #[arg(long, value_name = "KEY")]
+    pub exempt_tag_key: Option<String>,
+
+    /// What to do with AWS service-linked roles: exclude (NOT_APPLICABLE) or evaluate.
+    #[arg(long, value_name = "MODE")]
+    pub service_linked_roles: Option<String>,
+
+    /// What to do with IAM Identity Center roles: evaluate (default) or exclude (NOT_APPLICABLE).
+    #[arg(long, value_name = "MODE")]
+    pub identity_center_roles: Option<String>,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Args)]
+pub struct ReportArgs {
+    /// The Config rule's name (the stack's ConfigRuleName output).
+    #[arg(long, value_name = "NAME")]
+    pub rule_name: String,
+
+    /// Read the results of every account from this Config aggregator (an organization rule's
+    /// per-account rules, OrgConfigRule-<name>-<suffix>, are found by the rule name).
+    #[arg(long, value_name = "NAME")]
+    pub aggregator: Option<String>,
+
+    /// With --aggregator: only this account.
+    #[arg(long, value_name = "ACCOUNT_ID", requires = "aggregator")]
+    pub account: Option<String>,
+
+    /// Only these results, comma-separated: COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE [default:
+    /// all]. With --aggregator only COMPLIANT and NON_COMPLIANT [default: COMPLIANT,NON_COMPLIANT]:
+    /// the aggregate APIs hold no other results.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_compliance)]
+    pub compliance: Vec<Compliance>,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Args)]
+pub struct StatusArgs {
+    /// The Config rule's name (the stack's ConfigRuleName output); in a member account, the
+    /// organization rule's name or its copy's, OrgConfigRule-<name>-<suffix>.
+    #[arg(long, value_name = "NAME")]
+    pub rule_name: String,
+
+    /// The CloudWatch alarm on the rule's function errors (the stack's `<NameOfSolution>-failing`):
+    /// in ALARM, the rule is FAILING. Without it a failing run shows only as STALE.
+    #[arg(long, value_name = "NAME")]
+    pub alarm: Option<String>,
+
+    /// Judge the status as of this time (RFC 3339, e.g. 2026-01-01T00:00:00Z) [default: now].
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub now: Option<DateTime<Utc>>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    /// One record: a table for people, or JSON for pipelines.
+    #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
+    pub format: StatusFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    Table,
+    Json,
+}
+
+/// What evaluate and report take.
+#[derive(Args)]
+pub struct CommonArgs {
+    /// Count days as of this time (RFC 3339, e.g. 2026-01-01T00:00:00Z) [default: now].
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub now: Option<DateTime<Utc>>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Args)]
+pub struct AwsArgs {
+    /// Named profile from ~/.aws/config [default: the standard credential chain].
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Region of the Config rule (IAM is global) [default: from the profile or AWS_REGION].
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+}
+
+#[derive(Args)]
+pub struct OutputArgs {
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    /// Exit with code 1 when any row is NON_COMPLIANT.
+    #[arg(long)]
+    pub fail_on_non_compliant: bool,
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("{text:?} is not an RFC 3339 time like 2026-01-01T00:00:00Z ({e})"))
+}
+
+/// The values a rule decides; INSUFFICIENT_DATA is refused like any other text.
+fn parse_compliance(text: &str) -> Result<Compliance, String> {
+    Compliance::parse(text.trim())
+        .filter(|c| *c != Compliance::InsufficientData)
+        .ok_or_else(|| format!("{text:?} is not one of COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE"))
+}
+
+/// `--format` for evaluate and report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+impl From<OutputFormat> for Format {
+    fn from(format: OutputFormat) -> Self {
+        match format {
+            OutputFormat::Table => Format::Table,
+            OutputFormat::Json => Format::Json,
+            OutputFormat::Csv => Format::Csv,
+        }
+    }
+}
+
+impl EvaluateArgs {
+    /// The rule parameters the options give, validated as Config's would be: `--rule-parameters`
+    /// as the event carries it, or the single options as the same keys.
+    pub fn rule_parameters(&self) -> Result<RuleParameters, Error> {
+        if let Some(json) = &self.rule_parameters {
+            return RuleParameters::from_event_field(Some(&Value::String(json.clone())), None);
+        }
+        let mut map = Map::new();
+        let mut set = |key: &str, value: Value| {
+            map.insert(key.to_owned(), value);
+        };
+        if let Some(days) = self.max_days {
+            set(params::MAX_DAYS_KEY, Value::from(days));
+        }
+        if !self.allowlist.is_empty() {
+            set(params::ALLOWLIST_KEY, Value::from(self.allowlist.join("|")));
+        }
+        let strings = [
+            (params::EXEMPT_TAG_KEY, &self.exempt_tag_key),
+            (params::SERVICE_LINKED_ROLES_KEY, &self.service_linked_roles),
+            (
+                params::IDENTITY_CENTER_ROLES_KEY,
+                &self.identity_center_roles,
+            ),
+        ];
+        for (key, value) in strings {
+            if let Some(value) = value {
+                set(key, Value::from(value.as_str()));
+            }
+        }
+        RuleParameters::from_map(&map, None)
+    }
+}

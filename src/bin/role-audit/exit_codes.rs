@@ -1,0 +1,19 @@
+//! The process's exit codes, one name each.
+
+use std::process::ExitCode;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Done = 0,
+    /// NON_COMPLIANT rows with --fail-on-non-compliant.
+    NonCompliant = 1,
+    Error = 2,
+    /// `status`: the rule is failing, stale or never evaluated.
+    Unhealthy = 3,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit as u8)
+    }
+}

@@ -1,0 +1,255 @@
+//! Every setting either binary reads from its environment, parsed once at start-up through a
+//! getter (normally `std::env::var`), with one error type: [`Error::InvalidSetting`] names the
+//! variable and its value.
+
+use std::ops::RangeInclusive;
+use std::time::Duration;
+
+use crate::core::params::MAX_DAYS_ENV;
+use crate::Error;
+
+/// Attempts per request, the first included. IAM throttles GetAccountAuthorizationDetails
+/// hard in large accounts; eight attempts with backoff up to 20 s ride out a burst.
+pub const MAX_ATTEMPTS: u32 = 8;
+pub const INITIAL_BACKOFF: Duration = Duration::from_secs(1);
+pub const MAX_BACKOFF: Duration = Duration::from_secs(20);
+/// One HTTP attempt. A page of 1 000 roles with large inline policies is a few MB.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+/// One request including its retries.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(90);
+
+pub const MAX_ATTEMPTS_ENV: &str = "SDK_MAX_ATTEMPTS";
+pub const INITIAL_BACKOFF_ENV: &str = "SDK_INITIAL_BACKOFF_MS";
+pub const MAX_BACKOFF_ENV: &str = "SDK_MAX_BACKOFF_MS";
+pub const ATTEMPT_TIMEOUT_ENV: &str = "SDK_ATTEMPT_TIMEOUT_MS";
+pub const OPERATION_TIMEOUT_ENV: &str = "SDK_OPERATION_TIMEOUT_MS";
+/// Sets how many PutEvaluations calls may be in flight at once.
+pub const CONCURRENCY_ENV: &str = "PUT_EVALUATIONS_CONCURRENCY";
+
+/// AWS does not publish a PutEvaluations rate; four calls in flight cut the publishing time of
+/// a 5 000-role account fourfold, and the SDK's retries absorb any throttling.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+pub const MAX_CONCURRENCY: usize = 16;
+
+/// The SDK's retry and timeout numbers (both binaries). The defaults are the constants above;
+/// each can be changed through an environment variable, which tests use to make fault
+/// scenarios fast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SdkPolicy {
+    pub max_attempts: u32,
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+    pub attempt_timeout: Duration,
+    pub operation_timeout: Duration,
+}
+
+impl Default for SdkPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: MAX_ATTEMPTS,
+            initial_backoff: INITIAL_BACKOFF,
+            max_backoff: MAX_BACKOFF,
+            attempt_timeout: ATTEMPT_TIMEOUT,
+            operation_timeout: OPERATION_TIMEOUT,
+        }
+    }
+}
+
+impl SdkPolicy {
+    /// Whole numbers: attempts 1 to 20, times in milliseconds from 1 to 900 000.
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let millis = |name: &str, default: Duration| -> Result<Duration, Error> {
+            Ok(env_number(&get, name, 1..=900_000)?.map_or(default, Duration::from_millis))
+        };
+        let defaults = Self::default();
+        Ok(Self {
+            max_attempts: env_number(&get, MAX_ATTEMPTS_ENV, 1..=20)?
+                .map_or(defaults.max_attempts, |n| n as u32),
+            initial_backoff: millis(INITIAL_BACKOFF_ENV, defaults.initial_backoff)?,
+            max_backoff: millis(MAX_BACKOFF_ENV, defaults.max_backoff)?,
+            attempt_timeout: millis(ATTEMPT_TIMEOUT_ENV, defaults.attempt_timeout)?,
+            operation_timeout: millis(OPERATION_TIMEOUT_ENV, defaults.operation_timeout)?,
+        })
+    }
+}
+
+/// How often evaluations that Config returns in `FailedEvaluations` are sent again. This is on
+/// top of the SDK's own retries, which cover failed requests, not items a request refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailedEvaluationRetry {
+    /// Attempts per evaluation, the first included.
+    pub attempts: u32,
+    /// Wait before the second attempt; it doubles for each one after.
+    pub initial_delay: Duration,
+}
+
+impl Default for FailedEvaluationRetry {
+    fn default() -> Self {
+        Self {
+            attempts: 4,
+            initial_delay: Duration::from_millis(500),
+        }
+    }
+}
+
+/// How evaluations are sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublishOptions {
+    pub retry: FailedEvaluationRetry,
+    /// PutEvaluations calls in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for PublishOptions {
+    fn default() -> Self {
+        Self {
+            retry: FailedEvaluationRetry::default(),
+            concurrency: DEFAULT_CONCURRENCY,
+        }
+    }
+}
+
+/// What the Lambda function reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub sdk: SdkPolicy,
+    /// `MAX_DAYS_FOR_LAST_USED`, validated with the rule parameters on each invocation.
+    pub default_max_days: Option<String>,
+    pub publish: PublishOptions,
+    /// Time set aside for each PutEvaluations call when deciding whether publishing can still
+    /// finish before the Lambda deadline.
+    pub publish_time_per_call: Duration,
+    /// Kept free before the deadline for the error report itself.
+    pub deadline_margin: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            sdk: SdkPolicy::default(),
+            default_max_days: None,
+            publish: PublishOptions::default(),
+            publish_time_per_call: Duration::from_millis(500),
+            deadline_margin: Duration::from_secs(2),
+        }
+    }
+}
+
+impl Settings {
+    /// The SDK policy, `MAX_DAYS_FOR_LAST_USED` (kept as text: validated per invocation, with
+    /// the rule parameters) and `PUT_EVALUATIONS_CONCURRENCY` (1 to 16, default 4).
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let defaults = Self::default();
+        let limit = MAX_CONCURRENCY as u64;
+        let concurrency = env_number(&get, CONCURRENCY_ENV, 1..=limit)?
+            .map_or(defaults.publish.concurrency, |n| n as usize);
+        Ok(Self {
+            sdk: SdkPolicy::from_env(&get)?,
+            default_max_days: get(MAX_DAYS_ENV),
+            publish: PublishOptions {
+                concurrency,
+                ..defaults.publish
+            },
+            ..defaults
+        })
+    }
+}
+
+/// A whole number in `range` from the variable `name`, or None when it is unset.
+fn env_number(
+    get: impl Fn(&str) -> Option<String>,
+    name: &str,
+    range: RangeInclusive<u64>,
+) -> Result<Option<u64>, Error> {
+    let Some(text) = get(name) else {
+        return Ok(None);
+    };
+    match text.trim().parse::<u64>() {
+        Ok(n) if range.contains(&n) => Ok(Some(n)),
+        _ => Err(Error::InvalidSetting {
+            name: name.to_owned(),
+            message: format!(
+                "is not a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
+            value: text,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(vars: &[(&str, &str)]) -> Result<Settings, Error> {
+        Settings::from_env(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn unset_variables_give_the_defaults() {
+        let settings = from(&[]).unwrap();
+        assert_eq!(settings.default_max_days, None);
+        assert_eq!(settings.publish.concurrency, 4);
+        assert_eq!(settings.sdk, SdkPolicy::default());
+        assert_eq!(settings.sdk.max_attempts, 8);
+        assert_eq!(settings.sdk.attempt_timeout, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn every_variable_is_read() {
+        let settings = from(&[
+            ("MAX_DAYS_FOR_LAST_USED", "90"),
+            ("PUT_EVALUATIONS_CONCURRENCY", "8"),
+            ("SDK_MAX_ATTEMPTS", "3"),
+            ("SDK_INITIAL_BACKOFF_MS", "5"),
+            ("SDK_MAX_BACKOFF_MS", "50"),
+            ("SDK_ATTEMPT_TIMEOUT_MS", "700"),
+            ("SDK_OPERATION_TIMEOUT_MS", "2000"),
+        ])
+        .unwrap();
+        assert_eq!(settings.default_max_days.as_deref(), Some("90"));
+        assert_eq!(settings.publish.concurrency, 8);
+        assert_eq!(
+            settings.sdk,
+            SdkPolicy {
+                max_attempts: 3,
+                initial_backoff: Duration::from_millis(5),
+                max_backoff: Duration::from_millis(50),
+                attempt_timeout: Duration::from_millis(700),
+                operation_timeout: Duration::from_secs(2),
+            }
+        );
+    }
+
+    #[test]
+    fn a_bad_value_names_the_variable_the_value_and_the_range() {
+        let cases = [
+            ("PUT_EVALUATIONS_CONCURRENCY", "0", "from 1 to 16"),
+            ("PUT_EVALUATIONS_CONCURRENCY", "17", "from 1 to 16"),
+            ("PUT_EVALUATIONS_CONCURRENCY", "four", "from 1 to 16"),
+            ("SDK_MAX_ATTEMPTS", "21", "from 1 to 20"),
+            ("SDK_MAX_ATTEMPTS", "0", "from 1 to 20"),
+            ("SDK_ATTEMPT_TIMEOUT_MS", "900001", "from 1 to 900000"),
+            ("SDK_INITIAL_BACKOFF_MS", "-1", "from 1 to 900000"),
+        ];
+        for (name, value, range) in cases {
+            let error = from(&[(name, value)]).unwrap_err();
+            assert_eq!(error.error_type(), "InvalidSetting");
+            assert_eq!(
+                error.to_string(),
+                format!("invalid setting: {name}={value:?} is not a whole number {range}")
+            );
+        }
+        for (name, edge) in [
+            ("PUT_EVALUATIONS_CONCURRENCY", "16"),
+            ("SDK_MAX_ATTEMPTS", "20"),
+        ] {
+            assert!(from(&[(name, edge)]).is_ok(), "{name}={edge} is in range");
+        }
+    }
+}

@@ -706,6 +706,97 @@ pub async fn recorded_result_times(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::evaluate::Reason;
+
+    fn evaluation(resource_type: ResourceType, compliance: Compliance) -> Evaluation {
+        Evaluation {
+            resource_type,
+            resource_id: "AIDAEXAMPLE".to_owned(),
+            role_name: "alice".to_owned(),
+            path: "/".to_owned(),
+            compliance,
+            reason: Reason::NoLongerExists,
+            annotation: "alice: no longer exists".to_owned(),
+        }
+    }
+
+    #[test]
+    fn each_evaluation_is_sent_with_its_own_resource_type() {
+        let ordering = aws_smithy_types::DateTime::from_secs(1_767_225_600);
+        for (resource_type, name) in [
+            (ResourceType::IamRole, "AWS::IAM::Role"),
+            (ResourceType::IamUser, "AWS::IAM::User"),
+        ] {
+            let sent = to_config(
+                &evaluation(resource_type, Compliance::NotApplicable),
+                ordering,
+            )
+            .unwrap();
+            assert_eq!(sent.compliance_resource_type(), name);
+            assert_eq!(sent.compliance_type(), &ComplianceType::NotApplicable);
+        }
+    }
+
+    #[test]
+    fn insufficient_data_is_refused_before_any_call_naming_the_resource() {
+        let ordering = aws_smithy_types::DateTime::from_secs(1_767_225_600);
+        let error = to_config(
+            &evaluation(ResourceType::IamUser, Compliance::InsufficientData),
+            ordering,
+        )
+        .unwrap_err();
+        assert_eq!(error.error_type(), "InvalidEvaluation");
+        assert_eq!(
+            error.to_string(),
+            "the evaluation of AWS::IAM::User AIDAEXAMPLE cannot be sent: PutEvaluations accepts only COMPLIANT, NON_COMPLIANT and NOT_APPLICABLE, not INSUFFICIENT_DATA"
+        );
+    }
+
+    #[test]
+    fn results_of_other_resource_types_are_left_out_and_unknown_compliance_is_insufficient_data() {
+        use aws_sdk_config::types::{EvaluationResultIdentifier, EvaluationResultQualifier};
+        let identifier = |resource_type: &str| {
+            EvaluationResultIdentifier::builder()
+                .evaluation_result_qualifier(
+                    EvaluationResultQualifier::builder()
+                        .resource_type(resource_type)
+                        .resource_id("AROA1")
+                        .build(),
+                )
+                .build()
+        };
+        let role = identifier("AWS::IAM::Role");
+        let roles_only = [ResourceType::IamRole];
+        let read = |id: &EvaluationResultIdentifier, c: Option<&ComplianceType>| {
+            recorded_result(Some(id), c, None, None, &roles_only)
+        };
+        assert_eq!(
+            read(&role, Some(&ComplianceType::NonCompliant)).map(|r| r.compliance),
+            Some(Compliance::NonCompliant)
+        );
+        assert_eq!(
+            read(&role, None).map(|r| r.compliance),
+            Some(Compliance::InsufficientData)
+        );
+        assert_eq!(
+            read(&role, Some(&ComplianceType::from("SOMETHING_NEW"))).map(|r| r.compliance),
+            Some(Compliance::InsufficientData)
+        );
+        assert_eq!(
+            read(
+                &identifier("AWS::IAM::User"),
+                Some(&ComplianceType::Compliant)
+            ),
+            None
+        );
+        assert_eq!(
+            read(
+                &identifier("AWS::S3::Bucket"),
+                Some(&ComplianceType::Compliant)
+            ),
+            None
+        );
+    }
 
     #[test]
     fn next_page_tokens() {

@@ -1,4 +1,5 @@
-//! The shell for one invocation: decode, reach the account, read, evaluate, clean up, publish.
+//! The shell for one invocation of any rule: decode, reach the account, read, evaluate, clean
+//! up, publish.
 //! All I/O happens here or in the adapters it calls; the decisions are made by the pure core.
 
 mod clients;
@@ -14,14 +15,64 @@ pub use clients::Clients;
 
 use crate::aws::{config_rule, iam};
 use crate::core::deadline::Budget;
-use crate::core::evaluate::{self, Tally};
+use crate::core::evaluate::{self, Evaluation, Tally};
+use crate::core::params::RuleParameters;
 use crate::core::results::{self, ResourceType};
+use crate::core::role::Role;
 use crate::core::settings::Settings;
 use crate::core::{account, event};
 use crate::Error;
 
-/// The Config resource types the roles rule reports on: the only results it cleans up.
-pub const ROLE_RULE_TYPES: [ResourceType; 1] = [ResourceType::IamRole];
+/// What a rule brings to the shell: how to read its principals completely and how to judge
+/// them. Decoding, reaching the account, the clean-up, the deadline and publishing are the
+/// shell's, the same for every rule.
+pub trait Rule {
+    type Principal;
+    /// The resource types the rule reports on: the clean-up touches no others.
+    const RESOURCE_TYPES: &'static [ResourceType];
+    /// What the principals are called in messages, plural.
+    const PRINCIPALS: &'static str;
+
+    /// Every principal of the account. Fails as a whole if any page fails: a partial read would
+    /// make live principals look deleted.
+    fn read(
+        iam: &aws_sdk_iam::Client,
+    ) -> impl std::future::Future<Output = Result<Read<Self::Principal>, Error>> + Send;
+
+    /// One evaluation per principal (pure).
+    fn evaluate(
+        principals: &[Self::Principal],
+        params: &RuleParameters,
+        now: DateTime<Utc>,
+    ) -> Vec<Evaluation>;
+}
+
+/// The principals a rule read, and in how many pages.
+pub struct Read<P> {
+    pub principals: Vec<P>,
+    pub pages: usize,
+}
+
+/// The rule on IAM roles' last use.
+pub struct Roles;
+
+impl Rule for Roles {
+    type Principal = Role;
+    const RESOURCE_TYPES: &'static [ResourceType] = &[ResourceType::IamRole];
+    const PRINCIPALS: &'static str = "roles";
+
+    async fn read(iam: &aws_sdk_iam::Client) -> Result<Read<Role>, Error> {
+        let fetched = iam::fetch_roles(iam).await?;
+        Ok(Read {
+            principals: fetched.roles,
+            pages: fetched.pages,
+        })
+    }
+
+    fn evaluate(roles: &[Role], params: &RuleParameters, now: DateTime<Utc>) -> Vec<Evaluation> {
+        evaluate::evaluate(roles, params, now)
+    }
+}
 
 /// What the runtime says about one invocation.
 #[derive(Debug, Clone, Default)]
@@ -98,6 +149,7 @@ fn budget(settings: &Settings) -> Budget {
 /// Runs `work` if it finishes before the reading budget runs out.
 async fn within_reading_budget<T>(
     work: impl std::future::Future<Output = Result<T, Error>>,
+    principals: &str,
     budget: Budget,
     context: &Context,
 ) -> Result<T, Error> {
@@ -107,7 +159,7 @@ async fn within_reading_budget<T>(
     tokio::time::timeout(budget.reading(left), work)
         .await
         .map_err(|_| Error::DeadlineTooClose {
-            stage: "reading roles from IAM and the rule's results from Config".to_owned(),
+            stage: format!("reading {principals} from IAM and the rule's results from Config"),
             detail: format!(
                 "stopped {} ms before the deadline to leave time to report",
                 budget.publishing(1).as_millis()
@@ -115,8 +167,18 @@ async fn within_reading_budget<T>(
         })?
 }
 
-/// Runs one invocation.
+/// Runs one invocation of the roles rule.
 pub async fn handle(
+    payload: &Value,
+    clients: &Clients,
+    settings: &Settings,
+    context: &Context,
+) -> Result<Summary, Error> {
+    handle_rule::<Roles>(payload, clients, settings, context).await
+}
+
+/// Runs one invocation of rule `R`.
+pub async fn handle_rule<R: Rule>(
     payload: &Value,
     clients: &Clients,
     settings: &Settings,
@@ -132,27 +194,27 @@ pub async fn handle(
     // Only after a complete read may a resource missing from it be taken as deleted. TESTMODE
     // runs have no stored results to clean.
     let read = async {
-        let fetched = iam::fetch_roles(&iam_client).await?;
+        let fetched = R::read(&iam_client).await?;
         let recorded = if test_mode {
             Vec::new()
         } else {
             config_rule::results_to_clean_up(
                 &config_client,
                 &invocation.rule_name,
-                &ROLE_RULE_TYPES,
+                R::RESOURCE_TYPES,
             )
             .await?
         };
         Ok((fetched, recorded))
     };
-    let (fetched, recorded) = within_reading_budget(read, budget, context).await?;
+    let (fetched, recorded) = within_reading_budget(read, R::PRINCIPALS, budget, context).await?;
 
-    let mut evaluations = evaluate::evaluate(&fetched.roles, &invocation.params, context.now);
+    let mut evaluations = R::evaluate(&fetched.principals, &invocation.params, context.now);
     let tally = Tally::of(&evaluations);
     let live = evaluations
         .iter()
         .map(|e| (e.resource_type, e.resource_id.as_str()));
-    let vanished = results::vanished(live, &recorded, &ROLE_RULE_TYPES);
+    let vanished = results::vanished(live, &recorded, R::RESOURCE_TYPES);
     let clean_up = evaluate::clean_up_evaluations(&vanished);
     let stale_cleaned = clean_up.len();
     evaluations.extend(clean_up);
@@ -163,9 +225,10 @@ pub async fn handle(
             .map_err(|needed| Error::DeadlineTooClose {
                 stage: "publishing".to_owned(),
                 detail: format!(
-                    "{} roles read in {} IAM pages and {} evaluations ready, but {} ms are left \
+                    "{} {} read in {} IAM pages and {} evaluations ready, but {} ms are left \
                      and sending them is budgeted at {} ms",
-                    fetched.roles.len(),
+                    fetched.principals.len(),
+                    R::PRINCIPALS,
                     fetched.pages,
                     evaluations.len(),
                     left.as_millis(),
@@ -185,7 +248,7 @@ pub async fn handle(
 
     let summary = Summary {
         account_id: invocation.account_id.clone(),
-        roles: fetched.roles.len(),
+        roles: fetched.principals.len(),
         tally,
         stale_cleaned,
         iam_pages: fetched.pages,

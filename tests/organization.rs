@@ -94,8 +94,7 @@ fn assume_role_rule(log: Arc<Mutex<Vec<AssumeRoleInput>>>) -> Rule {
 fn org_clients(sts_rules: &[&Rule], signed: &SignedBy) -> (Clients, PutRecorder, Vec<Rule>) {
     let pages = vec![page_rule(None, iam_page(0..3, None))];
     let put = PutRecorder::accepting_all();
-    let results = mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule)
-        .then_output(|| recorded_results(&[], None));
+    let results = no_recorded_results();
     let attempts = AttemptCounter::default();
     let with = |b: aws_sdk_iam::config::Builder| {
         b.retry_config(fast_retry())

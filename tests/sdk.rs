@@ -263,8 +263,7 @@ async fn persistently_failed_evaluations_fail_the_invocation_naming_them() {
 async fn testmode_sets_test_mode_and_skips_clean_up() {
     let iam_pages = page_rule(None, iam_page(0..150, None));
     let put = PutRecorder::accepting_all();
-    let results = mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule)
-        .then_output(|| recorded_results(&[], None));
+    let results = no_recorded_results();
     let clients = clients(&[&iam_pages], &[&put.rule, &results]);
 
     let summary = handle(
@@ -404,8 +403,7 @@ async fn an_iam_error_on_page_2_sends_nothing_and_fails() {
             )
         });
     let put = PutRecorder::accepting_all();
-    let results = mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule)
-        .then_output(|| recorded_results(&[], None));
+    let results = no_recorded_results();
     let clients = clients(&[&first, &denied], &[&put.rule, &results]);
 
     let error = handle(
@@ -582,8 +580,7 @@ async fn handle_before_deadline(
 async fn too_little_time_left_to_publish_fails_before_sending_anything() {
     let iam_pages = page_rule(None, iam_page(0..1500, None));
     let put = PutRecorder::accepting_all();
-    let results = mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule)
-        .then_output(|| recorded_results(&[], None));
+    let results = no_recorded_results();
     let clients = clients(&[&iam_pages], &[&put.rule, &results]);
     // 15 calls, 4 at a time: 4 rounds of 1 s, plus 1 s of margin = 5 s needed, 4 s left.
     let second = Duration::from_secs(1);

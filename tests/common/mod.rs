@@ -13,7 +13,7 @@ use aws_sdk_config::types::{
 use aws_sdk_iam::operation::get_account_authorization_details::{
     GetAccountAuthorizationDetailsInput, GetAccountAuthorizationDetailsOutput,
 };
-use aws_sdk_iam::types::{RoleDetail, RoleLastUsed};
+use aws_sdk_iam::types::{RoleDetail, RoleLastUsed, Tag};
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
@@ -34,22 +34,38 @@ pub fn smithy_time(days_ago: i64) -> aws_smithy_types::DateTime {
 
 /// Role `n`: unused for `n` days when `n` is odd, never used when even; created 1 000 days ago.
 pub fn role_detail(n: usize) -> RoleDetail {
-    let name = format!("role-{n:04}");
-    let last_used = if n % 2 == 1 {
-        RoleLastUsed::builder()
-            .last_used_date(smithy_time(n as i64))
+    let last_used = (n % 2 == 1).then_some(n as i64);
+    iam_role(n, "/", &format!("role-{n:04}"), last_used, &[])
+}
+
+/// A role as IAM lists it: RoleId [`role_id`]`(n)`, created 1 000 days before [`now`], last
+/// used `last_used_days` ago in eu-west-1 (None: IAM recorded no use), with these tags.
+pub fn iam_role(
+    n: usize,
+    path: &str,
+    name: &str,
+    last_used_days: Option<i64>,
+    tags: &[(&str, &str)],
+) -> RoleDetail {
+    let last_used = match last_used_days {
+        Some(days) => RoleLastUsed::builder()
+            .last_used_date(smithy_time(days))
             .region("eu-west-1")
-            .build()
-    } else {
-        RoleLastUsed::builder().build()
+            .build(),
+        None => RoleLastUsed::builder().build(),
     };
+    let tags = tags
+        .iter()
+        .map(|(key, value)| Tag::builder().key(*key).value(*value).build().unwrap())
+        .collect();
     RoleDetail::builder()
-        .path("/")
-        .role_name(&name)
-        .role_id(format!("AROA{n:017}"))
-        .arn(format!("arn:aws:iam::123456789012:role/{name}"))
+        .path(path)
+        .role_name(name)
+        .role_id(role_id(n))
+        .arn(format!("arn:aws:iam::123456789012:role{path}{name}"))
         .create_date(smithy_time(1000))
         .role_last_used(last_used)
+        .set_tags(Some(tags))
         .build()
 }
 
@@ -252,6 +268,12 @@ pub fn recorded_results(
                 .collect(),
         ))
         .build()
+}
+
+/// GetComplianceDetailsByConfigRule answering that Config holds no results for the rule.
+pub fn no_recorded_results() -> Rule {
+    mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule)
+        .then_output(|| recorded_results(&[], None))
 }
 
 pub fn config_throttling() -> HttpResponse {

@@ -154,10 +154,11 @@ pub fn iam_error(status: u16, code: &str, message: &str) -> HttpResponse {
     HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::from(body))
 }
 
-/// Records every PutEvaluations request and answers each with `failed(request)` as its
-/// FailedEvaluations.
+/// Records every PutEvaluations request, and when it came by the runtime's clock, and answers
+/// each with `failed(request, call number)` as its FailedEvaluations.
 pub struct PutRecorder {
     pub requests: Arc<Mutex<Vec<PutEvaluationsInput>>>,
+    pub times: Arc<Mutex<Vec<tokio::time::Instant>>>,
     pub rule: Rule,
 }
 
@@ -169,8 +170,10 @@ impl PutRecorder {
             + 'static,
     ) -> Self {
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let log = requests.clone();
+        let times = Arc::new(Mutex::new(Vec::new()));
+        let (log, clock) = (requests.clone(), times.clone());
         let rule = mock!(aws_sdk_config::Client::put_evaluations).then_compute_output(move |req| {
+            clock.lock().unwrap().push(tokio::time::Instant::now());
             let mut log = log.lock().unwrap();
             log.push(req.clone());
             let call = log.len();
@@ -178,7 +181,11 @@ impl PutRecorder {
                 .set_failed_evaluations(Some(failed(req, call)))
                 .build()
         });
-        Self { requests, rule }
+        Self {
+            requests,
+            times,
+            rule,
+        }
     }
 
     pub fn accepting_all() -> Self {
@@ -187,6 +194,12 @@ impl PutRecorder {
 
     pub fn requests(&self) -> Vec<PutEvaluationsInput> {
         self.requests.lock().unwrap().clone()
+    }
+
+    /// The time from each call to the next.
+    pub fn gaps(&self) -> Vec<Duration> {
+        let times = self.times.lock().unwrap();
+        times.windows(2).map(|w| w[1] - w[0]).collect()
     }
 
     pub fn batch_sizes(&self) -> Vec<usize> {

@@ -2,6 +2,8 @@
 //! aws-smithy-mocks, and recorders of what was sent.
 #![allow(dead_code)] // each test crate uses its own subset
 
+pub mod stub;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

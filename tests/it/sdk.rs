@@ -24,8 +24,7 @@ use iam_role_last_used::handler::{handle, Clients, Context, Settings, Summary};
 use iam_role_last_used::iam::fetch_roles;
 use iam_role_last_used::Error;
 
-mod common;
-use common::*;
+use crate::common::*;
 
 fn evaluations(count: usize) -> Vec<Evaluation> {
     (0..count)

@@ -6,8 +6,7 @@ use std::process::Output;
 
 use serde_json::{json, Value};
 
-mod common;
-use common::stub::*;
+use crate::common::stub::*;
 
 /// 2026-01-10T00:00:00Z plus `hours`, in Config's epoch seconds.
 fn t(hours: i64) -> i64 {

@@ -92,7 +92,7 @@ fn arb_json() -> impl Strategy<Value = Value> {
 /// The bundled event with one field replaced by anything: a JSON value, or a JSON text of
 /// one (the way invokingEvent and ruleParameters travel), or a raw string.
 fn arb_event() -> impl Strategy<Value = Value> {
-    let base: Value = serde_json::from_str(include_str!("../events/scheduled.json")).unwrap();
+    let base: Value = serde_json::from_str(include_str!("../../events/scheduled.json")).unwrap();
     let fields = vec![
         "invokingEvent",
         "ruleParameters",

@@ -7,8 +7,7 @@ use serde_json::{json, Value};
 
 use iam_role_last_used::handler::{handle, Context};
 
-mod common;
-use common::*;
+use crate::common::*;
 
 /// What goes in: an event payload (served [`defaults_account`]), or IAM pages served to a
 /// valid TESTMODE event.

@@ -13,8 +13,7 @@ use iam_role_last_used::aws::AttemptCounter;
 use iam_role_last_used::handler::{handle, Clients, Context};
 use serde_json::{json, Value};
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const CENTRAL: &str = "111122223333";
 
@@ -321,7 +320,7 @@ mod aggregator {
     use iam_role_last_used::report::aggregate_rows;
     use iam_role_last_used::Error;
 
-    use super::common::config_client;
+    use crate::common::config_client;
 
     const AGGREGATOR: &str = "org-aggregator";
     const RULE: &str = "iam-role-last-used-org";

@@ -1,6 +1,5 @@
-//! Helpers shared by the SDK-level test crates: scripted IAM and Config responses through
-//! aws-smithy-mocks, and recorders of what was sent.
-#![allow(dead_code)] // each test crate uses its own subset
+//! Helpers shared by the test modules: scripted IAM and Config responses through
+//! aws-smithy-mocks, recorders of what was sent, and (`stub`) a stub endpoint for the binary.
 
 pub mod stub;
 

@@ -422,7 +422,7 @@ mod tests {
 
     #[test]
     fn bad_parameters_are_errors_naming_key_and_value() {
-        // The README's bad-input table is tests/bad_input.rs; these are further forms: JSON
+        // The README's bad-input table is tests/it/bad_input.rs; these are further forms: JSON
         // numbers, other types, the old key name, the environment default.
         check_errors(&[
             (r#"{"max_days_for_last_used":401}"#, None, &format!("invalid rule parameter max_days_for_last_used: 401 is out of range; {RANGE}")),

@@ -1,5 +1,6 @@
-//! A fuzz harness on stable Rust (proptest): the event and parameter decoding must return
-//! Ok or a clear error for any input, never panic. Cases: `FUZZ_CASES` (default 50 000).
+//! Generated-input testing on stable Rust (proptest), not coverage-guided fuzzing: the event
+//! and parameter decoding must return Ok or a clear error for any input, never panic. Cases:
+//! `FUZZ_CASES` (default 50 000; zero is refused, since it would try nothing).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -8,11 +9,36 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Map, Value};
 
+/// `FUZZ_CASES`, or 50 000; panics on a value that is not a whole number from 1.
 fn cases() -> u32 {
-    std::env::var("FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(50_000)
+    cases_from(std::env::var("FUZZ_CASES").ok().as_deref())
+}
+
+fn cases_from(value: Option<&str>) -> u32 {
+    let Some(text) = value else { return 50_000 };
+    match text.trim().parse::<u32>() {
+        Ok(0) => panic!("FUZZ_CASES=0 would try no input at all; give at least 1"),
+        Ok(n) => n,
+        Err(e) => panic!("FUZZ_CASES={text:?} is not a whole number of cases ({e})"),
+    }
+}
+
+#[test]
+fn fuzz_cases_default_to_50_000_and_take_a_positive_number() {
+    assert_eq!(cases_from(None), 50_000);
+    assert_eq!(cases_from(Some("7")), 7);
+}
+
+#[test]
+#[should_panic(expected = "FUZZ_CASES=0 would try no input at all; give at least 1")]
+fn zero_fuzz_cases_is_an_error() {
+    cases_from(Some("0"));
+}
+
+#[test]
+#[should_panic(expected = "FUZZ_CASES=\"many\" is not a whole number of cases")]
+fn fuzz_cases_that_are_not_a_number_are_an_error() {
+    cases_from(Some("many"));
 }
 
 /// Any JSON value, a few levels deep.
@@ -66,7 +92,7 @@ fn arb_json() -> impl Strategy<Value = Value> {
 /// The bundled event with one field replaced by anything: a JSON value, or a JSON text of
 /// one (the way invokingEvent and ruleParameters travel), or a raw string.
 fn arb_event() -> impl Strategy<Value = Value> {
-    let base: Value = serde_json::from_str(include_str!("../events/scheduled.json")).unwrap();
+    let base: Value = serde_json::from_str(include_str!("../../events/scheduled.json")).unwrap();
     let fields = vec![
         "invokingEvent",
         "ruleParameters",
@@ -91,9 +117,10 @@ fn arb_event() -> impl Strategy<Value = Value> {
 
 #[test]
 fn decoding_never_panics() {
+    let cases = cases();
     let tried = AtomicUsize::new(0);
     let mut runner = TestRunner::new(Config {
-        cases: cases(),
+        cases,
         failure_persistence: None,
         ..Config::default()
     });
@@ -112,5 +139,8 @@ fn decoding_never_panics() {
         .unwrap();
     let tried = tried.load(Ordering::Relaxed);
     eprintln!("fuzz: {tried} event payloads decoded without a panic");
-    assert!(tried >= cases() as usize);
+    assert!(
+        tried >= cases as usize,
+        "only {tried} of {cases} generated payloads were decoded"
+    );
 }

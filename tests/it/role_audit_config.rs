@@ -1,212 +1,12 @@
 //! role-audit `status` and `report --aggregator` as a pipeline runs them: the real binary,
-//! its exit code and output, against a local stub on 127.0.0.1 (`AWS_ENDPOINT_URL`) that
-//! answers each operation with a canned body: AWS Config's JSON protocol (`X-Amz-Target`), and
-//! CloudWatch's, which this SDK version sends as Smithy RPC v2 CBOR
-//! (`POST /service/GraniteServiceVersion20100801/operation/<Name>`, `application/cbor`).
+//! its exit code and output, against a local stub of Config and CloudWatch (`common::stub`).
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::process::{Command, Output};
-use std::sync::{Arc, Mutex};
+use std::process::Output;
 
 use serde_json::{json, Value};
 
-/// Operation name (X-Amz-Target without the service prefix, or the path's last segment for
-/// CBOR) -> (HTTP status, body as JSON; for CBOR, `{"$epoch": n}` is a timestamp).
-type Answers = HashMap<&'static str, (u16, Value)>;
-
-/// What the stub was sent.
-#[derive(Debug, Clone)]
-struct Request {
-    operation: String,
-    content_type: String,
-    body: Vec<u8>,
-}
-
-/// A stub AWS endpoint; records the operations it was asked, in order.
-struct Stub {
-    url: String,
-    asked: Arc<Mutex<Vec<String>>>,
-    requests: Arc<Mutex<Vec<Request>>>,
-}
-
-fn stub(answers: Answers) -> Stub {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let asked: Arc<Mutex<Vec<String>>> = Arc::default();
-    let requests: Arc<Mutex<Vec<Request>>> = Arc::default();
-    let (log, sent) = (Arc::clone(&asked), Arc::clone(&requests));
-    let answers = Arc::new(answers);
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { return };
-            let (log, sent, answers) = (Arc::clone(&log), Arc::clone(&sent), Arc::clone(&answers));
-            std::thread::spawn(move || serve(stream, &log, &sent, &answers));
-        }
-    });
-    Stub {
-        url,
-        asked,
-        requests,
-    }
-}
-
-/// CBOR (RFC 8949) of a JSON value, enough for the stub's answers.
-fn cbor(value: &Value, out: &mut Vec<u8>) {
-    fn head(major: u8, n: u64, out: &mut Vec<u8>) {
-        let m = major << 5;
-        match n {
-            0..=23 => out.push(m | n as u8),
-            24..=0xff => out.extend([m | 24, n as u8]),
-            0x100..=0xffff => {
-                out.push(m | 25);
-                out.extend((n as u16).to_be_bytes());
-            }
-            0x1_0000..=0xffff_ffff => {
-                out.push(m | 26);
-                out.extend((n as u32).to_be_bytes());
-            }
-            _ => {
-                out.push(m | 27);
-                out.extend(n.to_be_bytes());
-            }
-        }
-    }
-    match value {
-        Value::Null => out.push(0xf6),
-        Value::Bool(b) => out.push(if *b { 0xf5 } else { 0xf4 }),
-        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
-            (Some(u), _) => head(0, u, out),
-            (None, Some(i)) => head(1, (-1 - i) as u64, out),
-            _ => {
-                out.push(0xfb);
-                out.extend(n.as_f64().unwrap().to_be_bytes());
-            }
-        },
-        Value::String(text) => {
-            head(3, text.len() as u64, out);
-            out.extend(text.as_bytes());
-        }
-        Value::Array(items) => {
-            head(4, items.len() as u64, out);
-            items.iter().for_each(|v| cbor(v, out));
-        }
-        Value::Object(map) => match map.get("$epoch") {
-            Some(epoch) => {
-                head(6, 1, out); // tag 1: epoch-based date/time
-                cbor(epoch, out);
-            }
-            None => {
-                head(5, map.len() as u64, out);
-                for (key, v) in map {
-                    cbor(&Value::String(key.clone()), out);
-                    cbor(v, out);
-                }
-            }
-        },
-    }
-}
-
-/// Answers requests on one kept-alive connection until the client closes it.
-fn serve(
-    stream: std::net::TcpStream,
-    log: &Mutex<Vec<String>>,
-    sent: &Mutex<Vec<Request>>,
-    answers: &Answers,
-) {
-    let mut writer = stream.try_clone().unwrap();
-    let mut reader = BufReader::new(stream);
-    loop {
-        let mut target = String::new();
-        let mut content_type = String::new();
-        let mut length = 0usize;
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let path = line.split(' ').nth(1).unwrap_or_default().to_owned();
-        loop {
-            line.clear();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            let header = line.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':') {
-                match name.to_ascii_lowercase().as_str() {
-                    "x-amz-target" => target = value.trim().to_owned(),
-                    "content-type" => content_type = value.trim().to_owned(),
-                    "content-length" => length = value.trim().parse().unwrap_or(0),
-                    _ => {}
-                }
-            }
-        }
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        let is_cbor = content_type == "application/cbor";
-        let operation = if is_cbor {
-            path.rsplit('/').next().unwrap_or_default().to_owned()
-        } else {
-            target.rsplit('.').next().unwrap_or_default().to_owned()
-        };
-        log.lock().unwrap().push(operation.clone());
-        sent.lock().unwrap().push(Request {
-            operation: operation.clone(),
-            content_type,
-            body: body.clone(),
-        });
-        let (status, answer) = answers.get(operation.as_str()).cloned().unwrap_or((
-            400,
-            json!({"__type": "InvalidAction", "message": format!("the stub has no answer for {operation}")}),
-        ));
-        let (headers, bytes) = if is_cbor {
-            let mut bytes = Vec::new();
-            cbor(&answer, &mut bytes);
-            (
-                "Content-Type: application/cbor\r\nsmithy-protocol: rpc-v2-cbor",
-                bytes,
-            )
-        } else {
-            (
-                "Content-Type: application/x-amz-json-1.1",
-                answer.to_string().into_bytes(),
-            )
-        };
-        let head = format!(
-            "HTTP/1.1 {status} X\r\n{headers}\r\nContent-Length: {}\r\n\r\n",
-            bytes.len()
-        );
-        if writer.write_all(head.as_bytes()).is_err() || writer.write_all(&bytes).is_err() {
-            return;
-        }
-    }
-}
-
-fn role_audit(stub: &Stub, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_role-audit"))
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_ENDPOINT_URL", &stub.url)
-        .env("AWS_REGION", "eu-west-1")
-        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .env("SDK_MAX_ATTEMPTS", "1")
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
+use crate::common::stub::*;
 
 /// 2026-01-10T00:00:00Z plus `hours`, in Config's epoch seconds.
 fn t(hours: i64) -> i64 {
@@ -254,8 +54,8 @@ fn status_answers(status: Value) -> Answers {
 /// Config's answers for the custom Lambda rule `iam-role-last-used` as Config really gives
 /// them: no evaluation status entry, and results recorded at these times.
 fn lambda_answers(recorded: &[i64]) -> Answers {
-    let mut answers = status_answers(json!({}));
-    answers.insert(
+    let answers = answering(
+        status_answers(json!({})),
         "DescribeConfigRuleEvaluationStatus",
         (200, json!({"ConfigRulesEvaluationStatus": []})),
     );
@@ -275,16 +75,17 @@ fn lambda_answers(recorded: &[i64]) -> Answers {
             })
         })
         .collect();
-    answers.insert(
+    answering(
+        answers,
         "GetComplianceDetailsByConfigRule",
         (200, json!({"EvaluationResults": results})),
-    );
-    answers
+    )
 }
 
 /// CloudWatch's answer for the alarm `iam-role-last-used-failing` in `state`.
-fn with_alarm(mut answers: Answers, state: &str) -> Answers {
-    answers.insert(
+fn with_alarm(answers: Answers, state: &str) -> Answers {
+    answering(
+        answers,
         "DescribeAlarms",
         (
             200,
@@ -295,8 +96,15 @@ fn with_alarm(mut answers: Answers, state: &str) -> Answers {
                 "StateUpdatedTimestamp": {"$epoch": t(11)}
             }]}),
         ),
-    );
-    answers
+    )
+}
+
+/// `role-audit status --rule-name iam-role-last-used` and `more`.
+fn status(stub: &Stub, more: &[&str]) -> Output {
+    role_audit(
+        stub,
+        &[&["status", "--rule-name", "iam-role-last-used"][..], more].concat(),
+    )
 }
 
 fn status_json(stub: &Stub, now: &str) -> (Option<i32>, Value) {
@@ -304,16 +112,10 @@ fn status_json(stub: &Stub, now: &str) -> (Option<i32>, Value) {
 }
 
 fn status_json_with(stub: &Stub, now: &str, more: &[&str]) -> (Option<i32>, Value) {
-    let args = [
-        "status",
-        "--rule-name",
-        "iam-role-last-used",
-        "--now",
-        now,
-        "--format",
-        "json",
-    ];
-    let output = role_audit(stub, &[&args[..], more].concat());
+    let output = status(
+        stub,
+        &[&["--now", now, "--format", "json"][..], more].concat(),
+    );
     assert!(output.stderr.is_empty(), "{}", text(&output.stderr));
     (
         output.status.code(),
@@ -388,10 +190,7 @@ fn status_of_a_rule_whose_last_evaluation_failed_exits_3_with_the_error() {
         "the evaluation status shows the last evaluation failed at 2026-01-10T10:00:00Z, after the last successful one at 2026-01-10T06:00:00Z: LambdaFunctionError: IamFetchFailed: AccessDenied"
     );
 
-    let table = role_audit(
-        &stub,
-        &["status", "--rule-name", "iam-role-last-used", "--now", NOW],
-    );
+    let table = status(&stub, &["--now", NOW]);
     assert_eq!(table.status.code(), Some(3));
     let out = text(&table.stdout);
     let lines: Vec<&str> = out.lines().collect();
@@ -484,10 +283,7 @@ fn a_custom_lambda_rule_without_a_status_entry_is_judged_by_its_newest_result() 
     let (code, json) = status_json(&stub, "2026-01-12T10:00:00Z");
     assert_eq!((code, json["Health"].as_str()), (Some(3), Some("STALE")));
 
-    let table = role_audit(
-        &stub,
-        &["status", "--rule-name", "iam-role-last-used", "--now", NOW],
-    );
+    let table = status(&stub, &["--now", NOW]);
     assert_eq!(table.status.code(), Some(0));
     let out = text(&table.stdout);
     assert!(
@@ -499,8 +295,8 @@ fn a_custom_lambda_rule_without_a_status_entry_is_judged_by_its_newest_result() 
 #[test]
 fn a_custom_lambda_rule_s_fresh_successful_invocation_does_not_hide_stale_results() {
     // Lambda accepting Config's asynchronous invoke says nothing of whether the function ran.
-    let mut answers = lambda_answers(&[t(-40)]);
-    answers.insert(
+    let stub = stub(answering(
+        lambda_answers(&[t(-40)]),
         "DescribeConfigRuleEvaluationStatus",
         (
             200,
@@ -510,8 +306,7 @@ fn a_custom_lambda_rule_s_fresh_successful_invocation_does_not_hide_stale_result
                 "FirstEvaluationStarted": true
             }]}),
         ),
-    );
-    let stub = stub(answers);
+    ));
     let (code, json) = status_json(&stub, "2026-01-10T12:00:00Z");
     assert_eq!((code, json["Health"].as_str()), (Some(3), Some("STALE")));
     assert_eq!(
@@ -567,17 +362,9 @@ fn the_alarm_in_alarm_exits_3_failing_although_the_results_are_fresh() {
         alarm.body
     );
 
-    let table = role_audit(
+    let table = status(
         &stub,
-        &[
-            "status",
-            "--rule-name",
-            "iam-role-last-used",
-            "--alarm",
-            "iam-role-last-used-failing",
-            "--now",
-            NOW,
-        ],
+        &["--alarm", "iam-role-last-used-failing", "--now", NOW],
     );
     assert_eq!(table.status.code(), Some(3));
     let out = text(&table.stdout);
@@ -605,19 +392,12 @@ fn the_alarm_ok_with_fresh_results_exits_0_and_says_so() {
 
 #[test]
 fn a_missing_alarm_exits_2_naming_it() {
-    let mut answers = lambda_answers(&[t(9)]);
-    answers.insert("DescribeAlarms", (200, json!({"MetricAlarms": []})));
-    let stub = stub(answers);
-    let output = role_audit(
-        &stub,
-        &[
-            "status",
-            "--rule-name",
-            "iam-role-last-used",
-            "--alarm",
-            "nope-failing",
-        ],
-    );
+    let stub = stub(answering(
+        lambda_answers(&[t(9)]),
+        "DescribeAlarms",
+        (200, json!({"MetricAlarms": []})),
+    ));
+    let output = status(&stub, &["--alarm", "nope-failing"]);
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         text(&output.stderr),
@@ -629,25 +409,15 @@ fn a_missing_alarm_exits_2_naming_it() {
 
 #[test]
 fn a_denied_alarm_or_results_read_exits_2_naming_the_permission() {
-    let mut answers = lambda_answers(&[t(9)]);
-    answers.insert(
+    let denied_alarm = stub(answering(
+        lambda_answers(&[t(9)]),
         "DescribeAlarms",
-        (
-            400,
-            json!({"__type": "com.amazonaws.cloudwatch#AccessDenied", "message": "User is not authorized to perform: cloudwatch:DescribeAlarms"}),
+        refusal(
+            "com.amazonaws.cloudwatch#AccessDenied",
+            "User is not authorized to perform: cloudwatch:DescribeAlarms",
         ),
-    );
-    let denied_alarm = stub(answers);
-    let output = role_audit(
-        &denied_alarm,
-        &[
-            "status",
-            "--rule-name",
-            "iam-role-last-used",
-            "--alarm",
-            "iam-role-last-used-failing",
-        ],
-    );
+    ));
+    let output = status(&denied_alarm, &["--alarm", "iam-role-last-used-failing"]);
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         text(&output.stderr),
@@ -655,19 +425,12 @@ fn a_denied_alarm_or_results_read_exits_2_naming_the_permission() {
          hint: the credentials in use are not allowed cloudwatch:DescribeAlarms; role-audit needs it (read-only)\n"
     );
 
-    let mut answers = lambda_answers(&[]);
-    answers.insert(
+    let denied_results = stub(answering(
+        lambda_answers(&[]),
         "GetComplianceDetailsByConfigRule",
-        (
-            400,
-            json!({"__type": "AccessDeniedException", "message": "not authorized"}),
-        ),
-    );
-    let denied_results = stub(answers);
-    let output = role_audit(
-        &denied_results,
-        &["status", "--rule-name", "iam-role-last-used"],
-    );
+        refusal("AccessDeniedException", "not authorized"),
+    ));
+    let output = status(&denied_results, &[]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
         text(&output.stderr).ends_with("hint: the credentials in use are not allowed config:GetComplianceDetailsByConfigRule; role-audit needs it (read-only)\n"),
@@ -680,9 +443,9 @@ fn a_denied_alarm_or_results_read_exits_2_naming_the_permission() {
 fn status_of_an_unknown_rule_exits_2_with_a_hint_and_denied_names_the_permission() {
     let unknown = stub(HashMap::from([(
         "DescribeConfigRules",
-        (
-            400,
-            json!({"__type": "NoSuchConfigRuleException", "message": "The ConfigRule 'nope' provided in the request is invalid."}),
+        refusal(
+            "NoSuchConfigRuleException",
+            "The ConfigRule 'nope' provided in the request is invalid.",
         ),
     )]));
     let output = role_audit(&unknown, &["status", "--rule-name", "nope"]);
@@ -694,16 +457,12 @@ fn status_of_an_unknown_rule_exits_2_with_a_hint_and_denied_names_the_permission
     );
     assert!(output.stdout.is_empty());
 
-    let mut answers = status_answers(json!({}));
-    answers.insert(
+    let denied = stub(answering(
+        status_answers(json!({})),
         "DescribeConfigRuleEvaluationStatus",
-        (
-            400,
-            json!({"__type": "AccessDeniedException", "message": "not authorized"}),
-        ),
-    );
-    let denied = stub(answers);
-    let output = role_audit(&denied, &["status", "--rule-name", "iam-role-last-used"]);
+        refusal("AccessDeniedException", "not authorized"),
+    ));
+    let output = status(&denied, &[]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
         text(&output.stderr).ends_with("hint: the credentials in use are not allowed config:DescribeConfigRuleEvaluationStatus; role-audit needs it (read-only)\n"),
@@ -975,12 +734,14 @@ fn the_aggregator_report_shows_the_accounts_without_results_in_every_format() {
 
 #[test]
 fn a_denied_account_list_is_a_warning_on_stderr_not_a_silent_gap() {
-    let mut answers = aggregate_answers();
-    answers.insert(
+    let stub = stub(answering(
+        aggregate_answers(),
         "GetOrganizationConfigRuleDetailedStatus",
-        (400, json!({"__type": "OrganizationAccessDeniedException", "message": "not the management account"})),
-    );
-    let stub = stub(answers);
+        refusal(
+            "OrganizationAccessDeniedException",
+            "not the management account",
+        ),
+    ));
     let output = role_audit(
         &stub,
         &[

@@ -1,6 +1,7 @@
-//! Helpers shared by the SDK-level test crates: scripted IAM and Config responses through
-//! aws-smithy-mocks, and recorders of what was sent.
-#![allow(dead_code)] // each test crate uses its own subset
+//! Helpers shared by the test modules: scripted IAM and Config responses through
+//! aws-smithy-mocks, recorders of what was sent, and (`stub`) a stub endpoint for the binary.
+
+pub mod stub;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,7 +14,7 @@ use aws_sdk_config::types::{
 use aws_sdk_iam::operation::get_account_authorization_details::{
     GetAccountAuthorizationDetailsInput, GetAccountAuthorizationDetailsOutput,
 };
-use aws_sdk_iam::types::{RoleDetail, RoleLastUsed};
+use aws_sdk_iam::types::{RoleDetail, RoleLastUsed, Tag};
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
@@ -36,22 +37,38 @@ pub fn smithy_time(days_ago: i64) -> aws_smithy_types::DateTime {
 
 /// Role `n`: unused for `n` days when `n` is odd, never used when even; created 1 000 days ago.
 pub fn role_detail(n: usize) -> RoleDetail {
-    let name = format!("role-{n:04}");
-    let last_used = if n % 2 == 1 {
-        RoleLastUsed::builder()
-            .last_used_date(smithy_time(n as i64))
+    let last_used = (n % 2 == 1).then_some(n as i64);
+    iam_role(n, "/", &format!("role-{n:04}"), last_used, &[])
+}
+
+/// A role as IAM lists it: RoleId [`role_id`]`(n)`, created 1 000 days before [`now`], last
+/// used `last_used_days` ago in eu-west-1 (None: IAM recorded no use), with these tags.
+pub fn iam_role(
+    n: usize,
+    path: &str,
+    name: &str,
+    last_used_days: Option<i64>,
+    tags: &[(&str, &str)],
+) -> RoleDetail {
+    let last_used = match last_used_days {
+        Some(days) => RoleLastUsed::builder()
+            .last_used_date(smithy_time(days))
             .region("eu-west-1")
-            .build()
-    } else {
-        RoleLastUsed::builder().build()
+            .build(),
+        None => RoleLastUsed::builder().build(),
     };
+    let tags = tags
+        .iter()
+        .map(|(key, value)| Tag::builder().key(*key).value(*value).build().unwrap())
+        .collect();
     RoleDetail::builder()
-        .path("/")
-        .role_name(&name)
-        .role_id(format!("AROA{n:017}"))
-        .arn(format!("arn:aws:iam::123456789012:role/{name}"))
+        .path(path)
+        .role_name(name)
+        .role_id(role_id(n))
+        .arn(format!("arn:aws:iam::123456789012:role{path}{name}"))
         .create_date(smithy_time(1000))
         .role_last_used(last_used)
+        .set_tags(Some(tags))
         .build()
 }
 
@@ -140,10 +157,11 @@ pub fn iam_error(status: u16, code: &str, message: &str) -> HttpResponse {
     HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::from(body))
 }
 
-/// Records every PutEvaluations request and answers each with `failed(request)` as its
-/// FailedEvaluations.
+/// Records every PutEvaluations request, and when it came by the runtime's clock, and answers
+/// each with `failed(request, call number)` as its FailedEvaluations.
 pub struct PutRecorder {
     pub requests: Arc<Mutex<Vec<PutEvaluationsInput>>>,
+    pub times: Arc<Mutex<Vec<tokio::time::Instant>>>,
     pub rule: Rule,
 }
 
@@ -155,8 +173,10 @@ impl PutRecorder {
             + 'static,
     ) -> Self {
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let log = requests.clone();
+        let times = Arc::new(Mutex::new(Vec::new()));
+        let (log, clock) = (requests.clone(), times.clone());
         let rule = mock!(aws_sdk_config::Client::put_evaluations).then_compute_output(move |req| {
+            clock.lock().unwrap().push(tokio::time::Instant::now());
             let mut log = log.lock().unwrap();
             log.push(req.clone());
             let call = log.len();
@@ -164,7 +184,11 @@ impl PutRecorder {
                 .set_failed_evaluations(Some(failed(req, call)))
                 .build()
         });
-        Self { requests, rule }
+        Self {
+            requests,
+            times,
+            rule,
+        }
     }
 
     pub fn accepting_all() -> Self {
@@ -173,6 +197,12 @@ impl PutRecorder {
 
     pub fn requests(&self) -> Vec<PutEvaluationsInput> {
         self.requests.lock().unwrap().clone()
+    }
+
+    /// The time from each call to the next.
+    pub fn gaps(&self) -> Vec<Duration> {
+        let times = self.times.lock().unwrap();
+        times.windows(2).map(|w| w[1] - w[0]).collect()
     }
 
     pub fn batch_sizes(&self) -> Vec<usize> {
@@ -254,6 +284,12 @@ pub fn recorded_results(
                 .collect(),
         ))
         .build()
+}
+
+/// GetComplianceDetailsByConfigRule answering that Config holds no results for the rule.
+pub fn no_recorded_results() -> Rule {
+    mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule)
+        .then_output(|| recorded_results(&[], None))
 }
 
 pub fn config_throttling() -> HttpResponse {

@@ -35,8 +35,7 @@ use iam_role_last_used::core::rule_status::{
     RuleOwner, WatchedRule,
 };
 
-mod common;
-use common::config_client;
+use crate::common::config_client;
 
 fn secs(day: u32, hour: u32) -> aws_smithy_types::DateTime {
     aws_smithy_types::DateTime::from_secs(

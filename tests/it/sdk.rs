@@ -11,18 +11,23 @@ use aws_sdk_iam::operation::get_account_authorization_details::{
 };
 use aws_sdk_iam::types::{EntityType, RoleDetail};
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
-use iam_role_last_used::aws::config_rule::{self};
+use aws_smithy_runtime_api::client::http::{
+    http_client_fn, HttpClient, HttpConnector, HttpConnectorFuture, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use iam_role_last_used::aws::config_rule;
 use iam_role_last_used::aws::iam::fetch_roles;
 use iam_role_last_used::aws::AttemptCounter;
 use iam_role_last_used::core::evaluate::{Evaluation, Reason};
 use iam_role_last_used::core::event::ResultToken;
 use iam_role_last_used::core::results::{Compliance, ResourceType};
+use iam_role_last_used::core::settings::PublishOptions;
 use iam_role_last_used::core::settings::Settings;
 use iam_role_last_used::lambda::{handle, Clients, Context, Summary};
 use iam_role_last_used::Error;
 
-mod common;
-use common::*;
+use crate::common::*;
 
 fn evaluations(count: usize) -> Vec<Evaluation> {
     (0..count)
@@ -94,7 +99,7 @@ async fn all_three_iam_pages_are_fetched_with_filter_role_and_max_items_1000() {
             (vec![EntityType::Role], Some(1000), Some("m2".to_owned())),
         ]
     );
-    assert!(pages.iter().all(|p| p.num_calls() == 1));
+    assert_eq!(pages.each_ref().map(|p| p.num_calls()), [1, 1, 1]);
 }
 
 #[tokio::test]
@@ -262,12 +267,48 @@ async fn persistently_failed_evaluations_fail_the_invocation_naming_them() {
     );
 }
 
+// The clock is paused, so the production delays cost no real time and are exact.
+#[tokio::test(start_paused = true)]
+async fn refused_evaluations_are_resent_3_times_0_5_1_and_2_seconds_apart_then_fail() {
+    let put = PutRecorder::new(|req, _| {
+        req.evaluations()
+            .iter()
+            .filter(|e| e.compliance_resource_id() == role_id(3))
+            .cloned()
+            .collect()
+    });
+    let client = config_client(&[&put.rule]);
+
+    let error = config_rule::publish(
+        &client,
+        &evaluations(10),
+        now(),
+        &token(),
+        PublishOptions::default(),
+    )
+    .await
+    .unwrap_err();
+
+    assert_eq!(put.batch_sizes(), [10, 1, 1, 1]);
+    assert_eq!(
+        put.gaps(),
+        [500, 1000, 2000].map(Duration::from_millis),
+        "the README: resent up to 3 more times, 0.5 s, 1 s, 2 s apart"
+    );
+    assert_eq!(
+        iam_role_last_used::lambda::diagnostic::message(&error),
+        format!(
+            "AWS Config rejected 1 of 10 evaluations after 4 attempts: {}",
+            role_id(3)
+        )
+    );
+}
+
 #[tokio::test]
 async fn testmode_sets_test_mode_and_skips_clean_up() {
     let iam_pages = page_rule(None, iam_page(0..150, None));
     let put = PutRecorder::accepting_all();
-    let results = mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule)
-        .then_output(|| recorded_results(&[], None));
+    let results = no_recorded_results();
     let clients = clients(&[&iam_pages], &[&put.rule, &results]);
 
     let summary = handle(
@@ -280,11 +321,19 @@ async fn testmode_sets_test_mode_and_skips_clean_up() {
     .unwrap();
 
     assert_eq!(results.num_calls(), 0, "no clean-up read in TESTMODE");
-    assert!(put
+    let calls: Vec<_> = put
         .requests()
         .iter()
-        .all(|r| r.test_mode() == Some(true) && r.result_token() == Some("TESTMODE")));
-    assert_eq!(put.batch_sizes(), [100, 50]);
+        .map(|r| {
+            (
+                r.evaluations().len(),
+                r.test_mode(),
+                r.result_token().map(str::to_owned),
+            )
+        })
+        .collect();
+    let testmode = |n| (n, Some(true), Some("TESTMODE".to_owned()));
+    assert_eq!(calls, [testmode(100), testmode(50)]);
     assert_eq!(
         (summary.roles, summary.stale_cleaned, summary.test_mode),
         (150, 0, true)
@@ -358,9 +407,18 @@ async fn clean_up_marks_only_vanished_ids_not_applicable() {
             ),
         ]
     );
-    assert!(sent[..5]
-        .iter()
-        .all(|(_, c, _)| c != &ComplianceType::NotApplicable));
+    // Roles 1 and 3 were used 1 and 3 days ago; 0, 2 and 4 never.
+    let live: Vec<_> = sent[..5].iter().map(|(_, c, _)| c.clone()).collect();
+    assert_eq!(
+        live,
+        [
+            ComplianceType::NonCompliant,
+            ComplianceType::Compliant,
+            ComplianceType::NonCompliant,
+            ComplianceType::Compliant,
+            ComplianceType::NonCompliant
+        ]
+    );
     assert_eq!(
         *results_requests.lock().unwrap(),
         vec![
@@ -371,7 +429,8 @@ async fn clean_up_marks_only_vanished_ids_not_applicable() {
             2
         ]
     );
-    assert!(put.requests().iter().all(|r| r.test_mode().is_none()));
+    let test_modes: Vec<_> = put.requests().iter().map(|r| r.test_mode()).collect();
+    assert_eq!(test_modes, [None], "one call, TestMode not set");
     assert_eq!(
         summary,
         Summary {
@@ -407,8 +466,7 @@ async fn an_iam_error_on_page_2_sends_nothing_and_fails() {
             )
         });
     let put = PutRecorder::accepting_all();
-    let results = mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule)
-        .then_output(|| recorded_results(&[], None));
+    let results = no_recorded_results();
     let clients = clients(&[&first, &denied], &[&put.rule, &results]);
 
     let error = handle(
@@ -585,8 +643,7 @@ async fn handle_before_deadline(
 async fn too_little_time_left_to_publish_fails_before_sending_anything() {
     let iam_pages = page_rule(None, iam_page(0..1500, None));
     let put = PutRecorder::accepting_all();
-    let results = mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule)
-        .then_output(|| recorded_results(&[], None));
+    let results = no_recorded_results();
     let clients = clients(&[&iam_pages], &[&put.rule, &results]);
     // 15 calls, 4 at a time: 4 rounds of 1 s, plus 1 s of margin = 5 s needed, 4 s left.
     let second = Duration::from_secs(1);
@@ -608,19 +665,65 @@ async fn too_little_time_left_to_publish_fails_before_sending_anything() {
     );
 }
 
-#[tokio::test]
+/// Holds back the response to every request whose body contains `marker` for `delay` of the
+/// runtime's clock, and answers the others at once.
+#[derive(Debug)]
+struct Delaying {
+    inner: SharedHttpConnector,
+    marker: &'static str,
+    delay: Duration,
+}
+
+impl HttpConnector for Delaying {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let held = request
+            .body()
+            .bytes()
+            .is_some_and(|b| String::from_utf8_lossy(b).contains(self.marker));
+        let response = self.inner.call(request);
+        let delay = self.delay;
+        HttpConnectorFuture::new(async move {
+            if held {
+                tokio::time::sleep(delay).await;
+            }
+            response.await
+        })
+    }
+}
+
+/// The mocks' HTTP client, with the responses to requests holding `marker` delayed.
+fn delaying(marker: &'static str, delay: Duration) -> SharedHttpClient {
+    let mock = aws_smithy_mocks::create_mock_http_client();
+    http_client_fn(move |settings, components| {
+        SharedHttpConnector::new(Delaying {
+            inner: mock.http_connector(settings, components),
+            marker,
+            delay,
+        })
+    })
+}
+
+// The clock is paused: it moves only when every task waits, straight to the next timer, so
+// the deadline and the slow page race in virtual time, at once and the same on any machine.
+#[tokio::test(start_paused = true)]
 async fn a_deadline_during_the_iam_read_stops_it_and_sends_nothing() {
-    // The first page arrives, the second never does before the deadline.
+    // Page 1 arrives at once; page 2 would take 10 s, but the deadline is 1 s away and reading
+    // must stop 200 ms (the reserve for one publishing round and the margin) before it.
     let first = page_rule(None, iam_page(0..1000, Some("m1")));
-    let slow = mock!(aws_sdk_iam::Client::get_account_authorization_details)
-        .match_requests(|req| req.marker() == Some("m1"))
-        .then_http_response(|| {
-            std::thread::sleep(Duration::from_millis(1500));
-            iam_error(500, "ServiceFailure", "slow")
-        });
+    let second = page_rule(Some("m1"), iam_page(1000..1001, None));
     let put = PutRecorder::accepting_all();
-    let clients = clients(&[&first, &slow], &[&put.rule]);
+    let attempts = AttemptCounter::default();
+    let clients = Clients {
+        iam: mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&first, &second], |b| b
+            .retry_config(fast_retry())
+            .http_client(delaying("Marker=m1", Duration::from_secs(10)))),
+        config: config_client_counted(&[&put.rule], &attempts),
+        sts: sts_client_counted(&[], &attempts),
+        attempts,
+    };
     let tenth = Duration::from_millis(100);
+    let started = tokio::time::Instant::now();
+
     let error = handle_before_deadline(
         "scheduled-testmode.json",
         &clients,
@@ -630,6 +733,12 @@ async fn a_deadline_during_the_iam_read_stops_it_and_sends_nothing() {
     )
     .await;
 
+    let waited = started.elapsed();
+    assert!(
+        waited >= 8 * tenth && waited < Duration::from_secs(10),
+        "stopped after {waited:?}: at the reserve before the deadline, before page 2 arrived"
+    );
+    assert_eq!((first.num_calls(), second.num_calls()), (1, 1));
     assert!(put.requests().is_empty());
     assert_eq!(
         iam_role_last_used::lambda::diagnostic::message(&error),

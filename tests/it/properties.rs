@@ -1,0 +1,324 @@
+//! Properties of the evaluator that hold for any roles and parameters. Each states something
+//! the code does not restate, with expectations built by the test (day counts chosen, not
+//! computed; allowlist matches made by construction).
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use iam_role_last_used::core::evaluate::{evaluate, MAX_ANNOTATION_CHARS};
+use iam_role_last_used::core::params::{IdentityCenterRoles, RuleParameters};
+use iam_role_last_used::core::results::Compliance;
+use iam_role_last_used::core::role::{LastUsed, Role, Tag};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap()
+}
+
+const PATHS: [&str; 8] = [
+    "/",
+    "/service-role/",
+    "/aws-service-role/support.amazonaws.com/",
+    "/aws-reserved/sso.amazonaws.com/",
+    "/aws-reserved/sso.amazonaws.com/eu-west-2/",
+    "/teams/data/",
+    "/security-team/",
+    "/é/ü/",
+];
+const PATTERNS: [&str; 7] = [
+    "/breakglass-*",
+    "/service-role/*",
+    "*/ci-?",
+    "/teams/[ab]*/*",
+    "/x[!y]z",
+    "*",
+    "/security-*",
+];
+const TAG_KEYS: [&str; 3] = ["keep", "owner", "Keep"];
+/// Exempt-tag values that exempt on [`now`] (2026-01-01T12:00:00Z), by the README's grammar.
+const HOLDING: [&str; 5] = [
+    "",
+    "true",
+    "until=2026-06-30; DR role",
+    "UNTIL=2026-01-01",
+    "untilted",
+];
+/// Values that do not: expired, or an attempt at a date that is not one.
+const NOT_HOLDING: [&str; 5] = [
+    "until=2025-12-31",
+    "until=soon",
+    "until=2026-02-30",
+    "until 2026-06-30",
+    "until=2026-6-30",
+];
+
+prop_compose! {
+    fn arb_role()(
+        name in "[A-Za-z0-9+=,.@_-]{1,64}|[a-zé€😀]{1,80}",
+        path in prop::sample::select(&PATHS[..]),
+        age_seconds in 0i64..(2_000 * 86_400),
+        last_used in prop::option::of((-3_600i64..(800 * 86_400), prop::option::of("[a-z]{2}-[a-z]+-[1-3]"))),
+        tag_keys in prop::sample::subsequence(&TAG_KEYS[..], 0..=3),
+        tag_value in prop::sample::select([HOLDING, NOT_HOLDING].concat()),
+        id in any::<u64>(),
+    ) -> Role {
+        Role {
+            role_id: format!("AROA{id:017}"),
+            arn: format!("arn:aws:iam::111122223333:role{path}{name}"),
+            name,
+            path: path.to_owned(),
+            created: now() - Duration::seconds(age_seconds),
+            last_used: last_used.map(|(ago, region)| LastUsed { at: now() - Duration::seconds(ago), region }),
+            tags: tag_keys.into_iter().map(|k| Tag { key: k.to_owned(), value: tag_value.to_owned() }).collect(),
+        }
+    }
+}
+
+prop_compose! {
+    fn arb_params()(
+        max_days in 1u32..=400,
+        patterns in prop::sample::subsequence(&PATTERNS[..], 0..=3),
+        exempt in prop::option::of(prop::sample::select(&TAG_KEYS[..])),
+        evaluate_linked in any::<bool>(),
+        evaluate_identity_center in any::<bool>(),
+    ) -> RuleParameters {
+        let mut object = json!({
+            "max_days_for_last_used": max_days.to_string(),
+            "role_allowlist": patterns.join("|"),
+            "service_linked_roles": if evaluate_linked { "evaluate" } else { "exclude" },
+            "identity_center_roles": if evaluate_identity_center { "evaluate" } else { "exclude" },
+        });
+        if let Some(key) = exempt {
+            object["exempt_tag_key"] = Value::from(key);
+        }
+        RuleParameters::from_map(object.as_object().unwrap(), None).unwrap()
+    }
+}
+
+/// Distinct RoleIds, as IAM guarantees.
+fn arb_roles() -> impl Strategy<Value = Vec<Role>> {
+    prop::collection::vec(arb_role(), 0..60).prop_map(|mut roles| {
+        for (i, role) in roles.iter_mut().enumerate() {
+            role.role_id = format!("AROA{i:017}");
+        }
+        roles
+    })
+}
+
+fn params_from(object: Value) -> RuleParameters {
+    RuleParameters::from_map(object.as_object().unwrap(), None).unwrap()
+}
+
+/// A whole number of days, often one either side of `max_days` where the verdict flips.
+fn days_around(max_days: u32) -> impl Strategy<Value = i64> {
+    let max = i64::from(max_days);
+    prop_oneof![(max - 1).max(0)..=(max + 1), 0i64..800]
+}
+
+/// A customer role (no AWS-managed path) and its age and last use in whole days, as chosen:
+/// its timestamps are that many days plus part of a day before [`now`].
+#[derive(Debug, Clone)]
+struct Dated {
+    role: Role,
+    age_days: i64,
+    used_days: Option<i64>,
+}
+
+fn arb_dated(max_days: u32) -> impl Strategy<Value = Dated> {
+    (
+        prop::sample::select(&["/", "/teams/data/", "/service-role/"][..]),
+        "[a-z0-9-]{1,30}",
+        days_around(max_days),
+        0i64..86_400,
+        prop::option::of((days_around(max_days), 0i64..86_400)),
+    )
+        .prop_map(|(path, name, age_days, age_part, used)| Dated {
+            role: Role {
+                role_id: "AROA00000000000000001".to_owned(),
+                arn: format!("arn:aws:iam::111122223333:role{path}{name}"),
+                name,
+                path: path.to_owned(),
+                created: now() - Duration::days(age_days) - Duration::seconds(age_part),
+                last_used: used.map(|(days, part)| LastUsed {
+                    at: now() - Duration::days(days) - Duration::seconds(part),
+                    region: Some("eu-west-1".to_owned()),
+                }),
+                tags: Vec::new(),
+            },
+            age_days,
+            used_days: used.map(|(days, _)| days),
+        })
+}
+
+/// Allowlist patterns, each with a path and names it matches by the glob rules the README
+/// gives (`*` any run of characters, `/` included; `?` one character; `[ab]` either).
+const ALLOWED: [(&str, &str, &str); 4] = [
+    ("/breakglass-*", "/", "breakglass-[a-z0-9-]{0,20}"),
+    (
+        "/service-role/*",
+        "/service-role/",
+        "[A-Za-z0-9+=,.@_-]{1,40}",
+    ),
+    ("*/ci-?", "/teams/data/", "ci-[a-z0-9]"),
+    ("/teams/[ab]*/*", "/teams/a/x/", "[a-z]{1,20}"),
+];
+
+/// A customer role that an exemption covers, by construction, and the parameters that set
+/// the exemption up: an allowlist pattern matching it, or the exempt tag with a value that
+/// holds on [`now`].
+fn arb_exempted() -> impl Strategy<Value = (Role, RuleParameters)> {
+    let allowlisted = (0..ALLOWED.len())
+        .prop_flat_map(|i| (Just(i), ALLOWED[i].2))
+        .prop_map(|(i, name)| {
+            let (pattern, path, _) = ALLOWED[i];
+            (
+                path.to_owned(),
+                name,
+                Vec::new(),
+                json!({"role_allowlist": pattern}),
+            )
+        });
+    let tagged =
+        ("[a-z0-9-]{1,30}", prop::sample::select(&HOLDING[..])).prop_map(|(name, value)| {
+            let tag = Tag {
+                key: "keep".to_owned(),
+                value: value.to_owned(),
+            };
+            (
+                "/".to_owned(),
+                name,
+                vec![tag],
+                json!({"exempt_tag_key": "keep"}),
+            )
+        });
+    (prop_oneof![allowlisted, tagged], arb_role(), 1u32..=400).prop_map(
+        |((path, name, tags, mut object), timing, max_days)| {
+            object["max_days_for_last_used"] = Value::from(max_days.to_string());
+            let role = Role {
+                arn: format!("arn:aws:iam::111122223333:role{path}{name}"),
+                name,
+                path,
+                tags,
+                ..timing
+            };
+            (role, params_from(object))
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 1_000,
+        // Integration tests have no lib.rs beside them to persist failures next to.
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn the_verdict_agrees_with_whole_days_counted_by_hand(
+        (max_days, dated) in (1u32..=400).prop_flat_map(|m| (Just(m), prop::collection::vec(arb_dated(m), 1..20)))
+    ) {
+        let params = params_from(json!({"max_days_for_last_used": max_days.to_string()}));
+        let roles: Vec<Role> = dated.iter().map(|d| d.role.clone()).collect();
+        let max = i64::from(max_days);
+        for (d, evaluation) in dated.iter().zip(evaluate(&roles, &params, now())) {
+            // The README's rules 4 to 7.
+            let expected = match d.used_days {
+                _ if d.age_days <= max => Compliance::Compliant,
+                None => Compliance::NonCompliant,
+                Some(used) if used > max => Compliance::NonCompliant,
+                Some(_) => Compliance::Compliant,
+            };
+            prop_assert_eq!(evaluation.compliance, expected, "{:?} {:?}", d, evaluation.annotation);
+            if d.age_days > max {
+                prop_assert_eq!(evaluation.days_since_last_use(), d.used_days, "{:?}", evaluation.annotation);
+            }
+        }
+    }
+
+    #[test]
+    fn raising_the_threshold_never_turns_a_compliant_role_non_compliant(
+        roles in arb_roles(), params in arb_params(), raise in 0u32..400
+    ) {
+        let mut higher = params.clone();
+        higher.max_days = (params.max_days + raise).min(400);
+        let low = evaluate(&roles, &params, now());
+        let high = evaluate(&roles, &higher, now());
+        for (low, high) in low.iter().zip(&high) {
+            if low.compliance != Compliance::NonCompliant {
+                prop_assert_eq!(high.compliance, low.compliance, "{} days: {:?}; {} days: {:?}", params.max_days, low.annotation, higher.max_days, high.annotation);
+            }
+        }
+    }
+
+    #[test]
+    fn an_allowlisted_or_exempt_tagged_role_is_compliant_whatever_its_use((role, params) in arb_exempted()) {
+        let evaluation = evaluate(std::slice::from_ref(&role), &params, now()).remove(0);
+        prop_assert_eq!(evaluation.compliance, Compliance::Compliant, "{:?}", evaluation.annotation);
+    }
+
+    #[test]
+    fn a_service_linked_role_is_not_applicable_by_default_whatever_its_tags_or_allowlist(
+        role in arb_role(),
+        service in "[a-z]{1,20}",
+        value in prop::sample::select([HOLDING, NOT_HOLDING].concat()),
+        patterns in prop::sample::subsequence(&["*", "/aws-service-role/*", "*/AWSServiceRole*", "/breakglass-*"][..], 0..=4),
+        max_days in 1u32..=400,
+    ) {
+        let mut role = role;
+        role.path = format!("/aws-service-role/{service}.amazonaws.com/");
+        role.tags = vec![Tag { key: "keep".to_owned(), value: value.to_owned() }];
+        // service_linked_roles left at its default.
+        let params = params_from(json!({
+            "max_days_for_last_used": max_days.to_string(),
+            "role_allowlist": patterns.join("|"),
+            "exempt_tag_key": "keep",
+        }));
+        let evaluation = evaluate(std::slice::from_ref(&role), &params, now()).remove(0);
+        prop_assert_eq!(evaluation.compliance, Compliance::NotApplicable, "{:?}", evaluation.annotation);
+    }
+
+    #[test]
+    fn annotations_fit_config_and_start_with_the_role_name(roles in arb_roles(), params in arb_params()) {
+        for (role, evaluation) in roles.iter().zip(evaluate(&roles, &params, now())) {
+            let chars = evaluation.annotation.chars().count();
+            prop_assert!((1..=MAX_ANNOTATION_CHARS).contains(&chars), "{} characters", chars);
+            let kept: String = role.name.chars().take(MAX_ANNOTATION_CHARS - 1).collect();
+            prop_assert!(evaluation.annotation.starts_with(&kept), "{:?} for {:?}", evaluation.annotation, role.name);
+        }
+    }
+
+    #[test]
+    fn an_exemption_that_does_not_hold_gives_the_verdict_of_no_exemption(roles in arb_roles(), params in arb_params()) {
+        let Some(key) = params.exempt_tag_key.clone() else { return Ok(()) };
+        for role in &roles {
+            let Some(tag) = role.tags.iter().find(|t| t.key == key) else { continue };
+            let mut untagged = role.clone();
+            untagged.tags.retain(|t| t.key != key);
+            let with_tag = evaluate(std::slice::from_ref(role), &params, now()).remove(0);
+            let without = evaluate(&[untagged], &params, now()).remove(0);
+            if NOT_HOLDING.contains(&tag.value.as_str()) {
+                prop_assert_eq!(with_tag.compliance, without.compliance, "{:?}", with_tag.annotation);
+            } else {
+                prop_assert!(HOLDING.contains(&tag.value.as_str()));
+                prop_assert_ne!(with_tag.compliance, Compliance::NonCompliant, "{:?}", with_tag.annotation);
+            }
+        }
+    }
+
+    #[test]
+    fn excluding_identity_center_roles_changes_only_identity_center_roles(roles in arb_roles(), params in arb_params()) {
+        let mut evaluated = params.clone();
+        evaluated.identity_center_roles = IdentityCenterRoles::Evaluate;
+        let mut excluded = params;
+        excluded.identity_center_roles = IdentityCenterRoles::Exclude;
+        let a = evaluate(&roles, &evaluated, now());
+        let b = evaluate(&roles, &excluded, now());
+        for ((role, a), b) in roles.iter().zip(a).zip(b) {
+            if role.path.starts_with("/aws-reserved/sso.amazonaws.com/") {
+                prop_assert_eq!(b.compliance, Compliance::NotApplicable);
+            } else {
+                prop_assert_eq!(a, b);
+            }
+        }
+    }
+}

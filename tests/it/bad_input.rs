@@ -249,7 +249,7 @@ fn compliance_str(compliance: &aws_sdk_config::types::ComplianceType) -> &'stati
 }
 
 #[tokio::test]
-async fn every_bad_input_gets_its_exact_error_and_nothing_is_sent() {
+async fn each_input_gets_its_exact_error_with_nothing_sent_or_sends_exactly_its_evaluations() {
     let cases = cases();
     assert_eq!(cases.len(), CASES);
     for case in &cases {

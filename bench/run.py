@@ -10,7 +10,7 @@ function. Per run it measures:
 
   cold start  process spawn -> its first GET /runtime/invocation/next
   wall        event handed out -> response (or error) posted
-  floor       (IAM pages + clean-up reads + ceil(PutEvaluations calls / C)) x L, the issue's
+  floor       (IAM pages + clean-up reads + ceil(PutEvaluations calls / C)) x L, i.e.
               (ceil(N/1000) + ceil(ceil(N/100)/C)) x L plus the clean-up read; C is the most
               PutEvaluations the fake saw in flight at once (C_obs), and separately the
               function's configured concurrency (C_cfg: --concurrency, else
@@ -503,7 +503,7 @@ def report(runs: list[dict], c_cfg: int, c_cfg_source: str, sizes: dict, header:
 
 
 def targets(groups: dict, c_cfg: int, sizes: dict) -> str:
-    lines = ["Targets (issue):"]
+    lines = ["Targets:"]
     group = groups.get((5000, 50.0))
     if group:
         ratio = med([r["wall_ms"] / floor_ms(r, r["max_put_in_flight"]) for r in group])

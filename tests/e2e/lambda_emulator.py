@@ -17,7 +17,7 @@ The deadline. Lambda hands the function its deadline on every `/next` response, 
 milliseconds. cargo-lambda 1.9.2's emulator instead sends the constant `600000` (it means "10
 minutes", but read as epoch milliseconds it is 1970-01-01T00:10:00Z), and its `--timeout` only
 bounds how long `cargo lambda invoke` waits. The function counts a deadline already past as
-"now" (since the SDK-policy commit), so under the bare emulator every invocation that gets past
+"now" (a deadline it cannot meet), so under the bare emulator every invocation that gets past
 decoding failed at once with DeadlineTooClose. So the function talks to the emulator's Runtime
 API through `_DeadlineProxy`, a pass-through on 127.0.0.1 that rewrites that one header the way
 Lambda sets it: the time the invocation was handed out + `function_timeout_s`. That also gives

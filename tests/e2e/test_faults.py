@@ -1,4 +1,4 @@
-"""The reliability issue's fault scenarios, end to end: the real binary and SDK against the fake
+"""Fault scenarios, end to end: the real binary and SDK against the fake
 AWS (fake_aws.py) while it throttles, fails, resets connections, answers slowly, refuses
 evaluations, and while the Lambda deadline runs out.
 
@@ -33,8 +33,8 @@ import pytest
 
 from .account import KINDS, NOT_APPLICABLE, RoleSpec, build_account
 from .conftest import (
-    EVENTS,
     Account,
+    config_event,
     function_environment,
     running_function,
     seed_account,
@@ -148,20 +148,13 @@ def config(fake_aws: FakeAws, fault_key: str):
 # ---- running the function -----------------------------------------------------------------
 
 
-def config_event(fake_aws: FakeAws, directory: Path, rule: str) -> Path:
+def fault_event(fake_aws: FakeAws, directory: Path, rule: str) -> Path:
     """events/scheduled.json for `rule` in the fault account, with a ResultToken the fake
     issued for that rule (as Config puts a fresh one in each event)."""
-    event = json.loads((EVENTS / "scheduled.json").read_text())
-    invoking = json.loads(event["invokingEvent"])
-    invoking["awsAccountId"] = FAULT_ACCOUNT
-    event["invokingEvent"] = json.dumps(invoking)
-    event["accountId"] = FAULT_ACCOUNT
-    event["configRuleName"] = rule
-    event["configRuleArn"] = f"arn:aws:config:{REGION}:{FAULT_ACCOUNT}:config-rule/{rule}"
-    event["resultToken"] = fake_aws.config_results.result_token(rule, FAULT_ACCOUNT, REGION)
-    path = directory / f"{rule}.json"
-    path.write_text(json.dumps(event, indent=2))
-    return path
+    return config_event(
+        directory, account=FAULT_ACCOUNT, rule=rule,
+        result_token=fake_aws.config_results.result_token(rule, FAULT_ACCOUNT, REGION),
+    )  # fmt: skip
 
 
 @dataclass
@@ -271,17 +264,19 @@ def assert_complete_run(fault_run: FaultRun, account: Account, stale_cleaned: in
         "compliance_result_pages_read": True,
         "test_mode": False,
     }
-    assert {key: summary.get(key) for key in want} == want, summary
+    missing = sorted(set(want) - set(summary))
+    assert not missing, f"the summary lacks {missing}: {summary}"
+    assert {key: summary[key] for key in want} == want, summary
 
 
-# ---- the issue's transient faults: each retried, each counted ---------------------------------
+# ---- transient faults: each retried, each counted --------------------------------------------
 
 
 def test_throttling_on_the_first_5_calls_of_each_operation_is_retried_and_counted(
     fault_function, fake_aws, fault_account, config, tmp_path
 ):
     rule = "e2e-faults-throttling"
-    event = config_event(fake_aws, tmp_path, rule)
+    event = fault_event(fake_aws, tmp_path, rule)
     for operation in (GET_ACCOUNT_AUTHORIZATION_DETAILS, GET_COMPLIANCE_DETAILS, PUT_EVALUATIONS):
         fake_aws.faults.plan(operation, [THROTTLING] * 5)
 
@@ -308,7 +303,7 @@ def test_http_500_and_503_bursts_are_retried_and_counted(
     fault_function, fake_aws, fault_account, config, tmp_path
 ):
     rule = "e2e-faults-5xx"
-    event = config_event(fake_aws, tmp_path, rule)
+    event = fault_event(fake_aws, tmp_path, rule)
     fake_aws.faults.plan(GET_ACCOUNT_AUTHORIZATION_DETAILS, [HTTP_500, HTTP_500, HTTP_503], 1)
     fake_aws.faults.plan(GET_ACCOUNT_AUTHORIZATION_DETAILS, [HTTP_503, HTTP_503], iam_page=3)
     fake_aws.faults.plan(GET_COMPLIANCE_DETAILS, [HTTP_503])
@@ -334,7 +329,7 @@ def test_a_connection_reset_is_retried_and_counted(
     fault_function, fake_aws, fault_account, config, tmp_path
 ):
     rule = "e2e-faults-reset"
-    event = config_event(fake_aws, tmp_path, rule)
+    event = fault_event(fake_aws, tmp_path, rule)
     fake_aws.faults.plan(GET_ACCOUNT_AUTHORIZATION_DETAILS, [RESET], iam_page=2)
     fake_aws.faults.plan(GET_COMPLIANCE_DETAILS, [RESET])
     fake_aws.faults.plan(PUT_EVALUATIONS, [RESET])
@@ -358,7 +353,7 @@ def test_a_response_slower_than_the_attempt_timeout_is_retried_and_counted(
     fault_function, fake_aws, fault_account, config, tmp_path
 ):
     rule = "e2e-faults-slow"
-    event = config_event(fake_aws, tmp_path, rule)
+    event = fault_event(fake_aws, tmp_path, rule)
     slow = delay(SLOWER_THAN_AN_ATTEMPT_S)
     fake_aws.faults.plan(GET_ACCOUNT_AUTHORIZATION_DETAILS, [slow], iam_page=1)
     fake_aws.faults.plan(PUT_EVALUATIONS, [slow])
@@ -388,7 +383,7 @@ def test_failed_evaluations_returned_once_are_sent_again_and_counted(
     fault_function, fake_aws, fault_account, config, tmp_path
 ):
     rule = "e2e-faults-failed-once"
-    event = config_event(fake_aws, tmp_path, rule)
+    event = fault_event(fake_aws, tmp_path, rule)
     ids = list(fault_account.roles)
     refused = [ids[3], ids[57], ids[250]]  # batches 1, 1 and 3
     fake_aws.config_results.reject(refused, times=1)
@@ -421,7 +416,7 @@ def test_failed_evaluations_returned_every_time_fail_the_invocation_naming_them(
     fault_function, fake_aws, fault_account, config, tmp_path
 ):
     rule = "e2e-faults-failed-always"
-    event = config_event(fake_aws, tmp_path, rule)
+    event = fault_event(fake_aws, tmp_path, rule)
     ids = list(fault_account.roles)
     refused = [ids[10], ids[20]]  # both in the first batch
     fake_aws.config_results.reject(refused, times=None)
@@ -466,7 +461,7 @@ def test_iam_failing_on_page_2_after_every_retry_sends_nothing_and_cleans_nothin
     fake_aws.config_results.seed(
         rule, gone, "NON_COMPLIANT", f"{gone}: last used 90 days ago", FAULT_ACCOUNT, REGION
     )
-    event = config_event(fake_aws, tmp_path, rule)
+    event = fault_event(fake_aws, tmp_path, rule)
     fake_aws.faults.plan(
         GET_ACCOUNT_AUTHORIZATION_DETAILS, [HTTP_503] * MAX_ATTEMPTS, iam_page=2
     )
@@ -531,7 +526,7 @@ def test_deleted_roles_and_name_keyed_results_are_cleaned_up(
         )  # fmt: skip
         doomed[role_id] = spec
     try:
-        first = run(fault_function, fake_aws, config_event(fake_aws, tmp_path, rule))
+        first = run(fault_function, fake_aws, fault_event(fake_aws, tmp_path, rule))
     finally:
         for spec in extra:
             fake_aws.delete_role(spec.name, FAULT_ACCOUNT)
@@ -547,7 +542,7 @@ def test_deleted_roles_and_name_keyed_results_are_cleaned_up(
     name_gone = (NOT_APPLICABLE, f"{some_role.name}: role no longer exists")
     assert_one_result_each(config, rule, {**with_doomed, some_role.name: name_gone})
 
-    second = run(fault_function, fake_aws, config_event(fake_aws, tmp_path, rule))
+    second = run(fault_function, fake_aws, fault_event(fake_aws, tmp_path, rule))
 
     assert second.invocation.ok, second.invocation.stderr
     assert_complete_run(second, fault_account, stale_cleaned=3)
@@ -576,7 +571,7 @@ def test_when_publishing_cannot_fit_before_the_deadline_nothing_is_sent(
 ):
     # Control: without the slow page, the run fits its 6 s and publishes.
     rule = "e2e-faults-deadline"
-    control = run(deadline_function, fake_aws, config_event(fake_aws, tmp_path, rule))
+    control = run(deadline_function, fake_aws, fault_event(fake_aws, tmp_path, rule))
     assert control.invocation.ok, control.invocation.stderr
     assert_one_result_each(config, rule, expected_results(fault_account))
     handed_out = deadline_function.deadlines_handed_out()[-1]
@@ -586,7 +581,7 @@ def test_when_publishing_cannot_fit_before_the_deadline_nothing_is_sent(
     rule = "e2e-faults-deadline-publish"
     fake_aws.faults.plan(GET_ACCOUNT_AUTHORIZATION_DETAILS, [delay(2.2)], iam_page=2)
     with timed("fault runs"):
-        late = run(deadline_function, fake_aws, config_event(fake_aws, tmp_path, rule))
+        late = run(deadline_function, fake_aws, fault_event(fake_aws, tmp_path, rule))
 
     assert deadline_function.deadlines_handed_out()[-1] > handed_out
     error_type, message = late.invocation.error()
@@ -615,7 +610,7 @@ def test_when_reading_cannot_finish_before_the_deadline_it_stops_in_time_to_repo
     # Page 1 answers 4.5 s late; reading is cut 2.5 s before the 6 s deadline.
     fake_aws.faults.plan(GET_ACCOUNT_AUTHORIZATION_DETAILS, [delay(4.5)], iam_page=1)
     with timed("fault runs"):
-        fault_run = run(deadline_function, fake_aws, config_event(fake_aws, tmp_path, rule))
+        fault_run = run(deadline_function, fake_aws, fault_event(fake_aws, tmp_path, rule))
 
     error_type, message = fault_run.invocation.error()
     assert error_type == "DeadlineTooClose"
@@ -638,7 +633,7 @@ def test_the_same_event_twice_gives_the_same_evaluations(
     fault_function, fake_aws, fault_account, config, tmp_path
 ):
     rule = "e2e-faults-twice"
-    event = config_event(fake_aws, tmp_path, rule)
+    event = fault_event(fake_aws, tmp_path, rule)
     first = run(fault_function, fake_aws, event)
     stored_first = fake_aws.config_results.stored(rule, FAULT_ACCOUNT, REGION)
     second = run(fault_function, fake_aws, event)
@@ -719,7 +714,7 @@ def test_the_longest_organization_rule_name_the_template_allows_is_read_back_and
     rule = org_rule_name(41)
     assert len(rule) == 64
 
-    fault_run = run(fault_function, fake_aws, config_event(fake_aws, tmp_path, rule))
+    fault_run = run(fault_function, fake_aws, fault_event(fake_aws, tmp_path, rule))
 
     assert fault_run.invocation.ok, fault_run.invocation.stderr
     assert fault_run.attempts(GET_COMPLIANCE_DETAILS) == 1
@@ -734,7 +729,7 @@ def test_a_rule_name_over_64_characters_fails_before_any_aws_request(
     assert len(rule) == 65
     errors_before = len(fault_function.errors_posted())
 
-    fault_run = run(fault_function, fake_aws, config_event(fake_aws, tmp_path, rule))
+    fault_run = run(fault_function, fake_aws, fault_event(fake_aws, tmp_path, rule))
 
     assert not fault_run.invocation.ok
     (posted,) = fault_function.errors_posted()[errors_before:]

@@ -52,6 +52,7 @@ from .fake_aws import (
     FakeAws,
     Recorder,
     delay,
+    delay_until,
 )
 from .lambda_emulator import Invocation, LambdaEmulator, same_text
 
@@ -74,11 +75,14 @@ SLOWER_THAN_AN_ATTEMPT_S = ATTEMPT_TIMEOUT_S + 1.0
 # A delayed request may still be in the fake after the function gave up on it: wait for it.
 IDLE_TIMEOUT_S = 30
 
-# The deadline scenario's function: Lambda timeout 6 s, PutEvaluations one call at a time so
-# publishing 450 evaluations is budgeted at 5 x 0.5 s + 2 s = 4.5 s (src/handler.rs), attempts
-# that never time out (a slow IAM is just slow). Reading must end 2.5 s before the deadline
-# (time for one call + the margin).
-DEADLINE_TIMEOUT_S = 6
+# The deadline scenario's function: PutEvaluations one call at a time so publishing 450
+# evaluations is budgeted at 5 x 0.5 s + 2 s = 4.5 s (src/handler.rs), attempts that never time
+# out (a slow IAM is just slow). Reading must end 2.5 s before the deadline (time for one call +
+# the margin). The Lambda timeout leaves a loaded machine 10 s to read 450 roles in the control
+# run; the late runs hold an IAM answer until a moment fixed relative to the deadline, so
+# what they check does not depend on how fast the machine is.
+DEADLINE_TIMEOUT_S = 15
+READ_CUT_BEFORE_DEADLINE_S = 2.5
 DEADLINE_SETTINGS = {
     **FAST_RETRIES,
     "SDK_ATTEMPT_TIMEOUT_MS": "20000",
@@ -566,26 +570,36 @@ def test_deleted_roles_and_name_keyed_results_are_cleaned_up(
 # ---- the Lambda deadline --------------------------------------------------------------------
 
 
+def seconds_before_deadline(function: LambdaEmulator, seconds: float):
+    """When: `seconds` before the deadline of the invocation the function is running."""
+    return lambda: function.deadlines_handed_out()[-1] / 1000 - seconds
+
+
 def test_when_publishing_cannot_fit_before_the_deadline_nothing_is_sent(
     deadline_function, fake_aws, fault_account, config, tmp_path
 ):
-    # Control: without the slow page, the run fits its 6 s and publishes.
+    # Control: without the slow page, the run fits its timeout and publishes.
     rule = "e2e-faults-deadline"
     control = run(deadline_function, fake_aws, fault_event(fake_aws, tmp_path, rule))
     assert control.invocation.ok, control.invocation.stderr
     assert_one_result_each(config, rule, expected_results(fault_account))
     handed_out = deadline_function.deadlines_handed_out()[-1]
 
-    # IAM page 2 answers 2.2 s late: reading ends ~2.5 s in, before the 3.5 s mark where it
-    # would be cut, and leaves ~3.5 s, less than the 4.5 s publishing is budgeted at.
+    # The last IAM page answers 3.5 s before the deadline: reading ends then, 1 s after the
+    # 2.5 s mark where it would be cut, with 3.5 s left, 1 s short of the 4.5 s publishing is
+    # budgeted at.
     rule = "e2e-faults-deadline-publish"
-    fake_aws.faults.plan(GET_ACCOUNT_AUTHORIZATION_DETAILS, [delay(2.2)], iam_page=2)
+    fake_aws.faults.plan(
+        GET_ACCOUNT_AUTHORIZATION_DETAILS,
+        [delay_until(seconds_before_deadline(deadline_function, 3.5))],
+        iam_page=IAM_PAGES,
+    )
     with timed("fault runs"):
         late = run(deadline_function, fake_aws, fault_event(fake_aws, tmp_path, rule))
 
     assert deadline_function.deadlines_handed_out()[-1] > handed_out
     error_type, message = late.invocation.error()
-    assert error_type == "DeadlineTooClose"
+    assert error_type == "DeadlineTooClose", message
     pattern = (
         rf"the Lambda deadline is too close to finish publishing: {ROLES} roles read in "
         rf"{IAM_PAGES} IAM pages and {ROLES} evaluations ready, but (\d+) ms are left and "
@@ -594,7 +608,7 @@ def test_when_publishing_cannot_fit_before_the_deadline_nothing_is_sent(
     )
     found = re.fullmatch(pattern, re.sub(r"\s+", " ", message))
     assert found, message
-    assert 2500 <= int(found.group(1)) < PUBLISH_BUDGET_S * 1000
+    assert READ_CUT_BEFORE_DEADLINE_S * 1000 <= int(found.group(1)) < PUBLISH_BUDGET_S * 1000
     assert "error_type=\"DeadlineTooClose\"" in late.log  # how far it got is in the log line
     assert f"{ROLES} roles read in {IAM_PAGES} IAM pages" in late.log
     assert late.attempts(GET_ACCOUNT_AUTHORIZATION_DETAILS) == IAM_PAGES
@@ -607,8 +621,11 @@ def test_when_reading_cannot_finish_before_the_deadline_it_stops_in_time_to_repo
     deadline_function, fake_aws, fault_account, config, tmp_path
 ):
     rule = "e2e-faults-deadline-read"
-    # Page 1 answers 4.5 s late; reading is cut 2.5 s before the 6 s deadline.
-    fake_aws.faults.plan(GET_ACCOUNT_AUTHORIZATION_DETAILS, [delay(4.5)], iam_page=1)
+    # Page 1 answers 1 s before the deadline, after the mark where reading is cut.
+    page_1_answers_at = seconds_before_deadline(deadline_function, 1.0)
+    fake_aws.faults.plan(
+        GET_ACCOUNT_AUTHORIZATION_DETAILS, [delay_until(page_1_answers_at)], iam_page=1
+    )
     with timed("fault runs"):
         fault_run = run(deadline_function, fake_aws, fault_event(fake_aws, tmp_path, rule))
 
@@ -620,8 +637,12 @@ def test_when_reading_cannot_finish_before_the_deadline_it_stops_in_time_to_repo
         "results from Config: stopped 2500 ms before the deadline to leave time to report; no "
         "evaluations were sent",
     ), message
-    # It answered before the deadline, not at it.
-    assert fault_run.invocation.seconds < DEADLINE_TIMEOUT_S - 1.5, fault_run.invocation
+    # In this order: the error reached the Runtime API, the held page was answered, the
+    # deadline passed. It stopped waiting for the page, and reported before the deadline.
+    posted_at = deadline_function.errors_posted_at()[-1]
+    (page_1,) = [a for a in fault_run.recorded.attempts if a.iam_page == 1]
+    deadline_s = deadline_function.deadlines_handed_out()[-1] / 1000
+    assert posted_at < page_1.answered_at < deadline_s, (posted_at, page_1.answered_at, deadline_s)
     assert fault_run.attempts(PUT_EVALUATIONS) == 0
     assert_one_result_each(config, rule, {})
 

@@ -19,10 +19,16 @@ does not re-implement the rule engine: the expected file is a specification, not
 implementation. `check_row` only asserts that the stated rule's own condition holds for the
 row's dates/tags/path, to catch typos in the table.
 
+The annotation text of each rule comes from tests/e2e/annotation_text.py, which the end-to-end
+account shares. Both modes also check README.md's rules table ("What it reports") against the
+rules the rows state: each row's result column must be that rule's compliance, and each rule
+must have at least two roles in the snapshot.
+
 Deterministic and idempotent: no clock, no randomness; running it twice yields identical bytes.
 Python 3 standard library only. Run from the repository root:
 
-    python3 scripts/make_snapshot.py
+    python3 scripts/make_snapshot.py            write the fixtures
+    python3 scripts/make_snapshot.py --check    fail if they, or the README's table, disagree
 """
 
 import fnmatch

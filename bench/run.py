@@ -5,17 +5,20 @@ and Config (bench/fake_aws.py) with an injected per-request latency L. Standard 
 For every account size N and latency L, R times, a fresh process of the binary is started
 (a cold start) under a minimal Lambda Runtime API served here (GET .../invocation/next hands
 out events/scheduled.json once, POST .../response or .../error ends the run), with
-AWS_ENDPOINT_URL pointing at the fake, dummy credentials and what Lambda sets for a 128 MB
-function. Per run it measures:
+AWS_ENDPOINT_URL pointing at the fake, dummy credentials, what Lambda sets for a 128 MB
+function, and the function's Environment Variables as template.yaml deploys them (--env adds
+or overrides). A run that is wrong fails the benchmark (exit 1): an error response, a crash, a
+response that is not the summary, or evaluation counts other than the fake's account needs
+(one per role, plus one per recorded result of a role that is gone). Targets missed are
+printed, never a failure: they depend on the machine's load. Per run it measures:
 
   cold start  process spawn -> its first GET /runtime/invocation/next
   wall        event handed out -> response (or error) posted
-  floor       (IAM pages + clean-up reads + ceil(PutEvaluations calls / C)) x L, the issue's
+  floor       (IAM pages + clean-up reads + ceil(PutEvaluations calls / C)) x L, i.e.
               (ceil(N/1000) + ceil(ceil(N/100)/C)) x L plus the clean-up read; C is the most
               PutEvaluations the fake saw in flight at once (C_obs), and separately the
               function's configured concurrency (C_cfg: --concurrency, else
-              PUT_EVALUATIONS_CONCURRENCY given with --env, else DEFAULT_CONCURRENCY in
-              src/config_rule.rs, else 1: the publishing loop is sequential)
+              PUT_EVALUATIONS_CONCURRENCY in the function's environment, else not shown)
   CPU         user + sys of the whole process (all threads), from wait4() after SIGKILL, taken
               right after the response (the process is then blocked on the next /next, idle)
   peak RSS    VmHWM from /proc/PID/status, read right after the response, before the kill
@@ -26,7 +29,8 @@ and once: the size of the binary and of `bootstrap` zipped (deflate level 9, as 
 
 Usage: bench/run.py [--quick] [--reps R] [--roles 1000,5000,10000] [--latency-ms 0,50]
                     [--binary [LABEL=]PATH ... | BENCH_BINARY=PATH] [--env KEY=VALUE ...]
-                    [--recorded none|all [--stale K]] [--json FILE] [--logs DIR]
+                    [--recorded none|all [--stale K]] [--template FILE] [--json FILE]
+                    [--logs DIR]
 Without --binary it builds `cargo build --release --locked --bin iam-role-last-used` (under
 nice -n 10) and measures that; BENCH_BINARY=.aws-sam/build/RuleFunction/bootstrap measures the
 sam-built one. Several --binary options compare builds (e.g. release profiles): their runs are
@@ -55,6 +59,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 FUNCTION_NAME = "iam-role-last-used"
+FUNCTION_ID = "RuleFunction"  # the function's logical id in template.yaml
 FUNCTION_TIMEOUT_MS = 300_000  # template.yaml: Timeout 300
 RUN_TIMEOUT_S = 180
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -274,22 +279,16 @@ def run_once(binary: Path, runtime: RuntimeApi, fake: Fake, env: dict, event: by
                            f"{invocation.body[:2000]!r}\nlog: {log_path}\n{tail(log_path)}")
     if not proc:
         raise RuntimeError(f"the function exited after responding; log: {log_path}")
-    summary = json.loads(invocation.body)
+    try:
+        summary = json.loads(invocation.body)
+    except ValueError:
+        raise RuntimeError(f"the response is not JSON: {invocation.body[:2000]!r}; log: {log_path}")
     stats = fake.stats()
     ops = stats["ops"]
     count = lambda op: ops.get(op, {}).get("requests", 0)  # noqa: E731
-    expected_puts = math.ceil((roles + summary.get("stale_cleaned", 0)) / 100)
-    problems = []
-    if summary.get("roles") != roles:
-        problems.append(f"summary says {summary.get('roles')} roles, the account has {roles}")
-    if count(OP_IAM) != math.ceil(roles / 1000):
-        problems.append(f"{count(OP_IAM)} IAM requests, expected {math.ceil(roles / 1000)}")
-    if count(OP_PUT) != expected_puts or stats["evaluations"] != roles + summary.get("stale_cleaned", 0):
-        problems.append(f"{count(OP_PUT)} PutEvaluations with {stats['evaluations']} evaluations")
-    if any(v.get("errors") for v in ops.values()):
-        problems.append(f"error answers: {ops}")
+    problems = check_counts(summary, stats, roles, stale if recorded == "all" else 0)
     if problems:
-        raise RuntimeError("; ".join(problems) + f"; log: {log_path}")
+        raise RuntimeError("the run is wrong: " + "; ".join(problems) + f"; log: {log_path}\n{tail(log_path)}")
     # Time with no request outstanding at the fake: the client's own work between requests
     # (and the transfer of responses, which ends after "reply written" on the fake's side).
     busy = sorted((row[1], row[4]) for row in stats["log"])
@@ -349,6 +348,37 @@ def run_once(binary: Path, runtime: RuntimeApi, fake: Fake, env: dict, event: by
     }
 
 
+def check_counts(summary: dict, stats: dict, roles: int, stale: int) -> list[str]:
+    """What is wrong with a run, from what the fake served: `roles` roles, of which the rule
+    must evaluate each once, and `stale` recorded results for roles that are gone, each cleaned
+    up to NOT_APPLICABLE. The function's own summary must say the same numbers."""
+    ops = stats["ops"]
+    count = lambda op: ops.get(op, {}).get("requests", 0)  # noqa: E731
+    evaluations = roles + stale
+    problems = []
+    if not isinstance(summary, dict):
+        return [f"the response is not a summary object: {summary!r}"]
+    for key, want in (("roles", roles), ("stale_cleaned", stale)):
+        if key not in summary:
+            problems.append(f"the response has no {key}: {summary}")
+        elif summary[key] != want:
+            problems.append(f"the response says {key}={summary[key]}, the fake served {want}")
+    if count(OP_IAM) != math.ceil(roles / 1000):
+        problems.append(f"{count(OP_IAM)} IAM pages read, the account has {math.ceil(roles / 1000)}")
+    if stats["evaluations"] != evaluations:
+        problems.append(f"{stats['evaluations']} evaluations sent, expected {evaluations} "
+                        f"({roles} roles + {stale} gone)")
+    if count(OP_PUT) != math.ceil(evaluations / 100):
+        problems.append(f"{count(OP_PUT)} PutEvaluations calls, expected {math.ceil(evaluations / 100)} "
+                        f"for {evaluations} evaluations")
+    if stats["max_evaluations_per_call"] > 100:
+        problems.append(f"a PutEvaluations call carried {stats['max_evaluations_per_call']} evaluations")
+    errors = {op: v["errors"] for op, v in ops.items() if v.get("errors")}
+    if errors:
+        problems.append(f"the fake answered with errors: {errors}")
+    return problems
+
+
 def tail(path: Path, lines: int = 20) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -378,21 +408,87 @@ def build_binary() -> Path:
     raise RuntimeError("cargo build did not report the binary")
 
 
-def configured_concurrency(args, extra_env: dict) -> tuple[int, str]:
+def _scalar(text: str, where: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    if not text or text[0] in "!&*[{|>" or " #" in text:
+        raise RuntimeError(f"{where}: {text!r} is not a plain value this reader resolves")
+    return text
+
+
+def _block(lines: list[str], start: int) -> tuple[list[tuple[int, str, str]], int]:
+    """The mapping under lines[start] (a `KEY:` line): its (line number, key, rest of the line)
+    at the first deeper indentation, and the index after the block. Comments and blank lines
+    are skipped."""
+    parent = len(lines[start]) - len(lines[start].lstrip())
+    items, indent, i = [], None, start + 1
+    while i < len(lines):
+        line = lines[i]
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            i += 1
+            continue
+        depth = len(line) - len(line.lstrip())
+        if depth <= parent:
+            break
+        indent = depth if indent is None else indent
+        if depth == indent:
+            key, sep, rest = stripped.partition(":")
+            if sep:
+                items.append((i, key.strip().strip("'\""), rest.strip()))
+        i += 1
+    return items, i
+
+
+def _child(lines: list[str], items: list[tuple[int, str, str]], key: str, where: str) -> list:
+    for number, name, _ in items:
+        if name == key:
+            return _block(lines, number)[0]
+    raise RuntimeError(f"{where}: no {key}")
+
+
+def template_environment(template: Path, function_id: str) -> dict[str, str]:
+    """The function's Environment Variables as template.yaml deploys them: plain values as
+    written, `!Ref Parameter` as that parameter's Default. The benchmark runs the function with
+    exactly these, so it measures what ships (MALLOC_ARENA_MAX among them). A small reader of
+    this template's shape, standard library only; anything it cannot resolve is an error
+    naming the variable."""
+    # Indented one step under a synthetic root, so the top level is a block like any other.
+    lines = ["<root>:"] + [f" {line}" if line.strip() else line for line in template.read_text().splitlines()]
+    top = _block(lines, 0)[0]
+    parameters = {key: _block(lines, number)[0]
+                  for number, key, _ in _child(lines, top, "Parameters", str(template))}
+    where = f"{template}: Resources.{function_id}"
+    resources = _child(lines, top, "Resources", str(template))
+    function = _child(lines, resources, function_id, f"{template}: Resources")
+    properties = _child(lines, function, "Properties", where)
+    environment = _child(lines, properties, "Environment", f"{where}.Properties")
+    variables = _child(lines, environment, "Variables", f"{where}.Properties.Environment")
+    result = {}
+    for _, key, rest in variables:
+        at = f"{where}.Properties.Environment.Variables.{key}"
+        if rest.startswith("!Ref "):
+            name = rest[len("!Ref "):].strip()
+            default = [value for _, k, value in parameters.get(name, []) if k == "Default"]
+            if not default:
+                raise RuntimeError(f"{at}: !Ref {name} names no parameter with a Default")
+            result[key] = _scalar(default[0], f"{template}: Parameters.{name}.Default")
+        else:
+            result[key] = _scalar(rest, at)
+    if not result:
+        raise RuntimeError(f"{where}.Properties.Environment.Variables is empty")
+    return result
+
+
+def configured_concurrency(args, function_env: dict) -> tuple[int | None, str]:
+    """C_cfg: --concurrency, else PUT_EVALUATIONS_CONCURRENCY in the function's environment,
+    else unknown here (the binary's built-in default, which the benchmark does not read)."""
     if args.concurrency:
         return args.concurrency, "--concurrency"
-    if "PUT_EVALUATIONS_CONCURRENCY" in extra_env:
-        return int(extra_env["PUT_EVALUATIONS_CONCURRENCY"]), "PUT_EVALUATIONS_CONCURRENCY"
-    source = Path(args.source_dir) / "src" / "config_rule.rs"
-    try:
-        text = source.read_text()
-    except OSError:
-        return 1, f"{source} not found: assumed sequential"
-    match = re.search(r"const\s+DEFAULT_CONCURRENCY\s*:\s*usize\s*=\s*(\d+)", text) or re.search(
-        r"const\s+(?!MAX_)\w*CONCURRENCY\w*\s*:\s*usize\s*=\s*(\d+)", text)
-    if match:
-        return int(match.group(1)), f"{match.group(0).split(':')[0].split()[-1]} in {source.relative_to(Path(args.source_dir))}"
-    return 1, "no concurrency setting in src/config_rule.rs: sequential"
+    if "PUT_EVALUATIONS_CONCURRENCY" in function_env:
+        return int(function_env["PUT_EVALUATIONS_CONCURRENCY"]), "PUT_EVALUATIONS_CONCURRENCY"
+    return None, "the binary's default: not set in its environment, give --concurrency to compare"
 
 
 def zipped_size(binary: Path) -> int:
@@ -439,11 +535,11 @@ def spread(values: list[float], fmt: str) -> str:
     return f"{format(med(values), fmt)} ({format(min(values), fmt)}–{format(max(values), fmt)})"
 
 
-def report(runs: list[dict], c_cfg: int, c_cfg_source: str, sizes: dict, header: str) -> str:
+def report(runs: list[dict], c_cfg: int | None, c_cfg_source: str, sizes: dict, header: str) -> str:
     out = [header, ""]
     out.append(f"floor = (IAM pages + clean-up reads + ceil(PutEvaluations / C)) × L; "
                f"C_obs = most PutEvaluations in flight seen by the fake; "
-               f"C_cfg = {c_cfg} ({c_cfg_source}). \"fake's delay removed\": wall minus the "
+               f"C_cfg = {c_cfg if c_cfg else '–'} ({c_cfg_source}). \"fake's delay removed\": wall minus the "
                f"fake's own delay beyond L on the critical path (its sleep waking late on a busy "
                f"machine), over the C_obs floor. Median (min–max) of the runs.")
     out.append("")
@@ -457,15 +553,16 @@ def report(runs: list[dict], c_cfg: int, c_cfg_source: str, sizes: dict, header:
     for (roles, latency), group in sorted(groups.items()):
         walls = [r["wall_ms"] for r in group]
         floors = [floor_ms(r, r["max_put_in_flight"]) for r in group]
-        floors_cfg = [floor_ms(r, c_cfg) for r in group]
+        floors_cfg = [floor_ms(r, c_cfg) for r in group] if c_cfg else []
         ratio = ([w / f for w, f in zip(walls, floors)] if latency > 0 else [])
-        ratio_cfg = ([w / f for w, f in zip(walls, floors_cfg)] if latency > 0 else [])
+        ratio_cfg = ([w / f for w, f in zip(walls, floors_cfg)] if latency > 0 and c_cfg else [])
         ratio_adj = ([(r["wall_ms"] - r["fake_critical_ms"]) / f for r, f in zip(group, floors)]
                      if latency > 0 else [])
         out.append(
             f"| {roles} | {latency:g} | {len(group)} | {spread(walls, '.0f')} "
             f"| {med(floors):.0f} | {spread(ratio, '.2f') if ratio else '–'} "
-            f"| {med(floors_cfg):.0f} | {spread(ratio_cfg, '.2f') if ratio_cfg else '–'} "
+            f"| {f'{med(floors_cfg):.0f}' if floors_cfg else '–'} "
+            f"| {spread(ratio_cfg, '.2f') if ratio_cfg else '–'} "
             f"| {spread(ratio_adj, '.2f') if ratio_adj else '–'} "
             f"| {spread([r['cold_start_ms'] for r in group], '.1f')} "
             f"| {spread([r['cpu_ms'] for r in group], '.0f')} "
@@ -502,14 +599,15 @@ def report(runs: list[dict], c_cfg: int, c_cfg_source: str, sizes: dict, header:
     return "\n".join(out)
 
 
-def targets(groups: dict, c_cfg: int, sizes: dict) -> str:
-    lines = ["Targets (issue):"]
+def targets(groups: dict, c_cfg: int | None, sizes: dict) -> str:
+    lines = ["Targets:"]
     group = groups.get((5000, 50.0))
     if group:
         ratio = med([r["wall_ms"] / floor_ms(r, r["max_put_in_flight"]) for r in group])
-        ratio_cfg = med([r["wall_ms"] / floor_ms(r, c_cfg) for r in group])
+        ratio_cfg = med([r["wall_ms"] / floor_ms(r, c_cfg) for r in group]) if c_cfg else ratio
+        with_cfg = f", {ratio_cfg:.2f} with C_cfg={c_cfg}" if c_cfg else ""
         lines.append(f"  N=5000 L=50 ms wall/floor ≤ {TARGETS['ratio_at_5000_50']}: "
-                     f"{ratio:.2f} with C_obs, {ratio_cfg:.2f} with C_cfg={c_cfg} → "
+                     f"{ratio:.2f} with C_obs{with_cfg} → "
                      f"{'met' if max(ratio, ratio_cfg) <= TARGETS['ratio_at_5000_50'] else 'MISSED'}")
     rss = [r["peak_rss_mib"] for (n, _), g in groups.items() if n == 10000 for r in g]
     if rss:
@@ -569,10 +667,12 @@ def main() -> int:
     parser.add_argument("--binary", action="append", default=[], metavar="[LABEL=]PATH",
                         help="the function binary (default: $BENCH_BINARY, else cargo build "
                              "--release); give several to compare builds, their runs interleaved")
-    parser.add_argument("--source-dir", default=str(REPO),
-                        help="source tree of the binary, to read its configured concurrency")
+    parser.add_argument("--template", default=str(REPO / "template.yaml"),
+                        help="the SAM template whose function environment the runs get "
+                             "(default template.yaml)")
     parser.add_argument("--concurrency", type=int, default=0,
-                        help="C_cfg for the second floor (default: read from the source)")
+                        help="C_cfg for the second floor (default: PUT_EVALUATIONS_CONCURRENCY "
+                             "of the function's environment, else none)")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                         help="extra environment for the function, e.g. PUT_EVALUATIONS_CONCURRENCY=8")
     parser.add_argument("--recorded", choices=["none", "all"], default="none",
@@ -600,7 +700,9 @@ def main() -> int:
             "sizes": {"binary_bytes": binary.stat().st_size, "zipped_bytes": zipped_size(binary),
                       "symbols": has_symbols(binary)},
         })
-    c_cfg, c_cfg_source = configured_concurrency(args, extra_env)
+    template_env = template_environment(Path(args.template), FUNCTION_ID)
+    function_env = {**template_env, **extra_env}
+    c_cfg, c_cfg_source = configured_concurrency(args, function_env)
     event = Path(args.event).read_bytes()
 
     load_before = loadavg()
@@ -632,8 +734,8 @@ def main() -> int:
         "AWS_SECRET_ACCESS_KEY": "bench-fake-secret-key",
         "AWS_SESSION_TOKEN": "bench-fake-session-token",
         "AWS_EC2_METADATA_DISABLED": "true",
-        "MAX_DAYS_FOR_LAST_USED": "60",
-        **extra_env,
+        # What the template deploys (MALLOC_ARENA_MAX among it), then --env on top.
+        **function_env,
     }
 
     started = time.monotonic()
@@ -681,7 +783,9 @@ def main() -> int:
                   f"{time.monotonic() - started:.0f}s; "
                   f"recorded results: {args.recorded}"
                   + (f" (+{args.stale} stale)" if args.stale else "")
-                  + (f"; extra env: {' '.join(args.env)}" if args.env else ""))
+                  + f"; function environment: "
+                  + " ".join(f"{k}={v}" for k, v in function_env.items())
+                  + (f" (--env: {' '.join(args.env)})" if args.env else " (template.yaml)"))
     for variant in variants:
         print(report(variant["runs"], c_cfg, c_cfg_source, variant["sizes"],
                      f"iam-role-last-used benchmark: {variant['label']}"
@@ -703,6 +807,6 @@ def main() -> int:
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except (RuntimeError, subprocess.CalledProcessError) as failure:
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as failure:
         print(f"bench: FAIL: {failure}", file=sys.stderr)
         sys.exit(1)

@@ -19,10 +19,16 @@ does not re-implement the rule engine: the expected file is a specification, not
 implementation. `check_row` only asserts that the stated rule's own condition holds for the
 row's dates/tags/path, to catch typos in the table.
 
+The annotation text of each rule comes from tests/e2e/annotation_text.py, which the end-to-end
+account shares. Both modes also check README.md's rules table ("What it reports") against the
+rules the rows state: each row's result column must be that rule's compliance, and each rule
+must have at least two roles in the snapshot.
+
 Deterministic and idempotent: no clock, no randomness; running it twice yields identical bytes.
 Python 3 standard library only. Run from the repository root:
 
-    python3 scripts/make_snapshot.py
+    python3 scripts/make_snapshot.py            write the fixtures
+    python3 scripts/make_snapshot.py --check    fail if they, or the README's table, disagree
 """
 
 import fnmatch
@@ -32,6 +38,11 @@ import sys
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# The README's rules and their annotation text, shared with the end-to-end account.
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+import annotation_text as text  # noqa: E402
 
 # --------------------------------------------------------------------------------------------
 # Fixed evaluation context
@@ -73,13 +84,14 @@ def tags(**kv):
 
 
 # Outcomes a row can state (rule number in the spec, first match wins):
-SLR = "service-linked"    # 1 path starts with /aws-service-role/          -> NOT_APPLICABLE
-ALLOW = "allowlisted"     # 2 path+name matches a pattern (row gives it)   -> COMPLIANT
-TAG = "exempt-tag"        # 3 has a tag with Key == exempt_tag_key         -> COMPLIANT
-YOUNG = "young"           # 4 age <= 60 days                               -> COMPLIANT
-NEVER = "never-used"      # 5 no LastUsedDate                              -> NON_COMPLIANT
-STALE = "stale"           # 6 last used > 60 days ago                      -> NON_COMPLIANT
-RECENT = "recent"         # 7 last used <= 60 days ago                     -> COMPLIANT
+SLR = text.SERVICE_LINKED     # 1 path starts with /aws-service-role/          -> NOT_APPLICABLE
+ALLOW = text.ALLOWLISTED      # 2 path+name matches a pattern (row gives it)   -> COMPLIANT
+TAG = text.EXEMPT_BY_TAG      # 3 has a tag with Key == exempt_tag_key         -> COMPLIANT
+                              #   (3b when the row gives exempt_until)
+YOUNG = text.YOUNG            # 4 age <= 60 days                               -> COMPLIANT
+NEVER = text.NO_USE_RECORDED  # 5 no LastUsedDate                              -> NON_COMPLIANT
+STALE = text.UNUSED_TOO_LONG  # 6 last used > 60 days ago                      -> NON_COMPLIANT
+RECENT = text.USED_RECENTLY   # 7 last used <= 60 days ago                     -> COMPLIANT
 
 # Annotations add these when a row says so (they are not rules: they never change the verdict):
 #   permission_set  Identity Center role (path under /aws-reserved/sso.amazonaws.com/): the
@@ -87,11 +99,11 @@ RECENT = "recent"         # 7 last used <= 60 days ago                     -> CO
 #   exempt_until / exempt_note   TAG rows with `until=DATE[; NOTE]`: the date and text shown
 #   ignored         evaluated rows whose `keep` tag did not exempt them: (EXPIRED, "DATE"),
 #                   (NO_EQUALS,), (NOT_A_DATE,) or (NO_SUCH_DAY,)
-UNREADABLE = object()
-EXPIRED = "expired"
-NO_EQUALS = "not until=YYYY-MM-DD"
-NOT_A_DATE = "not a date YYYY-MM-DD"
-NO_SUCH_DAY = "no such day"
+UNREADABLE = text.UNREADABLE
+EXPIRED = text.EXPIRED
+NO_EQUALS = text.NO_EQUALS
+NOT_A_DATE = text.NOT_A_DATE
+NO_SUCH_DAY = text.NO_SUCH_DAY
 
 SL = "/aws-service-role/"
 SSO_PREFIX = "/aws-reserved/sso.amazonaws.com/"
@@ -632,10 +644,6 @@ def whole_days(t):
     return (NOW - t) // timedelta(days=1)
 
 
-def plural_days(n):
-    return "1 day" if n == 1 else f"{n} days"
-
-
 def check_row(r):
     """Assert the stated rule's own condition holds (catches typos in SCENARIOS)."""
     name, expect, created, used = r["name"], r["expect"], r["created"], r["used"]
@@ -675,57 +683,33 @@ def check_row(r):
     return kind
 
 
-def verdict_for(r, kind):
-    """ComplianceType and the verdict's text (after "NAME: ") for the rule the row states."""
-    age = plural_days(whole_days(r["created"]))
-    last = plural_days(whole_days(r["used"])) if r["used"] is not None else None
-    where = f" in {r['region']}" if r["region"] else ""
-    if kind == SLR:
-        return "NOT_APPLICABLE", "service-linked role, not evaluated (service_linked_roles=exclude)"
-    if kind == ALLOW:
-        return "COMPLIANT", f"allowlisted by pattern {r['expect'][1]}"
-    if kind == TAG:
-        text = f"exempt by tag {EXEMPT_TAG_KEY}"
-        if r["exempt_until"]:
-            text += f" until {r['exempt_until']}"
-        if r["exempt_note"]:
-            text += f" ({r['exempt_note']})"
-        return "COMPLIANT", text
-    if kind == YOUNG:
-        return "COMPLIANT", f"created {age} ago, within the {MAX_DAYS}-day threshold"
-    if kind == NEVER:
-        return "NON_COMPLIANT", f"no use recorded by IAM (it tracks up to 400 days), created {age} ago"
-    if kind == STALE:
-        return "NON_COMPLIANT", f"last used {last} ago{where}, over the {MAX_DAYS}-day threshold"
-    return "COMPLIANT", f"last used {last} ago{where}"
+def readme_row(r, identity_center_roles="evaluate"):
+    """The README rules-table row that decides the role (3b: a dated exemption)."""
+    kind = check_row(r)
+    if r["permission_set"] is not None and identity_center_roles == "exclude":
+        return text.IDENTITY_CENTER_EXCLUDED
+    if kind == TAG and r["exempt_until"]:
+        return text.EXEMPT_UNTIL
+    return kind
 
 
 def expected_for(r, identity_center_roles="evaluate"):
-    """ComplianceType and Annotation: the stated rule's verdict, then the advice for a
-    NON_COMPLIANT Identity Center role, then why the exempt tag was ignored."""
-    kind = check_row(r)
-    name = r["name"]
-    if r["permission_set"] is not None and identity_center_roles == "exclude":
-        return "NOT_APPLICABLE", f"{name}: IAM Identity Center role, not evaluated (identity_center_roles=exclude)"
-    compliance, text = verdict_for(r, kind)
-    annotation = f"{name}: {text}"
-    if compliance == "NON_COMPLIANT" and r["permission_set"] is UNREADABLE:
-        annotation += ("; IAM Identity Center role, permission set not readable from the name: "
-                       "remove the set's assignment to this account")
-    elif compliance == "NON_COMPLIANT" and r["permission_set"] is not None:
-        annotation += (f"; IAM Identity Center permission set {r['permission_set']}: "
-                       "remove its assignment to this account")
+    """ComplianceType and Annotation: the README's, for the rule the row states."""
+    rule = readme_row(r, identity_center_roles)
+    ignored = None
     if r["ignored"] is not None:
         value = next(t["Value"] for t in r["tags"] if t["Key"] == EXEMPT_TAG_KEY)
         problem = r["ignored"][0]
-        if problem == EXPIRED:
-            annotation += f"; exemption tag {EXEMPT_TAG_KEY} expired after {r['ignored'][1]}"
-        else:
-            why = {NO_EQUALS: "is not until=YYYY-MM-DD", NOT_A_DATE: "is not a date YYYY-MM-DD",
-                   NO_SUCH_DAY: "names a day that does not exist"}[problem]
-            annotation += f'; exemption tag {EXEMPT_TAG_KEY} ignored: "{value}" {why}'
-    assert len(annotation) <= 256, name
-    return compliance, annotation
+        ignored = text.Ignored(problem, r["ignored"][1] if problem == EXPIRED else value)
+    annotation = text.annotation(
+        rule, r["name"], max_days=MAX_DAYS, exempt_tag_key=EXEMPT_TAG_KEY,
+        created_days=whole_days(r["created"]),
+        used_days=whole_days(r["used"]) if r["used"] is not None else None,
+        region=r["region"], pattern=r["expect"][1] if isinstance(r["expect"], tuple) else None,
+        exempt_until=r["exempt_until"], exempt_note=r["exempt_note"],
+        permission_set=r["permission_set"], ignored=ignored)
+    assert len(annotation) <= 256, r["name"]
+    return rule.compliance, annotation
 
 
 # --------------------------------------------------------------------------------------------
@@ -797,10 +781,35 @@ def write_json(path, obj, check):
     return False
 
 
+# The README promises at least this many roles in the bundled snapshot for each rule.
+MIN_ROLES_PER_RULE = 2
+
+
+def check_rules_table(readme, snapshot):
+    """What is wrong between README.md's rules table, SCENARIOS and the snapshot file: a result
+    column that is not the scenario table's compliance, or a rule with fewer than
+    MIN_ROLES_PER_RULE roles in `snapshot` (1b counts the Identity Center roles, which the
+    bundled exclude run turns NOT_APPLICABLE). Row "–" is for roles that no longer exist, so
+    no snapshot of roles holds one."""
+    problems = text.check_readme_rules_table(readme)
+    present = {d["RoleName"] for d in snapshot["RoleDetailList"]}
+    counts = Counter()
+    for r in SCENARIOS:
+        if r["name"] not in present:
+            continue
+        counts[readme_row(r)] += 1
+        if readme_row(r, "exclude") == text.IDENTITY_CENTER_EXCLUDED:
+            counts[text.IDENTITY_CENTER_EXCLUDED] += 1
+    for rule in text.RULES:
+        if rule != text.ROLE_GONE and counts[rule] < MIN_ROLES_PER_RULE:
+            problems.append(f"row {rule.row} has {counts[rule]} roles in events/account-snapshot.json, "
+                            f"the README promises at least {MIN_ROLES_PER_RULE}")
+    return problems
+
+
 def main():
     check = "--check" in sys.argv[1:]
-    root = Path(__file__).resolve().parent.parent
-    events = root / "events"
+    events = ROOT / "events"
     events.mkdir(exist_ok=True)
 
     names = [r["name"] for r in SCENARIOS]
@@ -822,6 +831,12 @@ def main():
     expected_ic_excluded = expected_with("exclude")
 
     snapshot = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": roles, "Policies": []}
+    # With --check the file is compared with `snapshot` below, so this is what the file holds.
+    problems = check_rules_table((ROOT / "README.md").read_text(encoding="utf-8"), snapshot)
+    for problem in problems:
+        print(f"make_snapshot: {problem}", file=sys.stderr)
+    if problems and not check:
+        sys.exit(1)
     stale = [write_json(events / name, obj, check) for name, obj in (
         ("account-snapshot.json", snapshot),
         ("account-snapshot.expected.json", expected),
@@ -829,9 +844,11 @@ def main():
         ("account-snapshot.identity-center-exclude.expected.json", expected_ic_excluded),
     )]
     if check:
-        if any(stale):
+        if any(stale) or problems:
             sys.exit(1)
-        print(f"events/account-snapshot*.json are up to date ({len(roles)} roles)")
+        print(f"events/account-snapshot*.json are up to date ({len(roles)} roles), and README.md's "
+              f"rules table agrees with the scenario table, each rule with "
+              f"{MIN_ROLES_PER_RULE}+ roles")
         return
 
     counts = Counter(e["ComplianceType"] for e in expected)

@@ -20,36 +20,23 @@ import itertools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
+from . import annotation_text as text
+from .annotation_text import COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE  # noqa: F401 (re-exported)
+
 MAX_DAYS = 60
-TRACKING_WINDOW_DAYS = 400
 EXEMPT_TAG_KEY = "keep"
-SERVICE_LINKED_ROLES = "exclude"
 MARGIN = timedelta(hours=12)
 
 TOTAL_ROLES = 2500
 
-COMPLIANT = "COMPLIANT"
-NON_COMPLIANT = "NON_COMPLIANT"
-NOT_APPLICABLE = "NOT_APPLICABLE"
-
 # The README's rules, in the order the first match wins.
-SERVICE_LINKED = "1 service-linked"
-ALLOWLISTED = "2 allowlisted"
-EXEMPT_BY_TAG = "3 exempt by tag"
-YOUNG = "4 younger than the threshold"
-NO_USE_RECORDED = "5 no use recorded"
-UNUSED_TOO_LONG = "6 unused too long"
-USED_RECENTLY = "7 used recently"
-
-RESULT_OF_RULE = {
-    SERVICE_LINKED: NOT_APPLICABLE,
-    ALLOWLISTED: COMPLIANT,
-    EXEMPT_BY_TAG: COMPLIANT,
-    YOUNG: COMPLIANT,
-    NO_USE_RECORDED: NON_COMPLIANT,
-    UNUSED_TOO_LONG: NON_COMPLIANT,
-    USED_RECENTLY: COMPLIANT,
-}
+SERVICE_LINKED = text.SERVICE_LINKED
+ALLOWLISTED = text.ALLOWLISTED
+EXEMPT_BY_TAG = text.EXEMPT_BY_TAG  # dated or not: the row's keep_until_days says
+YOUNG = text.YOUNG
+NO_USE_RECORDED = text.NO_USE_RECORDED
+UNUSED_TOO_LONG = text.UNUSED_TOO_LONG
+USED_RECENTLY = text.USED_RECENTLY
 
 
 @dataclass(frozen=True)
@@ -57,7 +44,7 @@ class Kind:
     """A row: a family of roles that one rule decides, and how to build one of them."""
 
     slug: str  # names the row; unique
-    rule: str  # the rule that must decide these roles
+    rule: text.Rule  # the rule that must decide these roles
     path: str
     name: str  # "{n}" is replaced by a per-role number (omit it for a one-off role)
     created_days_ago: int
@@ -160,42 +147,21 @@ class RoleSpec:
     expected_days_since_last_use: int | None
 
 
-def days(n: int) -> str:
-    return "1 day" if n == 1 else f"{n} days"
-
-
 def expected_annotation(kind: Kind, name: str, keep_until: date | None = None) -> str:
     """The README's annotation for the rule the row states, with what the README adds to it."""
-    in_region = f" in {kind.region}" if kind.region else ""
-    if kind.rule == SERVICE_LINKED:
-        return f"{name}: service-linked role, not evaluated (service_linked_roles={SERVICE_LINKED_ROLES})"
-    if kind.rule == ALLOWLISTED:
-        return f"{name}: allowlisted by pattern {kind.pattern}"
-    if kind.rule == EXEMPT_BY_TAG:
-        if kind.keep_until_days is not None:
-            return f"{name}: exempt by tag {EXEMPT_TAG_KEY} until {keep_until.isoformat()} (e2e)"
-        return f"{name}: exempt by tag {EXEMPT_TAG_KEY}"
-    if kind.rule == YOUNG:
-        text = f"{name}: created {days(kind.created_days_ago)} ago, within the {MAX_DAYS}-day threshold"
-    elif kind.rule == NO_USE_RECORDED:
-        text = (
-            f"{name}: no use recorded by IAM (it tracks up to {TRACKING_WINDOW_DAYS} days), "
-            f"created {days(kind.created_days_ago)} ago"
-        )
-    elif kind.rule == UNUSED_TOO_LONG:
-        text = f"{name}: last used {days(kind.used_days_ago)} ago{in_region}, over the {MAX_DAYS}-day threshold"
-    elif kind.rule == USED_RECENTLY:
-        text = f"{name}: last used {days(kind.used_days_ago)} ago{in_region}"
-    else:
-        raise AssertionError(f"unknown rule {kind.rule!r}")
-    if kind.permission_set and RESULT_OF_RULE[kind.rule] == NON_COMPLIANT:
-        text += f"; IAM Identity Center permission set {kind.permission_set}: remove its assignment to this account"
+    ignored = None
     if kind.ignored == "expired":
-        text += f"; exemption tag {EXEMPT_TAG_KEY} expired after {keep_until.isoformat()}"
+        ignored = text.Ignored(text.EXPIRED, keep_until.isoformat())
     elif kind.ignored == "invalid":
-        value = dict(kind.tags)[EXEMPT_TAG_KEY]
-        text += f'; exemption tag {EXEMPT_TAG_KEY} ignored: "{value}" is not a date YYYY-MM-DD'
-    return text
+        ignored = text.Ignored(text.NOT_A_DATE, dict(kind.tags)[EXEMPT_TAG_KEY])
+    dated = kind.rule == EXEMPT_BY_TAG and kind.keep_until_days is not None
+    return text.annotation(
+        text.EXEMPT_UNTIL if dated else kind.rule, name, max_days=MAX_DAYS,
+        exempt_tag_key=EXEMPT_TAG_KEY, created_days=kind.created_days_ago,
+        used_days=kind.used_days_ago, region=kind.region, pattern=kind.pattern,
+        exempt_until=keep_until.isoformat() if dated else None, exempt_note="e2e" if dated else None,
+        permission_set=kind.permission_set, ignored=ignored,
+    )
 
 
 def _check_row(kind: Kind) -> None:
@@ -266,7 +232,7 @@ def build_account(now: datetime, total: int = TOTAL_ROLES) -> list[RoleSpec]:
                 last_used=used,
                 region=kind.region,
                 tags=tags,
-                expected_compliance=RESULT_OF_RULE[kind.rule],
+                expected_compliance=kind.rule.compliance,
                 expected_annotation=expected_annotation(kind, name, keep_until),
                 expected_days_since_last_use=(
                     kind.used_days_ago if kind.rule in (UNUSED_TOO_LONG, USED_RECENTLY) else None

@@ -278,6 +278,39 @@ def function(cargo_lambda, function_binary: Path, fake_aws: FakeAws, tmp_path_fa
         yield emulator
 
 
+def config_event(
+    directory: Path,
+    *,
+    account: str,
+    rule: str,
+    result_token: str,
+    template: str = "scheduled.json",
+    parameters: dict | None = None,
+    rule_arn: str | None = None,
+    execution_role_arn: str | None = None,
+) -> Path:
+    """events/`template` as Config would send it for `rule` in `account`: the account in the
+    event and its invokingEvent, the rule's name and ARN, and `result_token` (a token the fake
+    issued, or TESTMODE); `parameters` replace the ruleParameters. Written to a new file in
+    `directory`, whose path is returned."""
+    event = json.loads((EVENTS / template).read_text())
+    invoking = json.loads(event["invokingEvent"])
+    invoking["awsAccountId"] = account
+    event["invokingEvent"] = json.dumps(invoking)
+    if parameters is not None:
+        event["ruleParameters"] = json.dumps(parameters)
+    event["accountId"] = account
+    event["configRuleName"] = rule
+    event["configRuleArn"] = rule_arn or f"arn:aws:config:{REGION}:{account}:config-rule/{rule}"
+    if execution_role_arn is not None:
+        event["executionRoleArn"] = execution_role_arn
+    event["resultToken"] = result_token
+    # A fresh name each time: a test may send the same rule several events.
+    path = directory / f"{rule}-{account}-{len(list(directory.iterdir()))}.json"
+    path.write_text(json.dumps(event, indent=2))
+    return path
+
+
 @dataclass
 class Run:
     invocation: Invocation

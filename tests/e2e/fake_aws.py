@@ -64,7 +64,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qs
 
 from moto.config.exceptions import (
@@ -131,6 +131,9 @@ class AttemptRecord:
     fault: str | None  # the injected fault, None when moto answered at once
     status: int | None = None
     seconds: float = 0.0
+    # Unix time at which moto was handed the request (after any injected delay); None when a
+    # fault answered instead.
+    answered_at: float | None = None
 
 
 @dataclass
@@ -228,13 +231,21 @@ class Fault:
                 words ("User: ARN is not authorized to perform: iam:Operation ...")
     reset       the TCP connection is reset (RST) after the request is read; no response byte
     delay       `seconds` of silence, then moto answers normally (and does the work)
+    delay_until silence until the wall-clock time `until()` returns (Unix seconds), then as
+                delay: a moment fixed relative to something else, such as the Lambda deadline,
+                however long the requests before it took
     """
 
     kind: str
     seconds: float = 0.0
+    until: Callable[[], float] | None = None
 
     def __str__(self) -> str:
-        return f"delay {self.seconds:g}s" if self.kind == "delay" else self.kind
+        if self.kind == "delay":
+            return f"delay {self.seconds:g}s"
+        if self.kind == "delay_until":
+            return "delay until a set moment"
+        return self.kind
 
 
 THROTTLING = Fault("throttling")
@@ -246,6 +257,10 @@ ACCESS_DENIED = Fault("access_denied")
 
 def delay(seconds: float) -> Fault:
     return Fault("delay", seconds)
+
+
+def delay_until(until: Callable[[], float]) -> Fault:
+    return Fault("delay_until", until=until)
 
 
 @dataclass
@@ -334,9 +349,12 @@ class FaultInjector:
             return start_response(status, headers, exc_info)
 
         try:
-            if fault is None or fault.kind == "delay":
-                if fault is not None:
+            if fault is None or fault.kind in ("delay", "delay_until"):
+                if fault is not None and fault.kind == "delay":
                     time.sleep(fault.seconds)
+                if fault is not None and fault.kind == "delay_until":
+                    time.sleep(max(0.0, fault.until() - time.time()))
+                record.answered_at = time.time()
                 return self.app(environ, recording_start_response)
             if fault.kind == "reset":
                 _reset_connection(environ)

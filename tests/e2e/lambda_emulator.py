@@ -17,7 +17,7 @@ The deadline. Lambda hands the function its deadline on every `/next` response, 
 milliseconds. cargo-lambda 1.9.2's emulator instead sends the constant `600000` (it means "10
 minutes", but read as epoch milliseconds it is 1970-01-01T00:10:00Z), and its `--timeout` only
 bounds how long `cargo lambda invoke` waits. The function counts a deadline already past as
-"now" (since the SDK-policy commit), so under the bare emulator every invocation that gets past
+"now" (a deadline it cannot meet), so under the bare emulator every invocation that gets past
 decoding failed at once with DeadlineTooClose. So the function talks to the emulator's Runtime
 API through `_DeadlineProxy`, a pass-through on 127.0.0.1 that rewrites that one header the way
 Lambda sets it: the time the invocation was handed out + `function_timeout_s`. That also gives
@@ -321,6 +321,10 @@ class LambdaEmulator:
         """The Lambda-Runtime-Deadline-Ms of each invocation handed to the function."""
         return [] if self.runtime_proxy is None else list(self.runtime_proxy.deadlines_ms)
 
+    def errors_posted_at(self) -> list[float]:
+        """When each error of errors_posted() reached the Runtime API, in Unix seconds."""
+        return [] if self.runtime_proxy is None else list(self.runtime_proxy.errors_posted_at)
+
     def errors_posted(self) -> list[dict]:
         """Each error the function reported to the Runtime API (`/invocation/<id>/error`), as
         the JSON it sent: {"errorType": ..., "errorMessage": ...}, exactly, before
@@ -368,6 +372,8 @@ class _DeadlineProxy:
     deadlines_ms: list[int] = field(default_factory=list)
     # The body of each `/error` the function posted: its exact errorType and errorMessage.
     errors_posted: list[bytes] = field(default_factory=list)
+    # When each of those arrived (Unix seconds, the clock of deadlines_ms).
+    errors_posted_at: list[float] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
     thread: threading.Thread | None = None
 
@@ -406,6 +412,7 @@ class _DeadlineProxy:
                 body = self._read_body()
                 if self.command == "POST" and self.path.endswith("/error"):
                     proxy.errors_posted.append(body or b"")
+                    proxy.errors_posted_at.append(time.time())
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
                 # No timeout: `/next` is a long poll that lasts until the next invocation.
                 upstream = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port)

@@ -1,4 +1,4 @@
-"""GitHub issue #3: the real binary, the real SDK and the real wire protocols, end to end.
+"""The real binary, the real SDK and the real wire protocols, end to end.
 
 1. A 2 500-role account, invoked with a TESTMODE event: every role gets exactly one evaluation
    with the expected ComplianceType and annotation, at most 100 a PutEvaluations call, after
@@ -59,11 +59,11 @@ def test_testmode_run_gives_every_role_exactly_one_evaluation_with_the_expected_
             "ComplianceType": spec.expected_compliance,
             "Annotation": spec.expected_annotation,
         }
-        got_fields = {key: got.get(key) for key in want}
+        got_fields = {key: got.get(key, "<missing>") for key in want}
         if got_fields != want:
             wrong.append(f"{spec.kind.slug} {spec.path}{spec.name}: got {got_fields}, want {want}")
-        if float(got.get("OrderingTimestamp")) != ORDERING_TIMESTAMP:
-            wrong.append(f"{role_id}: OrderingTimestamp {got.get('OrderingTimestamp')!r}")
+        if "OrderingTimestamp" not in got or float(got["OrderingTimestamp"]) != ORDERING_TIMESTAMP:
+            wrong.append(f"{role_id}: OrderingTimestamp {got.get('OrderingTimestamp', '<missing>')!r}")
     if wrong:
         pytest.fail(
             f"{len(wrong)} of {len(account.roles)} evaluations are wrong (first 40):\n"
@@ -132,9 +132,12 @@ def test_the_response_is_the_summary_of_what_was_sent(testmode_run, account):
         "test_mode": True,
     }
     response = testmode_run.invocation.response()
-    assert {key: response.get(key) for key in expected} == expected, response
-    # moto answered every request at the first attempt (a field newer builds report).
-    assert response.get("sdk_retries", 0) == 0, response
+    missing = sorted(set(expected) - set(response))
+    assert not missing, f"the response lacks {missing}: {response}"
+    assert {key: response[key] for key in expected} == expected, response
+    # moto answered every request at the first attempt; the count must be reported, not absent.
+    assert "sdk_retries" in response, f"the response lacks sdk_retries: {response}"
+    assert response["sdk_retries"] == 0, response
 
 
 # ---- scenario 2: bad events fail clearly and touch nothing ---------------------------------

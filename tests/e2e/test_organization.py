@@ -1,4 +1,4 @@
-"""Issue "Organization scale": ONE central function evaluates three member accounts.
+"""Organization scale: ONE central function evaluates three member accounts.
 
 As an organization rule runs it (README, "Organizations"): the function runs in the central
 account, moto's default 123456789012, with that account's own (dummy) keys, and knows its own
@@ -34,7 +34,15 @@ import pytest
 from moto.sts.models import sts_backends
 
 from .account import COMPLIANT, KINDS, MARGIN, NOT_APPLICABLE, YOUNG, RoleSpec, build_account
-from .conftest import Account, EVENTS, function_environment, running_function, seed_account, timed
+from .conftest import (
+    EVENTS,
+    Account,
+    config_event,
+    function_environment,
+    running_function,
+    seed_account,
+    timed,
+)
 from .fake_aws import (
     ACCOUNT_ID,
     GET_ACCOUNT_AUTHORIZATION_DETAILS,
@@ -114,27 +122,21 @@ def member_event(
 ) -> Path:
     """The event Config sends the central function for `account`'s copy of the organization
     rule: TESTMODE, or with a ResultToken the fake issued for that account's rule."""
-    event = json.loads((EVENTS / "scheduled-testmode.json").read_text())
-    invoking = json.loads(event["invokingEvent"])
-    invoking["awsAccountId"] = account
-    event["invokingEvent"] = json.dumps(invoking)
-    event["ruleParameters"] = json.dumps(parameters)
-    event["accountId"] = account
-    event["configRuleName"] = ORG_RULE
-    event["configRuleArn"] = (
-        f"arn:aws:config:{REGION}:{account}:config-rule/aws-service-rule/"
-        "config-multiaccountsetup.amazonaws.com/config-rule-e2e4k2"
+    return config_event(
+        directory, account=account, rule=ORG_RULE, template="scheduled-testmode.json",
+        parameters=parameters,
+        rule_arn=(
+            f"arn:aws:config:{REGION}:{account}:config-rule/aws-service-rule/"
+            "config-multiaccountsetup.amazonaws.com/config-rule-e2e4k2"
+        ),
+        execution_role_arn=(
+            f"arn:aws:iam::{account}:role/aws-service-role/config.amazonaws.com/"
+            "AWSServiceRoleForConfig"
+        ),
+        result_token=(
+            "TESTMODE" if test_mode else fake_aws.config_results.result_token(ORG_RULE, account)
+        ),
     )
-    event["executionRoleArn"] = (
-        f"arn:aws:iam::{account}:role/aws-service-role/config.amazonaws.com/"
-        "AWSServiceRoleForConfig"
-    )
-    event["resultToken"] = (
-        "TESTMODE" if test_mode else fake_aws.config_results.result_token(ORG_RULE, account)
-    )
-    path = directory / f"{account}-{len(list(directory.iterdir()))}.json"
-    path.write_text(json.dumps(event, indent=2))
-    return path
 
 
 @dataclass

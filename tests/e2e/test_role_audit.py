@@ -1,4 +1,4 @@
-"""Issue "role-audit for people": the real `role-audit` binary, live against the fake AWS.
+"""role-audit for people: the real `role-audit` binary, live against the fake AWS.
 
 The CLI runs as a user runs it: the standard credential chain with dummy keys from the
 environment, every service at the fake (`AWS_ENDPOINT_URL`), no profile file, no instance
@@ -50,6 +50,7 @@ from .conftest import (
     EVENTS,
     REPO_ROOT,
     Account,
+    config_event,
     function_environment,
     running_function,
     seed_account,
@@ -450,21 +451,13 @@ def audit_function(cargo_lambda, function_binary, fake_aws, audit_key, tmp_path_
         yield emulator
 
 
-def config_event(fake_aws: FakeAws, directory: Path, rule: str) -> Path:
+def audit_event(fake_aws: FakeAws, directory: Path, rule: str) -> Path:
     """events/scheduled.json for `rule` in the audit account, with account.py's parameters and
     a ResultToken the fake issued for the rule: a run without TestMode, so results are kept."""
-    event = json.loads((EVENTS / "scheduled.json").read_text())
-    invoking = json.loads(event["invokingEvent"])
-    invoking["awsAccountId"] = AUDIT_ACCOUNT
-    event["invokingEvent"] = json.dumps(invoking)
-    event["ruleParameters"] = json.dumps(RULE_PARAMETERS)
-    event["accountId"] = AUDIT_ACCOUNT
-    event["configRuleName"] = rule
-    event["configRuleArn"] = f"arn:aws:config:{REGION}:{AUDIT_ACCOUNT}:config-rule/{rule}"
-    event["resultToken"] = fake_aws.config_results.result_token(rule, AUDIT_ACCOUNT, REGION)
-    path = directory / f"{rule}.json"
-    path.write_text(json.dumps(event, indent=2))
-    return path
+    return config_event(
+        directory, account=AUDIT_ACCOUNT, rule=rule, parameters=RULE_PARAMETERS,
+        result_token=fake_aws.config_results.result_token(rule, AUDIT_ACCOUNT, REGION),
+    )  # fmt: skip
 
 
 @dataclass
@@ -490,7 +483,7 @@ def recorded(audit_function, fake_aws, audit_account, tmp_path_factory) -> Recor
         deleted.tags, account_id=AUDIT_ACCOUNT,
     )  # fmt: skip
     try:
-        event = config_event(fake_aws, tmp_path_factory.mktemp("role-audit-events"), REPORT_RULE)
+        event = audit_event(fake_aws, tmp_path_factory.mktemp("role-audit-events"), REPORT_RULE)
         with timed("role-audit: the Lambda run that stores results"):
             invocation = audit_function.invoke(event)
     finally:

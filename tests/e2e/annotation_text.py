@@ -1,0 +1,157 @@
+"""The README's rules table ("What it reports") as data, and the annotation text of each row.
+
+One writer of expected annotations for both scenario tables: scripts/make_snapshot.py (the
+bundled snapshot's expected files) and tests/e2e/account.py (the end-to-end account). Each
+table STATES the rule that decides a role; this module only formats what the README says that
+rule writes. It is not a rule engine: nothing here decides which rule applies.
+
+Standard library only, no package-relative imports: make_snapshot.py imports it by path, with
+no venv, and pytest imports it as part of tests/e2e.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+COMPLIANT = "COMPLIANT"
+NON_COMPLIANT = "NON_COMPLIANT"
+NOT_APPLICABLE = "NOT_APPLICABLE"
+
+TRACKING_WINDOW_DAYS = 400  # IAM's RoleLastUsed window (IAM API Reference, RoleLastUsed)
+
+
+@dataclass(frozen=True)
+class Rule:
+    row: str  # the README table's "#" column
+    compliance: str  # its "result" column
+
+
+SERVICE_LINKED = Rule("1", NOT_APPLICABLE)
+IDENTITY_CENTER_EXCLUDED = Rule("1b", NOT_APPLICABLE)
+ALLOWLISTED = Rule("2", COMPLIANT)
+EXEMPT_BY_TAG = Rule("3", COMPLIANT)
+EXEMPT_UNTIL = Rule("3b", COMPLIANT)
+YOUNG = Rule("4", COMPLIANT)
+NO_USE_RECORDED = Rule("5", NON_COMPLIANT)
+UNUSED_TOO_LONG = Rule("6", NON_COMPLIANT)
+USED_RECENTLY = Rule("7", COMPLIANT)
+ROLE_GONE = Rule("–", NOT_APPLICABLE)
+
+# In the README's order.
+RULES = (
+    SERVICE_LINKED, IDENTITY_CENTER_EXCLUDED, ALLOWLISTED, EXEMPT_BY_TAG, EXEMPT_UNTIL, YOUNG,
+    NO_USE_RECORDED, UNUSED_TOO_LONG, USED_RECENTLY, ROLE_GONE,
+)
+
+# Why an `until` exemption was ignored (README, "What rules 4 to 7 add to the annotation").
+EXPIRED = "expired"
+NO_EQUALS = "is not until=YYYY-MM-DD"
+NOT_A_DATE = "is not a date YYYY-MM-DD"
+NO_SUCH_DAY = "names a day that does not exist"
+
+# permission_set value of an Identity Center role whose name gives none.
+UNREADABLE = object()
+
+
+def days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """An exempt tag that did not exempt: EXPIRED with its date, or another reason with the
+    tag's value."""
+
+    why: str
+    value: str  # the date for EXPIRED, else the tag's value
+
+
+def annotation(
+    rule: Rule,
+    name: str,
+    *,
+    max_days: int,
+    exempt_tag_key: str,
+    created_days: int,
+    used_days: int | None = None,
+    region: str | None = None,
+    pattern: str | None = None,
+    exempt_until: date | str | None = None,
+    exempt_note: str | None = None,
+    permission_set: object = None,
+    ignored: Ignored | None = None,
+) -> str:
+    """The annotation the README gives `rule` for this role, with what it adds to rules 4 to 7.
+    permission_set: None (not an Identity Center role), its name, or UNREADABLE."""
+    in_region = f" in {region}" if region else ""
+    if rule == SERVICE_LINKED:
+        return f"{name}: service-linked role, not evaluated (service_linked_roles=exclude)"
+    if rule == IDENTITY_CENTER_EXCLUDED:
+        return f"{name}: IAM Identity Center role, not evaluated (identity_center_roles=exclude)"
+    if rule == ALLOWLISTED:
+        return f"{name}: allowlisted by pattern {pattern}"
+    if rule in (EXEMPT_BY_TAG, EXEMPT_UNTIL):
+        text = f"{name}: exempt by tag {exempt_tag_key}"
+        if exempt_until is not None:
+            text += f" until {exempt_until}"
+        if exempt_note:
+            text += f" ({exempt_note})"
+        return text
+    if rule == YOUNG:
+        text = f"{name}: created {days(created_days)} ago, within the {max_days}-day threshold"
+    elif rule == NO_USE_RECORDED:
+        text = (f"{name}: no use recorded by IAM (it tracks up to {TRACKING_WINDOW_DAYS} days), "
+                f"created {days(created_days)} ago")
+    elif rule == UNUSED_TOO_LONG:
+        text = f"{name}: last used {days(used_days)} ago{in_region}, over the {max_days}-day threshold"
+    elif rule == USED_RECENTLY:
+        text = f"{name}: last used {days(used_days)} ago{in_region}"
+    else:
+        raise AssertionError(f"no annotation for row {rule.row} of a role that exists")
+    if rule.compliance == NON_COMPLIANT and permission_set is UNREADABLE:
+        text += ("; IAM Identity Center role, permission set not readable from the name: "
+                 "remove the set's assignment to this account")
+    elif rule.compliance == NON_COMPLIANT and permission_set is not None:
+        text += f"; IAM Identity Center permission set {permission_set}: remove its assignment to this account"
+    if ignored is not None and ignored.why == EXPIRED:
+        text += f"; exemption tag {exempt_tag_key} expired after {ignored.value}"
+    elif ignored is not None:
+        text += f'; exemption tag {exempt_tag_key} ignored: "{ignored.value}" {ignored.why}'
+    return text
+
+
+def readme_rules_table(readme: str) -> dict[str, str]:
+    """The "What it reports" table of README.md: its "#" column -> its "result" column."""
+    section = readme.split("\n## What it reports\n", 1)[1].split("\n## ", 1)[0]
+    lines = iter(section.splitlines())
+    for line in lines:
+        if line.replace(" ", "").startswith("|#|scenario|result|"):
+            break
+    else:
+        raise AssertionError('README.md, "What it reports": no table with # | scenario | result')
+    next(lines)  # the |---| line
+    rows: dict[str, str] = {}
+    for line in lines:
+        if not line.startswith("|"):
+            break
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if cells[0] in rows:
+            raise AssertionError(f"README.md rules table: row {cells[0]} appears twice")
+        rows[cells[0]] = cells[2]
+    return rows
+
+
+def check_readme_rules_table(readme: str) -> list[str]:
+    """What differs between the README's rules table and RULES, one line each."""
+    readme_rows = readme_rules_table(readme)
+    ours = {rule.row: rule.compliance for rule in RULES}
+    problems = [f'row {row}: the README says {readme_rows[row]}, the scenario tables {want}'
+                for row, want in ours.items() if row in readme_rows and readme_rows[row] != want]
+    problems += [f"row {row} ({want}) is missing from the README" for row, want in ours.items()
+                 if row not in readme_rows]
+    problems += [f"row {row} of the README is not a rule of the scenario tables" for row in readme_rows
+                 if row not in ours]
+    if list(readme_rows) != [r for r in ours if r in readme_rows]:
+        problems.append(f"the README's rows are in the order {list(readme_rows)}, not {list(ours)}")
+    return problems

@@ -80,7 +80,7 @@ BUILD_NOTES: list[str] = []
 
 @pytest.fixture(scope="session")
 def built_binaries() -> dict[str, Path]:
-    """The two binaries as `cargo test` builds them (the CARGO_BIN_EXE_* of tests/cli.rs), by
+    """The two binaries as `cargo test` builds them (the CARGO_BIN_EXE_* of tests/it/cli.rs), by
     name: `cargo test --no-run --locked` builds what the tests need, with the same features
     (the SDK's dev-only test-util unified in), so after scripts/test's `cargo test` it compiles
     nothing. A plain `cargo build` or `cargo run` would build the SDK a second time without

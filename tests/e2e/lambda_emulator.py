@@ -53,7 +53,7 @@ FUNCTION_NAME = "iam-role-last-used"
 START_TIMEOUT_S = 30
 # The function's timeout (Lambda's Timeout; template.yaml deploys 300 s). The suite uses 180 s,
 # which bounds a hung test sooner and still leaves the function's deadline checks nothing to
-# refuse: the SDK gives up on a request after 90 s (src/aws.rs), and a run of 2 500 roles
+# refuse: the SDK gives up on a request after 90 s (src/core/settings.rs), and a run of 2 500 roles
 # against moto takes a few seconds. `cargo lambda invoke` is stopped 30 s after it.
 INVOKE_TIMEOUT_S = 180
 STOP_TIMEOUT_S = 15

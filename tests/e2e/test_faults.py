@@ -61,7 +61,7 @@ ROLES = 450
 IAM_PAGE_LIMIT = 200
 IAM_PAGES = -(-ROLES // IAM_PAGE_LIMIT)  # 3
 PUT_CALLS = -(-ROLES // 100)  # 5
-RESULTS_PAGE = 100  # GetComplianceDetailsByConfigRule's Limit (src/config_rule.rs)
+RESULTS_PAGE = 100  # GetComplianceDetailsByConfigRule's Limit (src/aws/config_rule.rs)
 
 ATTEMPT_TIMEOUT_S = 1.5
 FAST_RETRIES = {
@@ -70,13 +70,13 @@ FAST_RETRIES = {
     "SDK_ATTEMPT_TIMEOUT_MS": str(int(ATTEMPT_TIMEOUT_S * 1000)),
     "SDK_OPERATION_TIMEOUT_MS": "30000",
 }
-MAX_ATTEMPTS = 8  # src/aws.rs MAX_ATTEMPTS, left at its default here
+MAX_ATTEMPTS = 8  # src/core/settings.rs MAX_ATTEMPTS, left at its default here
 SLOWER_THAN_AN_ATTEMPT_S = ATTEMPT_TIMEOUT_S + 1.0
 # A delayed request may still be in the fake after the function gave up on it: wait for it.
 IDLE_TIMEOUT_S = 30
 
 # The deadline scenario's function: PutEvaluations one call at a time so publishing 450
-# evaluations is budgeted at 5 x 0.5 s + 2 s = 4.5 s (src/handler.rs), attempts that never time
+# evaluations is budgeted at 5 x 0.5 s + 2 s = 4.5 s (src/core/deadline.rs, src/core/settings.rs), attempts that never time
 # out (a slow IAM is just slow). Reading must end 2.5 s before the deadline (time for one call +
 # the margin). The Lambda timeout leaves a loaded machine 10 s to read 450 roles in the control
 # run; the late runs hold an IAM answer until a moment fixed relative to the deadline, so

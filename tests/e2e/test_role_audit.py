@@ -68,7 +68,7 @@ AUDIT_ACCOUNT = "444455556666"
 ROLES = 120
 IAM_PAGE_LIMIT = 50
 IAM_PAGES = -(-ROLES // IAM_PAGE_LIMIT)  # 3
-RESULTS_PAGE = 100  # GetComplianceDetailsByConfigRule's Limit (src/config_rule.rs)
+RESULTS_PAGE = 100  # GetComplianceDetailsByConfigRule's Limit (src/aws/config_rule.rs)
 # The parameters account.py's expected results are for (events/scheduled-testmode.json's).
 RULE_PARAMETERS = json.loads(
     json.loads((EVENTS / "scheduled-testmode.json").read_text())["ruleParameters"]

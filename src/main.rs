@@ -14,7 +14,13 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    let settings = Settings::from_env(|name| std::env::var(name).ok())?;
+    let settings = match Settings::from_env(|name| std::env::var(name).ok()) {
+        Ok(settings) => settings,
+        Err(error) => {
+            tracing::error!(error_type = error.error_type(), error = %error, "invalid settings");
+            return Err(error.to_string().into());
+        }
+    };
     let sdk = load_sdk_config(&settings.sdk, None, None).await;
     let clients = Clients::new(&sdk);
     run(service_fn(|event: LambdaEvent<Value>| {

@@ -1,5 +1,5 @@
 //! Adapter: AWS Config. Sends evaluations (PutEvaluations) and reads the rule's current results
-//! (GetComplianceDetailsByConfigRule) for the clean-up of deleted roles; for role-audit, an
+//! (GetComplianceDetailsByConfigRule) for the clean-up of deleted resources; for role-audit, an
 //! aggregator's results and accounts, and the rule's evaluation status.
 
 use aws_sdk_config::error::ProvideErrorMetadata;
@@ -286,7 +286,7 @@ pub async fn results_to_clean_up(
     .await
 }
 
-/// Every `AWS::IAM::Role` result of `rule_name` that the aggregator holds, for every account
+/// Every result about one of `types` of `rule_name` that the aggregator holds, for every account
 /// (or only `account`), all pages, and the accounts it should cover (see [`aggregator_accounts`]).
 ///
 /// The aggregate APIs serve COMPLIANT and NON_COMPLIANT results only, and

@@ -67,10 +67,10 @@ where
     }
     let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(current) = next {
-        if current
-            .downcast_ref::<aws_credential_types::provider::error::CredentialsError>()
-            .is_some()
-        {
+        if matches!(
+            current.downcast_ref::<aws_credential_types::provider::error::CredentialsError>(),
+            Some(aws_credential_types::provider::error::CredentialsError::CredentialsNotLoaded(_))
+        ) {
             return Some(NO_CREDENTIALS.to_owned());
         }
         next = current.source();

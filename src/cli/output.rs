@@ -83,9 +83,15 @@ const CSV_HEADER: [&str; 9] = [
     "AccountId",
 ];
 
+/// One CSV record of the [`CSV_HEADER`] columns, line end included.
+pub(crate) fn csv_line(fields: [&str; 9]) -> String {
+    let mut line = fields.map(csv_field).join(",");
+    line.push_str("\r\n");
+    line
+}
+
 fn csv(rows: &[Row]) -> String {
-    let mut text = CSV_HEADER.join(",");
-    text.push_str("\r\n");
+    let mut text = csv_line(CSV_HEADER);
     for row in rows {
         let days = row
             .days_since_last_use
@@ -102,15 +108,14 @@ fn csv(rows: &[Row]) -> String {
             row.result_recorded_time.as_deref().unwrap_or_default(),
             row.account_id.as_deref().unwrap_or_default(),
         ];
-        text.push_str(&fields.map(csv_field).join(","));
-        text.push_str("\r\n");
+        text.push_str(&csv_line(fields));
     }
     text
 }
 
 /// RFC 4180: quote fields holding a comma, quote or line break, doubling inner quotes. A
 /// leading `=`, `+`, `-` or `@` is also quoted after a `'` so spreadsheets do not run it.
-pub(crate) fn csv_field(field: &str) -> String {
+fn csv_field(field: &str) -> String {
     let field = if field.starts_with(['=', '+', '-', '@']) {
         format!("'{field}")
     } else {

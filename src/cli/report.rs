@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use crate::cli::output::{csv_field, render, Format, Row, TableStyle};
+use crate::cli::output::{csv_line, render, Format, Row, TableStyle};
 use crate::core::evaluate::whole_days;
 use crate::core::results::{
     AccountList, AccountListSource, AggregateReport, AggregateResult, Compliance, RecordedResult,
@@ -198,8 +198,7 @@ pub fn render_aggregate(
                     "",
                     &account.account_id,
                 ];
-                text.push_str(&fields.map(csv_field).join(","));
-                text.push_str("\r\n");
+                text.push_str(&csv_line(fields));
             }
             text
         }

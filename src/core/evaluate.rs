@@ -325,7 +325,7 @@ fn verdict(reason: &Reason, params: &RuleParameters) -> String {
         Reason::UsedRecently { days: n, region } => {
             format!("last used {} ago{}", days(*n), in_region(region))
         }
-        Reason::NoLongerExists => "no longer exists".to_owned(),
+        Reason::NoLongerExists => NO_LONGER_EXISTS.to_owned(),
     }
 }
 
@@ -349,6 +349,8 @@ pub fn truncate_annotation(text: String) -> String {
     clip(&text, MAX_ANNOTATION_CHARS)
 }
 
+const NO_LONGER_EXISTS: &str = "no longer exists";
+
 /// NOT_APPLICABLE results for resources Config still holds a result for that no longer exist
 /// (see [`crate::core::results::vanished`]). The annotation names the resource id: its name is
 /// gone with it.
@@ -363,7 +365,7 @@ pub fn clean_up_evaluations(vanished: &[(ResourceType, &str)]) -> Vec<Evaluation
             compliance: Compliance::NotApplicable,
             reason: Reason::NoLongerExists,
             annotation: truncate_annotation(format!(
-                "{id}: {} no longer exists",
+                "{id}: {} {NO_LONGER_EXISTS}",
                 resource_type.noun()
             )),
         })

@@ -66,7 +66,7 @@ TESTMODE_PARAMETERS = json.loads(
     json.loads((EVENTS / "scheduled-testmode.json").read_text())["ruleParameters"]
 )
 ROLE_PARAMETERS = {**TESTMODE_PARAMETERS, "execution_role_name": MEMBER_ROLE}
-SESSION_NAME = f"iam-role-last-used-{ORG_RULE}"  # src/account.rs: the rule's name, <= 64 chars
+SESSION_NAME = f"iam-role-last-used-{ORG_RULE}"  # src/core/account.rs: the rule's name, <= 64 chars
 STALE_IN_B = "AROAB0000000000GONE01"
 
 

@@ -104,7 +104,7 @@ FAST_SDK = {
 
 # What role-audit prints when a hint is missing or differs from the README's promise: the
 # assertion says so, for the Rust side to fix.
-HINT_PROBLEM = "ROLE-AUDIT HINT MISSING OR WRONG (a bug in src/bin/role-audit.rs, not the test)"
+HINT_PROBLEM = "ROLE-AUDIT HINT MISSING OR WRONG (a bug in src/cli/hints.rs, not the test)"
 ONE_LINE_PROBLEM = (
     "ROLE-AUDIT ERROR IS NOT ONE LINE (the README promises one clear line and a hint; a bug in "
     "the Rust error rendering, not the test)"

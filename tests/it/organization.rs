@@ -705,7 +705,7 @@ mod aggregator {
         assert_eq!(error.error_type(), "NoAggregateResults");
         // What was asked and found; the advice is the CLI's hint.
         assert_eq!(
-            iam_role_last_used::lambda::diagnostic::message(&error),
+            error.to_string(),
             "aggregator \"org-aggregator\" holds no results for any rule named \"iam-role-last-used-org\" or \"OrgConfigRule-iam-role-last-used-org-*\" in account 444455556666"
         );
         let Error::NoAggregateResults { accounts, .. } = error else {

@@ -278,8 +278,14 @@ proptest! {
     }
 
     #[test]
-    fn annotations_fit_config_and_start_with_the_role_name(roles in arb_roles(), params in arb_params()) {
-        for (role, evaluation) in roles.iter().zip(evaluate(&roles, &params, now())) {
+    fn every_role_gets_one_evaluation_whose_annotation_fits_config_and_starts_with_its_name(roles in arb_roles(), params in arb_params()) {
+        let evaluations = evaluate(&roles, &params, now());
+        // Every other property pairs roles with evaluations by position: a role dropped or
+        // added would shift them all.
+        let ids: Vec<_> = evaluations.iter().map(|e| e.resource_id.as_str()).collect();
+        let expected: Vec<_> = roles.iter().map(|r| r.role_id.as_str()).collect();
+        prop_assert_eq!(ids, expected);
+        for (role, evaluation) in roles.iter().zip(evaluations) {
             let chars = evaluation.annotation.chars().count();
             prop_assert!((1..=MAX_ANNOTATION_CHARS).contains(&chars), "{} characters", chars);
             let kept: String = role.name.chars().take(MAX_ANNOTATION_CHARS - 1).collect();

@@ -12,6 +12,9 @@ use crate::core::role::{Role, RoleKind};
 pub mod exemption;
 use exemption::{Exemption, Problem};
 
+/// The Config resource types the roles evaluator reports on.
+pub const RESOURCE_TYPES: &[ResourceType] = &[ResourceType::IamRole];
+
 /// PutEvaluations rejects longer annotations.
 pub const MAX_ANNOTATION_CHARS: usize = 256;
 const TRUNCATION_MARKER: char = '…';

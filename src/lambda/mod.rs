@@ -58,7 +58,7 @@ pub struct Roles;
 
 impl Rule for Roles {
     type Principal = Role;
-    const RESOURCE_TYPES: &'static [ResourceType] = &[ResourceType::IamRole];
+    const RESOURCE_TYPES: &'static [ResourceType] = evaluate::RESOURCE_TYPES;
     const PRINCIPALS: &'static str = "roles";
 
     async fn read(iam: &aws_sdk_iam::Client) -> Result<Read<Role>, Error> {

@@ -18,8 +18,8 @@ use iam_role_last_used::aws::load_sdk_config;
 use iam_role_last_used::cli::hints::hint;
 use iam_role_last_used::cli::output::{render, Row, TableStyle};
 use iam_role_last_used::cli::{report, snapshot};
-use iam_role_last_used::core::evaluate::evaluate;
-use iam_role_last_used::core::results::{Compliance, ResourceType};
+use iam_role_last_used::core::evaluate::{self, evaluate};
+use iam_role_last_used::core::results::Compliance;
 use iam_role_last_used::core::role::Role;
 use iam_role_last_used::core::rule_status::{verdict, RuleEvidence, StatusReport};
 use iam_role_last_used::core::settings::SdkPolicy;
@@ -27,9 +27,6 @@ use iam_role_last_used::Error;
 
 use args::{AwsArgs, Cli, Command, EvaluateArgs, OutputArgs, ReportArgs, StatusArgs, StatusFormat};
 use exit_codes::Exit;
-
-/// The resource types role-audit reports on.
-const TYPES: [ResourceType; 1] = [ResourceType::IamRole];
 
 /// What a command printed, warnings for stderr, and the exit code it asks for.
 struct Outcome {
@@ -125,7 +122,8 @@ async fn run_report(args: &ReportArgs) -> Result<Outcome, Error> {
     } else {
         args.compliance.clone()
     };
-    let results = recorded_results(&config, &args.rule_name, &wanted, &TYPES).await?;
+    let results =
+        recorded_results(&config, &args.rule_name, &wanted, evaluate::RESOURCE_TYPES).await?;
     let roles = live_roles(&sdk).await?;
     let now = args.common.now.unwrap_or_else(Utc::now);
     Ok(outcome(
@@ -140,7 +138,14 @@ async fn run_aggregate_report(args: &ReportArgs, aggregator: &str) -> Result<Out
     let sdk = sdk(&args.common.aws).await?;
     let config = aws_sdk_config::Client::new(&sdk);
     let account = args.account.as_deref();
-    let found = aggregate_results(&config, aggregator, &args.rule_name, account, &TYPES).await?;
+    let found = aggregate_results(
+        &config,
+        aggregator,
+        &args.rule_name,
+        account,
+        evaluate::RESOURCE_TYPES,
+    )
+    .await?;
     let rows: Vec<Row> = report::aggregate_rows(&found.results)
         .into_iter()
         .filter(|row| wanted.contains(&row.compliance_type))

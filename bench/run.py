@@ -367,7 +367,7 @@ def check_counts(summary: dict, stats: dict, roles: int, stale: int) -> list[str
     problems = []
     if not isinstance(summary, dict):
         return [f"the response is not a summary object: {summary!r}"]
-    for key, want in (("roles", roles), ("stale_cleaned", stale)):
+    for key, want in (("principals", roles), ("stale_cleaned", stale)):
         if key not in summary:
             problems.append(f"the response has no {key}: {summary}")
         elif summary[key] != want:

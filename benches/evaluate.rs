@@ -15,7 +15,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use iam_role_last_used::aws::iam::role_from_detail;
 use iam_role_last_used::core::evaluate::{clean_up_evaluations, evaluate, Tally};
 use iam_role_last_used::core::event;
-use iam_role_last_used::core::params::RuleParameters;
+use iam_role_last_used::core::params::RoleParameters;
 use iam_role_last_used::core::results::{vanished, Compliance, RecordedResult, ResourceType};
 use iam_role_last_used::core::role::{LastUsed, Role, Tag};
 use serde_json::Value;
@@ -107,8 +107,8 @@ fn roles() -> Vec<Role> {
         .collect()
 }
 
-fn parameters(text: &str) -> RuleParameters {
-    RuleParameters::from_event_field(Some(&Value::String(text.to_owned())), None).unwrap()
+fn parameters(text: &str) -> RoleParameters {
+    RoleParameters::from_event_field(Some(&Value::String(text.to_owned())), None).unwrap()
 }
 
 fn scheduled_event() -> Value {
@@ -206,14 +206,14 @@ fn benches(c: &mut Criterion) {
     let event = scheduled_event();
     let field = event.get("ruleParameters").cloned();
     c.bench_function("parse ruleParameters (scheduled.json)", |b| {
-        b.iter(|| RuleParameters::from_event_field(black_box(field.as_ref()), None).unwrap())
+        b.iter(|| RoleParameters::from_event_field(black_box(field.as_ref()), None).unwrap())
     });
     c.bench_function("parse ruleParameters (10 allowlist patterns)", |b| {
         let field = Value::String(TEN_PATTERNS.to_owned());
-        b.iter(|| RuleParameters::from_event_field(black_box(Some(&field)), None).unwrap())
+        b.iter(|| RoleParameters::from_event_field(black_box(Some(&field)), None).unwrap())
     });
     c.bench_function("event::decode (scheduled.json)", |b| {
-        b.iter(|| event::decode(black_box(&event), Some("60")).unwrap())
+        b.iter(|| event::decode::<RoleParameters>(black_box(&event), Some("60")).unwrap())
     });
 }
 

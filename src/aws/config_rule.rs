@@ -712,7 +712,7 @@ mod tests {
         Evaluation {
             resource_type,
             resource_id: "AIDAEXAMPLE".to_owned(),
-            role_name: "alice".to_owned(),
+            name: "alice".to_owned(),
             path: "/".to_owned(),
             compliance,
             reason: Reason::NoLongerExists,

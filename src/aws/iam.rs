@@ -110,3 +110,15 @@ pub fn role_from_detail(detail: &RoleDetail) -> Result<Role, crate::core::role::
     }
     .into_role()
 }
+
+#[derive(Debug, Clone)]
+pub struct FetchedUsers {
+    pub users: Vec<crate::core::user::User>,
+    pub pages: usize,
+}
+
+/// Reads every user in the account (`Filter=User`), page by page, as [`fetch_roles`] does roles.
+pub async fn fetch_users(client: &aws_sdk_iam::Client) -> Result<FetchedUsers, Error> {
+    let _ = client;
+    unimplemented!("users read")
+}

@@ -3,6 +3,7 @@
 
 pub mod alarm;
 pub mod config_rule;
+pub mod credential_report;
 pub mod iam;
 
 pub mod sts;

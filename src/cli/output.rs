@@ -38,7 +38,7 @@ pub struct Row {
 impl From<&Evaluation> for Row {
     fn from(e: &Evaluation) -> Self {
         Row {
-            role_name: e.role_name.clone(),
+            role_name: e.name.clone(),
             path: e.path.clone(),
             role_id: e.resource_id.clone(),
             compliance_type: e.compliance,

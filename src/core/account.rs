@@ -5,6 +5,7 @@
 //! Without that parameter it may only evaluate its own account: never the wrong one silently.
 
 use crate::core::event::Invocation;
+use crate::core::params::Parameters;
 use crate::Error;
 
 /// STS's minimum, and more than the function's 300 s timeout.
@@ -25,8 +26,11 @@ pub enum Access {
 
 /// Decides how to reach the event's account. `function_account` is the function's own account
 /// (from its ARN), when known.
-pub fn choose(invocation: &Invocation, function_account: Option<&str>) -> Result<Access, Error> {
-    if let Some(name) = &invocation.params.execution_role_name {
+pub fn choose<P: Parameters>(
+    invocation: &Invocation<P>,
+    function_account: Option<&str>,
+) -> Result<Access, Error> {
+    if let Some(name) = invocation.params.execution_role_name() {
         return Ok(Access::AssumeRole {
             role_arn: format!(
                 "arn:{}:iam::{}:role/{name}",
@@ -76,7 +80,7 @@ mod tests {
         event["ruleParameters"] = json!(params.to_string());
         event["configRuleArn"] = json!(rule_arn);
         event.as_object_mut().unwrap().remove("executionRoleArn");
-        decode(&event, None).unwrap()
+        decode::<crate::core::params::RoleParameters>(&event, None).unwrap()
     }
 
     const RULE_ARN: &str = "arn:aws:config:eu-west-1:111122223333:config-rule/config-rule-abc";

@@ -4,12 +4,13 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::core::params::{
-    IdentityCenterRoles, RuleParameters, ServiceLinkedRoles, TRACKING_WINDOW_DAYS,
+    IdentityCenterRoles, RoleParameters, ServiceLinkedRoles, TRACKING_WINDOW_DAYS,
 };
 use crate::core::results::{Compliance, ResourceType};
 use crate::core::role::{Role, RoleKind};
 
 pub mod exemption;
+pub mod users;
 use exemption::{Exemption, Problem};
 
 /// The Config resource types the roles evaluator reports on.
@@ -60,7 +61,7 @@ pub struct Evaluation {
     /// Config's key for the resource type: the RoleId for `AWS::IAM::Role`.
     pub resource_id: String,
     /// Empty for resources that no longer exist.
-    pub role_name: String,
+    pub name: String,
     pub path: String,
     pub compliance: Compliance,
     pub reason: Reason,
@@ -89,20 +90,20 @@ impl Evaluation {
 }
 
 /// Evaluates every role, in input order.
-pub fn evaluate(roles: &[Role], params: &RuleParameters, now: DateTime<Utc>) -> Vec<Evaluation> {
+pub fn evaluate(roles: &[Role], params: &RoleParameters, now: DateTime<Utc>) -> Vec<Evaluation> {
     roles
         .iter()
         .map(|role| evaluate_role(role, params, now))
         .collect()
 }
 
-pub fn evaluate_role(role: &Role, params: &RuleParameters, now: DateTime<Utc>) -> Evaluation {
+pub fn evaluate_role(role: &Role, params: &RoleParameters, now: DateTime<Utc>) -> Evaluation {
     let (compliance, reason, ignored) = decide(role, params, now);
     let annotation = annotate(role, compliance, &reason, ignored.as_ref(), params);
     Evaluation {
         resource_type: ResourceType::IamRole,
         resource_id: role.role_id.clone(),
-        role_name: role.name.clone(),
+        name: role.name.clone(),
         path: role.path.clone(),
         compliance,
         reason,
@@ -126,7 +127,7 @@ enum IgnoredExemption {
 
 fn decide(
     role: &Role,
-    params: &RuleParameters,
+    params: &RoleParameters,
     now: DateTime<Utc>,
 ) -> (Compliance, Reason, Option<IgnoredExemption>) {
     // Roles AWS manages come first: no allowlist or tag of ours changes who owns them.
@@ -188,7 +189,7 @@ fn decide(
 }
 
 /// Age and last use: the rules every evaluated role ends with.
-fn judge_use(role: &Role, params: &RuleParameters, now: DateTime<Utc>) -> (Compliance, Reason) {
+fn judge_use(role: &Role, params: &RoleParameters, now: DateTime<Utc>) -> (Compliance, Reason) {
     let threshold = i64::from(params.max_days);
     let age_days = whole_days(role.created, now);
     if age_days <= threshold {
@@ -239,7 +240,7 @@ fn annotate(
     compliance: Compliance,
     reason: &Reason,
     ignored: Option<&IgnoredExemption>,
-    params: &RuleParameters,
+    params: &RoleParameters,
 ) -> String {
     let mut text = format!("{}: {}", role.name, verdict(reason, params));
     if compliance == Compliance::NonCompliant {
@@ -288,7 +289,7 @@ fn annotate(
 }
 
 /// The verdict's reason, without the role name.
-fn verdict(reason: &Reason, params: &RuleParameters) -> String {
+fn verdict(reason: &Reason, params: &RoleParameters) -> String {
     let max = params.max_days;
     match reason {
         Reason::ServiceLinkedExcluded => format!(
@@ -363,7 +364,7 @@ pub fn clean_up_evaluations(vanished: &[(ResourceType, &str)]) -> Vec<Evaluation
         .map(|(resource_type, id)| Evaluation {
             resource_type: *resource_type,
             resource_id: (*id).to_owned(),
-            role_name: String::new(),
+            name: String::new(),
             path: String::new(),
             compliance: Compliance::NotApplicable,
             reason: Reason::NoLongerExists,
@@ -446,8 +447,8 @@ mod tests {
         role
     }
 
-    fn params(json: &str) -> RuleParameters {
-        RuleParameters::from_event_field(Some(&Value::String(json.to_owned())), None).unwrap()
+    fn params(json: &str) -> RoleParameters {
+        RoleParameters::from_event_field(Some(&Value::String(json.to_owned())), None).unwrap()
     }
 
     fn days(n: i64) -> Duration {
@@ -898,7 +899,7 @@ mod tests {
             role("/aws-service-role/x/c", days(1)),
         ];
         let evaluations = evaluate(&roles, &params(DEFAULTS), now());
-        let ids: Vec<_> = evaluations.iter().map(|e| e.role_name.as_str()).collect();
+        let ids: Vec<_> = evaluations.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(ids, ["a", "b", "c"]);
         assert_eq!(
             Tally::of(&evaluations),

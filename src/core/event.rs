@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use crate::core::params::{describe, json_kind, shorten, RuleParameters};
+use crate::core::params::{describe, json_kind, shorten, Parameters, RoleParameters};
 use crate::Error;
 
 pub const SCHEDULED_NOTIFICATION: &str = "ScheduledNotification";
@@ -19,8 +19,9 @@ pub const TEST_MODE_TOKEN: &str = "TESTMODE";
 /// clean-up cannot read the results of a longer-named rule, so such a run could never finish.
 pub const MAX_READABLE_RULE_NAME_CHARS: usize = 64;
 
+/// One decoded invocation; `P` is the rule's parameters.
 #[derive(Debug, Clone)]
-pub struct Invocation {
+pub struct Invocation<P = RoleParameters> {
     pub rule_name: String,
     pub account_id: String,
     pub execution_role_arn: Option<String>,
@@ -29,7 +30,7 @@ pub struct Invocation {
     /// The event's `notificationCreationTime`: every evaluation's `OrderingTimestamp`.
     pub ordering_timestamp: DateTime<Utc>,
     pub result_token: ResultToken,
-    pub params: RuleParameters,
+    pub params: P,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -68,8 +69,12 @@ fn invalid(field: &str, message: String) -> Error {
     }
 }
 
-/// Decodes the Lambda payload. `default_max_days` is the function's `MAX_DAYS_FOR_LAST_USED`.
-pub fn decode(payload: &Value, default_max_days: Option<&str>) -> Result<Invocation, Error> {
+/// Decodes the Lambda payload for a rule whose parameters are `P`. `default_max_days` is the
+/// function's `MAX_DAYS_FOR_LAST_USED`.
+pub fn decode<P: Parameters>(
+    payload: &Value,
+    default_max_days: Option<&str>,
+) -> Result<Invocation<P>, Error> {
     let event = payload.as_object().ok_or_else(|| {
         invalid(
             "payload",
@@ -165,7 +170,7 @@ pub fn decode(payload: &Value, default_max_days: Option<&str>) -> Result<Invocat
         .unwrap_or("aws")
         .to_owned();
 
-    let params = RuleParameters::from_event_field(event.get("ruleParameters"), default_max_days)?;
+    let params = P::from_event_field(event.get("ruleParameters"), default_max_days)?;
 
     Ok(Invocation {
         rule_name,
@@ -222,7 +227,7 @@ mod tests {
 
     #[test]
     fn a_scheduled_notification_decodes_into_an_invocation() {
-        let invocation = decode(&base(), None).unwrap();
+        let invocation = decode::<RoleParameters>(&base(), None).unwrap();
         assert_eq!(invocation.rule_name, "iam-role-last-used");
         assert_eq!(invocation.account_id, "123456789012");
         assert_eq!(
@@ -244,13 +249,13 @@ mod tests {
             "the result token stays out of Debug output"
         );
 
-        let test_mode = decode(
+        let test_mode = decode::<RoleParameters>(
             &serde_json::from_str(include_str!("../../events/scheduled-testmode.json")).unwrap(),
             None,
         )
         .unwrap();
         assert!(test_mode.result_token.is_test_mode());
-        let defaults = decode(
+        let defaults = decode::<RoleParameters>(
             &serde_json::from_str(include_str!("../../events/scheduled-defaults.json")).unwrap(),
             Some("45"),
         )
@@ -266,7 +271,7 @@ mod tests {
         let named = |chars: usize| {
             let mut event = base();
             event["configRuleName"] = Value::String("r".repeat(chars));
-            decode(&event, None)
+            decode::<RoleParameters>(&event, None)
         };
         assert_eq!(
             named(64).unwrap().rule_name.len(),
@@ -313,7 +318,8 @@ mod tests {
                 "ruleParameters: is not valid JSON",
             ),
         ] {
-            let error = decode(&serde_json::from_str(text).unwrap(), None).unwrap_err();
+            let error =
+                decode::<RoleParameters>(&serde_json::from_str(text).unwrap(), None).unwrap_err();
             assert_eq!(error.error_type(), error_type, "{error}");
             assert!(error.to_string().contains(needle), "{error}");
         }

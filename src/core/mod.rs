@@ -3,6 +3,7 @@
 //! included) as arguments and does no I/O.
 
 pub mod account;
+pub mod credential_report;
 pub mod deadline;
 pub mod evaluate;
 pub mod event;
@@ -11,3 +12,4 @@ pub mod results;
 pub mod role;
 pub mod rule_status;
 pub mod settings;
+pub mod user;

@@ -36,7 +36,7 @@ pub const MAX_PATTERN_CHARS: usize = 1024;
 pub const MAX_TAG_KEY_CHARS: usize = 128;
 
 #[derive(Debug, Clone)]
-pub struct RuleParameters {
+pub struct RoleParameters {
     pub max_days: u32,
     pub allowlist: Allowlist,
     pub exempt_tag_key: Option<String>,
@@ -47,7 +47,7 @@ pub struct RuleParameters {
     pub execution_role_name: Option<String>,
 }
 
-impl Default for RuleParameters {
+impl Default for RoleParameters {
     fn default() -> Self {
         Self {
             max_days: DEFAULT_MAX_DAYS,
@@ -57,6 +57,36 @@ impl Default for RuleParameters {
             identity_center_roles: IdentityCenterRoles::Evaluate,
             execution_role_name: None,
         }
+    }
+}
+
+/// The users rule's parameters.
+#[derive(Debug, Clone)]
+pub struct UserParameters {
+    /// `max_days_for_last_used`: 1 to [`USER_MAX_DAYS_LIMIT`], default [`USER_DEFAULT_MAX_DAYS`].
+    pub max_days: u32,
+    /// `user_allowlist`
+    pub allowlist: Allowlist,
+    pub exempt_tag_key: Option<String>,
+    pub execution_role_name: Option<String>,
+}
+
+pub const USER_ALLOWLIST_KEY: &str = "user_allowlist";
+/// The CIS AWS Foundations Benchmark disables credentials unused for 45 days or more.
+pub const USER_DEFAULT_MAX_DAYS: u32 = 45;
+pub const USER_MAX_DAYS_LIMIT: u32 = 3650;
+
+impl Parameters for UserParameters {
+    fn from_event_field(
+        field: Option<&Value>,
+        default_max_days: Option<&str>,
+    ) -> Result<Self, Error> {
+        let _ = (field, default_max_days);
+        unimplemented!("users rule parameters")
+    }
+
+    fn execution_role_name(&self) -> Option<&str> {
+        self.execution_role_name.as_deref()
     }
 }
 
@@ -157,7 +187,34 @@ impl Allowlist {
     }
 }
 
-impl RuleParameters {
+/// What the shell needs of any rule's parameters.
+pub trait Parameters: Sized {
+    /// Parses the event's `ruleParameters` field: absent or null means "all defaults"; otherwise
+    /// a JSON string holding an object. `default_max_days` is the function's
+    /// `MAX_DAYS_FOR_LAST_USED`, read by the caller.
+    fn from_event_field(
+        field: Option<&Value>,
+        default_max_days: Option<&str>,
+    ) -> Result<Self, Error>;
+
+    /// The role to assume in the event's account (organization rules).
+    fn execution_role_name(&self) -> Option<&str>;
+}
+
+impl Parameters for RoleParameters {
+    fn from_event_field(
+        field: Option<&Value>,
+        default_max_days: Option<&str>,
+    ) -> Result<Self, Error> {
+        RoleParameters::from_event_field(field, default_max_days)
+    }
+
+    fn execution_role_name(&self) -> Option<&str> {
+        self.execution_role_name.as_deref()
+    }
+}
+
+impl RoleParameters {
     /// Parses the event's `ruleParameters` field: absent or null means "all defaults"; otherwise a
     /// JSON string holding an object. `default_max_days` is the function's
     /// `MAX_DAYS_FOR_LAST_USED`, read by the caller.
@@ -404,8 +461,8 @@ pub(crate) fn shorten(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn parse(json: &str, env: Option<&str>) -> Result<RuleParameters, Error> {
-        RuleParameters::from_event_field(Some(&Value::String(json.to_owned())), env)
+    fn parse(json: &str, env: Option<&str>) -> Result<RoleParameters, Error> {
+        RoleParameters::from_event_field(Some(&Value::String(json.to_owned())), env)
     }
 
     /// One row: parameters JSON, env default, and the exact error message.
@@ -443,7 +500,7 @@ mod tests {
 
     #[test]
     fn defaults_and_accepted_forms() {
-        let none = RuleParameters::from_event_field(None, None).unwrap();
+        let none = RoleParameters::from_event_field(None, None).unwrap();
         assert_eq!(
             (
                 none.max_days,
@@ -477,7 +534,7 @@ mod tests {
                 "{json}"
             );
         }
-        let null = RuleParameters::from_event_field(Some(&Value::Null), Some("90")).unwrap();
+        let null = RoleParameters::from_event_field(Some(&Value::Null), Some("90")).unwrap();
         assert_eq!(
             null.max_days, 90,
             "the environment default applies when the key is absent"

@@ -116,15 +116,17 @@ pub struct RoleRecord {
 /// A required field a source left out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MissingField {
+    /// `role` or `user`.
+    pub noun: &'static str,
     /// The field's name as the IAM API spells it (`CreateDate`).
     pub field: &'static str,
-    /// The best identifier the record had (RoleId, else name, else `?`).
-    pub role: String,
+    /// The best identifier the record had (its id, else its name, else `?`).
+    pub principal: String,
 }
 
 impl std::fmt::Display for MissingField {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "role {} has no {}", self.role, self.field)
+        write!(f, "{} {} has no {}", self.noun, self.principal, self.field)
     }
 }
 
@@ -136,8 +138,9 @@ impl RoleRecord {
             .or_else(|| self.name.clone())
             .unwrap_or_else(|| "?".to_owned());
         let missing = |field| MissingField {
+            noun: "role",
             field,
-            role: identity.clone(),
+            principal: identity.clone(),
         };
         let required = |value: Option<String>, field| {
             value

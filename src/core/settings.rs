@@ -109,9 +109,40 @@ impl Default for PublishOptions {
     }
 }
 
+/// `RULE_KIND`: which rule a function is. One binary serves every rule; each rule runs as its
+/// own function, so each keeps its own least-privilege role.
+pub const RULE_KIND_ENV: &str = "RULE_KIND";
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RuleKind {
+    /// Unused IAM roles (`AWS::IAM::Role`).
+    #[default]
+    Roles,
+    /// IAM users' unused console passwords and access keys (`AWS::IAM::User`).
+    Users,
+}
+
+impl RuleKind {
+    pub const ALL: [RuleKind; 2] = [RuleKind::Roles, RuleKind::Users];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Roles => "roles",
+            Self::Users => "users",
+        }
+    }
+
+    /// Exact, lower case: `roles` or `users`.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+}
+
 /// What the Lambda function reads from its environment.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// `RULE_KIND`, `roles` when unset.
+    pub rule_kind: RuleKind,
     pub sdk: SdkPolicy,
     /// `MAX_DAYS_FOR_LAST_USED`, validated with the rule parameters on each invocation.
     pub default_max_days: Option<String>,
@@ -126,6 +157,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
+            rule_kind: RuleKind::default(),
             sdk: SdkPolicy::default(),
             default_max_days: None,
             publish: PublishOptions::default(),
@@ -136,14 +168,28 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// The SDK policy, `MAX_DAYS_FOR_LAST_USED` (kept as text: validated per invocation, with
+    /// `RULE_KIND`, the SDK policy, `MAX_DAYS_FOR_LAST_USED` (kept as text: validated per invocation, with
     /// the rule parameters) and `PUT_EVALUATIONS_CONCURRENCY` (1 to 16, default 4).
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
         let defaults = Self::default();
         let limit = MAX_CONCURRENCY as u64;
         let concurrency = env_number(&get, CONCURRENCY_ENV, 1..=limit)?
             .map_or(defaults.publish.concurrency, |n| n as usize);
+        let rule_kind = match get(RULE_KIND_ENV) {
+            None => RuleKind::default(),
+            Some(text) => RuleKind::parse(&text).ok_or_else(|| Error::InvalidSetting {
+                name: RULE_KIND_ENV.to_owned(),
+                message: format!(
+                    "is not one of {}",
+                    RuleKind::ALL
+                        .map(|k| format!("{:?}", k.as_str()))
+                        .join(", ")
+                ),
+                value: text,
+            })?,
+        };
         Ok(Self {
+            rule_kind,
             sdk: SdkPolicy::from_env(&get)?,
             default_max_days: get(MAX_DAYS_ENV),
             publish: PublishOptions {
@@ -193,6 +239,7 @@ mod tests {
     #[test]
     fn unset_variables_give_the_defaults() {
         let settings = from(&[]).unwrap();
+        assert_eq!(settings.rule_kind, RuleKind::Roles);
         assert_eq!(settings.default_max_days, None);
         assert_eq!(settings.publish.concurrency, 4);
         assert_eq!(settings.sdk, SdkPolicy::default());
@@ -250,6 +297,26 @@ mod tests {
             ("SDK_MAX_ATTEMPTS", "20"),
         ] {
             assert!(from(&[(name, edge)]).is_ok(), "{name}={edge} is in range");
+        }
+    }
+
+    #[test]
+    fn rule_kind_is_roles_or_users_exactly() {
+        assert_eq!(
+            from(&[("RULE_KIND", "roles")]).unwrap().rule_kind,
+            RuleKind::Roles
+        );
+        assert_eq!(
+            from(&[("RULE_KIND", "users")]).unwrap().rule_kind,
+            RuleKind::Users
+        );
+        for bad in ["Users", "user", " users", "", "permissions"] {
+            let error = from(&[("RULE_KIND", bad)]).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!("invalid setting: RULE_KIND={bad:?} is not one of \"roles\", \"users\""),
+                "{bad:?}"
+            );
         }
     }
 }

@@ -13,64 +13,113 @@ use tracing::info;
 
 pub use clients::Clients;
 
-use crate::aws::{config_rule, iam};
+use crate::aws::{config_rule, credential_report, iam};
 use crate::core::deadline::Budget;
-use crate::core::evaluate::{self, Evaluation, Tally};
-use crate::core::params::RuleParameters;
-use crate::core::results::{self, ResourceType};
+use crate::core::evaluate::{self, users, Evaluation, Tally};
+use crate::core::params::{Parameters, RoleParameters, UserParameters};
+use crate::core::results::{self, Compliance, ResourceType};
 use crate::core::role::Role;
-use crate::core::settings::Settings;
+use crate::core::settings::{RuleKind, Settings};
+use crate::core::user::UsersAccount;
 use crate::core::{account, event};
 use crate::Error;
 
-/// What a rule brings to the shell: how to read its principals completely and how to judge
-/// them. Decoding, reaching the account, the clean-up, the deadline and publishing are the
-/// shell's, the same for every rule.
+/// What a rule brings to the shell: its parameters, how to read the account completely and how
+/// to judge what it read. Decoding, reaching the account, the clean-up, the deadline and
+/// publishing are the shell's, the same for every rule.
 pub trait Rule {
-    type Principal;
+    type Parameters: Parameters + Send + Sync;
+    /// Everything one complete read returns.
+    type Account: Send;
     /// The resource types the rule reports on: the clean-up touches no others.
     const RESOURCE_TYPES: &'static [ResourceType];
     /// What the principals are called in messages, plural.
     const PRINCIPALS: &'static str;
+    const KIND: RuleKind;
 
-    /// Every principal of the account. Fails as a whole if any page fails: a partial read would
-    /// make live principals look deleted.
+    /// Reads the account. Fails as a whole if any page fails: a partial read would make live
+    /// principals look deleted.
     fn read(
         iam: &aws_sdk_iam::Client,
-    ) -> impl std::future::Future<Output = Result<Read<Self::Principal>, Error>> + Send;
+    ) -> impl std::future::Future<Output = Result<Read<Self::Account>, Error>> + Send;
 
-    /// One evaluation per principal (pure).
+    /// One evaluation per principal read (pure). An evaluation of INSUFFICIENT_DATA marks a
+    /// principal that exists but cannot be judged this run: it is not sent, so Config keeps
+    /// what it holds, and it is not taken as deleted.
     fn evaluate(
-        principals: &[Self::Principal],
-        params: &RuleParameters,
+        account: &Self::Account,
+        params: &Self::Parameters,
         now: DateTime<Utc>,
     ) -> Vec<Evaluation>;
 }
 
-/// The principals a rule read, and in how many pages.
-pub struct Read<P> {
-    pub principals: Vec<P>,
+/// What a rule read, and in how many IAM pages.
+pub struct Read<A> {
+    pub account: A,
+    /// How many principals the read found.
+    pub principals: usize,
     pub pages: usize,
+    /// When IAM generated the credential report the read used, if it used one.
+    pub credential_report_generated: Option<DateTime<Utc>>,
 }
 
 /// The rule on IAM roles' last use.
 pub struct Roles;
 
 impl Rule for Roles {
-    type Principal = Role;
+    type Parameters = RoleParameters;
+    type Account = Vec<Role>;
     const RESOURCE_TYPES: &'static [ResourceType] = evaluate::RESOURCE_TYPES;
     const PRINCIPALS: &'static str = "roles";
+    const KIND: RuleKind = RuleKind::Roles;
 
-    async fn read(iam: &aws_sdk_iam::Client) -> Result<Read<Role>, Error> {
+    async fn read(iam: &aws_sdk_iam::Client) -> Result<Read<Vec<Role>>, Error> {
         let fetched = iam::fetch_roles(iam).await?;
         Ok(Read {
-            principals: fetched.roles,
+            principals: fetched.roles.len(),
+            account: fetched.roles,
             pages: fetched.pages,
+            credential_report_generated: None,
         })
     }
 
-    fn evaluate(roles: &[Role], params: &RuleParameters, now: DateTime<Utc>) -> Vec<Evaluation> {
+    fn evaluate(roles: &Vec<Role>, params: &RoleParameters, now: DateTime<Utc>) -> Vec<Evaluation> {
         evaluate::evaluate(roles, params, now)
+    }
+}
+
+/// The rule on IAM users' unused console passwords and access keys.
+pub struct Users;
+
+impl Rule for Users {
+    type Parameters = UserParameters;
+    type Account = UsersAccount;
+    const RESOURCE_TYPES: &'static [ResourceType] = users::RESOURCE_TYPES;
+    const PRINCIPALS: &'static str = "users";
+    const KIND: RuleKind = RuleKind::Users;
+
+    async fn read(iam: &aws_sdk_iam::Client) -> Result<Read<UsersAccount>, Error> {
+        // Both reads are complete or the whole read fails; the report first, so that a user
+        // created while it is generated is in IAM's list and judged as newer than the report.
+        let report = credential_report::read(iam).await?;
+        let fetched = iam::fetch_users(iam).await?;
+        Ok(Read {
+            principals: fetched.users.len(),
+            pages: fetched.pages,
+            credential_report_generated: Some(report.generated),
+            account: UsersAccount {
+                users: fetched.users,
+                report,
+            },
+        })
+    }
+
+    fn evaluate(
+        account: &UsersAccount,
+        params: &UserParameters,
+        now: DateTime<Utc>,
+    ) -> Vec<Evaluation> {
+        users::evaluate(account, params, now)
     }
 }
 
@@ -104,7 +153,10 @@ impl Context {
 pub struct Summary {
     /// The account evaluated (the event's `accountId`).
     pub account_id: String,
-    pub roles: usize,
+    /// `roles` or `users`: which rule ran.
+    pub rule_kind: &'static str,
+    /// How many roles or users the rule read.
+    pub principals: usize,
     #[serde(flatten)]
     pub tally: Tally,
     pub stale_cleaned: usize,
@@ -115,6 +167,11 @@ pub struct Summary {
     /// Attempts the SDK made beyond the first of each request (throttling, 5xx, timeouts).
     pub sdk_retries: usize,
     pub test_mode: bool,
+    /// Principals read but not judged this run (their Config result is left as it is).
+    pub not_judged: usize,
+    /// When IAM generated the credential report the users rule read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential_report_generated: Option<DateTime<Utc>>,
 }
 
 impl Summary {
@@ -123,7 +180,8 @@ impl Summary {
         info!(
             rule,
             account_id = %self.account_id,
-            roles = self.roles,
+            rule_kind = self.rule_kind,
+            principals = self.principals,
             compliant = self.tally.compliant,
             non_compliant = self.tally.non_compliant,
             not_applicable = self.tally.not_applicable,
@@ -133,6 +191,11 @@ impl Summary {
             resent_evaluations = self.resent_evaluations,
             sdk_retries = self.sdk_retries,
             test_mode = self.test_mode,
+            not_judged = self.not_judged,
+            credential_report_generated = self
+                .credential_report_generated
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .as_deref(),
             "evaluation complete"
         );
     }
@@ -167,14 +230,17 @@ async fn within_reading_budget<T>(
         })?
 }
 
-/// Runs one invocation of the roles rule.
+/// Runs one invocation of the rule the function is (`RULE_KIND`).
 pub async fn handle(
     payload: &Value,
     clients: &Clients,
     settings: &Settings,
     context: &Context,
 ) -> Result<Summary, Error> {
-    handle_rule::<Roles>(payload, clients, settings, context).await
+    match settings.rule_kind {
+        RuleKind::Roles => handle_rule::<Roles>(payload, clients, settings, context).await,
+        RuleKind::Users => handle_rule::<Users>(payload, clients, settings, context).await,
+    }
 }
 
 /// Runs one invocation of rule `R`.
@@ -184,7 +250,7 @@ pub async fn handle_rule<R: Rule>(
     settings: &Settings,
     context: &Context,
 ) -> Result<Summary, Error> {
-    let invocation = event::decode(payload, settings.default_max_days.as_deref())?;
+    let invocation = event::decode::<R::Parameters>(payload, settings.default_max_days.as_deref())?;
     let access = account::choose(&invocation, context.function_account.as_deref())?;
     let attempts_at_start = clients.attempts.read();
     let test_mode = invocation.result_token.is_test_mode();
@@ -209,7 +275,7 @@ pub async fn handle_rule<R: Rule>(
     };
     let (fetched, recorded) = within_reading_budget(read, R::PRINCIPALS, budget, context).await?;
 
-    let mut evaluations = R::evaluate(&fetched.principals, &invocation.params, context.now);
+    let mut evaluations = R::evaluate(&fetched.account, &invocation.params, context.now);
     let tally = Tally::of(&evaluations);
     let live = evaluations
         .iter()
@@ -217,6 +283,9 @@ pub async fn handle_rule<R: Rule>(
     let vanished = results::vanished(live, &recorded, R::RESOURCE_TYPES);
     let clean_up = evaluate::clean_up_evaluations(&vanished);
     let stale_cleaned = clean_up.len();
+    let judged = evaluations.len();
+    evaluations.retain(|e| e.compliance != Compliance::InsufficientData);
+    let not_judged = judged - evaluations.len();
     evaluations.extend(clean_up);
 
     if let Some(left) = context.time_left() {
@@ -227,7 +296,7 @@ pub async fn handle_rule<R: Rule>(
                 detail: format!(
                     "{} {} read in {} IAM pages and {} evaluations ready, but {} ms are left \
                      and sending them is budgeted at {} ms",
-                    fetched.principals.len(),
+                    fetched.principals,
                     R::PRINCIPALS,
                     fetched.pages,
                     evaluations.len(),
@@ -248,7 +317,8 @@ pub async fn handle_rule<R: Rule>(
 
     let summary = Summary {
         account_id: invocation.account_id.clone(),
-        roles: fetched.principals.len(),
+        rule_kind: R::KIND.as_str(),
+        principals: fetched.principals,
         tally,
         stale_cleaned,
         iam_pages: fetched.pages,
@@ -257,6 +327,8 @@ pub async fn handle_rule<R: Rule>(
         resent_evaluations: report.resent_evaluations,
         sdk_retries: clients.attempts.read().retries_since(attempts_at_start),
         test_mode,
+        not_judged,
+        credential_report_generated: fetched.credential_report_generated,
     };
     summary.log(&invocation.rule_name);
     Ok(summary)

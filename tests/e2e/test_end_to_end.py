@@ -120,7 +120,9 @@ def test_every_iam_page_is_read_before_anything_is_sent(testmode_run):
 def test_the_response_is_the_summary_of_what_was_sent(testmode_run, account):
     counts = Counter(spec.expected_compliance for spec in account.roles.values())
     expected = {
-        "roles": TOTAL_ROLES,
+        "rule_kind": "roles",
+        "principals": TOTAL_ROLES,
+        "not_judged": 0,
         "compliant": counts[COMPLIANT],
         "non_compliant": counts[NON_COMPLIANT],
         "not_applicable": counts[NOT_APPLICABLE],

@@ -537,7 +537,7 @@ def test_deleted_roles_and_name_keyed_results_are_cleaned_up(
     assert fake_aws.role_count(FAULT_ACCOUNT) == ROLES
 
     assert first.invocation.ok, first.invocation.stderr
-    assert first.summary()["roles"] == ROLES + 3
+    assert first.summary()["principals"] == ROLES + 3
     assert first.summary()["stale_cleaned"] == 1
     with_doomed = {**expected_results(fault_account)}
     with_doomed.update(

@@ -175,7 +175,7 @@ def assert_only_its_own_account(run: MemberRun, account: Account, test_mode: boo
     wrote that account only, one evaluation per role of it, each the expected one."""
     assert run.invocation.ok, f"{run.invocation.stdout}\n{run.invocation.stderr}"
     summary = run.invocation.response()
-    assert (summary["account_id"], summary["roles"], summary["test_mode"]) == (
+    assert (summary["account_id"], summary["principals"], summary["test_mode"]) == (
         run.account,
         len(account.roles),
         test_mode,

@@ -489,7 +489,7 @@ def recorded(audit_function, fake_aws, audit_account, tmp_path_factory) -> Recor
     finally:
         fake_aws.delete_role(deleted.name, AUDIT_ACCOUNT)
     assert invocation.ok, f"{invocation.stdout}\n{invocation.stderr}"
-    assert invocation.response()["roles"] == ROLES + 1
+    assert invocation.response()["principals"] == ROLES + 1
     assert fake_aws.role_count(AUDIT_ACCOUNT) == ROLES
     stored = fake_aws.config_results.stored(REPORT_RULE, AUDIT_ACCOUNT, REGION)
     assert set(stored) == {*audit_account.roles, deleted_id}

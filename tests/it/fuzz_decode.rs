@@ -5,6 +5,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use iam_role_last_used::core::event::decode;
+use iam_role_last_used::core::params::RoleParameters;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Map, Value};
@@ -128,7 +129,7 @@ fn decoding_never_panics() {
     runner
         .run(&strategy, |payload| {
             tried.fetch_add(1, Ordering::Relaxed);
-            match decode(&payload, None) {
+            match decode::<RoleParameters>(&payload, None) {
                 Ok(invocation) => prop_assert!(
                     invocation.params.max_days >= 1 && invocation.params.max_days <= 400
                 ),

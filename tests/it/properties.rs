@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use iam_role_last_used::core::evaluate::{evaluate, MAX_ANNOTATION_CHARS};
-use iam_role_last_used::core::params::{IdentityCenterRoles, RuleParameters};
+use iam_role_last_used::core::params::{IdentityCenterRoles, RoleParameters};
 use iam_role_last_used::core::results::Compliance;
 use iam_role_last_used::core::role::{LastUsed, Role, Tag};
 use proptest::prelude::*;
@@ -80,7 +80,7 @@ prop_compose! {
         exempt in prop::option::of(prop::sample::select(&TAG_KEYS[..])),
         evaluate_linked in any::<bool>(),
         evaluate_identity_center in any::<bool>(),
-    ) -> RuleParameters {
+    ) -> RoleParameters {
         let mut object = json!({
             "max_days_for_last_used": max_days.to_string(),
             "role_allowlist": patterns.join("|"),
@@ -90,7 +90,7 @@ prop_compose! {
         if let Some(key) = exempt {
             object["exempt_tag_key"] = Value::from(key);
         }
-        RuleParameters::from_map(object.as_object().unwrap(), None).unwrap()
+        RoleParameters::from_map(object.as_object().unwrap(), None).unwrap()
     }
 }
 
@@ -104,8 +104,8 @@ fn arb_roles() -> impl Strategy<Value = Vec<Role>> {
     })
 }
 
-fn params_from(object: Value) -> RuleParameters {
-    RuleParameters::from_map(object.as_object().unwrap(), None).unwrap()
+fn params_from(object: Value) -> RoleParameters {
+    RoleParameters::from_map(object.as_object().unwrap(), None).unwrap()
 }
 
 /// A whole number of days, often one either side of `max_days` where the verdict flips.
@@ -165,7 +165,7 @@ const ALLOWED: [(&str, &str, &str); 4] = [
 /// A customer role that an exemption covers, by construction, and the parameters that set
 /// the exemption up: an allowlist pattern matching it, or the exempt tag with a value that
 /// holds on [`now`].
-fn arb_exempted() -> impl Strategy<Value = (Role, RuleParameters)> {
+fn arb_exempted() -> impl Strategy<Value = (Role, RoleParameters)> {
     let allowlisted = (0..ALLOWED.len())
         .prop_flat_map(|i| (Just(i), ALLOWED[i].2))
         .prop_map(|(i, name)| {

@@ -34,7 +34,7 @@ fn evaluations(count: usize) -> Vec<Evaluation> {
         .map(|n| Evaluation {
             resource_type: ResourceType::IamRole,
             resource_id: role_id(n),
-            role_name: format!("role-{n:04}"),
+            name: format!("role-{n:04}"),
             path: "/".to_owned(),
             compliance: Compliance::NonCompliant,
             reason: Reason::NoUseRecorded { age_days: 1000 },
@@ -335,7 +335,7 @@ async fn testmode_sets_test_mode_and_skips_clean_up() {
     let testmode = |n| (n, Some(true), Some("TESTMODE".to_owned()));
     assert_eq!(calls, [testmode(100), testmode(50)]);
     assert_eq!(
-        (summary.roles, summary.stale_cleaned, summary.test_mode),
+        (summary.principals, summary.stale_cleaned, summary.test_mode),
         (150, 0, true)
     );
 }
@@ -435,7 +435,8 @@ async fn clean_up_marks_only_vanished_ids_not_applicable() {
         summary,
         Summary {
             account_id: "123456789012".to_owned(),
-            roles: 5,
+            rule_kind: "roles",
+            principals: 5,
             tally: iam_role_last_used::core::evaluate::Tally {
                 // Roles 1 and 3 were used 1 and 3 days ago; 0, 2 and 4 never.
                 compliant: 2,
@@ -449,6 +450,8 @@ async fn clean_up_marks_only_vanished_ids_not_applicable() {
             resent_evaluations: 0,
             sdk_retries: 0,
             test_mode: false,
+            not_judged: 0,
+            credential_report_generated: None,
         }
     );
 }

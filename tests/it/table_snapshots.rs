@@ -9,7 +9,7 @@ use iam_role_last_used::cli::output::{render, Format, Row, TableStyle};
 use iam_role_last_used::cli::report;
 use iam_role_last_used::cli::snapshot;
 use iam_role_last_used::core::evaluate::evaluate;
-use iam_role_last_used::core::params::RuleParameters;
+use iam_role_last_used::core::params::RoleParameters;
 use iam_role_last_used::core::results::{Compliance, RecordedResult, ResourceType};
 use iam_role_last_used::core::role::{LastUsed, Role};
 use serde_json::Value;
@@ -63,7 +63,7 @@ fn bundled_rows() -> Vec<Row> {
     let roles = snapshot::parse(&text, "account-snapshot.json").unwrap();
     let parameters =
         std::fs::read_to_string(file("events/account-snapshot.parameters.json")).unwrap();
-    let params = RuleParameters::from_event_field(Some(&Value::String(parameters)), None).unwrap();
+    let params = RoleParameters::from_event_field(Some(&Value::String(parameters)), None).unwrap();
     evaluate(&roles, &params, now())
         .iter()
         .map(Row::from)

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use iam_role_last_used::cli::output::Format;
-use iam_role_last_used::core::params::{self, RuleParameters};
+use iam_role_last_used::core::params::{self, RoleParameters};
 use iam_role_last_used::core::results::Compliance;
 use iam_role_last_used::Error;
 use serde_json::{Map, Value};
@@ -215,9 +215,9 @@ impl From<OutputFormat> for Format {
 impl EvaluateArgs {
     /// The rule parameters the options give, validated as Config's would be: `--rule-parameters`
     /// as the event carries it, or the single options as the same keys.
-    pub fn rule_parameters(&self) -> Result<RuleParameters, Error> {
+    pub fn rule_parameters(&self) -> Result<RoleParameters, Error> {
         if let Some(json) = &self.rule_parameters {
-            return RuleParameters::from_event_field(Some(&Value::String(json.clone())), None);
+            return RoleParameters::from_event_field(Some(&Value::String(json.clone())), None);
         }
         let mut map = Map::new();
         let mut set = |key: &str, value: Value| {
@@ -242,6 +242,6 @@ impl EvaluateArgs {
                 set(key, Value::from(value.as_str()));
             }
         }
-        RuleParameters::from_map(&map, None)
+        RoleParameters::from_map(&map, None)
     }
 }

@@ -1,0 +1,94 @@
+//! The domain's view of an IAM user: who it is (from GetAccountAuthorizationDetails) and what
+//! credentials it holds (from the credential report), in our own types.
+
+use chrono::{DateTime, Utc};
+
+use crate::core::credential_report::CredentialRow;
+use crate::core::role::{MissingField, Tag};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The `AIDA...` id: the key AWS Config uses for `AWS::IAM::User` resources.
+    pub user_id: String,
+    pub name: String,
+    pub path: String,
+    pub arn: String,
+    pub created: DateTime<Utc>,
+    pub tags: Vec<Tag>,
+}
+
+impl User {
+    /// Path and name joined the way IAM shows them (`/ci/deployer`): what the allowlist
+    /// patterns are matched against.
+    pub fn path_and_name(&self) -> String {
+        format!("{}{}", self.path, self.name)
+    }
+
+    /// The value of the first tag with this key (IAM tag keys are unique per user).
+    pub fn tag_value(&self, key: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|tag| tag.key == key)
+            .map(|tag| tag.value.as_str())
+    }
+}
+
+/// A user as a source delivers it, every field optional: both the IAM adapter and the snapshot
+/// reader fill one of these, and [`UserRecord::into_user`] is the one place that decides what is
+/// required.
+#[derive(Debug, Clone, Default)]
+pub struct UserRecord {
+    pub user_id: Option<String>,
+    pub name: Option<String>,
+    pub path: Option<String>,
+    pub arn: Option<String>,
+    pub created: Option<DateTime<Utc>>,
+    pub tags: Vec<Tag>,
+}
+
+impl UserRecord {
+    pub fn into_user(self) -> Result<User, MissingField> {
+        let identity = self
+            .user_id
+            .clone()
+            .or_else(|| self.name.clone())
+            .unwrap_or_else(|| "?".to_owned());
+        let missing = |field| MissingField {
+            noun: "user",
+            field,
+            principal: identity.clone(),
+        };
+        let required = |value: Option<String>, field| {
+            value
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| missing(field))
+        };
+        Ok(User {
+            user_id: required(self.user_id, "UserId")?,
+            name: required(self.name, "UserName")?,
+            path: required(self.path, "Path")?,
+            arn: required(self.arn, "Arn")?,
+            created: self.created.ok_or_else(|| missing("CreateDate"))?,
+            tags: self.tags,
+        })
+    }
+}
+
+/// Everything the users rule reads: the users IAM lists and the credential report's rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsersAccount {
+    pub users: Vec<User>,
+    pub report: crate::core::credential_report::CredentialReport,
+}
+
+impl UsersAccount {
+    /// The report's row for `user`: same ARN and same creation time. A row with the ARN but
+    /// another creation time describes an earlier user of the same name, deleted and created
+    /// again since the report was generated.
+    pub fn row_of(&self, user: &User) -> Option<&CredentialRow> {
+        self.report
+            .rows
+            .iter()
+            .find(|row| row.arn == user.arn && row.user_created == user.created)
+    }
+}

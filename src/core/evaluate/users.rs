@@ -628,4 +628,90 @@ mod tests {
             evaluation.annotation
         );
     }
+
+    /// One user per row of the README's users table, built here; the table gives the result
+    /// and the annotation.
+    #[test]
+    fn the_readme_table_matches_the_evaluator() {
+        let readme = include_str!("../../../README.md");
+        let section = readme
+            .split("### The users rule (`RULE_KIND=users`)")
+            .nth(1)
+            .expect("the README has the users rule's section");
+        let rows: Vec<Vec<&str>> = section
+            .lines()
+            .skip_while(|l| !l.starts_with("| # |"))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| l.trim_matches('|').split(" | ").map(str::trim).collect())
+            .collect();
+        let mut young = user("/erin");
+        young.created = generated() + Duration::minutes(30);
+        let tag = |value: &str| Case {
+            user: tagged(user("/kim"), "keep", value),
+            row: with_row(user("/kim")).key(1, true, 900, Some(800)).row,
+        };
+        let cases: Vec<(&str, &str, Case)> = vec![
+            (
+                "1",
+                r#"{"user_allowlist":"/ci/*"}"#,
+                with_row(user("/ci/deployer")).key(1, true, 900, Some(800)),
+            ),
+            ("2", r#"{"exempt_tag_key":"keep"}"#, tag("yes")),
+            (
+                "2b",
+                r#"{"exempt_tag_key":"keep"}"#,
+                tag("until=2026-03-31 audit"),
+            ),
+            (
+                "J1",
+                "{}",
+                Case {
+                    user: young,
+                    row: None,
+                },
+            ),
+            (
+                "J2",
+                "{}",
+                Case {
+                    user: user("/grace"),
+                    row: None,
+                },
+            ),
+            ("3", "{}", with_row(user("/carol")).key(1, false, 900, None)),
+            (
+                "4",
+                "{}",
+                with_row(user("/dave"))
+                    .password(Some(400), None)
+                    .key(1, true, 500, Some(3))
+                    .key(2, true, 500, Some(120)),
+            ),
+            (
+                "5",
+                "{}",
+                with_row(user("/eve"))
+                    .password(Some(500), Some(3))
+                    .key(1, true, 1, None),
+            ),
+        ];
+        assert_eq!(
+            rows.iter().map(|r| r[0]).collect::<Vec<_>>(),
+            cases.iter().map(|c| c.0).collect::<Vec<_>>(),
+            "the README's rows and this test's cases"
+        );
+        for (row, (id, json, case)) in rows.iter().zip(&cases) {
+            let evaluation = run(json, case, now());
+            let annotation = row[3].trim_matches('`').replace("NAME", &case.user.name);
+            assert_eq!(
+                (
+                    evaluation.compliance.as_str(),
+                    evaluation.annotation.as_str()
+                ),
+                (row[2], annotation.as_str()),
+                "README row {id}"
+            );
+        }
+    }
 }

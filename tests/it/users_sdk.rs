@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use aws_sdk_config::types::ComplianceType;
 use aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput;
 use aws_sdk_iam::types::{EntityType, UserDetail};
 use aws_smithy_mocks::mock;
@@ -13,7 +14,9 @@ use aws_smithy_types::body::SdkBody;
 use chrono::{TimeZone, Utc};
 use iam_role_last_used::aws::credential_report::read;
 use iam_role_last_used::aws::iam::fetch_users;
+use iam_role_last_used::core::settings::{RuleKind, Settings};
 use iam_role_last_used::lambda::diagnostic::message;
+use iam_role_last_used::lambda::{handle, Context};
 
 use crate::common::*;
 
@@ -324,4 +327,175 @@ async fn the_sdk_decodes_the_reports_base64_content_once() {
             .collect::<Vec<_>>(),
         ["alice", "bob"]
     );
+}
+
+/// The account the shell tests read: alice has no credential, bob a console password never
+/// used and set 400 days ago, carol was created after the report was generated (no row).
+fn shell_account() -> (String, Vec<UserDetail>) {
+    let csv = report_csv(&[
+        row_without_credentials("/", "alice", 300),
+        row_with_password("/ci/", "bob", 500, 400, None),
+    ]);
+    let users = vec![
+        iam_user(1, "/", "alice", 300, &[]),
+        iam_user(2, "/ci/", "bob", 500, &[]),
+        iam_user(3, "/", "carol", 0, &[]),
+    ];
+    (csv, users)
+}
+
+fn users_event(file: &str) -> serde_json::Value {
+    let mut event = payload(file);
+    event.as_object_mut().unwrap().remove("ruleParameters");
+    event
+}
+
+fn users_settings() -> Settings {
+    Settings {
+        rule_kind: RuleKind::Users,
+        ..settings()
+    }
+}
+
+#[tokio::test]
+async fn a_users_run_sends_user_evaluations_keyed_by_user_id_and_cleans_up_only_deleted_users() {
+    let (csv, users) = shell_account();
+    let generate = report_complete();
+    let report = report_serving(csv, 0);
+    let page = page_rule(None, users_page(users, None));
+    let put = PutRecorder::accepting_all();
+    // Config holds a result for alice, for a user deleted since (9) and for a role.
+    let results =
+        mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule).then_output(|| {
+            recorded_results_of(
+                &[
+                    ("AWS::IAM::User", user_id(1)),
+                    ("AWS::IAM::User", user_id(9)),
+                    ("AWS::IAM::Role", role_id(9)),
+                ],
+                None,
+            )
+        });
+    let clients = clients(&[&generate, &report, &page], &[&put.rule, &results]);
+
+    let summary = handle(
+        &users_event("scheduled.json"),
+        &clients,
+        &users_settings(),
+        &Context::at(now()),
+    )
+    .await
+    .unwrap();
+
+    let sent: Vec<_> = put
+        .requests()
+        .iter()
+        .flat_map(|r| r.evaluations().to_vec())
+        .map(|e| {
+            (
+                e.compliance_resource_type().to_owned(),
+                e.compliance_resource_id().to_owned(),
+                e.compliance_type().clone(),
+                e.annotation().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let kinds: Vec<_> = sent
+        .iter()
+        .map(|(t, id, c, _)| (t.as_str(), id.clone(), c.clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("AWS::IAM::User", user_id(1), ComplianceType::Compliant),
+            ("AWS::IAM::User", user_id(2), ComplianceType::NonCompliant),
+            ("AWS::IAM::User", user_id(9), ComplianceType::NotApplicable),
+        ],
+        "carol, with no report row, is not sent; the role's result is not touched"
+    );
+    assert!(sent[0].3.starts_with("alice"), "{}", sent[0].3);
+    assert!(sent[1].3.starts_with("bob"), "{}", sent[1].3);
+    assert_eq!(
+        (
+            summary.rule_kind,
+            summary.principals,
+            summary.not_judged,
+            summary.stale_cleaned,
+            summary.iam_pages,
+            summary.test_mode,
+        ),
+        ("users", 3, 1, 1, 1, false)
+    );
+    assert_eq!(
+        (summary.tally.compliant, summary.tally.non_compliant),
+        (1, 1)
+    );
+    assert_eq!(
+        summary.credential_report_generated,
+        Some(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap())
+    );
+    assert_eq!(put.requests()[0].test_mode(), None);
+}
+
+#[tokio::test]
+async fn a_users_testmode_run_sets_test_mode_and_reads_no_results_to_clean_up() {
+    let (csv, users) = shell_account();
+    let generate = report_complete();
+    let report = report_serving(csv, 0);
+    let page = page_rule(None, users_page(users, None));
+    let put = PutRecorder::accepting_all();
+    let results = no_recorded_results();
+    let clients = clients(&[&generate, &report, &page], &[&put.rule, &results]);
+
+    let summary = handle(
+        &users_event("scheduled-testmode.json"),
+        &clients,
+        &users_settings(),
+        &Context::at(now()),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(results.num_calls(), 0);
+    let calls: Vec<_> = put
+        .requests()
+        .iter()
+        .map(|r| {
+            (
+                r.evaluations().len(),
+                r.test_mode(),
+                r.result_token().map(str::to_owned),
+            )
+        })
+        .collect();
+    assert_eq!(calls, [(2, Some(true), Some("TESTMODE".to_owned()))]);
+    assert!(summary.test_mode);
+}
+
+#[tokio::test]
+async fn an_unparseable_report_fails_the_users_run_with_nothing_sent() {
+    let csv = report_csv(&["alice,arn:aws:iam::123456789012:user/alice,N/A".to_owned()]);
+    let generate = report_complete();
+    let report = report_serving(csv, 0);
+    let page = page_rule(
+        None,
+        users_page(vec![iam_user(1, "/", "alice", 300, &[])], None),
+    );
+    let put = PutRecorder::accepting_all();
+    let results = no_recorded_results();
+    let clients = clients(&[&generate, &report, &page], &[&put.rule, &results]);
+
+    let error = handle(
+        &users_event("scheduled.json"),
+        &clients,
+        &users_settings(),
+        &Context::at(now()),
+    )
+    .await
+    .unwrap_err();
+
+    assert_eq!(error.error_type(), "InvalidCredentialReport");
+    assert!(message(&error).contains("line 3"), "{}", message(&error));
+    assert_eq!(put.requests().len(), 0, "no PutEvaluations");
+    assert_eq!(results.num_calls(), 0, "the read stops at the report");
 }

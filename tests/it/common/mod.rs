@@ -261,18 +261,31 @@ pub fn recorded_results(
     ids: &[String],
     next_token: Option<&str>,
 ) -> GetComplianceDetailsByConfigRuleOutput {
+    let typed: Vec<_> = ids
+        .iter()
+        .map(|id| ("AWS::IAM::Role", id.clone()))
+        .collect();
+    recorded_results_of(&typed, next_token)
+}
+
+/// The results Config holds for the rule: (resource type, resource id), each COMPLIANT.
+pub fn recorded_results_of(
+    results: &[(&str, String)],
+    next_token: Option<&str>,
+) -> GetComplianceDetailsByConfigRuleOutput {
     GetComplianceDetailsByConfigRuleOutput::builder()
         .set_next_token(next_token.map(str::to_owned))
         .set_evaluation_results(Some(
-            ids.iter()
-                .map(|id| {
+            results
+                .iter()
+                .map(|(resource_type, id)| {
                     EvaluationResult::builder()
                         .evaluation_result_identifier(
                             EvaluationResultIdentifier::builder()
                                 .evaluation_result_qualifier(
                                     EvaluationResultQualifier::builder()
                                         .config_rule_name("iam-role-last-used")
-                                        .resource_type("AWS::IAM::Role")
+                                        .resource_type(*resource_type)
                                         .resource_id(id)
                                         .build(),
                                 )

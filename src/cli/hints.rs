@@ -227,6 +227,18 @@ mod tests {
     }
 
     #[test]
+    fn a_credential_report_still_being_generated_says_to_try_again_later() {
+        let error = Error::CredentialReportNotReady {
+            attempts: 10,
+            waited: std::time::Duration::from_secs(95),
+        };
+        assert_eq!(
+            hint(&error).as_deref(),
+            Some("IAM is still generating the account's credential report (large accounts take longer): run the command again in a few minutes")
+        );
+    }
+
+    #[test]
     fn other_failures_have_no_hint() {
         let table = [
             iam(code("Throttling")),

@@ -435,3 +435,12 @@ def test_users_rule_disabled_leaves_out_every_users_resource_and_output(template
     for name, output in template["Outputs"].items():
         if _references(output["Value"]) & users:
             assert output.get("Condition") == "UsersRuleEnabled", name
+
+
+def test_both_functions_build_from_one_build_definition(template):
+    # sam build builds functions with equal Runtime, CodeUri, Architectures and Metadata once
+    # (SAM CLI's FunctionBuildDefinition compares the whole Metadata, checkov skips included).
+    functions = [template["Resources"][f] for f in FUNCTIONS]
+    for key in ("Runtime", "CodeUri", "Architectures", "Handler"):
+        assert functions[0]["Properties"][key] == functions[1]["Properties"][key], key
+    assert functions[0]["Metadata"] == functions[1]["Metadata"]

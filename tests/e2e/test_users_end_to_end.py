@@ -12,7 +12,8 @@ generated an hour before the run and is still being generated when the function 
    from the report is not sent (INSUFFICIENT_DATA); nothing is stored; the summary says so.
 2. A real run stores those results, keeps the result Config held for the user missing from
    the report, and leaves a role's result (in the users rule and in the roles rule) alone.
-3. A second run after deleting a user sends NOT_APPLICABLE for its UserId (stale clean-up).
+3. A second run after deleting a user sends NOT_APPLICABLE for its UserId (stale clean-up);
+   throttled credential-report calls are retried through the SDK's policy.
 4. Bad users-rule parameters fail with the exact error and no AWS call.
 5. An invalid RULE_KIND stops the function at start-up, naming it, before any AWS call.
 """
@@ -32,6 +33,7 @@ from .fake_aws import (
     GET_CREDENTIAL_REPORT,
     PUT_EVALUATIONS,
     REGION,
+    THROTTLING,
     TRUST_POLICY,
     FakeAws,
 )
@@ -126,9 +128,11 @@ def users_account(fake_aws: FakeAws) -> UsersAccount:
 @pytest.fixture(scope="module")
 def users_function(cargo_lambda, function_binary, fake_aws, users_account, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("lambda-users")
+    # Fast SDK retries, as test_faults.py's, for the throttling scenario.
     env = function_environment(
-        fake_aws, workdir, access_key_id=users_account.access_key, RULE_KIND="users"
-    )
+        fake_aws, workdir, access_key_id=users_account.access_key, RULE_KIND="users",
+        SDK_INITIAL_BACKOFF_MS="10", SDK_MAX_BACKOFF_MS="100",
+    )  # fmt: skip
     with running_function(cargo_lambda, function_binary, env, workdir, "users") as emulator:
         yield emulator
 
@@ -360,6 +364,25 @@ def test_a_second_run_after_deleting_a_user_marks_its_user_id_not_applicable(
     missing = users_account.by_slug("missing-from-report")
     assert stored[missing.user_id]["Annotation"] == "missing-from-report: earlier result"
     assert second_users_run.invocation.response()["stale_cleaned"] == 1
+
+
+def test_throttled_credential_report_calls_are_retried_and_the_run_gives_the_same_results(
+    second_users_run, users_function, fake_aws, users_account, events_dir
+):
+    fake_aws.faults.plan(GENERATE_CREDENTIAL_REPORT, [THROTTLING, THROTTLING])
+    fake_aws.faults.plan(GET_CREDENTIAL_REPORT, [THROTTLING])
+    try:
+        run = invoke(users_function, fake_aws, users_event(events_dir, fake_aws, testmode=True))
+        assert fake_aws.faults.pending() == {}
+    finally:
+        fake_aws.faults.clear()
+    assert run.invocation.ok, f"{run.invocation.stdout}\n{run.invocation.stderr}"
+    still_there = [u for u in users_account.sent() if u.name != DELETED_LATER]
+    wrong = wrong_evaluations(run, still_there)
+    assert not wrong, "\n".join(wrong)
+    attempts = Counter(run.operations())
+    assert attempts[GENERATE_CREDENTIAL_REPORT] == 3 and attempts[GET_CREDENTIAL_REPORT] == 2
+    assert run.invocation.response()["sdk_retries"] == 3
 
 
 # ---- 4. bad users-rule parameters ---------------------------------------------------------------

@@ -169,22 +169,37 @@ def days(n: int) -> str:
     return "1 day" if n == 1 else f"{n} days"
 
 
-def _finding(row: Row, which: str, now: datetime) -> str:
+def _slots(row: Row) -> list[str]:
+    """The row's active credentials, in the README's order: password, key 1, key 2."""
+    slots = ["password"] if row.password_set_days is not None else []
+    slots += [f"key{i}" for i, key in enumerate(row.keys, start=1) if key.active]
+    return slots
+
+
+def _date(now: datetime, days_ago: int) -> str:
+    return (now - timedelta(days=days_ago) - MARGIN).astimezone(timezone.utc).date().isoformat()
+
+
+def _describe(row: Row, which: str, now: datetime) -> str:
+    """The README's words for one active credential and its use."""
     if which == "password":
         if row.password_used_days is None:
             return f"password never used, set {days(row.password_set_days)} ago"
         return f"password last used {days(row.password_used_days)} ago"
-    slot = 1 if which == "key1" else 2
+    slot = int(which[-1])
     key = row.keys[slot - 1]
-    created = (now - timedelta(days=key.created_days) - MARGIN).astimezone(timezone.utc).date()
-    head = f"access key {slot} (created {created.isoformat()})"
+    head = f"access key {slot} (created {_date(now, key.created_days)})"
     if key.used_days is None:
-        return f"{head} never used, created {days(key.created_days)} ago"
+        return f"{head} never used in {days(key.created_days)}"
     return f"{head} last used {days(key.used_days)} ago in {key.region} by {key.service}"
 
 
-def expected_annotation(row: Row, now: datetime, report_generated: datetime, keep_until: date | None) -> str:
-    """The README's annotation for the rule the row states."""
+def expected_annotation(
+    row: Row, now: datetime, report_generated: datetime, keep_until: date | None,
+    created: datetime | None = None,
+) -> str:  # fmt: skip
+    """The README's annotation for the rule the row states, with what it adds (inactive keys,
+    an exemption that no longer holds)."""
     name = row.name
     rule = row.rule
     if rule == ALLOWLISTED:
@@ -194,18 +209,29 @@ def expected_annotation(row: Row, now: datetime, report_generated: datetime, kee
             return f"{name}: exempt by tag {EXEMPT_TAG_KEY} until {keep_until.isoformat()} (e2e)"
         return f"{name}: exempt by tag {EXEMPT_TAG_KEY}"
     if rule == CREATED_AFTER_REPORT:
-        return f"{name}: created after the credential report of {_stamp(report_generated)}; judged from the next report"
+        return (f"{name}: created {_stamp(created)}, after the credential report of "
+                f"{_stamp(report_generated)}; judged from the next report")  # fmt: skip
     if rule == NOT_IN_REPORT:
-        return f"{name}: not in the credential report of {_stamp(report_generated)}; result kept until the next report"
+        return (f"{name}: not in the credential report generated {_stamp(report_generated)}, "
+                "though created before it; not judged this run")  # fmt: skip
     if rule == NO_CREDENTIALS:
         text = f"{name}: no active credential (no console password, no active access key)"
     elif rule == UNUSED:
-        findings = "; ".join(_finding(row, which, now) for which in row.findings)
-        text = f"{name}: {findings}; over the {MAX_DAYS}-day threshold"
+        count = "1 active credential" if len(row.findings) == 1 else f"{len(row.findings)} active credentials"
+        findings = "; ".join(_describe(row, which, now) for which in row.findings)
+        text = f"{name}: {count} unused for over {MAX_DAYS} days: {findings}"
     elif rule == USED:
-        text = f"{name}: every active credential used within {MAX_DAYS} days"
+        uses = "; ".join(_describe(row, which, now) for which in _slots(row))
+        text = f"{name}: every active credential used or created within {MAX_DAYS} days: {uses}"
     else:
         raise AssertionError(f"row {row.slug}: no annotation for {rule.name}")
+    inactive = [
+        f"access key {slot} (created {_date(now, key.created_days)})"
+        for slot, key in enumerate(row.keys, start=1)
+        if not key.active
+    ]
+    if inactive:
+        text += "; inactive: " + ", ".join(inactive)
     if row.exemption_expired:
         text += f"; exemption tag {EXEMPT_TAG_KEY} expired after {keep_until.isoformat()}"
     return text
@@ -296,7 +322,9 @@ def build_users(now: datetime) -> list[UserSpec]:
                 keep_until=keep_until,
                 expected_compliance=row.rule.compliance,
                 expected_annotation=(
-                    "" if row.rule == DELETED else expected_annotation(row, now, report_generated, keep_until)
+                    "" if row.rule == DELETED
+                    else expected_annotation(row, now, report_generated, keep_until,
+                                             created.astimezone(timezone.utc).replace(microsecond=0))
                 ),
             )
         )

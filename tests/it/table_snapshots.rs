@@ -12,6 +12,7 @@ use iam_role_last_used::core::evaluate::evaluate;
 use iam_role_last_used::core::params::RoleParameters;
 use iam_role_last_used::core::results::{Compliance, RecordedResult, ResourceType};
 use iam_role_last_used::core::role::{LastUsed, Role};
+use iam_role_last_used::core::settings::RuleKind;
 use serde_json::Value;
 
 fn now() -> DateTime<Utc> {
@@ -74,7 +75,12 @@ fn bundled_rows() -> Vec<Row> {
 fn evaluate_table_of_the_bundled_account() {
     check_snapshot(
         "evaluate-table.txt",
-        &render(&bundled_rows(), Format::Table, TableStyle::default()),
+        &render(
+            RuleKind::Roles,
+            &bundled_rows(),
+            Format::Table,
+            TableStyle::default(),
+        ),
     );
 }
 
@@ -121,7 +127,7 @@ fn report_table_with_recorded_times_and_a_deleted_role() {
     let rows = report::join(&results, &roles, now());
     check_snapshot(
         "report-table.txt",
-        &render(&rows, Format::Table, TableStyle::default()),
+        &render(RuleKind::Roles, &rows, Format::Table, TableStyle::default()),
     );
 }
 
@@ -212,9 +218,10 @@ fn the_report_shows_what_config_recorded_beside_the_role_it_names() {
                region: Option<&str>,
                annotation: &str,
                recorded: Option<&str>| Row {
-        role_name: name.to_owned(),
+        kind: RuleKind::Roles,
+        name: name.to_owned(),
         path: path.to_owned(),
-        role_id: id.to_owned(),
+        id: id.to_owned(),
         compliance_type: compliance(compliance_type),
         days_since_last_use: days,
         last_used_region: region.map(str::to_owned),
@@ -270,7 +277,7 @@ fn the_report_shows_what_config_recorded_beside_the_role_it_names() {
         ]
     );
 
-    let table = render(&rows, Format::Table, TableStyle::default());
+    let table = render(RuleKind::Roles, &rows, Format::Table, TableStyle::default());
     let cells: Vec<Vec<&str>> = table
         .lines()
         .map(|line| {
@@ -335,8 +342,18 @@ fn the_report_shows_what_config_recorded_beside_the_role_it_names() {
 
 #[test]
 fn colour_marks_only_the_compliance_column() {
-    let table = render(&bundled_rows(), Format::Table, TableStyle { colour: true });
-    let plain = render(&bundled_rows(), Format::Table, TableStyle::default());
+    let table = render(
+        RuleKind::Roles,
+        &bundled_rows(),
+        Format::Table,
+        TableStyle { colour: true },
+    );
+    let plain = render(
+        RuleKind::Roles,
+        &bundled_rows(),
+        Format::Table,
+        TableStyle::default(),
+    );
     assert!(table
         .lines()
         .nth(1)

@@ -8,11 +8,13 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use iam_role_last_used::cli::output::{render, Format, Row, TableStyle};
 use iam_role_last_used::cli::report;
 use iam_role_last_used::cli::snapshot;
-use iam_role_last_used::core::evaluate::evaluate;
-use iam_role_last_used::core::params::RoleParameters;
+use iam_role_last_used::core::credential_report;
+use iam_role_last_used::core::evaluate::{evaluate, users};
+use iam_role_last_used::core::params::{Parameters, RoleParameters, UserParameters};
 use iam_role_last_used::core::results::{Compliance, RecordedResult, ResourceType};
 use iam_role_last_used::core::role::{LastUsed, Role};
 use iam_role_last_used::core::settings::RuleKind;
+use iam_role_last_used::core::user::UsersAccount;
 use serde_json::Value;
 
 fn now() -> DateTime<Utc> {
@@ -78,6 +80,35 @@ fn evaluate_table_of_the_bundled_account() {
         &render(
             RuleKind::Roles,
             &bundled_rows(),
+            Format::Table,
+            TableStyle::default(),
+        ),
+    );
+}
+
+/// The users example as `role-audit evaluate --kind users` shows it, the report generated 2
+/// hours before [`now`] (scripts/make_user_snapshot.py's GENERATED).
+fn bundled_user_rows() -> Vec<Row> {
+    let text = std::fs::read_to_string(file("events/users-snapshot.json")).unwrap();
+    let users = snapshot::parse_users(&text, "users-snapshot.json").unwrap();
+    let csv = std::fs::read(file("events/users-credential-report.csv")).unwrap();
+    let report = credential_report::parse(&csv, now() - Duration::hours(2)).unwrap();
+    let parameters =
+        std::fs::read_to_string(file("events/users-snapshot.parameters.json")).unwrap();
+    let params = UserParameters::from_event_field(Some(&Value::String(parameters)), None).unwrap();
+    users::evaluate(&UsersAccount { users, report }, &params, now())
+        .iter()
+        .map(Row::from)
+        .collect()
+}
+
+#[test]
+fn evaluate_table_of_the_bundled_users_example() {
+    check_snapshot(
+        "evaluate-users-table.txt",
+        &render(
+            RuleKind::Users,
+            &bundled_user_rows(),
             Format::Table,
             TableStyle::default(),
         ),

@@ -8,13 +8,15 @@ mod exit_codes;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use chrono::Utc;
+use chrono::{SecondsFormat, Utc};
 use clap::Parser;
 use iam_role_last_used::aws::alarm::alarm_status;
 use iam_role_last_used::aws::config_rule::{
     aggregate_results, recorded_result_times, recorded_results, rule_status,
 };
-use iam_role_last_used::aws::iam::{fetch_roles_with_progress, fetch_users, PAGE_SIZE};
+use iam_role_last_used::aws::iam::{
+    fetch_roles_with_progress, fetch_users_with_progress, PAGE_SIZE,
+};
 use iam_role_last_used::aws::{credential_report, load_sdk_config};
 use iam_role_last_used::cli::hints::hint;
 use iam_role_last_used::cli::output::{render, Row, TableStyle};
@@ -72,24 +74,54 @@ async fn sdk(aws: &AwsArgs) -> Result<aws_config::SdkConfig, Error> {
     Ok(load_sdk_config(&policy, aws.profile.as_deref(), aws.region.as_deref()).await)
 }
 
-/// Reads every role live, with a progress line on stderr when it is a terminal and the
-/// account spans more than one page.
+/// A progress line on stderr while IAM is read page by page, when stderr is a terminal and the
+/// account spans more than one page; cleared when the read ends.
+struct Progress {
+    noun: &'static str,
+    show: bool,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(noun: &'static str) -> Self {
+        Progress {
+            noun,
+            show: std::io::stderr().is_terminal(),
+            shown: false,
+        }
+    }
+
+    fn page(&mut self, pages: usize, count: usize) {
+        if self.show && count >= PAGE_SIZE as usize {
+            let unit = if pages == 1 { "page" } else { "pages" };
+            let noun = self.noun;
+            eprint!("\rreading IAM {noun}: {count} {noun} in {pages} {unit}…");
+            self.shown = true;
+        }
+    }
+
+    fn clear(self) {
+        if self.shown {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+/// Reads every role live, with a [`Progress`] line.
 async fn live_roles(sdk: &aws_config::SdkConfig) -> Result<Vec<Role>, Error> {
     let iam = aws_sdk_iam::Client::new(sdk);
-    let show = std::io::stderr().is_terminal();
-    let mut shown = false;
-    let fetched = fetch_roles_with_progress(&iam, |pages, roles| {
-        if show && roles >= PAGE_SIZE as usize {
-            let unit = if pages == 1 { "page" } else { "pages" };
-            eprint!("\rreading IAM roles: {roles} roles in {pages} {unit}…");
-            shown = true;
-        }
-    })
-    .await;
-    if shown {
-        eprint!("\r\x1b[2K");
-    }
+    let mut progress = Progress::new("roles");
+    let fetched = fetch_roles_with_progress(&iam, |pages, roles| progress.page(pages, roles)).await;
+    progress.clear();
     Ok(fetched?.roles)
+}
+
+/// Reads every user live, with a [`Progress`] line.
+async fn live_user_list(iam: &aws_sdk_iam::Client) -> Result<Vec<User>, Error> {
+    let mut progress = Progress::new("users");
+    let fetched = fetch_users_with_progress(iam, |pages, users| progress.page(pages, users)).await;
+    progress.clear();
+    Ok(fetched?.users)
 }
 
 /// The account's users, live: the credential report first, so a user created while it is read
@@ -97,7 +129,7 @@ async fn live_roles(sdk: &aws_config::SdkConfig) -> Result<Vec<Role>, Error> {
 async fn live_users(sdk: &aws_config::SdkConfig) -> Result<UsersAccount, Error> {
     let iam = aws_sdk_iam::Client::new(sdk);
     let report = credential_report::read(&iam).await?;
-    let users = fetch_users(&iam).await?.users;
+    let users = live_user_list(&iam).await?;
     Ok(UsersAccount { users, report })
 }
 
@@ -153,6 +185,18 @@ async fn run_evaluate(args: &EvaluateArgs) -> Result<Outcome, Error> {
                     let (text, name) = read_snapshot(snapshot_path)?;
                     let users = snapshot::parse_users(&text, &name)?;
                     let generated = args.report_generated.unwrap_or(now);
+                    if generated > now {
+                        // Ages count to the report's generation: one from the future would
+                        // make every credential look younger than it is.
+                        return Err(Error::InvalidOption {
+                            option: "--report-generated".to_owned(),
+                            value: generated.to_rfc3339_opts(SecondsFormat::Secs, true),
+                            message: format!(
+                                "is after --now {}: a report cannot be generated later than it is read",
+                                now.to_rfc3339_opts(SecondsFormat::Secs, true)
+                            ),
+                        });
+                    }
                     let report = read_credential_report(report_path, generated)?;
                     UsersAccount { users, report }
                 }
@@ -171,10 +215,6 @@ fn resource_types(kind: Kind) -> &'static [ResourceType] {
         RuleKind::Roles => evaluate::RESOURCE_TYPES,
         RuleKind::Users => users::RESOURCE_TYPES,
     }
-}
-
-async fn live_user_list(sdk: &aws_config::SdkConfig) -> Result<Vec<User>, Error> {
-    Ok(fetch_users(&aws_sdk_iam::Client::new(sdk)).await?.users)
 }
 
 async fn run_report(args: &ReportArgs) -> Result<Outcome, Error> {
@@ -200,7 +240,10 @@ async fn run_report(args: &ReportArgs) -> Result<Outcome, Error> {
             let now = args.common.now.unwrap_or_else(Utc::now);
             report::join(&results, &roles, now)
         }
-        Kind::Users => report::join_users(&results, &live_user_list(&sdk).await?),
+        Kind::Users => {
+            let users = live_user_list(&aws_sdk_iam::Client::new(&sdk)).await?;
+            report::join_users(&results, &users)
+        }
     };
     Ok(outcome(kind, &rows, &args.common.output))
 }

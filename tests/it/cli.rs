@@ -559,7 +559,7 @@ mod users {
             (&["evaluate", "--kind", "groups"], "invalid value 'groups' for '--kind <KIND>'"),
             (&["evaluate", "--kind", "users", "--snapshot", &users, "--credential-report", &report, "--report-generated", "2026-01-01T00:00:01Z", "--now", NOW], "role-audit: invalid --report-generated 2026-01-01T00:00:01Z: is after --now 2026-01-01T00:00:00Z: a report cannot be generated later than it is read\n"),
             (&["evaluate", "--kind", "users", "--snapshot", "/nonexistent/users.json", "--credential-report", &report], "role-audit: invalid snapshot /nonexistent/users.json: cannot read it:"),
-            (&["evaluate", "--kind", "users", "--snapshot", &events("account-snapshot.json"), "--credential-report", &report], "page 1 has no UserDetailList: is it the output of `aws iam get-account-authorization-details --filter User`?"),
+            (&["evaluate", "--kind", "users", "--snapshot", &events("scheduled.json"), "--credential-report", &report], "page 1 has no UserDetailList: is it the output of `aws iam get-account-authorization-details --filter User`?"),
             (&["evaluate", "--kind", "users", "--snapshot", &users, "--credential-report", "/nonexistent/report.csv"], "role-audit: invalid --credential-report /nonexistent/report.csv: cannot read it:"),
         ];
         for (args, needle) in cases {

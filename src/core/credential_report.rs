@@ -369,14 +369,13 @@ impl Row<'_> {
             }
             None => return Ok(None),
         };
-        let last_used = match self.maybe_date(&columns.last_used_date, &[NOT_APPLICABLE])? {
-            None => None,
-            Some(at) => Some(KeyUse {
+        let last_used = self
+            .maybe_date(&columns.last_used_date, &[NOT_APPLICABLE])?
+            .map(|at| KeyUse {
                 at,
                 region: self.optional_text(&columns.last_used_region),
                 service: self.optional_text(&columns.last_used_service),
-            }),
-        };
+            });
         Ok(Some(AccessKey {
             active,
             created,
@@ -651,7 +650,8 @@ mod tests {
     fn unreadable_rows_and_fields_are_problems_naming_line_and_column() {
         let ok = row("ok", NO_PASSWORD, NO_KEY, NO_KEY);
         let long_message = format!("\"{}… is not TRUE or FALSE", "x".repeat(79));
-        let cases: Vec<(Vec<String>, (usize, &str, &str))> = vec![
+        type Expected<'a> = (usize, &'a str, &'a str);
+        let cases: Vec<(Vec<String>, Expected)> = vec![
             (vec![ok.clone(), row("u", "yes,N/A,N/A", NO_KEY, NO_KEY)], (3, "password_enabled", "\"yes\" is not TRUE or FALSE")),
             (vec![row("u", "not_supported,N/A,N/A", NO_KEY, NO_KEY)], (2, "password_enabled", "\"not_supported\" is not TRUE or FALSE")),
             (vec![row("u", "true,not_supported,N/A", NO_KEY, NO_KEY)], (2, "password_last_used", "\"not_supported\" is not an ISO 8601 date-time, no_information or N/A")),

@@ -4,8 +4,10 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use chrono::{TimeZone, Utc};
+use iam_role_last_used::core::credential_report;
 use iam_role_last_used::core::event::decode;
-use iam_role_last_used::core::params::RoleParameters;
+use iam_role_last_used::core::params::{RoleParameters, UserParameters};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Map, Value};
@@ -144,4 +146,128 @@ fn decoding_never_panics() {
         tried >= cases as usize,
         "only {tried} of {cases} generated payloads were decoded"
     );
+}
+
+#[test]
+fn decoding_users_rule_parameters_never_panics() {
+    let mut runner = TestRunner::new(Config {
+        cases: cases().div_ceil(10),
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner
+        .run(&prop_oneof![arb_json(), arb_event()], |payload| {
+            match decode::<UserParameters>(&payload, None) {
+                Ok(invocation) => prop_assert!((1..=3650).contains(&invocation.params.max_days)),
+                Err(error) => prop_assert!(error.is_bad_input(), "{error}"),
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+const REPORT_HEADER: [&str; 22] = [
+    "user",
+    "arn",
+    "user_creation_time",
+    "password_enabled",
+    "password_last_used",
+    "password_last_changed",
+    "password_next_rotation",
+    "mfa_active",
+    "access_key_1_active",
+    "access_key_1_last_rotated",
+    "access_key_1_last_used_date",
+    "access_key_1_last_used_region",
+    "access_key_1_last_used_service",
+    "access_key_2_active",
+    "access_key_2_last_rotated",
+    "access_key_2_last_used_date",
+    "access_key_2_last_used_region",
+    "access_key_2_last_used_service",
+    "cert_1_active",
+    "cert_1_last_rotated",
+    "cert_2_active",
+    "cert_2_last_rotated",
+];
+
+/// A value any column of a report may hold, valid in some columns and not in others.
+fn arb_report_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => prop::sample::select(vec![
+            "true", "false", "TRUE", "FALSE", "N/A", "no_information", "not_supported",
+            "2024-05-01T10:00:00+00:00", "2024-05-01T10:00:00Z", "2024-05-01T10:00:00.123+02:00",
+            "2024-02-30T00:00:00+00:00", "us-east-1", "s3", "", "\"a,b\"", "\"", "<root_account>",
+        ])
+        .prop_map(str::to_owned),
+        1 => ".{0,12}",
+    ]
+}
+
+fn arb_report() -> impl Strategy<Value = String> {
+    let row = prop::collection::vec(arb_report_value(), REPORT_HEADER.len());
+    (
+        prop::collection::vec(row, 0..6),
+        any::<bool>(),
+        0u8..5,
+        any::<prop::sample::Index>(),
+        any::<prop::sample::Index>(),
+        ".{0,3}",
+    )
+        .prop_map(|(rows, root, how, at, at_too, text)| {
+            let mut report = REPORT_HEADER.join(",");
+            if root {
+                report.push_str("\n<root_account>,arn:aws:iam::1:root,2020-01-01T00:00:00+00:00,not_supported,2024-05-01T10:00:00+00:00,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A");
+            }
+            for (n, row) in rows.iter().enumerate() {
+                report.push_str(&format!("\nu{n},arn:aws:iam::1:user/u{n},{}", row[2..].join(",")));
+            }
+            // Mutations on a character boundary: cut, insert, swap two columns' names.
+            let chars: Vec<char> = report.chars().collect();
+            let i = at.index(chars.len() + 1);
+            match how {
+                0 => chars[..i].iter().collect(),
+                1 => {
+                    let mut s: String = chars[..i].iter().collect();
+                    s.push_str(&text);
+                    s.extend(&chars[i..]);
+                    s
+                }
+                2 => {
+                    let (a, b) = (at.index(REPORT_HEADER.len()), at_too.index(REPORT_HEADER.len()));
+                    let mut header = REPORT_HEADER;
+                    header.swap(a, b);
+                    report.replacen(&REPORT_HEADER.join(","), &header.join(","), 1)
+                }
+                _ => report,
+            }
+        })
+}
+
+#[test]
+fn parsing_a_credential_report_never_panics_and_problems_name_a_line_that_exists() {
+    let generated = Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap();
+    let mut runner = TestRunner::new(Config {
+        cases: cases().div_ceil(10),
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner
+        .run(&arb_report(), |content| {
+            let lines = content.split('\n').count();
+            match credential_report::parse(content.as_bytes(), generated) {
+                Ok(report) => prop_assert!(
+                    report.rows.iter().all(|r| r.line >= 2
+                        && r.line <= lines
+                        && r.user != credential_report::ROOT_ACCOUNT),
+                    "{content}"
+                ),
+                Err(problem) => prop_assert!(
+                    problem.line >= 1 && problem.line <= lines && !problem.field.is_empty(),
+                    "{problem:?} for {content:?}"
+                ),
+            }
+            Ok(())
+        })
+        .unwrap();
 }

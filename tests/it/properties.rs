@@ -328,3 +328,163 @@ proptest! {
         }
     }
 }
+
+mod users {
+    use super::*;
+    use iam_role_last_used::core::credential_report::{
+        AccessKey, CredentialReport, CredentialRow, KeyUse, Password,
+    };
+    use iam_role_last_used::core::evaluate::users::evaluate;
+    use iam_role_last_used::core::params::{Parameters, UserParameters};
+    use iam_role_last_used::core::user::{User, UsersAccount};
+
+    /// The report is three hours old; its data is as of its generation.
+    fn generated() -> DateTime<Utc> {
+        now() - Duration::hours(3)
+    }
+
+    /// `days` whole days and `extra` seconds (less than a day) before the report.
+    fn before(days: i64, extra: i64) -> DateTime<Utc> {
+        generated() - Duration::days(days) - Duration::seconds(extra)
+    }
+
+    /// A credential's chosen ages: days since set or created, and since last use if any.
+    #[derive(Debug, Clone)]
+    struct Ages {
+        set_days: i64,
+        used_days: Option<i64>,
+        extra: i64,
+    }
+
+    impl Ages {
+        /// Days without use, counted by hand from the chosen numbers.
+        fn unused(&self) -> i64 {
+            self.used_days.unwrap_or(self.set_days)
+        }
+    }
+
+    prop_compose! {
+        fn arb_ages()(set_days in 0i64..600, used in prop::option::of(0i64..600), extra in 0i64..86_399) -> Ages {
+            // A use is never before the credential was set.
+            Ages { set_days, used_days: used.map(|u| u.min(set_days)), extra }
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    struct Generated {
+        user: User,
+        in_report: bool,
+        password: Option<Ages>,
+        keys: [Option<(bool, Ages)>; 2],
+    }
+
+    impl Generated {
+        fn row(&self, line: usize) -> CredentialRow {
+            let key = |k: &Option<(bool, Ages)>| {
+                k.as_ref().map(|(active, ages)| AccessKey {
+                    active: *active,
+                    created: before(ages.set_days, ages.extra),
+                    last_used: ages.used_days.map(|d| KeyUse {
+                        at: before(d, ages.extra),
+                        region: None,
+                        service: None,
+                    }),
+                })
+            };
+            CredentialRow {
+                line,
+                user: self.user.name.clone(),
+                arn: self.user.arn.clone(),
+                user_created: self.user.created,
+                password: self.password.as_ref().map(|ages| Password {
+                    last_used: ages.used_days.map(|d| before(d, ages.extra)),
+                    last_changed: Some(before(ages.set_days, ages.extra)),
+                }),
+                access_keys: [key(&self.keys[0]), key(&self.keys[1])],
+            }
+        }
+
+        /// The active credentials' days without use.
+        fn active_unused(&self) -> Vec<i64> {
+            self.password
+                .iter()
+                .map(Ages::unused)
+                .chain(
+                    self.keys
+                        .iter()
+                        .flatten()
+                        .filter(|(active, _)| *active)
+                        .map(|(_, a)| a.unused()),
+                )
+                .collect()
+        }
+    }
+
+    prop_compose! {
+        fn arb_user(n: usize)(
+            name in "[A-Za-z0-9+=,.@_-]{1,64}",
+            path in prop::sample::select(&["/", "/ci/", "/people/"][..]),
+            in_report in prop::bool::weighted(0.85),
+            created_after in prop::bool::weighted(0.2),
+            password in prop::option::of(arb_ages()),
+            key1 in prop::option::of((any::<bool>(), arb_ages())),
+            key2 in prop::option::of((any::<bool>(), arb_ages())),
+        ) -> Generated {
+            let created = if created_after { generated() + Duration::minutes(10) } else { before(700, 0) };
+            Generated {
+                user: User {
+                    user_id: format!("AIDA{n:04}"),
+                    name: name.clone(),
+                    path: path.to_owned(),
+                    arn: format!("arn:aws:iam::111122223333:user{path}{name}"),
+                    created,
+                    tags: Vec::new(),
+                },
+                in_report: in_report && !created_after,
+                password,
+                keys: [key1, key2],
+            }
+        }
+    }
+
+    fn arb_users() -> impl Strategy<Value = Vec<Generated>> {
+        (0usize..8).prop_flat_map(|n| (0..n).map(arb_user).collect::<Vec<_>>())
+    }
+
+    proptest! {
+        #[test]
+        fn every_user_gets_one_evaluation_in_order_and_non_compliant_only_with_an_active_credential_over_the_threshold(
+            users in arb_users(),
+            max_days in 1u32..400,
+        ) {
+            let params = UserParameters::from_event_field(
+                Some(&Value::String(json!({"max_days_for_last_used": max_days}).to_string())),
+                None,
+            ).unwrap();
+            let account = UsersAccount {
+                users: users.iter().map(|g| g.user.clone()).collect(),
+                report: CredentialReport {
+                    generated: generated(),
+                    rows: users.iter().enumerate().filter(|(_, g)| g.in_report).map(|(i, g)| g.row(i + 2)).collect(),
+                },
+            };
+            let evaluations = evaluate(&account, &params, now());
+            prop_assert_eq!(
+                evaluations.iter().map(|e| e.resource_id.as_str()).collect::<Vec<_>>(),
+                users.iter().map(|g| g.user.user_id.as_str()).collect::<Vec<_>>()
+            );
+            for (evaluation, generated) in evaluations.iter().zip(&users) {
+                let over = generated.active_unused().iter().any(|d| *d > i64::from(max_days));
+                let expect_non_compliant = generated.in_report && over;
+                prop_assert_eq!(
+                    evaluation.compliance == Compliance::NonCompliant,
+                    expect_non_compliant,
+                    "{:?} for {:?}", evaluation, generated
+                );
+                prop_assert!(evaluation.annotation.chars().count() <= MAX_ANNOTATION_CHARS);
+                let prefix = format!("{}: ", generated.user.name);
+                prop_assert!(evaluation.annotation.starts_with(&prefix), "{}", evaluation.annotation);
+            }
+        }
+    }
+}

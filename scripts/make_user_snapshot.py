@@ -276,11 +276,18 @@ def finding(r, slot):
 def expected_for(r):
     rule = rule_of(r)
     ignored = text.Ignored(*r["ignored"]) if r["ignored"] else None
+    # Rule 4 names the findings the row states; rule 5 every active credential.
+    named = (tuple(finding(r, SLOT[f]) for f in r["findings"]) if rule == UNUSED
+             else tuple(finding(r, slot) for slot, _ in credentials(r)) if rule == USED
+             else ())
+    inactive = tuple((i + 1, k["created"].date()) for i, k in enumerate(r["keys"])
+                     if k and not k["active"]) if rule in (NONE, UNUSED, USED) else ()
     annotation = text.user_annotation(
         rule, r["name"], max_days=MAX_DAYS, exempt_tag_key=EXEMPT_TAG_KEY,
         generated=rfc3339(GENERATED), created=rfc3339(r["created"]), pattern=r["pattern"],
-        exempt_until=r["exempt_until"],
-        findings=tuple(finding(r, SLOT[f]) for f in r["findings"]), ignored=ignored)
+        exempt_until=r["exempt_until"], findings=named, inactive=inactive, ignored=ignored)
+    # Config's limit; the rows are written to stay under it, so no cut is expected.
+    assert len(annotation) <= 256, f"{r['name']}: annotation over 256 characters"
     return rule.compliance, annotation
 
 

@@ -225,7 +225,13 @@ fn table(kind: RuleKind, rows: &[Row], style: TableStyle) -> String {
     if accounts {
         header.push("ACCOUNT");
     }
-    header.extend([names.name_column, names.id_column, "UNUSED", "REGION"]);
+    // A user has up to three credentials, each with its own last use: the reason names them,
+    // and one UNUSED/REGION pair would misstate the others.
+    let last_use = kind == RuleKind::Roles;
+    header.extend([names.name_column, names.id_column]);
+    if last_use {
+        header.extend(["UNUSED", "REGION"]);
+    }
     if recorded {
         header.push("RECORDED");
     }
@@ -246,13 +252,14 @@ fn table(kind: RuleKind, rows: &[Row], style: TableStyle) -> String {
             if accounts {
                 line.push(r.account_id.clone().unwrap_or_default());
             }
-            line.extend([
-                name.to_owned(),
-                r.id.clone(),
-                r.days_since_last_use
-                    .map_or_else(|| "-".to_owned(), |d| format!("{d}d")),
-                r.last_used_region.clone().unwrap_or_else(|| "-".to_owned()),
-            ]);
+            line.extend([name.to_owned(), r.id.clone()]);
+            if last_use {
+                line.extend([
+                    r.days_since_last_use
+                        .map_or_else(|| "-".to_owned(), |d| format!("{d}d")),
+                    r.last_used_region.clone().unwrap_or_else(|| "-".to_owned()),
+                ]);
+            }
             if recorded {
                 line.push(
                     r.result_recorded_time

@@ -183,7 +183,8 @@ USER_RULES = (
 
 @dataclass(frozen=True)
 class Finding:
-    """One active credential unused for too long, as rule 4 names it."""
+    """One active credential as rules 4 and 5 name it: its last use, or its age when never
+    used."""
 
     slot: int  # 0 for the console password, 1 or 2 for an access key
     created: date | None  # an access key's creation (its last_rotated); None for the password
@@ -199,7 +200,7 @@ class Finding:
             return f"password last used {days(self.used_days)} ago"
         key = f"access key {self.slot} (created {self.created})"
         if self.used_days is None:
-            return f"{key} never used"
+            return f"{key} never used in {days(self.age_days)}"
         where = f" in {self.region}" if self.region else ""
         by = f" by {self.service}" if self.service else ""
         return f"{key} last used {days(self.used_days)} ago{where}{by}"
@@ -216,10 +217,13 @@ def user_annotation(
     pattern: str | None = None,
     exempt_until: date | str | None = None,
     findings: tuple[Finding, ...] = (),
+    inactive: tuple[tuple[int, date], ...] = (),
     ignored: Ignored | None = None,
 ) -> str:
     """The annotation the README gives the users rule's `rule` for this user. `generated` and
-    `created` are RFC 3339 times as the annotation shows them."""
+    `created` are RFC 3339 times as the annotation shows them. `findings`: for rule 4 the
+    credentials unused too long, for rule 5 every active credential, in order (password, key 1,
+    key 2); `inactive`: the inactive keys (slot, creation day), named after rules 3 to 5."""
     if rule == USER_ALLOWLISTED:
         return f"{name}: allowlisted by pattern {pattern}"
     if rule in (USER_EXEMPT_BY_TAG, USER_EXEMPT_UNTIL):
@@ -231,15 +235,21 @@ def user_annotation(
         return (f"{name}: created {created}, after the credential report of {generated}; "
                 f"judged from the next report")
     if rule == USER_NOT_IN_REPORT:
-        return f"{name}: not in the credential report generated {generated}; not judged this run"
+        return (f"{name}: not in the credential report generated {generated}, though created "
+                f"before it; not judged this run")
+    listed = "; ".join(f.text() for f in findings)
     if rule == USER_NO_ACTIVE_CREDENTIAL:
         text = f"{name}: no active credential (no console password, no active access key)"
     elif rule == USER_UNUSED_CREDENTIAL:
-        text = f"{name}: unused for over {max_days} days: " + "; ".join(f.text() for f in findings)
+        n = len(findings)
+        credentials = "1 active credential" if n == 1 else f"{n} active credentials"
+        text = f"{name}: {credentials} unused for over {max_days} days: {listed}"
     elif rule == USER_CREDENTIALS_USED:
-        text = f"{name}: every active credential used within {max_days} days"
+        text = f"{name}: every active credential used or created within {max_days} days: {listed}"
     else:
         raise AssertionError(f"no annotation for users rule {rule}")
+    if inactive:
+        text += "; inactive: " + ", ".join(f"access key {slot} (created {day})" for slot, day in inactive)
     if ignored is not None and ignored.why == EXPIRED:
         text += f"; exemption tag {exempt_tag_key} expired after {ignored.value}"
     elif ignored is not None:

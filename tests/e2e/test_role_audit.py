@@ -776,7 +776,7 @@ def test_no_credentials_exits_2_with_the_credentials_hint_and_no_request(
 USERS_AUDIT_ACCOUNT = "555566667777"
 USERS_REPORT_RULE = "e2e-role-audit-users-report"
 USER_JSON_KEYS = ["UserName", "Path", "UserId", *JSON_KEYS[3:]]
-USERS_EVALUATE_HEADER = ["COMPLIANCE", "USER", "USER ID", "UNUSED", "REGION", "REASON"]
+USERS_EVALUATE_HEADER = ["COMPLIANCE", "USER", "USER ID", "REASON"]
 
 
 @dataclass

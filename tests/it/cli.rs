@@ -502,14 +502,7 @@ mod users {
         let header: Vec<&str> = lines[0].split("  ").filter(|c| !c.is_empty()).collect();
         assert_eq!(
             header.iter().map(|c| c.trim()).collect::<Vec<_>>(),
-            [
-                "COMPLIANCE",
-                "USER",
-                "USER ID",
-                "UNUSED",
-                "REGION",
-                "REASON"
-            ]
+            ["COMPLIANCE", "USER", "USER ID", "REASON"]
         );
         assert!(lines[1].starts_with("NON_COMPLIANT"), "{}", lines[1]);
         assert_eq!(lines.last(), Some(&SUMMARY));

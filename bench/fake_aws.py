@@ -20,6 +20,21 @@ X-Amz-Target header, awsJson1.1, or the Action form field, awsquery):
   every role plus `stale` results for RoleIds that are no longer roles, paged by Limit
   (at most 100, as Config) and NextToken, as an account looks after its first evaluation.
 
+With kind "users" the account is N IAM users instead (USER_KINDS: about 45 % with a console
+password, 70 % with one or two access keys, some inactive; allowlisted, exempt by tag, never
+used, new, unused past 45 days, used recently), served as:
+
+* IAM GenerateCredentialReport: COMPLETE at once (report "complete": a report exists), or
+  STARTED on the first call and COMPLETE after (report "started"); GetCredentialReport answers
+  ReportNotPresent (410) before a generation and ReportInProgress (404) while it runs, then the
+  base64 CSV in IAM's 22 columns (the <root_account> row first; true/false, N/A,
+  no_information, not_supported, ISO 8601 with +00:00) and GeneratedTime, 20 minutes old.
+* IAM GetAccountAuthorizationDetails Filter=User: UserDetailList pages as for roles (Path,
+  UserName, UserId, Arn, CreateDate, inline policies for some, groups, managed policies, Tags).
+* The per-user pattern's IAM ListUsers (paged, PasswordLastUsed), ListAccessKeys (UserName) and
+  GetAccessKeyLastUsed (AccessKeyId; never used: no LastUsedDate, Region and ServiceName N/A).
+* The recorded results (recorded=all) are then the users' UserIds, as AWS::IAM::User.
+
 The account is deterministic (seeded) and relative to the server's start time. With the rule
 parameters of events/scheduled.json it covers every rule of the README: service-linked,
 allowlisted (/service-role/*, /security-*, /breakglass-role), exempt by tag `keep`, younger
@@ -32,11 +47,13 @@ each operation (time.monotonic(), CLOCK_MONOTONIC, comparable with other process
 machine) and the TCP connections opened.
 
 Control (not counted, never delayed):
-  POST /__bench/configure {"roles": N, "latency_ms": L, "recorded": "none"|"all", "stale": K}
+  POST /__bench/configure {"roles": N, "latency_ms": L, "recorded": "none"|"all", "stale": K,
+                           "kind": "roles"|"users", "users": N, "report": "complete"|"started"}
        renders the account (cached per N) and resets the counters; answers with the sizes.
   GET  /__bench/stats     the counters, as JSON.
 
 Run standalone: python3 bench/fake_aws.py [--port 0] [--roles N] [--latency-ms L]
+                [--kind users --users N --report complete|started]
 It prints one line `READY http://127.0.0.1:PORT` when it listens.
 """
 

@@ -27,7 +27,22 @@ printed, never a failure: they depend on the machine's load. Per run it measures
 
 and once: the size of the binary and of `bootstrap` zipped (deflate level 9, as `zip -9`).
 
-Usage: bench/run.py [--quick] [--reps R] [--roles 1000,5000,10000] [--latency-ms 0,50]
+--kind users runs the same binary with RULE_KIND=users (the environment of the template's
+function whose RULE_KIND is users, else RuleFunction's with RULE_KIND=users) against an account
+of N users (--users, default 1000,5000) in the fake: a credential report (GenerateCredentialReport
+COMPLETE at once, or with --report started STARTED first), GetAccountAuthorizationDetails
+Filter=User; the event's ruleParameters are the users rule's (fake_aws.USERS_RULE_PARAMETERS). A
+users run is wrong unless the summary says rule_kind users, principals N, not_judged 0 and the
+report's GeneratedTime, and the fake saw 1 (or 2) GenerateCredentialReport, 1 GetCredentialReport,
+ceil(N/1000) IAM pages, N (+ stale) evaluations in ceil(/100) PutEvaluations, no per-user call and
+no error answer. Beside it, bench/per_user_pattern.py (boto3) makes the per-user calls of the RDK
+sample rule IAM_USER_USED_LAST_90_DAYS against the same account at L = 0 (--pattern-reps per N),
+and a table puts requests, CPU, wall time and peak RSS side by side with ratios. --quick runs
+1 000 roles and 1 000 users (report STARTED first), L = 0 and 50 ms, and one pattern run.
+
+Usage: bench/run.py [--quick] [--kind roles|users|all] [--reps R] [--roles 1000,5000,10000]
+                    [--users 1000,5000] [--report complete|started] [--pattern-reps P]
+                    [--latency-ms 0,50]
                     [--binary [LABEL=]PATH ... | BENCH_BINARY=PATH] [--env KEY=VALUE ...]
                     [--recorded none|all [--stale K]] [--template FILE] [--json FILE]
                     [--logs DIR]

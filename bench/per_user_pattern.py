@@ -16,8 +16,8 @@ benchmark with boto3 (what that rule runs on), not copied from it. What the rule
      only) to mark results of users that are gone NOT_APPLICABLE;
   4. PutEvaluations, 100 at a time, one after the other.
 
-With --every-key it looks up every key of every user instead of stopping at the first recent
-one (what naming each unused credential needs; knowing whether a user has a console password
+With --every-key it lists the keys of every user and looks up every key, with no shortcut
+(what naming each unused credential needs; knowing whether a user has a console password
 at all, and since when, would also take one GetLoginProfile per user, which the RDK rule does
 not call and this pattern leaves out).
 
@@ -69,8 +69,10 @@ def evaluate(iam, days: int, cooldown_days: int, allowlist: set[str], ordering: 
                 user["UserId"] in allowlist
                 or recent(user["CreateDate"], cooldown_days, now)
                 or recent(user.get("PasswordLastUsed"), days, now)
-                or any_key_used_recently(iam, user["UserName"], days, now, every_key)
             )
+            if every_key or not compliant:
+                keys_used = any_key_used_recently(iam, user["UserName"], days, now, every_key)
+                compliant = compliant or keys_used
             evaluations.append({
                 "ComplianceResourceType": RESOURCE_TYPE, "ComplianceResourceId": user["UserId"],
                 "ComplianceType": "COMPLIANT" if compliant else "NON_COMPLIANT",

@@ -404,12 +404,13 @@ def pattern_python() -> str:
 
 
 def run_pattern_once(fake: Fake, env: dict, event_path: Path, users: int, max_days: int,
-                     log_path: Path) -> dict:
+                     log_path: Path, every_key: bool = False) -> dict:
     """The RDK sample rule's per-user calls (bench/per_user_pattern.py, boto3) against the same
     account, at L = 0: its requests are sequential, so its wall time at a latency L is its
     request count times L, computed rather than waited for."""
     setup = fake.configure(users, 0.0, "none", 0, "users", "complete")
-    command = [pattern_python(), str(PATTERN), "--event", str(event_path), "--max-days", str(max_days)]
+    command = [pattern_python(), str(PATTERN), "--event", str(event_path), "--max-days", str(max_days),
+               *(["--every-key"] if every_key else [])]
     out_path = log_path.with_suffix(".out")
     with open(log_path, "wb") as log, open(out_path, "wb") as out:
         started = time.monotonic()
@@ -443,7 +444,11 @@ def run_pattern_once(fake: Fake, env: dict, event_path: Path, users: int, max_da
                         f"expected {users}")
     if count(OP_LIST_USERS) != math.ceil(users / 100):
         problems.append(f"{count(OP_LIST_USERS)} ListUsers pages, expected {math.ceil(users / 100)}")
-    if not count(OP_LIST_KEYS) <= users or not count(OP_KEY_LAST_USED) <= setup["access_keys"]:
+    # Without shortcuts, every user's keys are listed and every key looked up.
+    keys_ok = ((count(OP_LIST_KEYS), count(OP_KEY_LAST_USED)) == (users, setup["access_keys"])
+               if every_key else
+               count(OP_LIST_KEYS) <= users and count(OP_KEY_LAST_USED) <= setup["access_keys"])
+    if not keys_ok:
         problems.append(f"{count(OP_LIST_KEYS)} ListAccessKeys for {users} users, "
                         f"{count(OP_KEY_LAST_USED)} GetAccessKeyLastUsed for {setup['access_keys']} keys")
     errors = {op: v["errors"] for op, v in ops.items() if v.get("errors")}
@@ -452,7 +457,7 @@ def run_pattern_once(fake: Fake, env: dict, event_path: Path, users: int, max_da
     if problems:
         raise RuntimeError("the per-user pattern's run is wrong: " + "; ".join(problems))
     return {
-        "users": users, "wall_ms": wall_ms,
+        "users": users, "every_key": every_key, "wall_ms": wall_ms,
         "cpu_ms": (usage.ru_utime + usage.ru_stime) * 1000, "peak_rss_mib": usage.ru_maxrss / 1024,
         "run_cpu_ms": result["run_cpu_ms"], "import_cpu_ms": result["import_cpu_ms"],
         "non_compliant": result["non_compliant"],
@@ -891,7 +896,8 @@ def users_report(runs: list[dict], patterns: list[dict], header: str) -> str:
                "(bench/per_user_pattern.py: ListUsers by 100, then per user ListAccessKeys and "
                "GetAccessKeyLastUsed per key until one was used recently; boto3 on CPython, so its "
                "CPU is Python's: the request counts carry over to Lambda, the CPU ratio is "
-               "indicative). It ran at L = 0; its requests are one after the other, so its wall "
+               "indicative)" + (", here without its shortcuts (--pattern-every-key)"
+                                if patterns[0].get("every_key") else "") + ". It ran at L = 0; its requests are one after the other, so its wall "
                "time at L is at least requests × L, shown computed.")
     out.append("")
     out.append("| N users | requests: users rule / per-user pattern | per-user pattern: ListUsers / "
@@ -970,7 +976,8 @@ def run_users(args, variants: list[dict], patterns: list[dict], runtime: Runtime
                           file=sys.stderr, flush=True)
             if rep < args.pattern_reps:
                 pattern = run_pattern_once(fake, pattern_env, event_path, users, USERS_MAX_DAYS,
-                                           logs / f"per-user-pattern-N{users}-r{rep + 1}.log")
+                                           logs / f"per-user-pattern-N{users}-r{rep + 1}.log",
+                                           args.pattern_every_key)
                 pattern["rep"] = rep + 1
                 patterns.append(pattern)
                 print(f"bench: per-user pattern {rep + 1}/{args.pattern_reps} N={users} L=0: "
@@ -996,6 +1003,9 @@ def main() -> int:
                              "report exists) or STARTED first, then COMPLETE")
     parser.add_argument("--pattern-reps", type=int, default=1,
                         help="runs of the per-user pattern per N users (default 1; 0: none)")
+    parser.add_argument("--pattern-every-key", action="store_true",
+                        help="the per-user pattern without its shortcuts: every user's keys "
+                             "listed, every key looked up (what naming each credential needs)")
     parser.add_argument("--reps", type=int, default=5, help="runs per (N, L) (default 5)")
     parser.add_argument("--roles", type=int_list, default=[1000, 5000, 10000],
                         help="account sizes, comma-separated (default 1000,5000,10000)")

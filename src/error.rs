@@ -2,6 +2,7 @@
 //! facts (what was wrong, with which value) as fields; each front end presents them: the Lambda
 //! adds what was left unsent (`lambda::diagnostic`), role-audit adds hints (`cli::hints`).
 
+use crate::core::credential_report::ReportProblem;
 use crate::core::results::AccountList;
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +31,31 @@ pub enum Error {
 
     #[error("IAM returned unusable data on page {page}: {message}")]
     InvalidIamData { page: usize, message: String },
+
+    #[error("IAM {operation} failed: {message}")]
+    CredentialReportFailed {
+        /// `GenerateCredentialReport` or `GetCredentialReport`.
+        operation: String,
+        message: String,
+        /// The AWS error code (`AccessDenied`, `LimitExceeded`, ...), when AWS answered.
+        code: Option<String>,
+    },
+
+    #[error("the IAM credential report was still not ready after {attempts} GenerateCredentialReport calls and {} s of waiting", waited.as_secs())]
+    CredentialReportNotReady {
+        attempts: usize,
+        waited: std::time::Duration,
+    },
+
+    #[error("IAM returned an unusable credential report: {}{field}: {message}", line.map(|l| format!("line {l}, ")).unwrap_or_default())]
+    InvalidCredentialReport {
+        /// The CSV line (the header is line 1); None for the response's own fields.
+        line: Option<usize>,
+        /// The CSV column (`password_last_used`, `header`, `row`) or the response's field
+        /// (`ReportFormat`, `GeneratedTime`).
+        field: String,
+        message: String,
+    },
 
     #[error("reading the results of Config rule {rule:?} failed: {message}")]
     ConfigReadFailed {
@@ -131,6 +157,16 @@ pub enum Error {
     },
 }
 
+impl From<ReportProblem> for Error {
+    fn from(problem: ReportProblem) -> Self {
+        Error::InvalidCredentialReport {
+            line: Some(problem.line),
+            field: problem.field,
+            message: problem.message,
+        }
+    }
+}
+
 /// The first ids of a list, then how many more.
 fn listed(ids: &[String]) -> String {
     const SHOWN: usize = 10;
@@ -155,6 +191,9 @@ impl Error {
             Self::InvalidSetting { .. } => "InvalidSetting",
             Self::IamFetchFailed { .. } => "IamFetchFailed",
             Self::InvalidIamData { .. } => "InvalidIamData",
+            Self::CredentialReportFailed { .. } => "CredentialReportFailed",
+            Self::CredentialReportNotReady { .. } => "CredentialReportNotReady",
+            Self::InvalidCredentialReport { .. } => "InvalidCredentialReport",
             Self::ConfigReadFailed { .. } => "ConfigReadFailed",
             Self::InvalidEvaluation { .. } => "InvalidEvaluation",
             Self::ConfigPublishFailed { .. } => "ConfigPublishFailed",
@@ -217,6 +256,20 @@ mod tests {
             },
             InvalidIamData {
                 page: 1,
+                message: text(),
+            },
+            CredentialReportFailed {
+                operation: text(),
+                message: text(),
+                code: None,
+            },
+            CredentialReportNotReady {
+                attempts: 1,
+                waited: std::time::Duration::ZERO,
+            },
+            InvalidCredentialReport {
+                line: None,
+                field: text(),
                 message: text(),
             },
             ConfigReadFailed {
@@ -296,6 +349,9 @@ mod tests {
                 | InvalidSetting { .. }
                 | IamFetchFailed { .. }
                 | InvalidIamData { .. }
+                | CredentialReportFailed { .. }
+                | CredentialReportNotReady { .. }
+                | InvalidCredentialReport { .. }
                 | ConfigReadFailed { .. }
                 | InvalidEvaluation { .. }
                 | ConfigPublishFailed { .. }

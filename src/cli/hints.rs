@@ -25,6 +25,7 @@ pub fn hint(error: &Error) -> Option<String> {
                 .to_owned(),
         ),
         Error::IamFetchFailed { code, .. }
+        | Error::CredentialReportFailed { code, .. }
         | Error::ConfigReadFailed { code, .. }
         | Error::RuleStatusReadFailed { code, .. }
         | Error::AlarmReadFailed { code, .. }
@@ -59,6 +60,13 @@ pub fn hint(error: &Error) -> Option<String> {
         Error::ConfigReadFailed { code, .. } if denied(code) => {
             needs("config:GetComplianceDetailsByConfigRule")
         }
+        Error::CredentialReportFailed {
+            operation, code, ..
+        } if denied(code) => needs(&format!("iam:{operation}")),
+        Error::CredentialReportNotReady { .. } => Some(
+            "IAM is still generating the account's credential report (large accounts take longer): run the command again in a few minutes"
+                .to_owned(),
+        ),
         _ => None,
     }
 }
@@ -91,6 +99,14 @@ mod tests {
     fn status(operation: &str, code: Option<String>) -> Error {
         Error::RuleStatusReadFailed {
             rule: "r".to_owned(),
+            operation: operation.to_owned(),
+            message: "m".to_owned(),
+            code,
+        }
+    }
+
+    fn report(operation: &str, code: Option<String>) -> Error {
+        Error::CredentialReportFailed {
             operation: operation.to_owned(),
             message: "m".to_owned(),
             code,
@@ -137,6 +153,14 @@ mod tests {
                 alarm(code("AccessDenied")),
                 denied("cloudwatch:DescribeAlarms"),
             ),
+            (
+                report("GenerateCredentialReport", code("AccessDenied")),
+                denied("iam:GenerateCredentialReport"),
+            ),
+            (
+                report("GetCredentialReport", code("AccessDenied")),
+                denied("iam:GetCredentialReport"),
+            ),
         ];
         for (error, expected) in table {
             assert_eq!(
@@ -154,6 +178,7 @@ mod tests {
             config(code(NO_CREDENTIALS)),
             status("DescribeConfigRules", code(NO_CREDENTIALS)),
             alarm(code(NO_CREDENTIALS)),
+            report("GenerateCredentialReport", code(NO_CREDENTIALS)),
         ] {
             assert_eq!(
                 hint(&error).as_deref(),
@@ -202,12 +227,25 @@ mod tests {
     }
 
     #[test]
+    fn a_credential_report_still_being_generated_says_to_try_again_later() {
+        let error = Error::CredentialReportNotReady {
+            attempts: 10,
+            waited: std::time::Duration::from_secs(95),
+        };
+        assert_eq!(
+            hint(&error).as_deref(),
+            Some("IAM is still generating the account's credential report (large accounts take longer): run the command again in a few minutes")
+        );
+    }
+
+    #[test]
     fn other_failures_have_no_hint() {
         let table = [
             iam(code("Throttling")),
             iam(None),
             config(code("ThrottlingException")),
             alarm(None),
+            report("GenerateCredentialReport", code("LimitExceeded")),
             Error::InvalidOption {
                 option: "--compliance".to_owned(),
                 value: "X".to_owned(),

@@ -53,6 +53,26 @@ pub enum Reason {
     },
     /// Config still holds a result for a resource that no longer exists.
     NoLongerExists,
+    /// Users: created at or after the credential report was generated, so not in it; COMPLIANT
+    /// until the next report can judge it.
+    CreatedAfterReport {
+        created: DateTime<Utc>,
+        generated: DateTime<Utc>,
+    },
+    /// Users: older than the credential report yet not in it; INSUFFICIENT_DATA, not sent.
+    NotInReport {
+        generated: DateTime<Utc>,
+    },
+    /// Users: no console password and no active access key.
+    NoActiveCredential,
+    /// Users: each active credential unused for more than the threshold, in report order.
+    CredentialsUnused {
+        findings: Vec<users::CredentialUse>,
+    },
+    /// Users: every active credential used (or, never used, created) within the threshold.
+    CredentialsUsed {
+        uses: Vec<users::CredentialUse>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,9 +131,9 @@ pub fn evaluate_role(role: &Role, params: &RoleParameters, now: DateTime<Utc>) -
     }
 }
 
-/// An exempt tag that did not exempt the role: the annotation says why it was evaluated.
+/// An exempt tag that did not exempt the principal: the annotation says why it was evaluated.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum IgnoredExemption {
+pub(crate) enum IgnoredExemption {
     Expired {
         key: String,
         date: NaiveDate,
@@ -123,6 +143,49 @@ enum IgnoredExemption {
         value: String,
         problem: Problem,
     },
+}
+
+/// What the exempt tag decides for a principal, shared by both rules.
+pub(crate) enum TagExemption {
+    /// COMPLIANT, with this reason ([`Reason::ExemptByTag`]).
+    Exempt(Reason),
+    /// The tag is there but does not exempt: the principal is judged and the annotation says why.
+    Ignored(IgnoredExemption),
+    /// No exempt tag key, or the principal does not carry it.
+    None,
+}
+
+/// The `exempt_tag_key` decision: a value `until=DATE` holds through that day (UTC), a value
+/// that tries to be a date and is not one is ignored, any other value exempts for ever.
+pub(crate) fn exemption_by_tag<'a>(
+    exempt_tag_key: Option<&str>,
+    tag_value: impl Fn(&str) -> Option<&'a str>,
+    now: DateTime<Utc>,
+) -> TagExemption {
+    let Some((key, value)) = exempt_tag_key.and_then(|k| tag_value(k).map(|v| (k.to_owned(), v)))
+    else {
+        return TagExemption::None;
+    };
+    let exempt = |until, note| {
+        TagExemption::Exempt(Reason::ExemptByTag {
+            key: key.clone(),
+            until,
+            note,
+        })
+    };
+    match exemption::parse(value) {
+        Exemption::ForEver => exempt(None, None),
+        // Holds through that day, UTC.
+        Exemption::Until { date, note } if now.date_naive() <= date => exempt(Some(date), note),
+        Exemption::Until { date, .. } => {
+            TagExemption::Ignored(IgnoredExemption::Expired { key, date })
+        }
+        Exemption::Invalid { value, problem } => TagExemption::Ignored(IgnoredExemption::Invalid {
+            key,
+            value,
+            problem,
+        }),
+    }
 }
 
 fn decide(
@@ -149,41 +212,12 @@ fn decide(
         let pattern = pattern.to_owned();
         return (Compliance::Compliant, Reason::Allowlisted { pattern }, None);
     }
-    let mut ignored = None;
-    if let Some((key, value)) = params
-        .exempt_tag_key
-        .as_deref()
-        .and_then(|k| role.tag_value(k).map(|v| (k.to_owned(), v)))
-    {
-        let exempt = |until, note| {
-            (
-                Compliance::Compliant,
-                Reason::ExemptByTag {
-                    key: key.clone(),
-                    until,
-                    note,
-                },
-                None,
-            )
+    let ignored =
+        match exemption_by_tag(params.exempt_tag_key.as_deref(), |k| role.tag_value(k), now) {
+            TagExemption::Exempt(reason) => return (Compliance::Compliant, reason, None),
+            TagExemption::Ignored(ignored) => Some(ignored),
+            TagExemption::None => None,
         };
-        match exemption::parse(value) {
-            Exemption::ForEver => return exempt(None, None),
-            // Holds through that day, UTC.
-            Exemption::Until { date, note } if now.date_naive() <= date => {
-                return exempt(Some(date), note)
-            }
-            Exemption::Until { date, .. } => {
-                ignored = Some(IgnoredExemption::Expired { key, date })
-            }
-            Exemption::Invalid { value, problem } => {
-                ignored = Some(IgnoredExemption::Invalid {
-                    key,
-                    value,
-                    problem,
-                })
-            }
-        }
-    }
     let (compliance, reason) = judge_use(role, params, now);
     (compliance, reason, ignored)
 }
@@ -218,7 +252,7 @@ pub fn whole_days(from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
     (to - from).num_seconds().div_euclid(86_400).max(0)
 }
 
-fn days(n: i64) -> String {
+pub(crate) fn days(n: i64) -> String {
     if n == 1 {
         "1 day".to_owned()
     } else {
@@ -261,17 +295,24 @@ fn annotate(
             ),
         }
     }
+    if let Some(ignored) = ignored {
+        text.push_str(&ignored_note(ignored));
+    }
+    truncate_annotation(text)
+}
+
+/// Why an exempt tag was ignored, as the annotation's `; ...` suffix.
+pub(crate) fn ignored_note(ignored: &IgnoredExemption) -> String {
     match ignored {
-        None => {}
-        Some(IgnoredExemption::Expired { key, date }) => text.push_str(&format!(
+        IgnoredExemption::Expired { key, date } => format!(
             "; exemption tag {} expired after {date}",
             clip(key, MAX_QUOTED_CHARS)
-        )),
-        Some(IgnoredExemption::Invalid {
+        ),
+        IgnoredExemption::Invalid {
             key,
             value,
             problem,
-        }) => {
+        } => {
             let quoted = format!("{:?}", clip(value, MAX_QUOTED_CHARS));
             let why = match problem {
                 Problem::NoEquals => format!("{quoted} is not until=YYYY-MM-DD"),
@@ -279,13 +320,30 @@ fn annotate(
                 Problem::NoSuchDay => format!("{quoted} names a day that does not exist"),
                 Problem::NotAtStart => format!("{quoted} must start with until=YYYY-MM-DD"),
             };
-            text.push_str(&format!(
+            format!(
                 "; exemption tag {} ignored: {why}",
                 clip(key, MAX_QUOTED_CHARS)
-            ));
+            )
         }
     }
-    truncate_annotation(text)
+}
+
+/// The verdicts both rules share: allowlisted and exempt by tag.
+pub(crate) fn shared_verdict(reason: &Reason) -> Option<String> {
+    match reason {
+        Reason::Allowlisted { pattern } => Some(format!("allowlisted by pattern {pattern}")),
+        Reason::ExemptByTag { key, until, note } => {
+            let mut text = format!("exempt by tag {}", clip(key, MAX_QUOTED_CHARS));
+            if let Some(date) = until {
+                text.push_str(&format!(" until {date}"));
+            }
+            if let Some(note) = note {
+                text.push_str(&format!(" ({})", clip(note, MAX_NOTE_CHARS)));
+            }
+            Some(text)
+        }
+        _ => None,
+    }
 }
 
 /// The verdict's reason, without the role name.
@@ -300,16 +358,8 @@ fn verdict(reason: &Reason, params: &RoleParameters) -> String {
             "IAM Identity Center role, not evaluated (identity_center_roles={})",
             params.identity_center_roles.as_str()
         ),
-        Reason::Allowlisted { pattern } => format!("allowlisted by pattern {pattern}"),
-        Reason::ExemptByTag { key, until, note } => {
-            let mut text = format!("exempt by tag {}", clip(key, MAX_QUOTED_CHARS));
-            if let Some(date) = until {
-                text.push_str(&format!(" until {date}"));
-            }
-            if let Some(note) = note {
-                text.push_str(&format!(" ({})", clip(note, MAX_NOTE_CHARS)));
-            }
-            text
+        Reason::Allowlisted { .. } | Reason::ExemptByTag { .. } => {
+            shared_verdict(reason).unwrap_or_default()
         }
         Reason::YoungerThanThreshold { age_days } => format!(
             "created {} ago, within the {max}-day threshold",
@@ -330,11 +380,17 @@ fn verdict(reason: &Reason, params: &RoleParameters) -> String {
             format!("last used {} ago{}", days(*n), in_region(region))
         }
         Reason::NoLongerExists => NO_LONGER_EXISTS.to_owned(),
+        // The users rule's reasons, never decided for a role.
+        Reason::CreatedAfterReport { .. }
+        | Reason::NotInReport { .. }
+        | Reason::NoActiveCredential
+        | Reason::CredentialsUnused { .. }
+        | Reason::CredentialsUsed { .. } => users::verdict(reason, max),
     }
 }
 
 /// At most `limit` characters, the last one `…` when cut.
-fn clip(text: &str, limit: usize) -> String {
+pub(crate) fn clip(text: &str, limit: usize) -> String {
     if text.chars().count() <= limit {
         text.to_owned()
     } else {
@@ -353,7 +409,7 @@ pub fn truncate_annotation(text: String) -> String {
     clip(&text, MAX_ANNOTATION_CHARS)
 }
 
-const NO_LONGER_EXISTS: &str = "no longer exists";
+pub(crate) const NO_LONGER_EXISTS: &str = "no longer exists";
 
 /// NOT_APPLICABLE results for resources Config still holds a result for that no longer exist
 /// (see [`crate::core::results::vanished`]). The annotation names the resource id: its name is

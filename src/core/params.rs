@@ -74,19 +74,84 @@ pub struct UserParameters {
 pub const USER_ALLOWLIST_KEY: &str = "user_allowlist";
 /// The CIS AWS Foundations Benchmark disables credentials unused for 45 days or more.
 pub const USER_DEFAULT_MAX_DAYS: u32 = 45;
+/// Credential last-used data is not cut to a trailing window as role last use is (IAM keeps
+/// password use since 2014-10-20, access-key use since 2015-04-22): ten years is a cap on typos.
 pub const USER_MAX_DAYS_LIMIT: u32 = 3650;
+
+pub const USER_VALID_KEYS: [&str; 4] = [
+    MAX_DAYS_KEY,
+    USER_ALLOWLIST_KEY,
+    EXEMPT_TAG_KEY,
+    EXECUTION_ROLE_NAME_KEY,
+];
+
+impl Default for UserParameters {
+    fn default() -> Self {
+        Self {
+            max_days: USER_DEFAULT_MAX_DAYS,
+            allowlist: Allowlist::default(),
+            exempt_tag_key: None,
+            execution_role_name: None,
+        }
+    }
+}
 
 impl Parameters for UserParameters {
     fn from_event_field(
         field: Option<&Value>,
         default_max_days: Option<&str>,
     ) -> Result<Self, Error> {
-        let _ = (field, default_max_days);
-        unimplemented!("users rule parameters")
+        Self::from_map(&object_of_field(field)?, default_max_days)
     }
 
     fn execution_role_name(&self) -> Option<&str> {
         self.execution_role_name.as_deref()
+    }
+}
+
+impl UserParameters {
+    /// Validates an already-decoded parameters object.
+    pub fn from_map(
+        object: &Map<String, Value>,
+        default_max_days: Option<&str>,
+    ) -> Result<Self, Error> {
+        reject_unknown_keys(object, &USER_VALID_KEYS)?;
+        let max_days = max_days(
+            object,
+            default_max_days,
+            USER_DEFAULT_MAX_DAYS,
+            USER_MAX_DAYS_LIMIT,
+        )?;
+        let allowlist = match object.get(USER_ALLOWLIST_KEY) {
+            None => Allowlist::default(),
+            Some(value) => Allowlist::parse(
+                Principal::User,
+                USER_ALLOWLIST_KEY,
+                string_value(USER_ALLOWLIST_KEY, value)?,
+            )?,
+        };
+        Ok(Self {
+            max_days,
+            allowlist,
+            exempt_tag_key: exempt_tag_key(object, Principal::User)?,
+            execution_role_name: execution_role_name(object)?,
+        })
+    }
+}
+
+/// What a rule judges, for the words of its error messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Principal {
+    Role,
+    User,
+}
+
+impl Principal {
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::Role => "role",
+            Self::User => "user",
+        }
     }
 }
 
@@ -125,7 +190,7 @@ impl IdentityCenterRoles {
     }
 }
 
-/// Glob patterns matched against a role's path + name; `*` also matches `/`.
+/// Glob patterns matched against a principal's path + name; `*` also matches `/`.
 #[derive(Debug, Clone, Default)]
 pub struct Allowlist {
     patterns: Vec<(String, glob::Pattern)>,
@@ -138,8 +203,10 @@ const MATCH_OPTIONS: glob::MatchOptions = glob::MatchOptions {
 };
 
 impl Allowlist {
-    /// Parses `|`-separated patterns. `key` names the parameter in errors.
-    pub fn parse(key: &str, text: &str) -> Result<Self, Error> {
+    /// Parses `|`-separated patterns. `key` names the parameter in errors, `principal` what the
+    /// patterns are matched against.
+    pub fn parse(principal: Principal, key: &str, text: &str) -> Result<Self, Error> {
+        let noun = principal.noun();
         let mut patterns = Vec::new();
         for pattern in text.split('|').map(str::trim).filter(|p| !p.is_empty()) {
             let invalid = |message: String| Error::InvalidRuleParameter {
@@ -155,8 +222,8 @@ impl Allowlist {
             }
             if !pattern.starts_with(['/', '*', '?', '[']) {
                 return Err(invalid(format!(
-                    "pattern {pattern:?} can never match: patterns are matched against the role's path + name, \
-                     which starts with '/'; write \"/{pattern}\" for a role at the root path or \"*/{pattern}\" for any path"
+                    "pattern {pattern:?} can never match: patterns are matched against the {noun}'s path + name, \
+                     which starts with '/'; write \"/{pattern}\" for a {noun} at the root path or \"*/{pattern}\" for any path"
                 )));
             }
             let compiled = glob::Pattern::new(pattern).map_err(|e| {
@@ -222,36 +289,7 @@ impl RoleParameters {
         field: Option<&Value>,
         default_max_days: Option<&str>,
     ) -> Result<Self, Error> {
-        let invalid = |message: String| Error::InvalidEvent {
-            field: "ruleParameters".to_owned(),
-            message,
-        };
-        let object = match field {
-            None | Some(Value::Null) => Map::new(),
-            Some(Value::String(text)) => match serde_json::from_str::<Value>(text) {
-                Ok(Value::Object(object)) => object,
-                Ok(other) => {
-                    return Err(invalid(format!(
-                        "expected a JSON object, got {} {}",
-                        json_kind(&other),
-                        shorten(text)
-                    )))
-                }
-                Err(e) => {
-                    return Err(invalid(format!(
-                        "is not valid JSON ({e}): {}",
-                        shorten(text)
-                    )))
-                }
-            },
-            Some(other) => {
-                return Err(invalid(format!(
-                    "expected a string holding a JSON object, got {}",
-                    describe(other)
-                )))
-            }
-        };
-        Self::from_map(&object, default_max_days)
+        Self::from_map(&object_of_field(field)?, default_max_days)
     }
 
     /// Validates an already-decoded parameters object.
@@ -259,23 +297,13 @@ impl RoleParameters {
         object: &Map<String, Value>,
         default_max_days: Option<&str>,
     ) -> Result<Self, Error> {
-        if let Some(unknown) = object.keys().find(|k| !VALID_KEYS.contains(&k.as_str())) {
-            return Err(Error::InvalidRuleParameter {
-                key: unknown.clone(),
-                message: format!(
-                    "unknown key {unknown:?}; valid keys are: {}",
-                    VALID_KEYS.join(", ")
-                ),
-            });
-        }
-
-        let max_days = match object.get(MAX_DAYS_KEY) {
-            Some(value) => parse_max_days(MAX_DAYS_KEY, value)?,
-            None => match default_max_days {
-                Some(text) => parse_max_days(MAX_DAYS_ENV, &Value::String(text.to_owned()))?,
-                None => DEFAULT_MAX_DAYS,
-            },
-        };
+        reject_unknown_keys(object, &VALID_KEYS)?;
+        let max_days = max_days(
+            object,
+            default_max_days,
+            DEFAULT_MAX_DAYS,
+            TRACKING_WINDOW_DAYS,
+        )?;
 
         let allowlist = match (object.get(ALLOWLIST_KEY), object.get(LEGACY_ALLOWLIST_KEY)) {
             (Some(_), Some(_)) => {
@@ -286,28 +314,11 @@ impl RoleParameters {
                     ),
                 })
             }
-            (Some(value), None) => Allowlist::parse(ALLOWLIST_KEY, string_value(ALLOWLIST_KEY, value)?)?,
+            (Some(value), None) => Allowlist::parse(Principal::Role, ALLOWLIST_KEY, string_value(ALLOWLIST_KEY, value)?)?,
             (None, Some(value)) => {
-                Allowlist::parse(LEGACY_ALLOWLIST_KEY, string_value(LEGACY_ALLOWLIST_KEY, value)?)?
+                Allowlist::parse(Principal::Role, LEGACY_ALLOWLIST_KEY, string_value(LEGACY_ALLOWLIST_KEY, value)?)?
             }
             (None, None) => Allowlist::default(),
-        };
-
-        let exempt_tag_key = match object.get(EXEMPT_TAG_KEY) {
-            None => None,
-            Some(value) => {
-                let key = string_value(EXEMPT_TAG_KEY, value)?.trim();
-                let chars = key.chars().count();
-                if chars == 0 || chars > MAX_TAG_KEY_CHARS {
-                    return Err(Error::InvalidRuleParameter {
-                        key: EXEMPT_TAG_KEY.to_owned(),
-                        message: format!(
-                            "{key:?} is not a tag key: expected 1 to {MAX_TAG_KEY_CHARS} characters (leave the parameter out to exempt no role by tag)"
-                        ),
-                    });
-                }
-                Some(key.to_owned())
-            }
         };
 
         let service_linked_roles = match object.get(SERVICE_LINKED_ROLES_KEY) {
@@ -334,33 +345,124 @@ impl RoleParameters {
             )?,
         };
 
-        let execution_role_name = match object.get(EXECUTION_ROLE_NAME_KEY) {
-            None => None,
-            Some(value) => {
-                let name = string_value(EXECUTION_ROLE_NAME_KEY, value)?.trim();
-                let valid_char = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
-                if name.is_empty() || name.chars().count() > 64 || !name.chars().all(valid_char) {
-                    return Err(Error::InvalidRuleParameter {
+        Ok(Self {
+            max_days,
+            allowlist,
+            exempt_tag_key: exempt_tag_key(object, Principal::Role)?,
+            service_linked_roles,
+            identity_center_roles,
+            execution_role_name: execution_role_name(object)?,
+        })
+    }
+}
+
+/// The event's `ruleParameters` field as an object: absent or null is the empty object;
+/// otherwise it must be a JSON string holding an object.
+fn object_of_field(field: Option<&Value>) -> Result<Map<String, Value>, Error> {
+    let invalid = |message: String| Error::InvalidEvent {
+        field: "ruleParameters".to_owned(),
+        message,
+    };
+    let object = match field {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::String(text)) => match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(object)) => object,
+            Ok(other) => {
+                return Err(invalid(format!(
+                    "expected a JSON object, got {} {}",
+                    json_kind(&other),
+                    shorten(text)
+                )))
+            }
+            Err(e) => {
+                return Err(invalid(format!(
+                    "is not valid JSON ({e}): {}",
+                    shorten(text)
+                )))
+            }
+        },
+        Some(other) => {
+            return Err(invalid(format!(
+                "expected a string holding a JSON object, got {}",
+                describe(other)
+            )))
+        }
+    };
+    Ok(object)
+}
+
+/// An unknown key is an error listing `valid`, the rule's own keys, in order.
+fn reject_unknown_keys(object: &Map<String, Value>, valid: &[&str]) -> Result<(), Error> {
+    match object.keys().find(|k| !valid.contains(&k.as_str())) {
+        None => Ok(()),
+        Some(unknown) => Err(Error::InvalidRuleParameter {
+            key: unknown.clone(),
+            message: format!(
+                "unknown key {unknown:?}; valid keys are: {}",
+                valid.join(", ")
+            ),
+        }),
+    }
+}
+
+/// `max_days_for_last_used`, else the function's `MAX_DAYS_FOR_LAST_USED`, else `default`; each
+/// from 1 to `limit`.
+fn max_days(
+    object: &Map<String, Value>,
+    default_max_days: Option<&str>,
+    default: u32,
+    limit: u32,
+) -> Result<u32, Error> {
+    match object.get(MAX_DAYS_KEY) {
+        Some(value) => parse_max_days(MAX_DAYS_KEY, value, limit),
+        None => match default_max_days {
+            Some(text) => parse_max_days(MAX_DAYS_ENV, &Value::String(text.to_owned()), limit),
+            None => Ok(default),
+        },
+    }
+}
+
+fn exempt_tag_key(
+    object: &Map<String, Value>,
+    principal: Principal,
+) -> Result<Option<String>, Error> {
+    let noun = principal.noun();
+    Ok(match object.get(EXEMPT_TAG_KEY) {
+        None => None,
+        Some(value) => {
+            let key = string_value(EXEMPT_TAG_KEY, value)?.trim();
+            let chars = key.chars().count();
+            if chars == 0 || chars > MAX_TAG_KEY_CHARS {
+                return Err(Error::InvalidRuleParameter {
+                        key: EXEMPT_TAG_KEY.to_owned(),
+                        message: format!(
+                            "{key:?} is not a tag key: expected 1 to {MAX_TAG_KEY_CHARS} characters (leave the parameter out to exempt no {noun} by tag)"
+                        ),
+                    });
+            }
+            Some(key.to_owned())
+        }
+    })
+}
+
+fn execution_role_name(object: &Map<String, Value>) -> Result<Option<String>, Error> {
+    Ok(match object.get(EXECUTION_ROLE_NAME_KEY) {
+        None => None,
+        Some(value) => {
+            let name = string_value(EXECUTION_ROLE_NAME_KEY, value)?.trim();
+            let valid_char = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+            if name.is_empty() || name.chars().count() > 64 || !name.chars().all(valid_char) {
+                return Err(Error::InvalidRuleParameter {
                         key: EXECUTION_ROLE_NAME_KEY.to_owned(),
                         message: format!(
                             "{} is not an IAM role name: 1 to 64 characters from A-Z a-z 0-9 + = , . @ _ -",
                             shorten(&format!("{name:?}"))
                         ),
                     });
-                }
-                Some(name.to_owned())
             }
-        };
-
-        Ok(Self {
-            max_days,
-            allowlist,
-            exempt_tag_key,
-            service_linked_roles,
-            identity_center_roles,
-            execution_role_name,
-        })
-    }
+            Some(name.to_owned())
+        }
+    })
 }
 
 fn string_value<'a>(key: &str, value: &'a Value) -> Result<&'a str, Error> {
@@ -391,9 +493,9 @@ fn one_of<T: Copy>(key: &str, value: &Value, choices: &[(&str, T)]) -> Result<T,
         })
 }
 
-/// Accepts a whole number of days 1..=400, as a JSON number or the string Config passes.
-fn parse_max_days(key: &str, value: &Value) -> Result<u32, Error> {
-    let range = format!("expected a whole number of days from 1 to {TRACKING_WINDOW_DAYS}");
+/// Accepts a whole number of days 1..=`limit`, as a JSON number or the string Config passes.
+fn parse_max_days(key: &str, value: &Value, limit: u32) -> Result<u32, Error> {
+    let range = format!("expected a whole number of days from 1 to {limit}");
     let invalid = |shown: String, why: &str| Error::InvalidRuleParameter {
         key: key.to_owned(),
         message: format!("{shown} {why}; {range}"),
@@ -419,7 +521,7 @@ fn parse_max_days(key: &str, value: &Value) -> Result<u32, Error> {
         other => return Err(invalid(describe(other), "is not a number")),
     };
     match u32::try_from(number) {
-        Ok(days) if (1..=TRACKING_WINDOW_DAYS).contains(&days) => Ok(days),
+        Ok(days) if (1..=limit).contains(&days) => Ok(days),
         _ => Err(invalid(shown, "is out of range")),
     }
 }
@@ -559,5 +661,83 @@ mod tests {
             .unwrap()
             .allowlist
             .is_empty());
+    }
+
+    fn parse_user(json: &str, env: Option<&str>) -> Result<UserParameters, Error> {
+        UserParameters::from_event_field(Some(&Value::String(json.to_owned())), env)
+    }
+
+    #[test]
+    fn bad_user_parameters_are_errors_naming_key_and_value() {
+        const USER_RANGE: &str = "expected a whole number of days from 1 to 3650";
+        for (json, env, expected) in [
+            (r#"{"max_days_for_last_used":0}"#, None, format!("invalid rule parameter max_days_for_last_used: 0 is out of range; {USER_RANGE}")),
+            (r#"{"max_days_for_last_used":"3651"}"#, None, format!("invalid rule parameter max_days_for_last_used: \"3651\" is out of range; {USER_RANGE}")),
+            (r#"{"max_days_for_last_used":45.5}"#, None, format!("invalid rule parameter max_days_for_last_used: 45.5 is not a whole number; {USER_RANGE}")),
+            ("{}", Some("3651"), format!("invalid rule parameter MAX_DAYS_FOR_LAST_USED: \"3651\" is out of range; {USER_RANGE}")),
+            ("{}", Some("often"), format!("invalid rule parameter MAX_DAYS_FOR_LAST_USED: \"often\" is not a whole number; {USER_RANGE}")),
+            (r#"{"user_allowlist":"alice"}"#, None, "invalid rule parameter user_allowlist: pattern \"alice\" can never match: patterns are matched against the user's path + name, which starts with '/'; write \"/alice\" for a user at the root path or \"*/alice\" for any path".to_owned()),
+            (r#"{"user_allowlist":"/[a"}"#, None, "invalid rule parameter user_allowlist: pattern \"/[a\" is not a valid glob: invalid range pattern".to_owned()),
+            (r#"{"user_allowlist":7}"#, None, "invalid rule parameter user_allowlist: expected a string, got a number 7".to_owned()),
+            (r#"{"exempt_tag_key":" "}"#, None, "invalid rule parameter exempt_tag_key: \"\" is not a tag key: expected 1 to 128 characters (leave the parameter out to exempt no user by tag)".to_owned()),
+            (r#"{"execution_role_name":"a b"}"#, None, "invalid rule parameter execution_role_name: \"a b\" is not an IAM role name: 1 to 64 characters from A-Z a-z 0-9 + = , . @ _ -".to_owned()),
+            // The roles rule's own keys are unknown to the users rule.
+            (r#"{"role_allowlist":"/a"}"#, None, "invalid rule parameter role_allowlist: unknown key \"role_allowlist\"; valid keys are: max_days_for_last_used, user_allowlist, exempt_tag_key, execution_role_name".to_owned()),
+            (r#"{"service_linked_roles":"evaluate"}"#, None, "invalid rule parameter service_linked_roles: unknown key \"service_linked_roles\"; valid keys are: max_days_for_last_used, user_allowlist, exempt_tag_key, execution_role_name".to_owned()),
+            ("[1]", None, "invalid event: ruleParameters: expected a JSON object, got an array [1]".to_owned()),
+        ] {
+            match parse_user(json, env) {
+                Ok(p) => panic!("{json} (env {env:?}) was accepted: {p:?}"),
+                Err(e) => assert_eq!(e.to_string(), expected, "for {json}"),
+            }
+        }
+    }
+
+    #[test]
+    fn user_parameters_default_to_the_cis_45_days_and_accept_up_to_3650() {
+        let none = UserParameters::from_event_field(None, None).unwrap();
+        assert_eq!(
+            (
+                none.max_days,
+                none.allowlist.is_empty(),
+                none.exempt_tag_key,
+                none.execution_role_name
+            ),
+            (45, true, None, None)
+        );
+        for (json, env, days) in [
+            ("{}", None, 45),
+            (r#"{"max_days_for_last_used":"1"}"#, None, 1),
+            (r#"{"max_days_for_last_used":3650}"#, None, 3650),
+            (r#"{"max_days_for_last_used":" 401 "}"#, None, 401),
+            (r#"{"max_days_for_last_used":30}"#, Some("90"), 30),
+            ("{}", Some("1000"), 1000),
+        ] {
+            assert_eq!(
+                parse_user(json, env).unwrap().max_days,
+                days,
+                "{json} env {env:?}"
+            );
+        }
+        let p = parse_user(
+            r#"{"user_allowlist":" /ci-* | |*/break-glass ","exempt_tag_key":" keep ","execution_role_name":"ConfigAudit"}"#,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            p.allowlist.patterns().collect::<Vec<_>>(),
+            ["/ci-*", "*/break-glass"]
+        );
+        assert_eq!(p.exempt_tag_key.as_deref(), Some("keep"));
+        assert_eq!(Parameters::execution_role_name(&p), Some("ConfigAudit"));
+    }
+
+    #[test]
+    fn role_messages_keep_their_wording() {
+        check_errors(&[
+            (r#"{"exempt_tag_key":""}"#, None, "invalid rule parameter exempt_tag_key: \"\" is not a tag key: expected 1 to 128 characters (leave the parameter out to exempt no role by tag)"),
+            (r#"{"role_allowlist":"x"}"#, None, "invalid rule parameter role_allowlist: pattern \"x\" can never match: patterns are matched against the role's path + name, which starts with '/'; write \"/x\" for a role at the root path or \"*/x\" for any path"),
+            (r#"{"max_days_for_last_used":"401"}"#, None, &format!("invalid rule parameter max_days_for_last_used: \"401\" is out of range; {RANGE}")),
+        ]);
     }
 }

@@ -10,6 +10,9 @@ fn consequence(error: &Error) -> Option<&'static str> {
     match error {
         Error::IamFetchFailed { .. }
         | Error::InvalidIamData { .. }
+        | Error::CredentialReportFailed { .. }
+        | Error::CredentialReportNotReady { .. }
+        | Error::InvalidCredentialReport { .. }
         | Error::ConfigReadFailed { .. }
         | Error::InvalidEvaluation { .. }
         | Error::DeadlineTooClose { .. } => Some("no evaluations were sent"),

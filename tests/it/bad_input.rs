@@ -2,9 +2,10 @@
 //! evaluation is sent. The README must show exactly these rows (checked below).
 
 use aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput;
-use aws_sdk_iam::types::RoleDetail;
+use aws_sdk_iam::types::{RoleDetail, UserDetail};
 use serde_json::{json, Value};
 
+use iam_role_last_used::core::settings::{RuleKind, Settings};
 use iam_role_last_used::lambda::{handle, Context};
 
 use crate::common::*;
@@ -14,6 +15,11 @@ use crate::common::*;
 enum Input {
     Payload(Value),
     IamPages(Vec<Vec<RoleDetail>>, Truncation),
+    /// A payload for the users rule (`RULE_KIND=users`), served [`users_account`].
+    UsersPayload(Value),
+    /// A credential report and one page of users, served to a valid TESTMODE event of the
+    /// users rule.
+    UsersRead(String, Vec<UserDetail>),
 }
 
 #[derive(Clone, Copy)]
@@ -45,8 +51,9 @@ struct Case {
     outcome: Outcome,
 }
 
-/// The rows of the README's table: 45 cases plus the two payloads that are not JSON.
-const CASES: usize = 45;
+/// The rows of the README's table: 45 cases of the roles rule and 10 of the users rule, plus
+/// the two payloads that are not JSON.
+const CASES: usize = 55;
 /// Rows checked by tests/e2e/test_faults.py instead: the runtime refuses them.
 const RUNTIME_ROWS: [&str; 2] = ["payload is not JSON (`not json`)", "empty payload"];
 
@@ -89,6 +96,36 @@ fn iam_error(message: &str) -> Outcome {
 }
 
 const DAYS: &str = "expected a whole number of days from 1 to 400";
+/// The users rule's range: credential last-use data is not bound to IAM's 400-day window.
+const USER_DAYS: &str = "expected a whole number of days from 1 to 3650";
+
+/// A users-rule event with these `ruleParameters`.
+fn user_parameters(text: &str) -> Input {
+    let mut event = base();
+    event["ruleParameters"] = Value::String(text.to_owned());
+    Input::UsersPayload(event)
+}
+
+/// A users-rule TESTMODE event (default parameters).
+fn users_testmode() -> Value {
+    let mut event = payload("scheduled-testmode.json");
+    event.as_object_mut().unwrap().remove("ruleParameters");
+    event
+}
+
+/// Served to every users-rule payload case: one user with no credential.
+fn users_account() -> (String, Vec<UserDetail>) {
+    (
+        report_csv(&[row_without_credentials("/", "alice", 300)]),
+        vec![iam_user(1, "/", "alice", 300, &[])],
+    )
+}
+
+fn report_error(message: &str) -> Outcome {
+    Outcome::Refused(format!(
+        "InvalidCredentialReport: IAM returned an unusable credential report: {message}; no evaluations were sent"
+    ))
+}
 const TIME: &str = "2026-01-01T00:00:00Z";
 const SSO_PATH: &str = "/aws-reserved/sso.amazonaws.com/";
 
@@ -117,6 +154,11 @@ fn defaults_account() -> Vec<RoleDetail> {
         ),
     ]
 }
+
+/// The parser's messages for the report rows above (its own wording; line 3 is the first
+/// user's row, after the header and the root account's).
+const REPORT_BAD_TIME: &str = "line 3, password_last_used: TODO";
+const REPORT_SHORT_ROW: &str = "line 3, row: TODO";
 
 /// What [`defaults_account`] gets with every parameter at its default, by the README's rules.
 fn defaults_sent() -> Vec<Sent> {
@@ -181,6 +223,16 @@ fn cases() -> Vec<Case> {
         Case { input: "`service_linked_roles` is `include`", given: parameters(r#"{"service_linked_roles":"include"}"#), outcome: parameter_error("service_linked_roles: \"include\" is not one of \"exclude\", \"evaluate\"") },
         Case { input: "`identity_center_roles` is `include`", given: parameters(r#"{"identity_center_roles":"include"}"#), outcome: parameter_error("identity_center_roles: \"include\" is not one of \"evaluate\", \"exclude\"") },
         Case { input: "`identity_center_roles` is `true`", given: parameters(r#"{"identity_center_roles":true}"#), outcome: parameter_error("identity_center_roles: expected a string, got a boolean true") },
+        Case { input: "users rule: `max_days_for_last_used` is `\"0\"`", given: user_parameters(r#"{"max_days_for_last_used":"0"}"#), outcome: parameter_error(&format!("max_days_for_last_used: \"0\" is out of range; {USER_DAYS}")) },
+        Case { input: "users rule: `max_days_for_last_used` is `\"3651\"`", given: user_parameters(r#"{"max_days_for_last_used":"3651"}"#), outcome: parameter_error(&format!("max_days_for_last_used: \"3651\" is out of range; {USER_DAYS}")) },
+        Case { input: "users rule: `max_days_for_last_used` is `\"forty-five\"`", given: user_parameters(r#"{"max_days_for_last_used":"forty-five"}"#), outcome: parameter_error(&format!("max_days_for_last_used: \"forty-five\" is not a whole number; {USER_DAYS}")) },
+        Case { input: "users rule: unknown key `user_alowlist`", given: user_parameters(r#"{"user_alowlist":"/ci/*"}"#), outcome: parameter_error("user_alowlist: unknown key \"user_alowlist\"; valid keys are: max_days_for_last_used, user_allowlist, exempt_tag_key, execution_role_name") },
+        Case { input: "users rule: `role_allowlist` (a roles rule key)", given: user_parameters(r#"{"role_allowlist":"/ci/*"}"#), outcome: parameter_error("role_allowlist: unknown key \"role_allowlist\"; valid keys are: max_days_for_last_used, user_allowlist, exempt_tag_key, execution_role_name") },
+        Case { input: "users rule: `user_allowlist` with an unbalanced `[`", given: user_parameters(r#"{"user_allowlist":"/team[ab"}"#), outcome: parameter_error("user_allowlist: pattern \"/team[ab\" is not a valid glob: invalid range pattern") },
+        Case { input: "users rule: `user_allowlist` is `deployer` (no leading `/`)", given: user_parameters(r#"{"user_allowlist":"deployer"}"#), outcome: parameter_error("user_allowlist: pattern \"deployer\" can never match: patterns are matched against the user's path + name, which starts with '/'; write \"/deployer\" for a user at the root path or \"*/deployer\" for any path") },
+        Case { input: "users rule, credential report: `password_last_used` is `yesterday`", given: Input::UsersRead(report_csv(&[row_with_password("/", "alice", 300, 300, None).replace("no_information", "yesterday")]), vec![iam_user(1, "/", "alice", 300, &[])]), outcome: report_error(REPORT_BAD_TIME) },
+        Case { input: "users rule, credential report: a row of 3 fields", given: Input::UsersRead(report_csv(&["alice,arn:aws:iam::123456789012:user/alice,N/A".to_owned()]), vec![iam_user(1, "/", "alice", 300, &[])]), outcome: report_error(REPORT_SHORT_ROW) },
+        Case { input: "users rule, IAM: a user without `CreateDate`", given: Input::UsersRead(report_csv(&[row_without_credentials("/", "alice", 300)]), vec![iam_user(1, "/", "alice", 300, &[]), UserDetail::builder().path("/").user_name("no-date").user_id(user_id(4)).arn(user_arn("/", "no-date")).build()]), outcome: iam_error("page 1: user AIDA00000000000000004 has no CreateDate") },
         Case { input: "IAM: a role without `CreateDate`", given: Input::IamPages(vec![vec![role_detail(1), no_date]], Truncation::Normal), outcome: iam_error("page 1: role AROA00000000000000009 has no CreateDate") },
         Case { input: "IAM: the same RoleId on pages 1 and 2", given: Input::IamPages(vec![vec![role_detail(1), role_detail(2)], vec![role_detail(2)]], Truncation::Normal), outcome: iam_error("page 2: RoleId AROA00000000000000002 (role-0002) was listed twice; the role list changed while it was being read, try again") },
         Case { input: "IAM: `IsTruncated=true` and no `Marker`", given: Input::IamPages(vec![vec![role_detail(1)]], Truncation::LastWithoutMarker), outcome: iam_error("page 1: IsTruncated is true but no Marker was returned") },
@@ -203,6 +255,13 @@ async fn run(case: &Case) -> Ran {
             pages.clone(),
             *truncation,
         ),
+        Input::UsersPayload(event) => {
+            let (csv, users) = users_account();
+            return run_users(event, csv, users).await;
+        }
+        Input::UsersRead(csv, users) => {
+            return run_users(&users_testmode(), csv.clone(), users.clone()).await;
+        }
     };
     let marker = |i: usize| (i > 0).then(|| ["m1", "m2", "m3"][i - 1]);
     let rules: Vec<_> = pages
@@ -224,7 +283,32 @@ async fn run(case: &Case) -> Ran {
     let iam_rules: Vec<_> = rules.iter().collect();
     let clients = clients(&iam_rules, &[&put.rule, &results]);
 
-    let error = handle(&event, &clients, &settings(), &Context::at(now()))
+    ran(&event, &clients, &settings(), &put).await
+}
+
+/// Runs `event` through the users rule, IAM serving `csv` as the credential report and
+/// `users` as one page.
+async fn run_users(event: &Value, csv: String, users: Vec<UserDetail>) -> Ran {
+    let generate = report_complete();
+    let report = report_serving(csv, 0);
+    let page = page_rule(None, users_page(users, None));
+    let put = PutRecorder::accepting_all();
+    let results = no_recorded_results();
+    let clients = clients(&[&generate, &report, &page], &[&put.rule, &results]);
+    let settings = Settings {
+        rule_kind: RuleKind::Users,
+        ..settings()
+    };
+    ran(event, &clients, &settings, &put).await
+}
+
+async fn ran(
+    event: &Value,
+    clients: &iam_role_last_used::lambda::Clients,
+    settings: &Settings,
+    put: &PutRecorder,
+) -> Ran {
+    let error = handle(event, clients, settings, &Context::at(now()))
         .await
         .err()
         .map(|error| {

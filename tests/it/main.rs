@@ -14,3 +14,4 @@ mod role_audit_config;
 mod rule_status;
 mod sdk;
 mod table_snapshots;
+mod users_sdk;

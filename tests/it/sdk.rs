@@ -6,9 +6,7 @@ use std::time::Duration;
 
 use aws_sdk_config::operation::put_evaluations::{PutEvaluationsInput, PutEvaluationsOutput};
 use aws_sdk_config::types::ComplianceType;
-use aws_sdk_iam::operation::get_account_authorization_details::{
-    GetAccountAuthorizationDetailsInput, GetAccountAuthorizationDetailsOutput,
-};
+use aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput;
 use aws_sdk_iam::types::{EntityType, RoleDetail};
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use aws_smithy_runtime_api::client::http::{
@@ -49,14 +47,7 @@ fn token() -> ResultToken {
 
 #[tokio::test]
 async fn all_three_iam_pages_are_fetched_with_filter_role_and_max_items_1000() {
-    let requests: Arc<Mutex<Vec<GetAccountAuthorizationDetailsInput>>> = Arc::default();
-    let log = requests.clone();
-    let recorder = mock!(aws_sdk_iam::Client::get_account_authorization_details)
-        .match_requests(move |req| {
-            log.lock().unwrap().push(req.clone());
-            false
-        })
-        .then_output(|| unreachable!());
+    let (requests, recorder) = iam_request_recorder();
     let pages = [
         page_rule(None, iam_page(0..1000, Some("m1"))),
         page_rule(Some("m1"), iam_page(1000..2000, Some("m2"))),
@@ -79,20 +70,8 @@ async fn all_three_iam_pages_are_fetched_with_filter_role_and_max_items_1000() {
         Some("eu-west-1")
     );
     assert!(fetched.roles[0].last_used.is_none());
-    let seen: Vec<_> = requests
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r.filter().to_vec(),
-                r.max_items(),
-                r.marker().map(str::to_owned),
-            )
-        })
-        .collect();
     assert_eq!(
-        seen,
+        iam_requests_seen(&requests),
         [
             (vec![EntityType::Role], Some(1000), None),
             (vec![EntityType::Role], Some(1000), Some("m1".to_owned())),

@@ -1,22 +1,631 @@
 //! The users rule, pure: users + credential report + parameters + `now` in, one evaluation per
-//! user out.
+//! user out. No SDK types, no clock, no logging.
+//!
+//! Rules, first match wins: allowlisted; exempt by tag; (not in the report: created after it,
+//! or not judged); no active credential; an active credential unused for more than the
+//! threshold; otherwise every active credential used within it.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::core::evaluate::Evaluation;
+use crate::core::credential_report::{AccessKey, CredentialRow};
+use crate::core::evaluate::{
+    clip, days, exemption_by_tag, ignored_note, shared_verdict, truncate_annotation, whole_days,
+    Evaluation, IgnoredExemption, Reason, TagExemption, NO_LONGER_EXISTS,
+};
 use crate::core::params::UserParameters;
-use crate::core::results::ResourceType;
-use crate::core::user::UsersAccount;
+use crate::core::results::{Compliance, ResourceType};
+use crate::core::user::{User, UsersAccount};
 
 /// The Config resource types the users evaluator reports on.
 pub const RESOURCE_TYPES: &[ResourceType] = &[ResourceType::IamUser];
 
-/// Evaluates every user IAM listed, in its order.
+/// A region or service named in an annotation is cut to this.
+const MAX_PLACE_CHARS: usize = 30;
+
+/// One active credential and how long it has gone unused, as of the report's generation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialUse {
+    pub credential: Credential,
+    /// Whole days since it was set (password) or created (key).
+    pub age_days: i64,
+    /// None: never used (no use recorded since IAM began tracking).
+    pub last_used: Option<LastUse>,
+}
+
+impl CredentialUse {
+    /// Days without use: since the last use, or since it was set when never used.
+    pub fn unused_days(&self) -> i64 {
+        self.last_used.as_ref().map_or(self.age_days, |u| u.days)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// The console password. `set_known`: false where the report gives no
+    /// `password_last_changed`, its age then counted from the user's creation.
+    Password { set_known: bool },
+    /// An access key, by its slot (1 or 2): the report has no key ids.
+    AccessKey { slot: u8, created: NaiveDate },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastUse {
+    pub days: i64,
+    pub region: Option<String>,
+    pub service: Option<String>,
+}
+
+/// An inactive key, named in the annotation where there is room; never a finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct InactiveKey {
+    slot: u8,
+    created: NaiveDate,
+}
+
+/// Evaluates every user IAM listed, in its order. Rows of the report that match no user (users
+/// deleted since it was generated) are ignored.
 pub fn evaluate(
     account: &UsersAccount,
     params: &UserParameters,
     now: DateTime<Utc>,
 ) -> Vec<Evaluation> {
-    let _ = (account, params, now);
-    unimplemented!("users evaluator")
+    account
+        .users
+        .iter()
+        .map(|user| evaluate_user(account, user, params, now))
+        .collect()
+}
+
+fn evaluate_user(
+    account: &UsersAccount,
+    user: &User,
+    params: &UserParameters,
+    now: DateTime<Utc>,
+) -> Evaluation {
+    let decision = decide(account, user, params, now);
+    let mut text = format!(
+        "{}: {}",
+        user.name,
+        verdict(&decision.reason, params.max_days)
+    );
+    if !decision.inactive.is_empty() {
+        let keys: Vec<String> = decision
+            .inactive
+            .iter()
+            .map(|k| format!("access key {} (created {})", k.slot, k.created))
+            .collect();
+        text.push_str(&format!("; inactive: {}", keys.join(", ")));
+    }
+    if let Some(ignored) = &decision.ignored {
+        text.push_str(&ignored_note(ignored));
+    }
+    Evaluation {
+        resource_type: ResourceType::IamUser,
+        resource_id: user.user_id.clone(),
+        name: user.name.clone(),
+        path: user.path.clone(),
+        compliance: decision.compliance,
+        reason: decision.reason,
+        annotation: truncate_annotation(text),
+    }
+}
+
+struct Decision {
+    compliance: Compliance,
+    reason: Reason,
+    inactive: Vec<InactiveKey>,
+    ignored: Option<IgnoredExemption>,
+}
+
+fn decide(
+    account: &UsersAccount,
+    user: &User,
+    params: &UserParameters,
+    now: DateTime<Utc>,
+) -> Decision {
+    let decided = |compliance, reason| Decision {
+        compliance,
+        reason,
+        inactive: Vec::new(),
+        ignored: None,
+    };
+    if let Some(pattern) = params.allowlist.first_match(&user.path_and_name()) {
+        let pattern = pattern.to_owned();
+        return decided(Compliance::Compliant, Reason::Allowlisted { pattern });
+    }
+    let ignored =
+        match exemption_by_tag(params.exempt_tag_key.as_deref(), |k| user.tag_value(k), now) {
+            TagExemption::Exempt(reason) => return decided(Compliance::Compliant, reason),
+            TagExemption::Ignored(ignored) => Some(ignored),
+            TagExemption::None => None,
+        };
+    let generated = account.report.generated;
+    let Some(row) = account.row_of(user) else {
+        let (compliance, reason) = if user.created >= generated {
+            (
+                Compliance::Compliant,
+                Reason::CreatedAfterReport {
+                    created: user.created,
+                    generated,
+                },
+            )
+        } else {
+            (
+                Compliance::InsufficientData,
+                Reason::NotInReport { generated },
+            )
+        };
+        return Decision {
+            compliance,
+            reason,
+            inactive: Vec::new(),
+            ignored,
+        };
+    };
+    // The report's data is as of its generation; never judge from a later point than now.
+    let as_of = generated.min(now);
+    let (active, inactive) = credentials(row, as_of);
+    let threshold = i64::from(params.max_days);
+    let (compliance, reason) = if active.is_empty() {
+        (Compliance::Compliant, Reason::NoActiveCredential)
+    } else if active.iter().any(|c| c.unused_days() > threshold) {
+        let findings = active
+            .into_iter()
+            .filter(|c| c.unused_days() > threshold)
+            .collect();
+        (
+            Compliance::NonCompliant,
+            Reason::CredentialsUnused { findings },
+        )
+    } else {
+        (
+            Compliance::Compliant,
+            Reason::CredentialsUsed { uses: active },
+        )
+    };
+    Decision {
+        compliance,
+        reason,
+        inactive,
+        ignored,
+    }
+}
+
+/// The row's active credentials (password first, then keys by slot) and its inactive keys.
+fn credentials(
+    row: &CredentialRow,
+    as_of: DateTime<Utc>,
+) -> (Vec<CredentialUse>, Vec<InactiveKey>) {
+    let mut active = Vec::new();
+    let mut inactive = Vec::new();
+    if let Some(password) = &row.password {
+        active.push(CredentialUse {
+            credential: Credential::Password {
+                set_known: password.last_changed.is_some(),
+            },
+            age_days: whole_days(password.last_changed.unwrap_or(row.user_created), as_of),
+            last_used: password.last_used.map(|at| LastUse {
+                days: whole_days(at, as_of),
+                region: None,
+                service: None,
+            }),
+        });
+    }
+    for (slot, key) in (1u8..).zip(&row.access_keys) {
+        let Some(AccessKey {
+            active: is_active,
+            created,
+            last_used,
+        }) = key
+        else {
+            continue;
+        };
+        if !is_active {
+            inactive.push(InactiveKey {
+                slot,
+                created: created.date_naive(),
+            });
+            continue;
+        }
+        active.push(CredentialUse {
+            credential: Credential::AccessKey {
+                slot,
+                created: created.date_naive(),
+            },
+            age_days: whole_days(*created, as_of),
+            last_used: last_used.as_ref().map(|u| LastUse {
+                days: whole_days(u.at, as_of),
+                region: u.region.clone(),
+                service: u.service.clone(),
+            }),
+        });
+    }
+    (active, inactive)
+}
+
+/// The verdict, without the user name; the threshold is in the verdicts of rules 4 and 5.
+pub(crate) fn verdict(reason: &Reason, max: u32) -> String {
+    if let Some(text) = shared_verdict(reason) {
+        return text;
+    }
+    match reason {
+        Reason::CreatedAfterReport { created, generated } => format!(
+            "created {}, after the credential report of {}; judged from the next report",
+            timestamp(*created),
+            timestamp(*generated)
+        ),
+        Reason::NotInReport { generated } => format!(
+            "not in the credential report generated {}, though created before it; not judged this run",
+            timestamp(*generated)
+        ),
+        Reason::NoActiveCredential => {
+            "no active credential (no console password, no active access key)".to_owned()
+        }
+        Reason::CredentialsUnused { findings } => format!(
+            "{} unused for over {max} days: {}",
+            if findings.len() == 1 {
+                "1 active credential".to_owned()
+            } else {
+                format!("{} active credentials", findings.len())
+            },
+            listed(findings)
+        ),
+        Reason::CredentialsUsed { uses } => format!(
+            "every active credential used or created within {max} days: {}",
+            listed(uses)
+        ),
+        // The roles' own reasons are never decided for a user.
+        Reason::ServiceLinkedExcluded
+        | Reason::IdentityCenterExcluded
+        | Reason::YoungerThanThreshold { .. }
+        | Reason::NoUseRecorded { .. }
+        | Reason::UnusedTooLong { .. }
+        | Reason::UsedRecently { .. }
+        | Reason::Allowlisted { .. }
+        | Reason::ExemptByTag { .. } => String::new(),
+        Reason::NoLongerExists => NO_LONGER_EXISTS.to_owned(),
+    }
+}
+
+fn listed(uses: &[CredentialUse]) -> String {
+    uses.iter().map(describe).collect::<Vec<_>>().join("; ")
+}
+
+/// "password never used, set 400 days ago", "access key 2 (created 2024-05-01) last used 120
+/// days ago in us-east-1 by s3".
+fn describe(use_: &CredentialUse) -> String {
+    match (&use_.credential, &use_.last_used) {
+        (Credential::Password { .. }, Some(last)) => {
+            format!("password last used {} ago", days(last.days))
+        }
+        (Credential::Password { set_known: true }, None) => {
+            format!("password never used, set {} ago", days(use_.age_days))
+        }
+        (Credential::Password { set_known: false }, None) => format!(
+            "password never used, user created {} ago",
+            days(use_.age_days)
+        ),
+        (Credential::AccessKey { slot, created }, Some(last)) => {
+            let mut text = format!(
+                "access key {slot} (created {created}) last used {} ago",
+                days(last.days)
+            );
+            if let Some(region) = &last.region {
+                text.push_str(&format!(" in {}", clip(region, MAX_PLACE_CHARS)));
+            }
+            if let Some(service) = &last.service {
+                text.push_str(&format!(" by {}", clip(service, MAX_PLACE_CHARS)));
+            }
+            text
+        }
+        (Credential::AccessKey { slot, created }, None) => format!(
+            "access key {slot} (created {created}) never used in {}",
+            days(use_.age_days)
+        ),
+    }
+}
+
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+    use serde_json::Value;
+
+    use super::*;
+    use crate::core::credential_report::{CredentialReport, KeyUse, Password};
+    use crate::core::params::Parameters;
+    use crate::core::role::Tag;
+
+    /// The report was generated two hours before the run.
+    fn generated() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, 1, 10, 0, 0).unwrap()
+    }
+
+    fn now() -> DateTime<Utc> {
+        generated() + Duration::hours(2)
+    }
+
+    /// `n` whole days before the report, plus an hour so the count is not on an edge.
+    fn ago(n: i64) -> DateTime<Utc> {
+        generated() - Duration::days(n) - Duration::hours(1)
+    }
+
+    fn user(path_and_name: &str) -> User {
+        let split = path_and_name.rfind('/').unwrap() + 1;
+        let (path, name) = path_and_name.split_at(split);
+        User {
+            user_id: format!("AIDA{}", name.to_uppercase()),
+            name: name.to_owned(),
+            path: path.to_owned(),
+            arn: format!("arn:aws:iam::111122223333:user{path_and_name}"),
+            created: Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).unwrap(),
+            tags: Vec::new(),
+        }
+    }
+
+    fn tagged(mut user: User, key: &str, value: &str) -> User {
+        user.tags.push(Tag {
+            key: key.to_owned(),
+            value: value.to_owned(),
+        });
+        user
+    }
+
+    /// A user and its report row, built up by the methods below; no credentials to start.
+    #[derive(Clone)]
+    struct Case {
+        user: User,
+        row: Option<CredentialRow>,
+    }
+
+    fn with_row(user: User) -> Case {
+        let row = CredentialRow {
+            line: 2,
+            user: user.name.clone(),
+            arn: user.arn.clone(),
+            user_created: user.created,
+            password: None,
+            access_keys: [None, None],
+        };
+        Case {
+            user,
+            row: Some(row),
+        }
+    }
+
+    impl Case {
+        fn row_mut(&mut self) -> &mut CredentialRow {
+            self.row.as_mut().unwrap()
+        }
+
+        /// A console password set `set` days before the report, last used `used` days before.
+        fn password(mut self, set: Option<i64>, used: Option<i64>) -> Self {
+            self.row_mut().password = Some(Password {
+                last_used: used.map(ago),
+                last_changed: set.map(ago),
+            });
+            self
+        }
+
+        fn key(mut self, slot: usize, active: bool, created: i64, used: Option<i64>) -> Self {
+            self.row_mut().access_keys[slot - 1] = Some(AccessKey {
+                active,
+                created: ago(created),
+                last_used: used.map(|d| KeyUse {
+                    at: ago(d),
+                    region: Some("us-east-1".to_owned()),
+                    service: Some("s3".to_owned()),
+                }),
+            });
+            self
+        }
+    }
+
+    fn params(json: &str) -> UserParameters {
+        UserParameters::from_event_field(Some(&Value::String(json.to_owned())), None).unwrap()
+    }
+
+    fn run(json: &str, case: &Case, now: DateTime<Utc>) -> Evaluation {
+        let account = UsersAccount {
+            users: vec![case.user.clone()],
+            report: CredentialReport {
+                generated: generated(),
+                rows: case.row.iter().cloned().collect(),
+            },
+        };
+        let mut evaluations = evaluate(&account, &params(json), now);
+        assert_eq!(evaluations.len(), 1);
+        evaluations.remove(0)
+    }
+
+    /// One row: parameters, user and row, expected result and annotation.
+    fn check(cases: &[(&str, Case, Compliance, &str)]) {
+        for (json, case, compliance, annotation) in cases {
+            let evaluation = run(json, case, now());
+            assert_eq!(
+                (evaluation.compliance, evaluation.annotation.as_str()),
+                (*compliance, *annotation),
+                "{json} {}",
+                case.user.name
+            );
+            assert_eq!(evaluation.resource_type, ResourceType::IamUser);
+            assert_eq!(evaluation.resource_id, case.user.user_id);
+            assert_eq!(
+                (evaluation.name.as_str(), evaluation.path.as_str()),
+                (case.user.name.as_str(), case.user.path.as_str())
+            );
+        }
+    }
+
+    use Compliance::{Compliant, InsufficientData, NonCompliant};
+
+    #[test]
+    fn the_threshold_and_one_day_over_for_each_credential() {
+        let u = || with_row(user("/alice"));
+        check(&[
+            ("{}", u().password(Some(500), Some(45)), Compliant, "alice: every active credential used or created within 45 days: password last used 45 days ago"),
+            ("{}", u().password(Some(500), Some(46)), NonCompliant, "alice: 1 active credential unused for over 45 days: password last used 46 days ago"),
+            ("{}", u().key(1, true, 500, Some(45)), Compliant, "alice: every active credential used or created within 45 days: access key 1 (created 2024-08-19) last used 45 days ago in us-east-1 by s3"),
+            ("{}", u().key(1, true, 500, Some(46)), NonCompliant, "alice: 1 active credential unused for over 45 days: access key 1 (created 2024-08-19) last used 46 days ago in us-east-1 by s3"),
+            ("{}", u().key(2, true, 500, Some(45)), Compliant, "alice: every active credential used or created within 45 days: access key 2 (created 2024-08-19) last used 45 days ago in us-east-1 by s3"),
+            ("{}", u().key(2, true, 500, Some(46)), NonCompliant, "alice: 1 active credential unused for over 45 days: access key 2 (created 2024-08-19) last used 46 days ago in us-east-1 by s3"),
+            (r#"{"max_days_for_last_used":"90"}"#, u().key(2, true, 500, Some(90)), Compliant, "alice: every active credential used or created within 90 days: access key 2 (created 2024-08-19) last used 90 days ago in us-east-1 by s3"),
+            (r#"{"max_days_for_last_used":"90"}"#, u().key(2, true, 500, Some(91)), NonCompliant, "alice: 1 active credential unused for over 90 days: access key 2 (created 2024-08-19) last used 91 days ago in us-east-1 by s3"),
+        ]);
+    }
+
+    #[test]
+    fn a_credential_never_used_counts_from_when_it_was_set() {
+        let u = || with_row(user("/bob"));
+        check(&[
+            ("{}", u().key(1, true, 1, None), Compliant, "bob: every active credential used or created within 45 days: access key 1 (created 2025-12-31) never used in 1 day"),
+            ("{}", u().key(1, true, 45, None), Compliant, "bob: every active credential used or created within 45 days: access key 1 (created 2025-11-17) never used in 45 days"),
+            ("{}", u().key(1, true, 46, None), NonCompliant, "bob: 1 active credential unused for over 45 days: access key 1 (created 2025-11-16) never used in 46 days"),
+            ("{}", u().password(Some(45), None), Compliant, "bob: every active credential used or created within 45 days: password never used, set 45 days ago"),
+            ("{}", u().password(Some(400), None), NonCompliant, "bob: 1 active credential unused for over 45 days: password never used, set 400 days ago"),
+            // No password_last_changed: counted from the user's creation (2020-01-01).
+            ("{}", u().password(None, None), NonCompliant, "bob: 1 active credential unused for over 45 days: password never used, user created 2192 days ago"),
+        ]);
+    }
+
+    #[test]
+    fn inactive_keys_are_never_findings_and_are_mentioned() {
+        let u = || with_row(user("/carol"));
+        check(&[
+            ("{}", u(), Compliant, "carol: no active credential (no console password, no active access key)"),
+            ("{}", u().key(1, false, 900, None), Compliant, "carol: no active credential (no console password, no active access key); inactive: access key 1 (created 2023-07-16)"),
+            ("{}", u().key(1, false, 900, Some(800)).key(2, true, 10, Some(1)), Compliant, "carol: every active credential used or created within 45 days: access key 2 (created 2025-12-22) last used 1 day ago in us-east-1 by s3; inactive: access key 1 (created 2023-07-16)"),
+            ("{}", u().key(1, true, 900, Some(100)).key(2, false, 900, None), NonCompliant, "carol: 1 active credential unused for over 45 days: access key 1 (created 2023-07-16) last used 100 days ago in us-east-1 by s3; inactive: access key 2 (created 2023-07-16)"),
+        ]);
+    }
+
+    #[test]
+    fn each_unused_credential_is_named_and_only_those() {
+        let u = || with_row(user("/dave"));
+        check(&[
+            ("{}", u().password(Some(500), Some(400)).key(1, true, 500, Some(3)).key(2, true, 120, None), NonCompliant, "dave: 2 active credentials unused for over 45 days: password last used 400 days ago; access key 2 (created 2025-09-03) never used in 120 days"),
+            ("{}", u().password(Some(500), Some(2)).key(1, true, 500, Some(3)).key(2, true, 20, None), Compliant, "dave: every active credential used or created within 45 days: password last used 2 days ago; access key 1 (created 2024-08-19) last used 3 days ago in us-east-1 by s3; access key 2 (created 2025-12-12) never used in 20 days"),
+        ]);
+    }
+
+    #[test]
+    fn allowlist_then_exemption_come_before_credentials() {
+        let stale = || with_row(user("/ci/deployer")).key(1, true, 900, Some(800));
+        check(&[
+            (r#"{"user_allowlist":"/ci/*"}"#, stale(), Compliant, "deployer: allowlisted by pattern /ci/*"),
+            (r#"{"user_allowlist":"/other|*/deployer"}"#, stale(), Compliant, "deployer: allowlisted by pattern */deployer"),
+            (r#"{"user_allowlist":"/ci/*","exempt_tag_key":"keep"}"#, Case { user: tagged(user("/ci/deployer"), "keep", "until=2020-01-01"), row: stale().row }, Compliant, "deployer: allowlisted by pattern /ci/*"),
+            (r#"{"exempt_tag_key":"keep"}"#, Case { user: tagged(user("/ci/deployer"), "keep", "yes"), row: stale().row }, Compliant, "deployer: exempt by tag keep"),
+            (r#"{"exempt_tag_key":"keep"}"#, Case { user: tagged(user("/ci/deployer"), "keep", "until=2026-01-01 audit"), row: stale().row }, Compliant, "deployer: exempt by tag keep until 2026-01-01 (audit)"),
+            (r#"{"exempt_tag_key":"keep"}"#, Case { user: tagged(user("/ci/deployer"), "keep", "until=2025-12-31"), row: stale().row }, NonCompliant, "deployer: 1 active credential unused for over 45 days: access key 1 (created 2023-07-16) last used 800 days ago in us-east-1 by s3; exemption tag keep expired after 2025-12-31"),
+            (r#"{"exempt_tag_key":"keep"}"#, Case { user: tagged(user("/ci/deployer"), "keep", "until=2026-02-30"), row: stale().row }, NonCompliant, "deployer: 1 active credential unused for over 45 days: access key 1 (created 2023-07-16) last used 800 days ago in us-east-1 by s3; exemption tag keep ignored: \"until=2026-02-30\" names a day that does not exist"),
+            // Allowlisted and exempt users need no row.
+            (r#"{"user_allowlist":"/ci/*"}"#, Case { user: user("/ci/deployer"), row: None }, Compliant, "deployer: allowlisted by pattern /ci/*"),
+        ]);
+    }
+
+    #[test]
+    fn a_user_missing_from_the_report() {
+        let mut young = user("/erin");
+        young.created = generated() + Duration::minutes(30);
+        let mut recreated = with_row(user("/frank"));
+        // A row for an earlier user of the same name: another creation time.
+        recreated.row_mut().user_created = Utc.with_ymd_and_hms(2019, 1, 1, 0, 0, 0).unwrap();
+        recreated.user.created = generated() + Duration::minutes(5);
+        let mut old_recreated = recreated.clone();
+        old_recreated.user.created = generated() - Duration::days(1);
+        check(&[
+            ("{}", Case { user: young, row: None }, Compliant, "erin: created 2026-01-01T10:30:00Z, after the credential report of 2026-01-01T10:00:00Z; judged from the next report"),
+            ("{}", recreated, Compliant, "frank: created 2026-01-01T10:05:00Z, after the credential report of 2026-01-01T10:00:00Z; judged from the next report"),
+            ("{}", Case { user: user("/grace"), row: None }, InsufficientData, "grace: not in the credential report generated 2026-01-01T10:00:00Z, though created before it; not judged this run"),
+            ("{}", old_recreated, InsufficientData, "frank: not in the credential report generated 2026-01-01T10:00:00Z, though created before it; not judged this run"),
+        ]);
+    }
+
+    #[test]
+    fn rows_without_a_user_are_ignored_and_users_keep_their_order() {
+        let gone = with_row(user("/gone")).key(1, true, 900, None);
+        let b = with_row(user("/b"));
+        let a = with_row(user("/a")).password(Some(100), Some(99));
+        let account = UsersAccount {
+            users: vec![b.user.clone(), a.user.clone()],
+            report: CredentialReport {
+                generated: generated(),
+                rows: [gone, a, b].into_iter().filter_map(|c| c.row).collect(),
+            },
+        };
+        let results: Vec<(String, Compliance)> = evaluate(&account, &params("{}"), now())
+            .into_iter()
+            .map(|e| (e.resource_id, e.compliance))
+            .collect();
+        assert_eq!(
+            results,
+            [
+                ("AIDAB".to_owned(), Compliant),
+                ("AIDAA".to_owned(), NonCompliant)
+            ]
+        );
+    }
+
+    #[test]
+    fn ages_are_counted_as_of_the_report_not_the_run() {
+        // 45 days before the report, 46 before a run a day and a half later.
+        let case = with_row(user("/heidi")).key(1, true, 500, Some(45));
+        let later = generated() + Duration::hours(36);
+        let evaluation = run("{}", &case, later);
+        assert_eq!(
+            evaluation.compliance, Compliant,
+            "{}",
+            evaluation.annotation
+        );
+        // A report stamped later than the run (clock skew) is read as of the run.
+        let earlier = generated() - Duration::days(2);
+        let evaluation = run(
+            "{}",
+            &with_row(user("/heidi")).key(1, true, 500, Some(44)),
+            earlier,
+        );
+        assert_eq!(
+            evaluation.annotation,
+            "heidi: every active credential used or created within 45 days: access key 1 (created 2024-08-19) last used 42 days ago in us-east-1 by s3"
+        );
+    }
+
+    #[test]
+    fn a_long_annotation_keeps_name_and_verdict() {
+        let name = "n".repeat(64);
+        let mut case = with_row(user(&format!("/{name}")))
+            .password(Some(900), None)
+            .key(1, true, 900, Some(800))
+            .key(2, false, 900, None);
+        if let Some(Some(key)) = case.row_mut().access_keys.first_mut() {
+            if let Some(last) = key.last_used.as_mut() {
+                last.region = Some("ap-southeast-2".to_owned());
+                last.service = Some("secretsmanager".to_owned());
+            }
+        }
+        let evaluation = run("{}", &case, now());
+        assert_eq!(evaluation.compliance, NonCompliant);
+        assert_eq!(
+            evaluation.annotation.chars().count(),
+            256,
+            "{}",
+            evaluation.annotation
+        );
+        assert!(
+            evaluation.annotation.ends_with('…'),
+            "{}",
+            evaluation.annotation
+        );
+        assert!(
+            evaluation.annotation.starts_with(&format!(
+                "{name}: 2 active credentials unused for over 45 days: password never used, set 900 days ago; access key 1 (created 2023-07-16) last used 800 days ago in ap-southeast-2 by secretsmanager"
+            )),
+            "{}",
+            evaluation.annotation
+        );
+    }
 }

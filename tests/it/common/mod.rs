@@ -261,18 +261,31 @@ pub fn recorded_results(
     ids: &[String],
     next_token: Option<&str>,
 ) -> GetComplianceDetailsByConfigRuleOutput {
+    let typed: Vec<_> = ids
+        .iter()
+        .map(|id| ("AWS::IAM::Role", id.clone()))
+        .collect();
+    recorded_results_of(&typed, next_token)
+}
+
+/// The results Config holds for the rule: (resource type, resource id), each COMPLIANT.
+pub fn recorded_results_of(
+    results: &[(&str, String)],
+    next_token: Option<&str>,
+) -> GetComplianceDetailsByConfigRuleOutput {
     GetComplianceDetailsByConfigRuleOutput::builder()
         .set_next_token(next_token.map(str::to_owned))
         .set_evaluation_results(Some(
-            ids.iter()
-                .map(|id| {
+            results
+                .iter()
+                .map(|(resource_type, id)| {
                     EvaluationResult::builder()
                         .evaluation_result_identifier(
                             EvaluationResultIdentifier::builder()
                                 .evaluation_result_qualifier(
                                     EvaluationResultQualifier::builder()
                                         .config_rule_name("iam-role-last-used")
-                                        .resource_type("AWS::IAM::Role")
+                                        .resource_type(*resource_type)
                                         .resource_id(id)
                                         .build(),
                                 )
@@ -297,4 +310,166 @@ pub fn config_throttling() -> HttpResponse {
         StatusCode::try_from(400).unwrap(),
         SdkBody::from(r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#),
     )
+}
+
+/// User `n`'s UserId.
+pub fn user_id(n: usize) -> String {
+    format!("AIDA{n:017}")
+}
+
+/// A user as IAM lists it (`Filter=User`): UserId [`user_id`]`(n)`, created `created_days`
+/// before [`now`], with these tags.
+pub fn iam_user(
+    n: usize,
+    path: &str,
+    name: &str,
+    created_days: i64,
+    tags: &[(&str, &str)],
+) -> aws_sdk_iam::types::UserDetail {
+    let tags = tags
+        .iter()
+        .map(|(key, value)| Tag::builder().key(*key).value(*value).build().unwrap())
+        .collect();
+    aws_sdk_iam::types::UserDetail::builder()
+        .path(path)
+        .user_name(name)
+        .user_id(user_id(n))
+        .arn(user_arn(path, name))
+        .create_date(smithy_time(created_days))
+        .set_tags(Some(tags))
+        .build()
+}
+
+pub fn user_arn(path: &str, name: &str) -> String {
+    format!("arn:aws:iam::123456789012:user{path}{name}")
+}
+
+/// A GetAccountAuthorizationDetails page holding `users`, pointing at `next` if given.
+pub fn users_page(
+    users: Vec<aws_sdk_iam::types::UserDetail>,
+    next: Option<&str>,
+) -> GetAccountAuthorizationDetailsOutput {
+    GetAccountAuthorizationDetailsOutput::builder()
+        .set_user_detail_list(Some(users))
+        .is_truncated(next.is_some())
+        .set_marker(next.map(str::to_owned))
+        .build()
+}
+
+/// The credential report's header, as the IAM User Guide lists its columns.
+pub const REPORT_HEADER: &str = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated";
+
+/// The root account's row, as IAM writes it.
+pub const ROOT_ROW: &str = "<root_account>,arn:aws:iam::123456789012:root,2020-01-01T00:00:00+00:00,not_supported,2025-12-01T00:00:00+00:00,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A";
+
+/// A credential report: the header, the root account's row, then `rows`.
+pub fn report_csv(rows: &[String]) -> String {
+    let mut csv = format!("{REPORT_HEADER}\n{ROOT_ROW}");
+    for row in rows {
+        csv.push('\n');
+        csv.push_str(row);
+    }
+    csv
+}
+
+/// `2025-12-02T00:00:00+00:00`: `days` before [`now`], as the report writes times.
+pub fn report_time(days: i64) -> String {
+    (now() - chrono::Duration::days(days))
+        .format("%Y-%m-%dT%H:%M:%S+00:00")
+        .to_string()
+}
+
+/// A report row for a user created `created_days` ago with no password and no access key.
+pub fn row_without_credentials(path: &str, name: &str, created_days: i64) -> String {
+    format!(
+        "{name},{},{},false,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A",
+        user_arn(path, name),
+        report_time(created_days)
+    )
+}
+
+/// A report row for a user created `created_days` ago whose console password was set
+/// `set_days` ago and last used `used_days` ago (None: `no_information`), with no access key.
+pub fn row_with_password(
+    path: &str,
+    name: &str,
+    created_days: i64,
+    set_days: i64,
+    used_days: Option<i64>,
+) -> String {
+    let used = used_days.map_or("no_information".to_owned(), report_time);
+    format!(
+        "{name},{},{},true,{used},{},N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A",
+        user_arn(path, name),
+        report_time(created_days),
+        report_time(set_days)
+    )
+}
+
+/// GetCredentialReport's answer: `csv`, generated `generated_days` before [`now`].
+pub fn credential_report(
+    csv: &str,
+    generated_days: i64,
+) -> aws_sdk_iam::operation::get_credential_report::GetCredentialReportOutput {
+    aws_sdk_iam::operation::get_credential_report::GetCredentialReportOutput::builder()
+        .content(aws_smithy_types::Blob::new(csv.as_bytes()))
+        .report_format(aws_sdk_iam::types::ReportFormatType::TextCsv)
+        .generated_time(smithy_time(generated_days))
+        .build()
+}
+
+/// GenerateCredentialReport's answer in `state` (`STARTED`, `INPROGRESS`, `COMPLETE`).
+pub fn generation(
+    state: &str,
+) -> aws_sdk_iam::operation::generate_credential_report::GenerateCredentialReportOutput {
+    aws_sdk_iam::operation::generate_credential_report::GenerateCredentialReportOutput::builder()
+        .state(aws_sdk_iam::types::ReportStateType::from(state))
+        .build()
+}
+
+/// GenerateCredentialReport answering COMPLETE every time.
+pub fn report_complete() -> Rule {
+    mock!(aws_sdk_iam::Client::generate_credential_report).then_output(|| generation("COMPLETE"))
+}
+
+/// GetCredentialReport answering `csv`, generated `generated_days` ago, every time.
+pub fn report_serving(csv: String, generated_days: i64) -> Rule {
+    mock!(aws_sdk_iam::Client::get_credential_report)
+        .then_output(move || credential_report(&csv, generated_days))
+}
+
+/// A rule that answers nothing and records every GetAccountAuthorizationDetails request: put
+/// it first, the rules that answer after it.
+pub fn iam_request_recorder() -> (Arc<Mutex<Vec<GetAccountAuthorizationDetailsInput>>>, Rule) {
+    let requests: Arc<Mutex<Vec<GetAccountAuthorizationDetailsInput>>> = Arc::default();
+    let log = requests.clone();
+    let recorder = mock!(aws_sdk_iam::Client::get_account_authorization_details)
+        .match_requests(move |req| {
+            log.lock().unwrap().push(req.clone());
+            false
+        })
+        .then_output(|| unreachable!());
+    (requests, recorder)
+}
+
+/// Each request's (Filter, MaxItems, Marker).
+pub fn iam_requests_seen(
+    requests: &Mutex<Vec<GetAccountAuthorizationDetailsInput>>,
+) -> Vec<(
+    Vec<aws_sdk_iam::types::EntityType>,
+    Option<i32>,
+    Option<String>,
+)> {
+    requests
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r.filter().to_vec(),
+                r.max_items(),
+                r.marker().map(str::to_owned),
+            )
+        })
+        .collect()
 }

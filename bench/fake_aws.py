@@ -20,6 +20,21 @@ X-Amz-Target header, awsJson1.1, or the Action form field, awsquery):
   every role plus `stale` results for RoleIds that are no longer roles, paged by Limit
   (at most 100, as Config) and NextToken, as an account looks after its first evaluation.
 
+With kind "users" the account is N IAM users instead (USER_KINDS: about 45 % with a console
+password, 70 % with one or two access keys, some inactive; allowlisted, exempt by tag, never
+used, new, unused past 45 days, used recently), served as:
+
+* IAM GenerateCredentialReport: COMPLETE at once (report "complete": a report exists), or
+  STARTED on the first call and COMPLETE after (report "started"); GetCredentialReport answers
+  ReportNotPresent (410) before a generation and ReportInProgress (404) while it runs, then the
+  base64 CSV in IAM's 22 columns (the <root_account> row first; true/false, N/A,
+  no_information, not_supported, ISO 8601 with +00:00) and GeneratedTime, 20 minutes old.
+* IAM GetAccountAuthorizationDetails Filter=User: UserDetailList pages as for roles (Path,
+  UserName, UserId, Arn, CreateDate, inline policies for some, groups, managed policies, Tags).
+* The per-user pattern's IAM ListUsers (paged, PasswordLastUsed), ListAccessKeys (UserName) and
+  GetAccessKeyLastUsed (AccessKeyId; never used: no LastUsedDate, Region and ServiceName N/A).
+* The recorded results (recorded=all) are then the users' UserIds, as AWS::IAM::User.
+
 The account is deterministic (seeded) and relative to the server's start time. With the rule
 parameters of events/scheduled.json it covers every rule of the README: service-linked,
 allowlisted (/service-role/*, /security-*, /breakglass-role), exempt by tag `keep`, younger
@@ -32,11 +47,13 @@ each operation (time.monotonic(), CLOCK_MONOTONIC, comparable with other process
 machine) and the TCP connections opened.
 
 Control (not counted, never delayed):
-  POST /__bench/configure {"roles": N, "latency_ms": L, "recorded": "none"|"all", "stale": K}
+  POST /__bench/configure {"roles": N, "latency_ms": L, "recorded": "none"|"all", "stale": K,
+                           "kind": "roles"|"users", "users": N, "report": "complete"|"started"}
        renders the account (cached per N) and resets the counters; answers with the sizes.
   GET  /__bench/stats     the counters, as JSON.
 
 Run standalone: python3 bench/fake_aws.py [--port 0] [--roles N] [--latency-ms L]
+                [--kind users --users N --report complete|started]
 It prints one line `READY http://127.0.0.1:PORT` when it listens.
 """
 
@@ -314,8 +331,9 @@ class Account:
         self.ids: list[str] = []
         self.info: dict = {}
         self.pages: dict[tuple[int, int, int], bytes] = {}
-        self.recorded_pages: dict[tuple[int, int, int, int], bytes] = {}
+        self.recorded_pages: dict[tuple, bytes] = {}
         self.lock = threading.Lock()
+        self.users = UsersAccount(self.now)
 
     def ensure(self, count: int) -> None:
         with self.lock:
@@ -344,18 +362,24 @@ class Account:
                 self.pages[key] = page
         return page
 
-    def recorded_page(self, roles: int, stale: int, offset: int, limit: int) -> bytes:
-        key = (roles, stale, offset, limit)
+    def recorded_page(self, kind: str, count: int, stale: int, offset: int, limit: int) -> bytes:
+        key = (kind, count, stale, offset, limit)
         page = self.recorded_pages.get(key)
         if page is None:
-            ids = self.ids[:roles] + [_role_id(10_000_000 + i) for i in range(stale)]
+            if kind == "users":
+                resource_type = "AWS::IAM::User"
+                ids = ([u["user_id"] for u in self.users.users[:count]]
+                       + [_user_id(10_000_000 + i) for i in range(stale)])
+            else:
+                resource_type = "AWS::IAM::Role"
+                ids = self.ids[:count] + [_role_id(10_000_000 + i) for i in range(stale)]
             end = min(offset + limit, len(ids))
             results = [
                 {
                     "EvaluationResultIdentifier": {
                         "EvaluationResultQualifier": {
                             "ConfigRuleName": RULE_NAME,
-                            "ResourceType": "AWS::IAM::Role",
+                            "ResourceType": resource_type,
                             "ResourceId": rid,
                             "EvaluationMode": "DETECTIVE",
                         },
@@ -365,7 +389,7 @@ class Account:
                     "ComplianceType": "NON_COMPLIANT" if i % 3 == 0 else "COMPLIANT",
                     "ResultRecordedTime": 1767139260.123,
                     "ConfigRuleInvokedTime": 1767139201.456,
-                    "Annotation": f"role-{i}: last used 3 days ago in us-east-1",
+                    "Annotation": f"{kind[:-1]}-{i}: last used 3 days ago in us-east-1",
                 }
                 for i, rid in enumerate(ids[offset:end], start=offset)
             ]
@@ -376,6 +400,349 @@ class Account:
             with self.lock:
                 self.recorded_pages[key] = page
         return page
+
+
+# ---- the users account ------------------------------------------------------------------------
+
+OP_GENERATE = "iam:GenerateCredentialReport"
+OP_REPORT = "iam:GetCredentialReport"
+OP_LIST_USERS = "iam:ListUsers"
+OP_LIST_KEYS = "iam:ListAccessKeys"
+OP_KEY_LAST_USED = "iam:GetAccessKeyLastUsed"
+IAM_ACTIONS = {
+    "GetAccountAuthorizationDetails": OP_IAM,
+    "GenerateCredentialReport": OP_GENERATE,
+    "GetCredentialReport": OP_REPORT,
+    "ListUsers": OP_LIST_USERS,
+    "ListAccessKeys": OP_LIST_KEYS,
+    "GetAccessKeyLastUsed": OP_KEY_LAST_USED,
+}
+# IAM's own limits: ListUsers and GetAccountAuthorizationDetails page at most 1000 items (100 by
+# default); a user holds at most two access keys.
+REPORT_STATES = ("complete", "started")
+# The credential report's columns, in the order IAM writes them (IAM User Guide, "Getting
+# credential reports": "Understanding the report format").
+REPORT_COLUMNS = (
+    "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
+    "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
+    "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
+    "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
+    "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,"
+    "cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
+)
+# How old the report is when the function reads it (IAM serves one up to 4 hours old).
+REPORT_AGE = timedelta(minutes=20)
+KEY_SERVICES = ["s3", "ec2", "sts", "dynamodb", "lambda", "cloudformation", "iam", "sqs", "logs"]
+
+USER_KINDS = [
+    # (kind, weight), for the users rule with max_days_for_last_used 45, user_allowlist
+    # "/breakglass/*" and exempt_tag_key "keep" (USERS_RULE_PARAMETERS).
+    ("allowlisted", 3),
+    ("exempt-tag", 4),
+    ("no-credentials", 10),       # no password, no key, or only inactive keys
+    ("password-used", 14),
+    ("password-unused", 8),       # used long ago, or never used and set long ago
+    ("password-new", 3),          # never used, set within the threshold
+    ("key-used", 18),
+    ("key-unused", 10),
+    ("key-new", 3),               # never used, created within the threshold
+    ("two-keys-used", 7),
+    ("two-keys-one-unused", 6),   # rotation left the old key active
+    ("password-and-key-used", 10),
+    ("password-and-key-unused", 4),
+]
+USERS_MAX_DAYS = 45
+USERS_RULE_PARAMETERS = {"max_days_for_last_used": str(USERS_MAX_DAYS),
+                         "user_allowlist": "/breakglass/*", "exempt_tag_key": "keep"}
+
+
+def _user_id(index: int) -> str:
+    digest = hashlib.sha1(f"bench-user-{index}".encode()).digest()
+    return "AIDA" + base64.b32encode(digest).decode()[:17]
+
+
+def _access_key_id(index: int, slot: int) -> str:
+    digest = hashlib.sha1(f"bench-key-{index}-{slot}".encode()).digest()
+    return "AKIA" + base64.b32encode(digest).decode()[:16]
+
+
+def _report_time(moment: datetime | None, absent: str = "N/A") -> str:
+    # The report writes ISO 8601 with an offset: 2015-03-19T14:58:00+00:00.
+    return moment.strftime("%Y-%m-%dT%H:%M:%S+00:00") if moment else absent
+
+
+def make_users(count: int, now: datetime) -> list[dict]:
+    """The first `count` users: names, ids, tags, and what each credential last did. Every
+    time is before the report's generation time (now - REPORT_AGE), so both reads agree."""
+    rng = random.Random(SEED + 1)
+    kinds = [k for k, w in USER_KINDS for _ in range(w)]
+    as_of = now - REPORT_AGE
+    days = lambda lo, hi: timedelta(days=rng.randint(lo, hi), hours=rng.randint(1, 20))  # noqa: E731
+    users = []
+    for index in range(count):
+        kind = rng.choice(kinds)
+        team = rng.choice(TEAMS)
+        path = f"/{team}/" if rng.random() < 0.3 else "/"
+        name = f"{team}.user{index:05d}"
+        if kind == "allowlisted":
+            path, name = "/breakglass/", f"breakglass-{index:05d}"
+        created = as_of - days(60, 2500)
+        password = None
+        keys: list[dict] = []
+
+        def key(slot: int, used: str, active: bool = True) -> dict:
+            if used == "new":
+                key_created = as_of - days(0, USERS_MAX_DAYS - 2)
+            else:
+                key_created = created + (as_of - created) * rng.random() * 0.5
+            last_used = None
+            if used == "recent":
+                at = as_of - days(0, USERS_MAX_DAYS - 2)
+                last_used = (max(at, key_created), rng.choice(REGIONS), rng.choice(KEY_SERVICES))
+            elif used == "old":
+                at = as_of - days(USERS_MAX_DAYS + 1, 900)
+                last_used = (max(at, key_created), rng.choice(REGIONS), rng.choice(KEY_SERVICES))
+                if last_used[0] > as_of - timedelta(days=USERS_MAX_DAYS + 1):
+                    last_used = None  # created too late to be used that long ago: never used
+            return {"id": _access_key_id(index, slot), "slot": slot, "active": active,
+                    "created": key_created, "last_used": last_used}
+
+        def set_password(used: str) -> dict:
+            if used == "new":
+                changed = as_of - days(0, USERS_MAX_DAYS - 2)
+                return {"changed": changed, "last_used": None}
+            changed = created + (as_of - created) * rng.random() * 0.3
+            if used == "recent":
+                return {"changed": changed, "last_used": as_of - days(0, USERS_MAX_DAYS - 2)}
+            if rng.random() < 0.4:
+                return {"changed": changed, "last_used": None}  # never used: no_information
+            return {"changed": changed,
+                    "last_used": max(as_of - days(USERS_MAX_DAYS + 1, 900), changed)}
+
+        if kind in ("allowlisted", "exempt-tag"):
+            password = set_password(rng.choice(["recent", "old"]))
+            keys = [key(1, "old")]
+        elif kind == "no-credentials":
+            if rng.random() < 0.4:
+                keys = [key(1, rng.choice(["old", "never"]), active=False)]
+        elif kind == "password-used":
+            password = set_password("recent")
+        elif kind == "password-unused":
+            password = set_password("old")
+        elif kind == "password-new":
+            password = set_password("new")
+        elif kind == "key-used":
+            keys = [key(1, "recent")]
+        elif kind == "key-unused":
+            keys = [key(1, rng.choice(["old", "old", "never"]))]
+        elif kind == "key-new":
+            keys = [key(1, "new")]
+        elif kind == "two-keys-used":
+            keys = [key(1, "recent"), key(2, "recent")]
+        elif kind == "two-keys-one-unused":
+            keys = [key(1, "old"), key(2, "recent")]
+            if rng.random() < 0.5:
+                keys.reverse()
+                keys[0]["slot"], keys[1]["slot"] = 1, 2
+        elif kind == "password-and-key-used":
+            password = set_password("recent")
+            keys = [key(1, "recent")]
+            if rng.random() < 0.2:
+                keys.append(key(2, "old", active=False))
+        elif kind == "password-and-key-unused":
+            password = set_password("old")
+            keys = [key(1, "old")]
+        tags = [("team", team)]
+        if rng.random() < 0.5:
+            tags.append(("email", f"{name}@example.com"))
+        if kind == "exempt-tag":
+            tags.append(("keep", rng.choice(["true", "vendor integration", ""])))
+        users.append({
+            "index": index, "kind": kind, "name": name, "path": path,
+            "user_id": _user_id(index), "arn": f"arn:aws:iam::{ACCOUNT_ID}:user{path}{name}",
+            "created": created, "password": password, "keys": keys, "tags": tags,
+            # A password removed after use still shows its last use (password_enabled false).
+            "old_password_use": (as_of - days(100, 900)
+                                 if password is None and rng.random() < 0.05 else None),
+            "mfa": password is not None and rng.random() < 0.6,
+        })
+    return users
+
+
+def user_detail_xml(user: dict, rng: random.Random) -> bytes:
+    """A UserDetailList member of GetAccountAuthorizationDetails, as IAM renders it."""
+    policies = ""
+    if rng.random() < 0.2:
+        document = _policy_document(rng, rng.randint(400, 2048), pretty=False)
+        policies = (f"<member><PolicyName>{user['name']}-inline</PolicyName>"
+                    f"<PolicyDocument>{_enc(document)}</PolicyDocument></member>")
+    groups = "".join(f"<member>{g}</member>"
+                     for g in rng.sample(["developers", "readonly", "ops", "billing"], rng.randint(0, 2)))
+    attached = "".join(
+        f"<member><PolicyName>{arn.rsplit('/', 1)[1]}</PolicyName><PolicyArn>{arn}</PolicyArn></member>"
+        for arn in rng.sample(MANAGED, rng.randint(0, 2)))
+    tags = "".join(f"<member><Key>{_xml(k)}</Key><Value>{_xml(v)}</Value></member>"
+                   for k, v in user["tags"])
+    return (
+        "<member>"
+        f"<Path>{user['path']}</Path><UserName>{user['name']}</UserName>"
+        f"<UserId>{user['user_id']}</UserId><Arn>{user['arn']}</Arn>"
+        f"<CreateDate>{_iso(user['created'])}</CreateDate>"
+        f"<UserPolicyList>{policies}</UserPolicyList><GroupList>{groups}</GroupList>"
+        f"<AttachedManagedPolicies>{attached}</AttachedManagedPolicies>"
+        f"<Tags>{tags}</Tags>"
+        "</member>"
+    ).encode()
+
+
+def report_row(user: dict) -> str:
+    """The user's line of the credential report, with the value forms IAM writes."""
+    password = user["password"]
+    if password is None:
+        fields = ["false", _report_time(user["old_password_use"]), "N/A", "N/A"]
+    else:
+        fields = ["true", _report_time(password["last_used"], "no_information"),
+                  _report_time(password["changed"]), "N/A"]
+    row = [user["name"], user["arn"], _report_time(user["created"]), *fields,
+           "true" if user["mfa"] else "false"]
+    slots = {k["slot"]: k for k in user["keys"]}
+    for slot in (1, 2):
+        k = slots.get(slot)
+        if k is None:
+            row += ["false", "N/A", "N/A", "N/A", "N/A"]
+            continue
+        used = k["last_used"]
+        row += ["true" if k["active"] else "false", _report_time(k["created"]),
+                _report_time(used[0] if used else None),
+                used[1] if used else "N/A", used[2] if used else "N/A"]
+    row += ["false", "N/A", "false", "N/A"]
+    return ",".join(row)
+
+
+def credential_report(users: list[dict], generated: datetime) -> bytes:
+    root = (f"<root_account>,arn:aws:iam::{ACCOUNT_ID}:root,{_report_time(generated - timedelta(days=3000))},"
+            f"not_supported,{_report_time(generated - timedelta(days=2))},not_supported,not_supported,"
+            "true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A")
+    return "\n".join([REPORT_COLUMNS, root, *(report_row(u) for u in users)]).encode()
+
+
+class UsersAccount:
+    """The rendered users account: every response the users rule or the per-user pattern asks
+    for, rendered once for the largest N asked so far (smaller accounts are its prefix)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.generated = now - REPORT_AGE
+        self.users: list[dict] = []
+        self.details: list[bytes] = []
+        self.by_name: dict[str, dict] = {}
+        self.by_key: dict[str, tuple[dict, dict]] = {}
+        self.pages: dict[tuple, bytes] = {}
+        self.lock = threading.Lock()
+
+    def ensure(self, count: int) -> None:
+        with self.lock:
+            if len(self.users) >= count:
+                return
+            self.users = make_users(count, self.now)
+            rng = random.Random(SEED + 2)
+            self.details = [user_detail_xml(u, rng) for u in self.users]
+            self.by_name = {u["name"]: u for u in self.users}
+            self.by_key = {k["id"]: (u, k) for u in self.users for k in u["keys"]}
+            self.pages = {}
+
+    def info(self, count: int) -> dict:
+        users = self.users[:count]
+        keys = [k for u in users for k in u["keys"]]
+        return {
+            "users_with_password": sum(u["password"] is not None for u in users),
+            "users_with_keys": sum(bool(u["keys"]) for u in users),
+            "access_keys": len(keys),
+            "active_access_keys": sum(k["active"] for k in keys),
+            "report_generated": _iso(self.generated),
+            "report_bytes": len(self.report(count)),
+        }
+
+    def _cached(self, key: tuple, render) -> bytes:
+        page = self.pages.get(key)
+        if page is None:
+            page = render()
+            with self.lock:
+                self.pages[key] = page
+        return page
+
+    def report(self, count: int) -> bytes:
+        return self._cached(("report", count),
+                            lambda: credential_report(self.users[:count], self.generated))
+
+    def details_page(self, count: int, offset: int, max_items: int) -> bytes:
+        def render() -> bytes:
+            end = min(offset + max_items, count)
+            truncated = end < count
+            marker = f"<Marker>{_marker(end)}</Marker>" if truncated else ""
+            return b"".join([
+                f'<GetAccountAuthorizationDetailsResponse xmlns="{IAM_NS}">'
+                "<GetAccountAuthorizationDetailsResult>"
+                f"<IsTruncated>{'true' if truncated else 'false'}</IsTruncated>{marker}"
+                "<UserDetailList>".encode(),
+                *self.details[offset:end],
+                "</UserDetailList><GroupDetailList/><RoleDetailList/><Policies/>"
+                "</GetAccountAuthorizationDetailsResult>"
+                f"<ResponseMetadata><RequestId>{_request_id(('users', count, offset, max_items))}"
+                "</RequestId></ResponseMetadata></GetAccountAuthorizationDetailsResponse>".encode(),
+            ])
+        return self._cached(("details", count, offset, max_items), render)
+
+    def list_users_page(self, count: int, offset: int, max_items: int) -> bytes:
+        def render() -> bytes:
+            end = min(offset + max_items, count)
+            truncated = end < count
+            members = []
+            for u in self.users[offset:end]:
+                used = (u["password"] or {}).get("last_used") or u["old_password_use"]
+                members.append(
+                    f"<member><Path>{u['path']}</Path><UserName>{u['name']}</UserName>"
+                    f"<UserId>{u['user_id']}</UserId><Arn>{u['arn']}</Arn>"
+                    f"<CreateDate>{_iso(u['created'])}</CreateDate>"
+                    + (f"<PasswordLastUsed>{_iso(used)}</PasswordLastUsed>" if used else "")
+                    + "</member>")
+            marker = f"<Marker>{_marker(end)}</Marker>" if truncated else ""
+            return (f'<ListUsersResponse xmlns="{IAM_NS}"><ListUsersResult>'
+                    f"<IsTruncated>{'true' if truncated else 'false'}</IsTruncated>{marker}"
+                    f"<Users>{''.join(members)}</Users></ListUsersResult>"
+                    f"<ResponseMetadata><RequestId>{_request_id(('list', count, offset))}</RequestId>"
+                    "</ResponseMetadata></ListUsersResponse>").encode()
+        return self._cached(("list", count, offset, max_items), render)
+
+    def access_keys(self, user: dict) -> bytes:
+        members = "".join(
+            f"<member><UserName>{user['name']}</UserName><AccessKeyId>{k['id']}</AccessKeyId>"
+            f"<Status>{'Active' if k['active'] else 'Inactive'}</Status>"
+            f"<CreateDate>{_iso(k['created'])}</CreateDate></member>"
+            for k in sorted(user["keys"], key=lambda k: k["slot"]))
+        return (f'<ListAccessKeysResponse xmlns="{IAM_NS}"><ListAccessKeysResult>'
+                f"<UserName>{user['name']}</UserName><AccessKeyMetadata>{members}</AccessKeyMetadata>"
+                "<IsTruncated>false</IsTruncated></ListAccessKeysResult>"
+                f"<ResponseMetadata><RequestId>{_request_id(('keys', user['name']))}</RequestId>"
+                "</ResponseMetadata></ListAccessKeysResponse>").encode()
+
+    @staticmethod
+    def key_last_used(user: dict, key: dict) -> bytes:
+        used = key["last_used"]
+        # Never used: no LastUsedDate, Region and ServiceName "N/A" (IAM API reference,
+        # AccessKeyLastUsed).
+        inner = (f"<LastUsedDate>{_iso(used[0])}</LastUsedDate><Region>{used[1]}</Region>"
+                 f"<ServiceName>{used[2]}</ServiceName>" if used
+                 else "<Region>N/A</Region><ServiceName>N/A</ServiceName>")
+        return (f'<GetAccessKeyLastUsedResponse xmlns="{IAM_NS}"><GetAccessKeyLastUsedResult>'
+                f"<UserName>{user['name']}</UserName><AccessKeyLastUsed>{inner}</AccessKeyLastUsed>"
+                "</GetAccessKeyLastUsedResult>"
+                f"<ResponseMetadata><RequestId>{_request_id(('last', key['id']))}</RequestId>"
+                "</ResponseMetadata></GetAccessKeyLastUsedResponse>").encode()
+
+
+def _request_id(key: tuple) -> str:
+    return hashlib.md5(repr(key).encode()).hexdigest()
 
 
 # ---- the counters ---------------------------------------------------------------------------
@@ -454,29 +821,51 @@ class FakeAwsServer(ThreadingHTTPServer):
         super().__init__(address, Handler)
         self.account = Account()
         self.stats = Stats()
-        self.settings = {"roles": 0, "latency_ms": 0.0, "recorded": "none", "stale": 0}
+        self.settings = {"kind": "roles", "roles": 0, "users": 0, "latency_ms": 0.0,
+                         "recorded": "none", "stale": 0, "report": "complete"}
+        # GenerateCredentialReport calls since the last configure (the report's state follows).
+        self.generate_calls = 0
 
-    def configure(self, roles: int, latency_ms: float, recorded: str, stale: int) -> dict:
+    def configure(self, roles: int, latency_ms: float, recorded: str, stale: int,
+                  kind: str = "roles", users: int = 0, report: str = "complete") -> dict:
         if recorded not in ("none", "all"):
             raise ValueError(f"recorded must be none or all, not {recorded!r}")
+        if kind not in ("roles", "users"):
+            raise ValueError(f"kind must be roles or users, not {kind!r}")
+        if report not in REPORT_STATES:
+            raise ValueError(f"report must be one of {', '.join(REPORT_STATES)}, not {report!r}")
         started = time.monotonic()
-        self.account.ensure(roles)
-        for offset in range(0, roles, IAM_MAX_MAX_ITEMS):  # what the function asks for
-            self.account.iam_page(roles, offset, IAM_MAX_MAX_ITEMS)
+        count = users if kind == "users" else roles
+        if kind == "users":
+            self.account.users.ensure(users)
+            pages = [self.account.users.details_page(users, o, IAM_MAX_MAX_ITEMS)
+                     for o in range(0, users, IAM_MAX_MAX_ITEMS)]
+            self.account.users.report(users)
+            for offset in range(0, users, IAM_DEFAULT_MAX_ITEMS):  # the per-user pattern's pages
+                self.account.users.list_users_page(users, offset, IAM_DEFAULT_MAX_ITEMS)
+            info = self.account.users.info(users)
+        else:
+            self.account.ensure(roles)
+            pages = [self.account.iam_page(roles, o, IAM_MAX_MAX_ITEMS)  # what the function asks for
+                     for o in range(0, roles, IAM_MAX_MAX_ITEMS)]
+            info = self.account.info
         if recorded == "all":
-            for offset in range(0, roles + stale, CONFIG_MAX_LIMIT):
-                self.account.recorded_page(roles, stale, offset, CONFIG_MAX_LIMIT)
-        self.settings = {"roles": roles, "latency_ms": latency_ms, "recorded": recorded,
-                         "stale": stale}
+            for offset in range(0, count + stale, CONFIG_MAX_LIMIT):
+                self.account.recorded_page(kind, count, stale, offset, CONFIG_MAX_LIMIT)
+        self.settings = {"kind": kind, "roles": roles, "users": users, "latency_ms": latency_ms,
+                         "recorded": recorded, "stale": stale, "report": report}
+        self.generate_calls = 0
         self.stats.reset()
-        iam_bytes = sum(len(self.account.iam_page(roles, o, IAM_MAX_MAX_ITEMS))
-                        for o in range(0, roles, IAM_MAX_MAX_ITEMS))
         return {
             **self.settings,
-            "iam_bytes_at_max_items": iam_bytes,
+            "iam_bytes_at_max_items": sum(len(page) for page in pages),
             "render_seconds": round(time.monotonic() - started, 3),
-            **self.account.info,
+            **info,
         }
+
+    @property
+    def principals(self) -> int:
+        return self.settings[self.settings["kind"]]
 
     def handle_error(self, request, client_address) -> None:
         # A client killed mid-connection (every run ends with a SIGKILL) is not an error.
@@ -542,7 +931,9 @@ class Handler(BaseHTTPRequestHandler):
                 args = json.loads(body or b"{}")
                 result = self.server.configure(
                     int(args.get("roles", 1000)), float(args.get("latency_ms", 0)),
-                    str(args.get("recorded", "none")), int(args.get("stale", 0)))
+                    str(args.get("recorded", "none")), int(args.get("stale", 0)),
+                    str(args.get("kind", "roles")), int(args.get("users", 0)),
+                    str(args.get("report", "complete")))
                 self._send(200, "application/json", json.dumps(result).encode())
             except (ValueError, TypeError) as error:
                 self._send(400, "text/plain", f"{error}\n".encode())
@@ -557,7 +948,7 @@ class Handler(BaseHTTPRequestHandler):
         else:
             form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
             action = form.get("Action", [""])[0]
-            op = OP_IAM if action == "GetAccountAuthorizationDetails" else OP_OTHER
+            op = IAM_ACTIONS.get(action, OP_OTHER)
         stats = self.server.stats
         stats.begin(op, body_read_at)
         error = False
@@ -570,6 +961,8 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(latency)
             if op == OP_IAM:
                 status, content_type, payload = self._iam(form)
+            elif op in (OP_GENERATE, OP_REPORT, OP_LIST_USERS, OP_LIST_KEYS, OP_KEY_LAST_USED):
+                status, content_type, payload = self._users_op(op, form)
             elif op == OP_PUT:
                 status, content_type, payload = self._put_evaluations(body)
             elif op == OP_READ:
@@ -591,22 +984,87 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- operations
 
-    def _iam(self, form: dict[str, list[str]]) -> tuple[int, str, bytes]:
-        settings = self.server.settings
+    def _max_items(self, form: dict[str, list[str]]) -> int | None:
         try:
             max_items = int(form.get("MaxItems", [str(IAM_DEFAULT_MAX_ITEMS)])[0])
         except ValueError:
-            max_items = 0
-        if not 1 <= max_items <= IAM_MAX_MAX_ITEMS:
-            return 400, "text/xml", self._iam_error("ValidationError", f"MaxItems {max_items}")
-        if form.get("Filter.member.1", ["Role"]) != ["Role"]:
-            return 400, "text/xml", self._iam_error("ValidationError", "only Filter=Role served")
-        offset = 0
-        if "Marker" in form:
-            offset = _marker_offset(form["Marker"][0])
-            if offset is None or not 0 < offset < settings["roles"]:
-                return 400, "text/xml", self._iam_error("ValidationError", "Invalid Marker")
-        return 200, "text/xml", self.server.account.iam_page(settings["roles"], offset, max_items)
+            return None
+        return max_items if 1 <= max_items <= IAM_MAX_MAX_ITEMS else None
+
+    def _offset(self, form: dict[str, list[str]], count: int) -> int | None:
+        if "Marker" not in form:
+            return 0
+        offset = _marker_offset(form["Marker"][0])
+        return offset if offset is not None and 0 < offset < count else None
+
+    def _iam(self, form: dict[str, list[str]]) -> tuple[int, str, bytes]:
+        settings = self.server.settings
+        max_items = self._max_items(form)
+        if max_items is None:
+            return 400, "text/xml", self._iam_error("ValidationError", f"MaxItems {form.get('MaxItems')}")
+        # The account holds one kind of principal: asking for another is the wrong call.
+        want = "User" if settings["kind"] == "users" else "Role"
+        if form.get("Filter.member.1", [want]) != [want] or "Filter.member.2" in form:
+            return 400, "text/xml", self._iam_error("ValidationError", f"only Filter={want} served")
+        count = self.server.principals
+        offset = self._offset(form, count)
+        if offset is None:
+            return 400, "text/xml", self._iam_error("ValidationError", "Invalid Marker")
+        if settings["kind"] == "users":
+            return 200, "text/xml", self.server.account.users.details_page(count, offset, max_items)
+        return 200, "text/xml", self.server.account.iam_page(count, offset, max_items)
+
+    def _users_op(self, op: str, form: dict[str, list[str]]) -> tuple[int, str, bytes]:
+        """The credential report (generated STARTED then COMPLETE, or COMPLETE at once) and the
+        per-user pattern's ListUsers, ListAccessKeys and GetAccessKeyLastUsed."""
+        server = self.server
+        users = server.account.users
+        count = server.settings["users"]
+        slow_report = server.settings["report"] == "started"
+        if op == OP_GENERATE:
+            with server.stats.lock:
+                server.generate_calls += 1
+                calls = server.generate_calls
+            state, description = (("STARTED", "No report exists. Starting a new report generation task")
+                                  if slow_report and calls == 1 else ("COMPLETE", "Report generated"))
+            return 200, "text/xml", (
+                f'<GenerateCredentialReportResponse xmlns="{IAM_NS}"><GenerateCredentialReportResult>'
+                f"<Description>{description}</Description><State>{state}</State>"
+                "</GenerateCredentialReportResult><ResponseMetadata><RequestId>"
+                f"{_request_id(('generate', calls))}</RequestId></ResponseMetadata>"
+                "</GenerateCredentialReportResponse>").encode()
+        if op == OP_REPORT:
+            # IAM API reference, GetCredentialReport errors: ReportNotPresent (410) before any
+            # generation, ReportInProgress (404) while it runs.
+            if slow_report and server.generate_calls == 0:
+                return 410, "text/xml", self._iam_error("ReportNotPresent", "Credential report not present")
+            if slow_report and server.generate_calls == 1:
+                return 404, "text/xml", self._iam_error("ReportInProgress", "Credential report in progress")
+            content = base64.b64encode(users.report(count)).decode()
+            return 200, "text/xml", (
+                f'<GetCredentialReportResponse xmlns="{IAM_NS}"><GetCredentialReportResult>'
+                f"<Content>{content}</Content><ReportFormat>text/csv</ReportFormat>"
+                f"<GeneratedTime>{_iso(users.generated)}</GeneratedTime>"
+                "</GetCredentialReportResult><ResponseMetadata><RequestId>"
+                f"{_request_id(('report', count))}</RequestId></ResponseMetadata>"
+                "</GetCredentialReportResponse>").encode()
+        if op == OP_LIST_USERS:
+            max_items = self._max_items(form)
+            offset = self._offset(form, count)
+            if max_items is None or offset is None:
+                return 400, "text/xml", self._iam_error("ValidationError", "MaxItems or Marker")
+            return 200, "text/xml", users.list_users_page(count, offset, max_items)
+        if op == OP_LIST_KEYS:
+            name = form.get("UserName", [""])[0]
+            user = users.by_name.get(name)
+            if user is None or user["index"] >= count:
+                return 404, "text/xml", self._iam_error("NoSuchEntity", f"The user with name {name} cannot be found.")
+            return 200, "text/xml", users.access_keys(user)
+        key_id = form.get("AccessKeyId", [""])[0]
+        found = users.by_key.get(key_id)
+        if found is None or found[0]["index"] >= count:
+            return 404, "text/xml", self._iam_error("NoSuchEntity", f"The access key {key_id} cannot be found.")
+        return 200, "text/xml", users.key_last_used(*found)
 
     @staticmethod
     def _iam_error(code: str, message: str) -> bytes:
@@ -643,7 +1101,7 @@ class Handler(BaseHTTPRequestHandler):
             return (400, "application/x-amz-json-1.1",
                     b'{"__type":"InvalidNextTokenException","message":"bad NextToken or Limit"}')
         return 200, "application/x-amz-json-1.1", self.server.account.recorded_page(
-            settings["roles"], settings["stale"], offset, limit)
+            settings["kind"], self.server.principals, settings["stale"], offset, limit)
 
 
 def serve(port: int = 0) -> FakeAwsServer:
@@ -660,9 +1118,13 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--recorded", choices=["none", "all"], default="none")
     parser.add_argument("--stale", type=int, default=0)
+    parser.add_argument("--kind", choices=["roles", "users"], default="roles")
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--report", choices=REPORT_STATES, default="complete")
     args = parser.parse_args()
     server = FakeAwsServer(("127.0.0.1", args.port))
-    server.configure(args.roles, args.latency_ms, args.recorded, args.stale)
+    server.configure(args.roles, args.latency_ms, args.recorded, args.stale, args.kind,
+                     args.users, args.report)
     host, port = server.server_address[:2]
     print(f"READY http://{host}:{port}", flush=True)
     try:

@@ -27,7 +27,22 @@ printed, never a failure: they depend on the machine's load. Per run it measures
 
 and once: the size of the binary and of `bootstrap` zipped (deflate level 9, as `zip -9`).
 
-Usage: bench/run.py [--quick] [--reps R] [--roles 1000,5000,10000] [--latency-ms 0,50]
+--kind users runs the same binary with RULE_KIND=users (the environment of the template's
+function whose RULE_KIND is users, else RuleFunction's with RULE_KIND=users) against an account
+of N users (--users, default 1000,5000) in the fake: a credential report (GenerateCredentialReport
+COMPLETE at once, or with --report started STARTED first), GetAccountAuthorizationDetails
+Filter=User; the event's ruleParameters are the users rule's (fake_aws.USERS_RULE_PARAMETERS). A
+users run is wrong unless the summary says rule_kind users, principals N, not_judged 0 and the
+report's GeneratedTime, and the fake saw 1 (or 2) GenerateCredentialReport, 1 GetCredentialReport,
+ceil(N/1000) IAM pages, N (+ stale) evaluations in ceil(/100) PutEvaluations, no per-user call and
+no error answer. Beside it, bench/per_user_pattern.py (boto3) makes the per-user calls of the RDK
+sample rule IAM_USER_USED_LAST_90_DAYS against the same account at L = 0 (--pattern-reps per N),
+and a table puts requests, CPU, wall time and peak RSS side by side with ratios. --quick runs
+1 000 roles and 1 000 users (report STARTED first), L = 0 and 50 ms, and one pattern run.
+
+Usage: bench/run.py [--quick] [--kind roles|users|all] [--reps R] [--roles 1000,5000,10000]
+                    [--users 1000,5000] [--report complete|started] [--pattern-reps P]
+                    [--latency-ms 0,50]
                     [--binary [LABEL=]PATH ... | BENCH_BINARY=PATH] [--env KEY=VALUE ...]
                     [--recorded none|all [--stale K]] [--template FILE] [--json FILE]
                     [--logs DIR]
@@ -56,10 +71,13 @@ import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+from fake_aws import USERS_MAX_DAYS, USERS_RULE_PARAMETERS  # noqa: E402
 FUNCTION_NAME = "iam-role-last-used"
 FUNCTION_ID = "RuleFunction"  # the function's logical id in template.yaml
 FUNCTION_TIMEOUT_MS = 300_000  # template.yaml: Timeout 300
@@ -68,6 +86,12 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 OP_IAM = "iam:GetAccountAuthorizationDetails"
 OP_PUT = "config:PutEvaluations"
 OP_READ = "config:GetComplianceDetailsByConfigRule"
+OP_GENERATE = "iam:GenerateCredentialReport"
+OP_REPORT = "iam:GetCredentialReport"
+OP_LIST_USERS = "iam:ListUsers"
+OP_LIST_KEYS = "iam:ListAccessKeys"
+OP_KEY_LAST_USED = "iam:GetAccessKeyLastUsed"
+PER_USER_OPS = (OP_LIST_USERS, OP_LIST_KEYS, OP_KEY_LAST_USED)
 
 TARGETS = {
     "ratio_at_5000_50": 1.3,
@@ -210,9 +234,13 @@ class Fake:
         finally:
             connection.close()
 
-    def configure(self, roles: int, latency_ms: float, recorded: str, stale: int) -> dict:
+    def configure(self, roles: int, latency_ms: float, recorded: str, stale: int,
+                  kind: str = "roles", report: str = "complete") -> dict:
+        """An account of `roles` roles, or with kind users of that many users."""
         return self._call("POST", "/__bench/configure", {
-            "roles": roles, "latency_ms": latency_ms, "recorded": recorded, "stale": stale})
+            "kind": kind, "roles": roles if kind == "roles" else 0,
+            "users": roles if kind == "users" else 0, "latency_ms": latency_ms,
+            "recorded": recorded, "stale": stale, "report": report})
 
     def stats(self) -> dict:
         return self._call("GET", "/__bench/stats")
@@ -250,8 +278,10 @@ RUNNER = [str(Path(word).resolve()) if i == 0 and os.sep in word else word
 
 
 def run_once(binary: Path, runtime: RuntimeApi, fake: Fake, env: dict, event: bytes,
-             roles: int, latency_ms: float, recorded: str, stale: int, log_path: Path) -> dict:
-    setup = fake.configure(roles, latency_ms, recorded, stale)
+             roles: int, latency_ms: float, recorded: str, stale: int, log_path: Path,
+             kind: str = "roles", report_mode: str = "complete") -> dict:
+    """One cold run against an account of `roles` principals (roles, or users with kind users)."""
+    setup = fake.configure(roles, latency_ms, recorded, stale, kind, report_mode)
     invocation = Invocation(event=event, request_id=f"bench-{roles}-{int(latency_ms)}-{time.time_ns()}")
     runtime.current = invocation
     with open(log_path, "wb") as log:
@@ -295,7 +325,10 @@ def run_once(binary: Path, runtime: RuntimeApi, fake: Fake, env: dict, event: by
     stats = fake.stats()
     ops = stats["ops"]
     count = lambda op: ops.get(op, {}).get("requests", 0)  # noqa: E731
-    problems = check_counts(summary, stats, roles, stale if recorded == "all" else 0)
+    if kind == "users":
+        problems = check_user_counts(summary, stats, setup, roles, stale if recorded == "all" else 0)
+    else:
+        problems = check_counts(summary, stats, roles, stale if recorded == "all" else 0)
     if problems:
         raise RuntimeError("the run is wrong: " + "; ".join(problems) + f"; log: {log_path}\n{tail(log_path)}")
     # Time with no request outstanding at the fake: the client's own work between requests
@@ -320,6 +353,7 @@ def run_once(binary: Path, runtime: RuntimeApi, fake: Fake, env: dict, event: by
                         + late.get(OP_PUT, 0.0) / c_obs) * 1000
     phase = lambda op: (ops[op]["last_end"] - ops[op]["first_start"]) * 1000 if op in ops else 0.0  # noqa: E731
     return {
+        "kind": kind,
         "roles": roles,
         "latency_ms": latency_ms,
         "cold_start_ms": (invocation.first_next - spawned) * 1000,
@@ -357,6 +391,83 @@ def run_once(binary: Path, runtime: RuntimeApi, fake: Fake, env: dict, event: by
     }
 
 
+
+# ---- the per-user pattern ---------------------------------------------------------------------
+
+PATTERN = REPO / "bench" / "per_user_pattern.py"
+
+
+def pattern_python() -> str:
+    """The interpreter with boto3 for the per-user pattern: the project's .venv, else this one."""
+    venv = REPO / ".venv" / "bin" / "python"
+    return str(venv) if venv.exists() else sys.executable
+
+
+def run_pattern_once(fake: Fake, env: dict, event_path: Path, users: int, max_days: int,
+                     log_path: Path, every_key: bool = False) -> dict:
+    """The RDK sample rule's per-user calls (bench/per_user_pattern.py, boto3) against the same
+    account, at L = 0: its requests are sequential, so its wall time at a latency L is its
+    request count times L, computed rather than waited for."""
+    setup = fake.configure(users, 0.0, "none", 0, "users", "complete")
+    command = [pattern_python(), str(PATTERN), "--event", str(event_path), "--max-days", str(max_days),
+               *(["--every-key"] if every_key else [])]
+    out_path = log_path.with_suffix(".out")
+    with open(log_path, "wb") as log, open(out_path, "wb") as out:
+        started = time.monotonic()
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=log, stdin=subprocess.DEVNULL)
+        give_up = started + RUN_TIMEOUT_S * 5
+        while True:
+            pid, wait_status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > give_up:
+                os.kill(process.pid, signal.SIGKILL)
+                os.wait4(process.pid, 0)
+                raise RuntimeError(f"the per-user pattern did not finish (N={users}); log: {log_path}")
+            time.sleep(0.005)
+        wall_ms = (time.monotonic() - started) * 1000
+    process.returncode = os.waitstatus_to_exitcode(wait_status)
+    if process.returncode != 0:
+        raise RuntimeError(f"the per-user pattern failed (exit {process.returncode}); log: {log_path}\n"
+                           f"{tail(log_path)}")
+    text = out_path.read_text(errors="replace").strip()
+    try:
+        result = json.loads(text.splitlines()[-1])
+    except (ValueError, IndexError):
+        raise RuntimeError(f"the per-user pattern printed no result: {text[:500]!r}; log: {log_path}")
+    stats = fake.stats()
+    ops = stats["ops"]
+    count = lambda op: ops.get(op, {}).get("requests", 0)  # noqa: E731
+    problems = []
+    if result["evaluations"] != users or stats["evaluations"] != users:
+        problems.append(f"{stats['evaluations']} evaluations sent ({result['evaluations']} said), "
+                        f"expected {users}")
+    if count(OP_LIST_USERS) != math.ceil(users / 100):
+        problems.append(f"{count(OP_LIST_USERS)} ListUsers pages, expected {math.ceil(users / 100)}")
+    # Without shortcuts, every user's keys are listed and every key looked up.
+    keys_ok = ((count(OP_LIST_KEYS), count(OP_KEY_LAST_USED)) == (users, setup["access_keys"])
+               if every_key else
+               count(OP_LIST_KEYS) <= users and count(OP_KEY_LAST_USED) <= setup["access_keys"])
+    if not keys_ok:
+        problems.append(f"{count(OP_LIST_KEYS)} ListAccessKeys for {users} users, "
+                        f"{count(OP_KEY_LAST_USED)} GetAccessKeyLastUsed for {setup['access_keys']} keys")
+    errors = {op: v["errors"] for op, v in ops.items() if v.get("errors")}
+    if errors:
+        problems.append(f"the fake answered with errors: {errors}")
+    if problems:
+        raise RuntimeError("the per-user pattern's run is wrong: " + "; ".join(problems))
+    return {
+        "users": users, "every_key": every_key, "wall_ms": wall_ms,
+        "cpu_ms": (usage.ru_utime + usage.ru_stime) * 1000, "peak_rss_mib": usage.ru_maxrss / 1024,
+        "run_cpu_ms": result["run_cpu_ms"], "import_cpu_ms": result["import_cpu_ms"],
+        "non_compliant": result["non_compliant"],
+        "requests": {op: v["requests"] for op, v in ops.items()},
+        "bytes_received": sum(v["bytes_out"] for v in ops.values()),
+        "connections": len({port for v in ops.values() for port in v.get("ports", [])}),
+        "fake_setup": setup,
+    }
+
+
 def check_counts(summary: dict, stats: dict, roles: int, stale: int) -> list[str]:
     """What is wrong with a run, from what the fake served: `roles` roles, of which the rule
     must evaluate each once, and `stale` recorded results for roles that are gone, each cleaned
@@ -388,6 +499,57 @@ def check_counts(summary: dict, stats: dict, roles: int, stale: int) -> list[str
     return problems
 
 
+
+def check_user_counts(summary: dict, stats: dict, setup: dict, users: int, stale: int) -> list[str]:
+    """What is wrong with a users-rule run, from what the fake served: `users` users, each in
+    both the credential report and GetAccountAuthorizationDetails (so every one is judged and
+    sent), `stale` recorded results for users that are gone. The report is read once, after
+    one GenerateCredentialReport when it is COMPLETE at once, or two when the first answer is
+    STARTED; the per-user calls are never made."""
+    ops = stats["ops"]
+    count = lambda op: ops.get(op, {}).get("requests", 0)  # noqa: E731
+    evaluations = users + stale
+    if not isinstance(summary, dict):
+        return [f"the response is not a summary object: {summary!r}"]
+    problems = []
+    expected = {"rule_kind": "users", "principals": users, "stale_cleaned": stale, "not_judged": 0,
+                "credential_report_generated": setup["report_generated"]}
+    for key, want in expected.items():
+        got = summary.get(key, "(absent)")
+        if key == "credential_report_generated" and isinstance(got, str):
+            got = normalize_time(got)
+        if got != want:
+            problems.append(f"the response says {key}={summary.get(key, '(absent)')}, "
+                            f"the fake served {want}")
+    generate = 2 if setup["report"] == "started" else 1
+    for op, want in ((OP_GENERATE, generate), (OP_REPORT, 1), (OP_IAM, math.ceil(users / 1000))):
+        if count(op) != want:
+            problems.append(f"{count(op)} {op} calls, expected {want}")
+    for op in PER_USER_OPS:
+        if count(op):
+            problems.append(f"{count(op)} {op} calls: the rule reads no user one by one")
+    if stats["evaluations"] != evaluations:
+        problems.append(f"{stats['evaluations']} evaluations sent, expected {evaluations} "
+                        f"({users} users + {stale} gone)")
+    if count(OP_PUT) != math.ceil(evaluations / 100):
+        problems.append(f"{count(OP_PUT)} PutEvaluations calls, expected {math.ceil(evaluations / 100)} "
+                        f"for {evaluations} evaluations")
+    if stats["max_evaluations_per_call"] > 100:
+        problems.append(f"a PutEvaluations call carried {stats['max_evaluations_per_call']} evaluations")
+    errors = {op: v["errors"] for op, v in ops.items() if v.get("errors")}
+    if errors:
+        problems.append(f"the fake answered with errors: {errors}")
+    return problems
+
+
+def normalize_time(text: str) -> str:
+    """An RFC 3339 time as the fake writes it (2026-01-01T00:00:00Z), or the text unchanged."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
 def tail(path: Path, lines: int = 20) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -398,7 +560,9 @@ def tail(path: Path, lines: int = 20) -> str:
 def floor_ms(run: dict, concurrency: int) -> float:
     requests = run["requests"]
     puts = requests.get(OP_PUT, 0)
-    sequential = requests.get(OP_IAM, 0) + requests.get(OP_READ, 0)
+    # The IAM reads and the clean-up read, one after the other (for the users rule, the
+    # credential report's generation and download too); PutEvaluations C at a time.
+    sequential = sum(n for op, n in requests.items() if op != OP_PUT)
     return (sequential + math.ceil(puts / max(concurrency, 1))) * run["latency_ms"]
 
 
@@ -671,12 +835,177 @@ def compare(variants: list[dict]) -> str:
     return "\n".join(out)
 
 
+
+def users_event(roles_event: bytes) -> bytes:
+    """The scheduled event with the users rule's parameters (the fake's account is built for
+    them: an allowlisted path, an exempt tag, the 45-day threshold)."""
+    event = json.loads(roles_event)
+    event["ruleParameters"] = json.dumps(USERS_RULE_PARAMETERS, separators=(",", ":"))
+    return json.dumps(event).encode()
+
+
+def users_function_environment(template: Path) -> tuple[dict[str, str], str]:
+    """The users rule's function environment: the template's function with RULE_KIND users,
+    else the roles function's with RULE_KIND=users (one binary serves both rules)."""
+    text = template.read_text()
+    for match in re.finditer(r"^  ([A-Za-z0-9]+):\s*$", text, re.MULTILINE):
+        try:
+            env = template_environment(template, match.group(1))
+        except RuntimeError:
+            continue
+        if env.get("RULE_KIND") == "users":
+            return env, match.group(1)
+    return {**template_environment(template, FUNCTION_ID), "RULE_KIND": "users"}, \
+        f"{FUNCTION_ID} with RULE_KIND=users"
+
+
+def ratio_text(a: float, b: float) -> str:
+    return f"{a / b:.1f}×" if b else "–"
+
+
+def users_report(runs: list[dict], patterns: list[dict], header: str) -> str:
+    out = [header, ""]
+    out.append("The users rule (the function binary, RULE_KIND=users). floor = (report generation "
+               "calls + report download + IAM pages + clean-up reads + ceil(PutEvaluations / C_obs)) "
+               "× L; the polling's own waits are not in it. Median (min–max) of the runs.")
+    out.append("")
+    out.append("| N users | L ms | runs | wall ms | floor ms | wall/floor | cold start ms "
+               "| CPU user+sys ms | peak RSS MiB | requests Generate / GetCredentialReport / "
+               "IAM pages / clean-up read / PutEvaluations | MB received |")
+    out.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+    groups: dict[tuple[int, float], list[dict]] = {}
+    for run in runs:
+        groups.setdefault((run["roles"], run["latency_ms"]), []).append(run)
+    for (users, latency), group in sorted(groups.items()):
+        walls = [r["wall_ms"] for r in group]
+        floors = [floor_ms(r, r["max_put_in_flight"]) for r in group]
+        first = group[0]["requests"]
+        out.append(
+            f"| {users} | {latency:g} | {len(group)} | {spread(walls, '.0f')} "
+            f"| {med(floors):.0f} | {spread([w / f for w, f in zip(walls, floors)], '.2f') if latency else '–'} "
+            f"| {spread([r['cold_start_ms'] for r in group], '.1f')} "
+            f"| {spread([r['cpu_ms'] for r in group], '.0f')} "
+            f"| {spread([r['peak_rss_mib'] for r in group], '.1f')} "
+            f"| {first.get(OP_GENERATE, 0)} / {first.get(OP_REPORT, 0)} / {first.get(OP_IAM, 0)} / "
+            f"{first.get(OP_READ, 0)} / {first.get(OP_PUT, 0)} "
+            f"| {med([r['bytes_received'] for r in group]) / 1e6:.1f} |")
+    if not patterns:
+        return "\n".join(out)
+    out.append("")
+    out.append("Beside it, the per-user pattern of the RDK sample rule IAM_USER_USED_LAST_90_DAYS "
+               "(bench/per_user_pattern.py: ListUsers by 100, then per user ListAccessKeys and "
+               "GetAccessKeyLastUsed per key until one was used recently; boto3 on CPython, so its "
+               "CPU is Python's: the request counts carry over to Lambda, the CPU ratio is "
+               "indicative)" + (", here without its shortcuts (--pattern-every-key)"
+                                if patterns[0].get("every_key") else "") + ". It ran at L = 0; its requests are one after the other, so its wall "
+               "time at L is at least requests × L, shown computed.")
+    out.append("")
+    out.append("| N users | requests: users rule / per-user pattern | per-user pattern: ListUsers / "
+               "ListAccessKeys / GetAccessKeyLastUsed / clean-up / PutEvaluations "
+               "| CPU ms: users rule / pattern (its run alone, without starting Python and boto3) "
+               "| wall ms at L = 0: users rule / pattern | wall ms at L = 50: users rule / pattern "
+               "(requests × 50) | peak RSS MiB: users rule / pattern |")
+    out.append("|---:|---|---|---|---|---|---|")
+    by_n: dict[int, list[dict]] = {}
+    for run in patterns:
+        by_n.setdefault(run["users"], []).append(run)
+    for users, group in sorted(by_n.items()):
+        ours0 = groups.get((users, 0.0), [])
+        ours50 = groups.get((users, 50.0), [])
+        mine = ours0 or ours50
+        if not mine:
+            continue
+        our_requests = sum(mine[0]["requests"].values())
+        theirs = group[0]["requests"]
+        their_requests = sum(theirs.values())
+        our_cpu = med([r["cpu_ms"] for r in mine])
+        their_cpu = med([r["cpu_ms"] for r in group])
+        their_run_cpu = med([r["run_cpu_ms"] for r in group])
+        wall0 = (f"{med([r['wall_ms'] for r in ours0]):.0f} / {med([r['wall_ms'] for r in group]):.0f} "
+                 f"({ratio_text(med([r['wall_ms'] for r in group]), med([r['wall_ms'] for r in ours0]))})"
+                 if ours0 else "–")
+        wall50 = (f"{med([r['wall_ms'] for r in ours50]):.0f} / {their_requests * 50} "
+                  f"({ratio_text(their_requests * 50, med([r['wall_ms'] for r in ours50]))})"
+                  if ours50 else f"– / {their_requests * 50}")
+        out.append(
+            f"| {users} | {our_requests} / {their_requests} ({ratio_text(their_requests, our_requests)}) "
+            f"| {theirs.get(OP_LIST_USERS, 0)} / {theirs.get(OP_LIST_KEYS, 0)} / "
+            f"{theirs.get(OP_KEY_LAST_USED, 0)} / {theirs.get(OP_READ, 0)} / {theirs.get(OP_PUT, 0)} "
+            f"| {our_cpu:.0f} / {their_cpu:.0f} ({their_run_cpu:.0f}): "
+            f"{ratio_text(their_cpu, our_cpu)} ({ratio_text(their_run_cpu, our_cpu)}) "
+            f"| {wall0} | {wall50} "
+            f"| {med([r['peak_rss_mib'] for r in mine]):.1f} / {med([r['peak_rss_mib'] for r in group]):.1f} |")
+    return "\n".join(out)
+
+
+def run_users(args, variants: list[dict], patterns: list[dict], runtime: RuntimeApi, fake: Fake,
+              env: dict, event: bytes, logs: Path) -> int:
+    """The users rule's runs (every binary, N, L, as for roles) and, once per N and repetition
+    up to --pattern-reps, the per-user pattern against the same account. Returns the count of
+    the function's runs."""
+    setup = fake.configure(max(args.users), 0, args.recorded, args.stale, "users", args.report)
+    print(f"bench: fake account of {max(args.users)} users rendered in {setup['render_seconds']}s: "
+          f"{setup['iam_bytes_at_max_items'] / 1e6:.1f} MB of IAM pages, a credential report of "
+          f"{setup['report_bytes'] / 1e6:.2f} MB; {setup['users_with_password']} with a console "
+          f"password, {setup['users_with_keys']} with keys, {setup['access_keys']} keys "
+          f"({setup['active_access_keys']} active)", file=sys.stderr, flush=True)
+    event_path = logs / "users-event.json"
+    event_path.write_bytes(event)
+    pattern_env = {k: v for k, v in env.items() if not k.startswith(("AWS_LAMBDA_", "_HANDLER"))}
+    for number, variant in enumerate(variants, start=1):
+        binary = variant["binary"]
+        run_once(binary, runtime, fake, {**env, "LAMBDA_TASK_ROOT": str(binary.parent)}, event,
+                 min(args.users), 0.0, args.recorded, args.stale,
+                 logs / f"function-b{number}-users-warm-up.log", "users", args.report)
+    total = 0
+    for rep in range(args.reps):
+        for users in args.users:
+            for latency in args.latency_ms:
+                for number, variant in enumerate(variants, start=1):
+                    binary = variant["binary"]
+                    run = run_once(binary, runtime, fake, {**env, "LAMBDA_TASK_ROOT": str(binary.parent)},
+                                   event, users, latency, args.recorded, args.stale,
+                                   logs / f"function-b{number}-users-N{users}-L{latency:g}-r{rep + 1}.log",
+                                   "users", args.report)
+                    run["rep"] = rep + 1
+                    variant["user_runs"].append(run)
+                    total += 1
+                    print(f"bench: users run {rep + 1}/{args.reps} N={users} L={latency:g}ms: "
+                          f"wall {run['wall_ms']:.0f} ms, CPU {run['cpu_ms']:.0f} ms, peak RSS "
+                          f"{run['peak_rss_mib']:.1f} MiB, {sum(run['requests'].values())} requests",
+                          file=sys.stderr, flush=True)
+            if rep < args.pattern_reps:
+                pattern = run_pattern_once(fake, pattern_env, event_path, users, USERS_MAX_DAYS,
+                                           logs / f"per-user-pattern-N{users}-r{rep + 1}.log",
+                                           args.pattern_every_key)
+                pattern["rep"] = rep + 1
+                patterns.append(pattern)
+                print(f"bench: per-user pattern {rep + 1}/{args.pattern_reps} N={users} L=0: "
+                      f"wall {pattern['wall_ms']:.0f} ms, CPU {pattern['cpu_ms']:.0f} ms "
+                      f"({pattern['run_cpu_ms']:.0f} ms after imports), "
+                      f"{sum(pattern['requests'].values())} requests", file=sys.stderr, flush=True)
+    return total
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description="Benchmark the Lambda binary against a fake IAM and Config.",
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     parser.add_argument("--quick", action="store_true",
-                        help="smoke test: N=1000, L=0 and 50 ms, one run each")
+                        help="smoke test: N=1000 roles and 1000 users, L=0 and 50 ms, one run "
+                             "each, and one run of the per-user pattern")
+    parser.add_argument("--kind", choices=["roles", "users", "all"], default=None,
+                        help="the rule to run: roles (default), users (with the per-user "
+                             "pattern beside it) or all (the default with --quick)")
+    parser.add_argument("--users", type=int_list, default=[1000, 5000],
+                        help="users account sizes, comma-separated (default 1000,5000)")
+    parser.add_argument("--report", choices=["complete", "started"], default="complete",
+                        help="GenerateCredentialReport answers COMPLETE at once (default: a "
+                             "report exists) or STARTED first, then COMPLETE")
+    parser.add_argument("--pattern-reps", type=int, default=1,
+                        help="runs of the per-user pattern per N users (default 1; 0: none)")
+    parser.add_argument("--pattern-every-key", action="store_true",
+                        help="the per-user pattern without its shortcuts: every user's keys "
+                             "listed, every key looked up (what naming each credential needs)")
     parser.add_argument("--reps", type=int, default=5, help="runs per (N, L) (default 5)")
     parser.add_argument("--roles", type=int_list, default=[1000, 5000, 10000],
                         help="account sizes, comma-separated (default 1000,5000,10000)")
@@ -702,7 +1031,11 @@ def main() -> int:
     parser.add_argument("--logs", help="keep the function's logs in this directory")
     args = parser.parse_args()
     if args.quick:
-        args.roles, args.latency_ms, args.reps = [1000], [0.0, 50.0], 1
+        args.roles, args.users, args.latency_ms, args.reps = [1000], [1000], [0.0, 50.0], 1
+        args.pattern_reps = min(args.pattern_reps, 1)
+        args.report = "started"  # the polling path too
+    kind = args.kind or ("all" if args.quick else "roles")
+    kinds = ["roles", "users"] if kind == "all" else [kind]
 
     extra_env = dict(item.split("=", 1) for item in args.env)
     specs = args.binary or ([os.environ["BENCH_BINARY"]] if os.environ.get("BENCH_BINARY") else [])
@@ -722,6 +1055,9 @@ def main() -> int:
     function_env = {**template_env, **extra_env}
     c_cfg, c_cfg_source = configured_concurrency(args, function_env)
     event = Path(args.event).read_bytes()
+    users_env_template, users_env_source = users_function_environment(Path(args.template))
+    users_function_env = {**users_env_template, **extra_env}
+    user_event = users_event(event)
 
     load_before = loadavg()
     fake = Fake()
@@ -758,39 +1094,47 @@ def main() -> int:
 
     started = time.monotonic()
     total = 0
+    patterns: list[dict] = []
+    for variant in variants:
+        variant["user_runs"] = []
     try:
-        # Render the largest account first: smaller ones are its prefix, served from the cache.
-        setup = fake.configure(max(args.roles), 0, args.recorded, args.stale)
-        print(f"bench: fake account of {max(args.roles)} roles rendered in {setup['render_seconds']}s: "
-              f"{setup['iam_bytes_at_max_items'] / 1e6:.1f} MB of IAM pages, "
-              f"{setup['inline_policies']} inline policies of {setup['inline_policy_chars_mean']} "
-              f"characters on average", file=sys.stderr, flush=True)
-        # One discarded run per binary first: it brings the binary into the page cache.
-        for number, variant in enumerate(variants, start=1):
-            binary = variant["binary"]
-            run_once(binary, runtime, fake, {**env, "LAMBDA_TASK_ROOT": str(binary.parent)}, event,
-                     min(args.roles), 0.0, args.recorded, args.stale,
-                     logs / f"function-b{number}-warm-up.log")
-        # Repetitions outermost and binaries innermost, so that load from elsewhere on the
-        # machine spreads over every (N, L) and every binary alike.
-        for rep in range(args.reps):
-            for roles in args.roles:
-                for latency in args.latency_ms:
-                    for number, variant in enumerate(variants, start=1):
-                        binary = variant["binary"]
-                        log_path = logs / f"function-b{number}-N{roles}-L{latency:g}-r{rep + 1}.log"
-                        run_env = {**env, "LAMBDA_TASK_ROOT": str(binary.parent)}
-                        run = run_once(binary, runtime, fake, run_env, event, roles, latency,
-                                       args.recorded, args.stale, log_path)
-                        run["rep"] = rep + 1
-                        variant["runs"].append(run)
-                        total += 1
-                        name = f" [{variant['label']}]" if len(variants) > 1 else ""
-                        print(f"bench: run {rep + 1}/{args.reps} N={roles} L={latency:g}ms{name}: "
-                              f"wall {run['wall_ms']:.0f} ms, cold start {run['cold_start_ms']:.1f} ms, "
-                              f"CPU {run['cpu_ms']:.0f} ms, peak RSS {run['peak_rss_mib']:.1f} MiB, "
-                              f"PutEvaluations in flight ≤ {run['max_put_in_flight']}",
-                              file=sys.stderr, flush=True)
+        if "roles" in kinds:
+            # Render the largest account first: smaller ones are its prefix, served from the cache.
+            setup = fake.configure(max(args.roles), 0, args.recorded, args.stale)
+            print(f"bench: fake account of {max(args.roles)} roles rendered in {setup['render_seconds']}s: "
+                  f"{setup['iam_bytes_at_max_items'] / 1e6:.1f} MB of IAM pages, "
+                  f"{setup['inline_policies']} inline policies of {setup['inline_policy_chars_mean']} "
+                  f"characters on average", file=sys.stderr, flush=True)
+            # One discarded run per binary first: it brings the binary into the page cache.
+            for number, variant in enumerate(variants, start=1):
+                binary = variant["binary"]
+                run_once(binary, runtime, fake, {**env, "LAMBDA_TASK_ROOT": str(binary.parent)}, event,
+                         min(args.roles), 0.0, args.recorded, args.stale,
+                         logs / f"function-b{number}-warm-up.log")
+            # Repetitions outermost and binaries innermost, so that load from elsewhere on the
+            # machine spreads over every (N, L) and every binary alike.
+            for rep in range(args.reps):
+                for roles in args.roles:
+                    for latency in args.latency_ms:
+                        for number, variant in enumerate(variants, start=1):
+                            binary = variant["binary"]
+                            log_path = logs / f"function-b{number}-N{roles}-L{latency:g}-r{rep + 1}.log"
+                            run_env = {**env, "LAMBDA_TASK_ROOT": str(binary.parent)}
+                            run = run_once(binary, runtime, fake, run_env, event, roles, latency,
+                                           args.recorded, args.stale, log_path)
+                            run["rep"] = rep + 1
+                            variant["runs"].append(run)
+                            total += 1
+                            name = f" [{variant['label']}]" if len(variants) > 1 else ""
+                            print(f"bench: run {rep + 1}/{args.reps} N={roles} L={latency:g}ms{name}: "
+                                  f"wall {run['wall_ms']:.0f} ms, cold start {run['cold_start_ms']:.1f} ms, "
+                                  f"CPU {run['cpu_ms']:.0f} ms, peak RSS {run['peak_rss_mib']:.1f} MiB, "
+                                  f"PutEvaluations in flight ≤ {run['max_put_in_flight']}",
+                                  file=sys.stderr, flush=True)
+        if "users" in kinds:
+            user_env = {k: v for k, v in env.items() if k not in function_env}
+            total += run_users(args, variants, patterns, runtime, fake,
+                               {**user_env, **users_function_env}, user_event, logs)
     finally:
         fake.stop()
         runtime.shutdown()
@@ -805,20 +1149,33 @@ def main() -> int:
                   + " ".join(f"{k}={v}" for k, v in function_env.items())
                   + (f" (--env: {' '.join(args.env)})" if args.env else " (template.yaml)"))
     for variant in variants:
+        if not variant["runs"]:
+            continue
         print(report(variant["runs"], c_cfg, c_cfg_source, variant["sizes"],
                      f"iam-role-last-used benchmark: {variant['label']}"
                      + (f" ({variant['binary']})" if variant["label"] != str(variant["binary"]) else "")
                      + "\n"
                      + conditions))
         print()
-    if len(variants) > 1:
+    if len(variants) > 1 and variants[0]["runs"]:
         print("Comparison (median (min–max)):\n")
         print(compare(variants))
+    for number, variant in enumerate(variants):
+        if not variant["user_runs"]:
+            continue
+        print(users_report(variant["user_runs"], patterns if number == 0 else [],
+                           f"iam-role-last-used benchmark, users rule: {variant['label']}\n"
+                           f"{conditions}; users rule: GenerateCredentialReport {args.report}"
+                           + (" (STARTED, then COMPLETE)" if args.report == "started" else " at once")
+                           + f"; its function environment ({users_env_source}): "
+                           + " ".join(f"{k}={v}" for k, v in users_function_env.items())))
+        print()
     if args.json:
         Path(args.json).write_text(json.dumps({
             "c_cfg": c_cfg, "c_cfg_source": c_cfg_source, "load_before": load_before,
             "load_after": load_after, "machine": machine(),
-            "variants": [{**v, "binary": str(v["binary"])} for v in variants]}, indent=1))
+            "variants": [{**v, "binary": str(v["binary"])} for v in variants],
+            "per_user_pattern": patterns}, indent=1))
     return 0
 
 

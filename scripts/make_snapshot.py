@@ -29,6 +29,8 @@ Python 3 standard library only. Run from the repository root:
 
     python3 scripts/make_snapshot.py            write the fixtures
     python3 scripts/make_snapshot.py --check    fail if they, or the README's table, disagree
+
+Both modes then do the same for the users rule's example (scripts/make_user_snapshot.py).
 """
 
 import fnmatch
@@ -849,6 +851,7 @@ def main():
         print(f"events/account-snapshot*.json are up to date ({len(roles)} roles), and README.md's "
               f"rules table agrees with the scenario table, each rule with "
               f"{MIN_ROLES_PER_RULE}+ roles")
+        users_example()
         return
 
     counts = Counter(e["ComplianceType"] for e in expected)
@@ -858,6 +861,14 @@ def main():
     print(f"  {'':15} {'':>3}  with identity_center_roles=exclude")
     for ctype in ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"):
         print(f"  {ctype:15} {counts.get(ctype, 0):3}  {excluded.get(ctype, 0)}")
+    users_example()
+
+
+def users_example():
+    """The users rule's bundled example, written (or checked) the same way."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import make_user_snapshot  # noqa: E402
+    make_user_snapshot.main()
 
 
 if __name__ == "__main__":

@@ -2,10 +2,12 @@
 
 use std::collections::BTreeMap;
 
+use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
 use crate::core::evaluate::Evaluation;
-use crate::core::results::Compliance;
+use crate::core::results::{Compliance, ResourceType};
+use crate::core::settings::RuleKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -15,32 +17,97 @@ pub enum Format {
 }
 
 /// One output row, from an evaluation (`role-audit evaluate`) or from a result Config recorded
-/// (`role-audit report`). JSON and CSV use these names.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "PascalCase")]
+/// (`role-audit report`), for a role or a user. JSON and CSV name the principal's fields after
+/// its kind ([`Names`]): `RoleName`/`RoleId` or `UserName`/`UserId`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
-    /// Empty when the role no longer exists.
-    pub role_name: String,
+    /// Which rule's principal this is: a role or a user.
+    pub kind: RuleKind,
+    /// Empty when the principal no longer exists.
+    pub name: String,
     pub path: String,
-    pub role_id: String,
+    /// Config's key: the RoleId (`AROA...`) or the UserId (`AIDA...`).
+    pub id: String,
     pub compliance_type: Compliance,
     pub days_since_last_use: Option<i64>,
     pub last_used_region: Option<String>,
     pub annotation: String,
     /// When Config recorded the result (reports only), RFC 3339.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub result_recorded_time: Option<String>,
-    /// The account the role is in (aggregator reports only).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The account the principal is in (aggregator reports only).
     pub account_id: Option<String>,
+}
+
+/// How output names a kind's principal: its JSON/CSV fields, its table columns, its noun.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Names {
+    pub name_field: &'static str,
+    pub id_field: &'static str,
+    pub name_column: &'static str,
+    pub id_column: &'static str,
+    pub singular: &'static str,
+    pub plural: &'static str,
+}
+
+impl Names {
+    pub fn of(kind: RuleKind) -> Self {
+        match kind {
+            RuleKind::Roles => Names {
+                name_field: "RoleName",
+                id_field: "RoleId",
+                name_column: "ROLE",
+                id_column: "ROLE ID",
+                singular: "role",
+                plural: "roles",
+            },
+            RuleKind::Users => Names {
+                name_field: "UserName",
+                id_field: "UserId",
+                name_column: "USER",
+                id_column: "USER ID",
+                singular: "user",
+                plural: "users",
+            },
+        }
+    }
+}
+
+/// The rule that reports on a Config resource type.
+pub fn kind_of(resource_type: ResourceType) -> RuleKind {
+    match resource_type {
+        ResourceType::IamRole => RuleKind::Roles,
+        ResourceType::IamUser => RuleKind::Users,
+    }
+}
+
+impl Serialize for Row {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let names = Names::of(self.kind);
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry(names.name_field, &self.name)?;
+        map.serialize_entry("Path", &self.path)?;
+        map.serialize_entry(names.id_field, &self.id)?;
+        map.serialize_entry("ComplianceType", &self.compliance_type)?;
+        map.serialize_entry("DaysSinceLastUse", &self.days_since_last_use)?;
+        map.serialize_entry("LastUsedRegion", &self.last_used_region)?;
+        map.serialize_entry("Annotation", &self.annotation)?;
+        if let Some(time) = &self.result_recorded_time {
+            map.serialize_entry("ResultRecordedTime", time)?;
+        }
+        if let Some(account) = &self.account_id {
+            map.serialize_entry("AccountId", account)?;
+        }
+        map.end()
+    }
 }
 
 impl From<&Evaluation> for Row {
     fn from(e: &Evaluation) -> Self {
         Row {
-            role_name: e.name.clone(),
+            kind: kind_of(e.resource_type),
+            name: e.name.clone(),
             path: e.path.clone(),
-            role_id: e.resource_id.clone(),
+            id: e.resource_id.clone(),
             compliance_type: e.compliance,
             days_since_last_use: e.days_since_last_use(),
             last_used_region: e.last_used_region().map(str::to_owned),
@@ -57,11 +124,12 @@ pub struct TableStyle {
     pub colour: bool,
 }
 
-pub fn render(rows: &[Row], format: Format, style: TableStyle) -> String {
+/// `kind` names the columns when there are no rows to take it from.
+pub fn render(kind: RuleKind, rows: &[Row], format: Format, style: TableStyle) -> String {
     match format {
-        Format::Table => table(rows, style),
+        Format::Table => table(kind, rows, style),
         Format::Json => json(rows),
-        Format::Csv => csv(rows),
+        Format::Csv => csv(kind, rows),
     }
 }
 
@@ -71,36 +139,39 @@ fn json(rows: &[Row]) -> String {
     text
 }
 
-const CSV_HEADER: [&str; 9] = [
-    "RoleName",
-    "Path",
-    "RoleId",
-    "ComplianceType",
-    "DaysSinceLastUse",
-    "LastUsedRegion",
-    "Annotation",
-    "ResultRecordedTime",
-    "AccountId",
-];
+fn csv_header(kind: RuleKind) -> [&'static str; 9] {
+    let names = Names::of(kind);
+    [
+        names.name_field,
+        "Path",
+        names.id_field,
+        "ComplianceType",
+        "DaysSinceLastUse",
+        "LastUsedRegion",
+        "Annotation",
+        "ResultRecordedTime",
+        "AccountId",
+    ]
+}
 
-/// One CSV record of the [`CSV_HEADER`] columns, line end included.
+/// One CSV record of the [`csv_header`] columns, line end included.
 pub(crate) fn csv_line(fields: [&str; 9]) -> String {
     let mut line = fields.map(csv_field).join(",");
     line.push_str("\r\n");
     line
 }
 
-fn csv(rows: &[Row]) -> String {
-    let mut text = csv_line(CSV_HEADER);
+fn csv(kind: RuleKind, rows: &[Row]) -> String {
+    let mut text = csv_line(csv_header(kind));
     for row in rows {
         let days = row
             .days_since_last_use
             .map(|d| d.to_string())
             .unwrap_or_default();
         let fields = [
-            row.role_name.as_str(),
+            row.name.as_str(),
             &row.path,
-            &row.role_id,
+            &row.id,
             row.compliance_type.as_str(),
             &days,
             row.last_used_region.as_deref().unwrap_or_default(),
@@ -138,14 +209,15 @@ fn colour_code(compliance: Compliance) -> &'static str {
 
 /// Sorted by compliance (NON_COMPLIANT first), then longest unused first, then name; ends with
 /// a count per compliance type.
-fn table(rows: &[Row], style: TableStyle) -> String {
+fn table(kind: RuleKind, rows: &[Row], style: TableStyle) -> String {
+    let names = Names::of(kind);
     let mut sorted: Vec<&Row> = rows.iter().collect();
     sorted.sort_by(|a, b| {
         a.compliance_type
             .cmp(&b.compliance_type)
             .then(b.days_since_last_use.cmp(&a.days_since_last_use))
-            .then(a.role_name.cmp(&b.role_name))
-            .then(a.role_id.cmp(&b.role_id))
+            .then(a.name.cmp(&b.name))
+            .then(a.id.cmp(&b.id))
     });
     let recorded = rows.iter().any(|r| r.result_recorded_time.is_some());
     let accounts = rows.iter().any(|r| r.account_id.is_some());
@@ -153,7 +225,13 @@ fn table(rows: &[Row], style: TableStyle) -> String {
     if accounts {
         header.push("ACCOUNT");
     }
-    header.extend(["ROLE", "ROLE ID", "UNUSED", "REGION"]);
+    // A user has up to three credentials, each with its own last use: the reason names them,
+    // and one UNUSED/REGION pair would misstate the others.
+    let last_use = kind == RuleKind::Roles;
+    header.extend([names.name_column, names.id_column]);
+    if last_use {
+        header.extend(["UNUSED", "REGION"]);
+    }
     if recorded {
         header.push("RECORDED");
     }
@@ -161,26 +239,27 @@ fn table(rows: &[Row], style: TableStyle) -> String {
     let cells: Vec<Vec<String>> = sorted
         .iter()
         .map(|r| {
-            let name = if r.role_name.is_empty() {
+            let name = if r.name.is_empty() {
                 "(no longer exists)"
             } else {
-                &r.role_name
+                &r.name
             };
             let reason = r
                 .annotation
-                .strip_prefix(&format!("{}: ", r.role_name))
+                .strip_prefix(&format!("{}: ", r.name))
                 .unwrap_or(&r.annotation);
             let mut line = vec![r.compliance_type.as_str().to_owned()];
             if accounts {
                 line.push(r.account_id.clone().unwrap_or_default());
             }
-            line.extend([
-                name.to_owned(),
-                r.role_id.clone(),
-                r.days_since_last_use
-                    .map_or_else(|| "-".to_owned(), |d| format!("{d}d")),
-                r.last_used_region.clone().unwrap_or_else(|| "-".to_owned()),
-            ]);
+            line.extend([name.to_owned(), r.id.clone()]);
+            if last_use {
+                line.extend([
+                    r.days_since_last_use
+                        .map_or_else(|| "-".to_owned(), |d| format!("{d}d")),
+                    r.last_used_region.clone().unwrap_or_else(|| "-".to_owned()),
+                ]);
+            }
             if recorded {
                 line.push(
                     r.result_recorded_time
@@ -221,14 +300,15 @@ fn table(rows: &[Row], style: TableStyle) -> String {
         text.push('\n');
     }
     text.push('\n');
-    text.push_str(&summary(rows));
+    text.push_str(&summary(kind, rows));
     text.push('\n');
     text
 }
 
-/// `48 roles: 14 NON_COMPLIANT, 28 COMPLIANT, 6 NOT_APPLICABLE`, plus the rows whose role no
-/// longer exists when there are any.
-pub fn summary(rows: &[Row]) -> String {
+/// `48 roles: 14 NON_COMPLIANT, 28 COMPLIANT, 6 NOT_APPLICABLE` (or `users`), plus the rows
+/// whose principal no longer exists when there are any.
+pub fn summary(kind: RuleKind, rows: &[Row]) -> String {
+    let names = Names::of(kind);
     // The three the rules decide are always shown; INSUFFICIENT_DATA only when Config has some.
     let mut counts: BTreeMap<Compliance, usize> = [
         Compliance::NonCompliant,
@@ -245,8 +325,12 @@ pub fn summary(rows: &[Row]) -> String {
         .iter()
         .map(|(kind, n)| format!("{n} {kind}"))
         .collect();
-    let gone = rows.iter().filter(|r| r.role_name.is_empty()).count();
-    let noun = if rows.len() == 1 { "role" } else { "roles" };
+    let gone = rows.iter().filter(|r| r.name.is_empty()).count();
+    let noun = if rows.len() == 1 {
+        names.singular
+    } else {
+        names.plural
+    };
     let mut line = format!("{} {noun}: {}", rows.len(), parts.join(", "));
     if gone > 0 {
         let verb = if gone == 1 { "exists" } else { "exist" };

@@ -1,17 +1,19 @@
-//! Joins the results Config holds for the rule with the account's roles, so each row names its
-//! role (pure: no I/O, `now` given).
+//! Joins the results Config holds for the rule with the account's roles or users, so each row
+//! names its principal (pure: no I/O, `now` given).
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use crate::cli::output::{csv_line, render, Format, Row, TableStyle};
+use crate::cli::output::{csv_line, kind_of, render, Format, Row, TableStyle};
 use crate::core::evaluate::whole_days;
 use crate::core::results::{
     AccountList, AccountListSource, AggregateReport, AggregateResult, Compliance, RecordedResult,
 };
 use crate::core::role::Role;
+use crate::core::settings::RuleKind;
+use crate::core::user::User;
 use crate::Error;
 
 /// One row per result, in the order given. A result whose RoleId is no longer a role keeps its
@@ -24,12 +26,38 @@ pub fn join(results: &[RecordedResult], roles: &[Role], now: DateTime<Utc>) -> V
             let role = by_id.get(result.resource_id.as_str());
             let last_used = role.and_then(|r| r.last_used.as_ref());
             Row {
-                role_name: role.map(|r| r.name.clone()).unwrap_or_default(),
+                kind: RuleKind::Roles,
+                name: role.map(|r| r.name.clone()).unwrap_or_default(),
                 path: role.map(|r| r.path.clone()).unwrap_or_default(),
-                role_id: result.resource_id.clone(),
+                id: result.resource_id.clone(),
                 compliance_type: result.compliance,
                 days_since_last_use: last_used.map(|u| whole_days(u.at, now)),
                 last_used_region: last_used.and_then(|u| u.region.clone()),
+                annotation: result.annotation.clone().unwrap_or_default(),
+                result_recorded_time: recorded_time(result),
+                account_id: None,
+            }
+        })
+        .collect()
+}
+
+/// [`join`] for the users rule: results joined with users by UserId. Days and Region stay
+/// empty: a user has up to three credentials, each with its own last use, and the annotation
+/// names them.
+pub fn join_users(results: &[RecordedResult], users: &[User]) -> Vec<Row> {
+    let by_id: HashMap<&str, &User> = users.iter().map(|u| (u.user_id.as_str(), u)).collect();
+    results
+        .iter()
+        .map(|result| {
+            let user = by_id.get(result.resource_id.as_str());
+            Row {
+                kind: RuleKind::Users,
+                name: user.map(|u| u.name.clone()).unwrap_or_default(),
+                path: user.map(|u| u.path.clone()).unwrap_or_default(),
+                id: result.resource_id.clone(),
+                compliance_type: result.compliance,
+                days_since_last_use: None,
+                last_used_region: None,
                 annotation: result.annotation.clone().unwrap_or_default(),
                 result_recorded_time: recorded_time(result),
                 account_id: None,
@@ -44,23 +72,24 @@ fn recorded_time(result: &RecordedResult) -> Option<String> {
         .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
-/// Rows for an aggregator's results. Reading role names would need credentials in every
-/// account, so the name is taken from the annotation, which starts with it.
+/// Rows for an aggregator's results. Reading role or user names would need credentials in
+/// every account, so the name is taken from the annotation, which starts with it.
 pub fn aggregate_rows(results: &[AggregateResult]) -> Vec<Row> {
     results
         .iter()
         .map(|a| {
             let annotation = a.result.annotation.clone().unwrap_or_default();
-            let role_name = annotation
+            let name = annotation
                 .split_once(": ")
                 .map(|(name, _)| name)
                 .filter(|name| !name.is_empty() && !name.contains(char::is_whitespace))
                 .unwrap_or("-")
                 .to_owned();
             Row {
-                role_name,
+                kind: kind_of(a.result.resource_type),
+                name,
                 path: String::new(),
-                role_id: a.result.resource_id.clone(),
+                id: a.result.resource_id.clone(),
                 compliance_type: a.result.compliance,
                 days_since_last_use: None,
                 last_used_region: None,
@@ -161,6 +190,7 @@ struct AggregateJson<'a> {
 /// An aggregator report: the rows as [`render`] shows them, and the accounts without results:
 /// after the table, as a separate field of the JSON object, as [`NO_RESULTS`] rows in CSV.
 pub fn render_aggregate(
+    kind: RuleKind,
     rows: &[Row],
     coverage: &Coverage,
     format: Format,
@@ -183,7 +213,7 @@ pub fn render_aggregate(
             text
         }
         Format::Csv => {
-            let mut text = render(rows, Format::Csv, style);
+            let mut text = render(kind, rows, Format::Csv, style);
             for account in &coverage.without_results {
                 // The columns of a row: an account and its status, in ComplianceType's column.
                 let detail = account.detail.as_deref().unwrap_or_default();
@@ -203,7 +233,7 @@ pub fn render_aggregate(
             text
         }
         Format::Table => {
-            let mut text = render(rows, Format::Table, style);
+            let mut text = render(kind, rows, Format::Table, style);
             text.push('\n');
             text.push_str(&coverage_note(coverage));
             text
@@ -264,6 +294,65 @@ mod tests {
     use crate::core::role::LastUsed;
 
     #[test]
+    fn users_results_are_joined_with_users_by_user_id() {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let user = User {
+            user_id: "AIDAAAAAAAAAAAAAAAAAA".to_owned(),
+            name: "ci-deployer".to_owned(),
+            path: "/ci/".to_owned(),
+            arn: "arn:aws:iam::111122223333:user/ci/ci-deployer".to_owned(),
+            created: now - Duration::days(900),
+            tags: Vec::new(),
+        };
+        let result = |id: &str, annotation: &str| RecordedResult {
+            resource_type: crate::core::results::ResourceType::IamUser,
+            resource_id: id.to_owned(),
+            compliance: Compliance::NonCompliant,
+            annotation: Some(annotation.to_owned()),
+            recorded: Some(now - Duration::hours(6)),
+        };
+        let rows = join_users(
+            &[
+                result("AIDAGONE", "left-company: password last used 300 days ago"),
+                result(
+                    "AIDAAAAAAAAAAAAAAAAAA",
+                    "ci-deployer: access key 1 never used",
+                ),
+            ],
+            &[user],
+        );
+        let row = |name: &str, path: &str, id: &str, annotation: &str| Row {
+            kind: RuleKind::Users,
+            name: name.to_owned(),
+            path: path.to_owned(),
+            id: id.to_owned(),
+            compliance_type: Compliance::NonCompliant,
+            days_since_last_use: None,
+            last_used_region: None,
+            annotation: annotation.to_owned(),
+            result_recorded_time: Some("2025-12-31T18:00:00Z".to_owned()),
+            account_id: None,
+        };
+        assert_eq!(
+            rows,
+            [
+                row(
+                    "",
+                    "",
+                    "AIDAGONE",
+                    "left-company: password last used 300 days ago"
+                ),
+                row(
+                    "ci-deployer",
+                    "/ci/",
+                    "AIDAAAAAAAAAAAAAAAAAA",
+                    "ci-deployer: access key 1 never used"
+                ),
+            ]
+        );
+    }
+
+    #[test]
     fn results_are_joined_with_roles_by_role_id() {
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         let role = Role {
@@ -301,9 +390,10 @@ mod tests {
             rows,
             [
                 Row {
-                    role_name: "ci-deploy".to_owned(),
+                    kind: RuleKind::Roles,
+                    name: "ci-deploy".to_owned(),
                     path: "/teams/".to_owned(),
-                    role_id: "AROAAAAAAAAAAAAAAAAAA".to_owned(),
+                    id: "AROAAAAAAAAAAAAAAAAAA".to_owned(),
                     compliance_type: Compliance::NonCompliant,
                     days_since_last_use: Some(75),
                     last_used_region: Some("eu-west-1".to_owned()),
@@ -312,9 +402,10 @@ mod tests {
                     account_id: None,
                 },
                 Row {
-                    role_name: String::new(),
+                    kind: RuleKind::Roles,
+                    name: String::new(),
                     path: String::new(),
-                    role_id: "AROAGONE".to_owned(),
+                    id: "AROAGONE".to_owned(),
                     compliance_type: Compliance::Compliant,
                     days_since_last_use: None,
                     last_used_region: None,
@@ -446,9 +537,10 @@ mod aggregate_tests {
 
     fn row() -> Row {
         Row {
-            role_name: "ci-legacy".to_owned(),
+            kind: RuleKind::Roles,
+            name: "ci-legacy".to_owned(),
             path: String::new(),
-            role_id: "AROA1".to_owned(),
+            id: "AROA1".to_owned(),
             compliance_type: Compliance::NonCompliant,
             days_since_last_use: None,
             last_used_region: None,
@@ -461,6 +553,7 @@ mod aggregate_tests {
     #[test]
     fn json_keeps_the_rows_and_lists_the_accounts_without_results_apart() {
         let text = render_aggregate(
+            RuleKind::Roles,
             &[row()],
             &coverage(&org_report(), None),
             Format::Json,
@@ -490,6 +583,7 @@ mod aggregate_tests {
     #[test]
     fn csv_adds_a_no_results_row_per_account_without_results() {
         let text = render_aggregate(
+            RuleKind::Roles,
             &[row()],
             &coverage(&org_report(), None),
             Format::Csv,
@@ -511,6 +605,7 @@ mod aggregate_tests {
     #[test]
     fn the_table_ends_with_the_accounts_without_results_or_why_they_are_unknown() {
         let text = render_aggregate(
+            RuleKind::Roles,
             &[row()],
             &coverage(&org_report(), None),
             Format::Table,

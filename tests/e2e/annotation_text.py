@@ -155,3 +155,103 @@ def check_readme_rules_table(readme: str) -> list[str]:
     if list(readme_rows) != [r for r in ours if r in readme_rows]:
         problems.append(f"the README's rows are in the order {list(readme_rows)}, not {list(ours)}")
     return problems
+
+
+# --------------------------------------------------------------------------------------------
+# The users rule (README, "What it reports", users): its rules and their annotation text, for
+# scripts/make_user_snapshot.py. As above, the scenario table states the rule; this only formats.
+# --------------------------------------------------------------------------------------------
+
+INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
+
+USER_ALLOWLISTED = Rule("1", COMPLIANT)
+USER_EXEMPT_BY_TAG = Rule("2", COMPLIANT)
+USER_EXEMPT_UNTIL = Rule("2b", COMPLIANT)
+# A user the credential report cannot hold yet: created after it was generated.
+USER_CREATED_AFTER_REPORT = Rule("join", COMPLIANT)
+# A user older than the report but not in it: not judged this run, Config keeps its result.
+USER_NOT_IN_REPORT = Rule("join", INSUFFICIENT_DATA)
+USER_NO_ACTIVE_CREDENTIAL = Rule("3", COMPLIANT)
+USER_UNUSED_CREDENTIAL = Rule("4", NON_COMPLIANT)
+USER_CREDENTIALS_USED = Rule("5", COMPLIANT)
+
+USER_RULES = (
+    USER_ALLOWLISTED, USER_EXEMPT_BY_TAG, USER_EXEMPT_UNTIL, USER_CREATED_AFTER_REPORT,
+    USER_NOT_IN_REPORT, USER_NO_ACTIVE_CREDENTIAL, USER_UNUSED_CREDENTIAL, USER_CREDENTIALS_USED,
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One active credential as rules 4 and 5 name it: its last use, or its age when never
+    used."""
+
+    slot: int  # 0 for the console password, 1 or 2 for an access key
+    created: date | None  # an access key's creation (its last_rotated); None for the password
+    used_days: int | None  # whole days since its last use; None: never used
+    age_days: int  # whole days since it was set (password) or created (key)
+    region: str | None = None
+    service: str | None = None
+
+    def text(self) -> str:
+        if self.slot == 0:
+            if self.used_days is None:
+                return f"password never used, set {days(self.age_days)} ago"
+            return f"password last used {days(self.used_days)} ago"
+        key = f"access key {self.slot} (created {self.created})"
+        if self.used_days is None:
+            return f"{key} never used in {days(self.age_days)}"
+        where = f" in {self.region}" if self.region else ""
+        by = f" by {self.service}" if self.service else ""
+        return f"{key} last used {days(self.used_days)} ago{where}{by}"
+
+
+def user_annotation(
+    rule: Rule,
+    name: str,
+    *,
+    max_days: int,
+    exempt_tag_key: str,
+    generated: str,
+    created: str | None = None,
+    pattern: str | None = None,
+    exempt_until: date | str | None = None,
+    findings: tuple[Finding, ...] = (),
+    inactive: tuple[tuple[int, date], ...] = (),
+    ignored: Ignored | None = None,
+) -> str:
+    """The annotation the README gives the users rule's `rule` for this user. `generated` and
+    `created` are RFC 3339 times as the annotation shows them. `findings`: for rule 4 the
+    credentials unused too long, for rule 5 every active credential, in order (password, key 1,
+    key 2); `inactive`: the inactive keys (slot, creation day), named after rules 3 to 5."""
+    if rule == USER_ALLOWLISTED:
+        return f"{name}: allowlisted by pattern {pattern}"
+    if rule in (USER_EXEMPT_BY_TAG, USER_EXEMPT_UNTIL):
+        text = f"{name}: exempt by tag {exempt_tag_key}"
+        if exempt_until is not None:
+            text += f" until {exempt_until}"
+        return text
+    if rule == USER_CREATED_AFTER_REPORT:
+        return (f"{name}: created {created}, after the credential report of {generated}; "
+                f"judged from the next report")
+    if rule == USER_NOT_IN_REPORT:
+        return (f"{name}: not in the credential report generated {generated}, though created "
+                f"before it; not judged this run")
+    listed = "; ".join(f.text() for f in findings)
+    if rule == USER_NO_ACTIVE_CREDENTIAL:
+        text = f"{name}: no active credential (no console password, no active access key)"
+    elif rule == USER_UNUSED_CREDENTIAL:
+        n = len(findings)
+        credentials = "1 active credential" if n == 1 else f"{n} active credentials"
+        text = f"{name}: {credentials} unused for over {max_days} days: {listed}"
+    elif rule == USER_CREDENTIALS_USED:
+        text = f"{name}: every active credential used or created within {max_days} days: {listed}"
+    else:
+        raise AssertionError(f"no annotation for users rule {rule}")
+    if inactive:
+        text += "; inactive: " + ", ".join(f"access key {slot} (created {day})" for slot, day in inactive)
+    if ignored is not None and ignored.why == EXPIRED:
+        text += f"; exemption tag {exempt_tag_key} expired after {ignored.value}"
+    elif ignored is not None:
+        text += f'; exemption tag {exempt_tag_key} ignored: "{ignored.value}" {ignored.why}'
+    return text

@@ -30,6 +30,26 @@ real behaviour while the server runs, and says which one:
   in `FailedEvaluations` (moto never does). `ConfigResults.reject` makes it refuse chosen
   ResourceIds, once or every time; a refused item is not stored.
 
+* GenerateCredentialReport / GetCredentialReport (the users rule): moto builds the CSV from
+  the live users at every GetCredentialReport, answers GetCredentialReport with the constant
+  GeneratedTime 2015-02-02T20:02:02Z, STARTED then COMPLETE from GenerateCredentialReport, and
+  writes columns unlike IAM's: `not_supported` for a password that does not exist and for
+  every key's last-used Region and service, password_last_changed = the user's creation, no
+  `<root_account>` row. Real IAM (IAM User Guide, "Getting credential reports for your AWS
+  account"; IAM API Reference, GenerateCredentialReport / GetCredentialReport) takes a
+  snapshot when a generation starts, answers STARTED for the call that starts one, INPROGRESS
+  while it runs and COMPLETE once a report exists (a report less than four hours old is reused,
+  an older one is generated again); GetCredentialReport answers ReportInProgress (404) while
+  it runs, ReportNotPresent (410) before any, ReportExpired (410) for an old one, else the CSV
+  (base64 on the wire), `text/csv` and the snapshot's GeneratedTime. `CredentialReports` does
+  that. Its CSV has IAM's 22 columns in IAM's order, the `<root_account>` row first, `true` /
+  `false`, dates as `2024-05-01T12:00:00+00:00`, `N/A` for a password or key that does not
+  exist and for a key never used (date, Region and service), `no_information` for a password
+  never used, the key's Region and service (moto's `AccessKeyLastUsed`), and the password's
+  own set time (`User.password_last_changed`, set by `FakeAws.create_user`). Fields are quoted
+  as CSV needs (IAM user names may hold `,`). `generation_polls` makes a generation answer
+  INPROGRESS that many more times, so the function's polling is exercised.
+
 Fault injection (`FaultInjector`): a WSGI middleware wrapped around moto's WSGI app, inside the
 same werkzeug server. It sees each HTTP request before moto does, with werkzeug's HTTP parsing
 already done (a proxy in front of moto would have to re-implement HTTP/1.1 framing), tells the
@@ -52,6 +72,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import csv
 import io
 import json
 import logging
@@ -63,7 +84,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 from urllib.parse import parse_qs
 
@@ -78,8 +99,8 @@ from moto.config.exceptions import (
 from moto.config.models import ConfigBackend
 from moto.config.responses import ConfigResponse
 from moto.core.responses import ActionResult, BaseResponse
-from moto.iam.exceptions import ValidationError
-from moto.iam.models import get_account_id_from, iam_backends
+from moto.iam.exceptions import IAMException, ReportNotPresentException, ValidationError
+from moto.iam.models import AccessKeyLastUsed, get_account_id_from, iam_backends
 from moto.iam.responses import IamResponse
 from moto.server import ThreadedMotoServer
 
@@ -107,6 +128,17 @@ TRUST_POLICY = json.dumps(
         ],
     }
 )
+
+
+@dataclass(frozen=True)
+class AccessKeySpec:
+    """One access key of a user, for `FakeAws.create_user`."""
+
+    created: datetime
+    active: bool = True
+    last_used: datetime | None = None
+    region: str = "N/A"
+    service: str = "N/A"
 
 
 @dataclass
@@ -705,6 +737,175 @@ def _validate_put_evaluations(evaluations: list[dict[str, Any]]) -> None:
             )
 
 
+# ---- the credential report ------------------------------------------------------------------
+
+GENERATE_CREDENTIAL_REPORT = "GenerateCredentialReport"
+GET_CREDENTIAL_REPORT = "GetCredentialReport"
+# IAM User Guide, "Getting credential reports": a report less than four hours old is reused.
+CREDENTIAL_REPORT_REUSED_FOR = timedelta(hours=4)
+CREDENTIAL_REPORT_COLUMNS = (
+    "user", "arn", "user_creation_time", "password_enabled", "password_last_used",
+    "password_last_changed", "password_next_rotation", "mfa_active",
+    "access_key_1_active", "access_key_1_last_rotated", "access_key_1_last_used_date",
+    "access_key_1_last_used_region", "access_key_1_last_used_service",
+    "access_key_2_active", "access_key_2_last_rotated", "access_key_2_last_used_date",
+    "access_key_2_last_used_region", "access_key_2_last_used_service",
+    "cert_1_active", "cert_1_last_rotated", "cert_2_active", "cert_2_last_rotated",
+)  # fmt: skip
+ROOT_ACCOUNT = "<root_account>"
+
+
+class ReportInProgressException(IAMException):
+    code = "ReportInProgress"
+
+
+class ReportExpiredException(IAMException):
+    code = "ReportExpired"
+
+
+@dataclass
+class StoredReport:
+    content: bytes  # the CSV
+    generated: datetime  # aware, UTC, whole seconds
+
+
+def _report_time(moment: datetime | None) -> str:
+    if moment is None:
+        return "N/A"
+    return moment.replace(tzinfo=timezone.utc, microsecond=0).isoformat()
+
+
+def credential_report_csv(backend, account_id: str, root_created: datetime) -> bytes:
+    """IAM's credential report of `backend`'s users, as IAM writes it (module docstring)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CREDENTIAL_REPORT_COLUMNS)
+    # The account's root user: not an IAM user; IAM writes not_supported where a root field
+    # has no meaning.
+    writer.writerow([
+        ROOT_ACCOUNT, f"arn:aws:iam::{account_id}:root", _report_time(root_created),
+        "not_supported", "no_information", "not_supported", "not_supported", "false",
+        "false", "N/A", "N/A", "N/A", "N/A", "false", "N/A", "N/A", "N/A", "N/A",
+        "false", "N/A", "false", "N/A",
+    ])  # fmt: skip
+    for user in backend.users.values():
+        if user.password:
+            password = [
+                "true",
+                _report_time(user.password_last_used) if user.password_last_used else "no_information",
+                _report_time(getattr(user, "password_last_changed", None) or user.create_date),
+                "N/A",
+            ]
+        else:
+            password = ["false", "N/A", "N/A", "N/A"]
+        keys = []
+        for slot in range(2):
+            key = user.access_keys[slot] if slot < len(user.access_keys) else None
+            if key is None:
+                keys += ["false", "N/A", "N/A", "N/A", "N/A"]
+                continue
+            used = key.last_used
+            keys += [
+                "true" if key.status == "Active" else "false",
+                _report_time(key.create_date),
+                _report_time(used._timestamp) if used else "N/A",
+                used.region if used else "N/A",
+                used.service if used else "N/A",
+            ]
+        writer.writerow([
+            user.name, user.arn, _report_time(user.create_date), *password[:1],
+            password[1], password[2], password[3], "true" if user.mfa_devices else "false",
+            *keys, "false", "N/A", "false", "N/A",
+        ])  # fmt: skip
+    return out.getvalue().encode()
+
+
+class CredentialReports:
+    """Real IAM's credential report life cycle, per account (module docstring)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._reports: dict[str, StoredReport] = {}
+        # account -> (the snapshot being generated, INPROGRESS answers left)
+        self._generating: dict[str, tuple[StoredReport, int]] = {}
+        # account -> how many GenerateCredentialReport calls answer INPROGRESS after STARTED
+        self.generation_polls: dict[str, int] = {}
+        self.root_created = datetime(2015, 1, 1, tzinfo=timezone.utc)
+
+    def snapshot(self, account_id: str, at: datetime | None = None) -> StoredReport:
+        """A report of the account's users as they are now, generated `at` (default: now)."""
+        generated = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        content = credential_report_csv(
+            iam_backends[account_id]["global"], account_id, self.root_created
+        )
+        return StoredReport(content, generated.replace(microsecond=0))
+
+    def put(self, account_id: str, report: StoredReport) -> None:
+        with self._lock:
+            self._reports[account_id] = report
+            self._generating.pop(account_id, None)
+
+    def start_generation(self, account_id: str, report: StoredReport, polls: int) -> None:
+        """`report` is being generated: GenerateCredentialReport answers INPROGRESS `polls`
+        more times, then COMPLETE; GetCredentialReport answers ReportInProgress until then."""
+        with self._lock:
+            self._reports.pop(account_id, None)
+            self._generating[account_id] = (report, polls)
+
+    def discard(self, account_id: str) -> None:
+        """No report any more: the next GenerateCredentialReport starts a new one."""
+        with self._lock:
+            self._reports.pop(account_id, None)
+            self._generating.pop(account_id, None)
+
+    def report(self, account_id: str) -> StoredReport | None:
+        with self._lock:
+            return self._reports.get(account_id)
+
+    def generate(self, account_id: str) -> dict[str, str]:
+        now = datetime.now(timezone.utc)
+        with self._lock:
+            if account_id in self._generating:
+                report, left = self._generating[account_id]
+                if left > 0:
+                    self._generating[account_id] = (report, left - 1)
+                    return {"State": "INPROGRESS"}
+                del self._generating[account_id]
+                self._reports[account_id] = report
+                return {"State": "COMPLETE"}
+            current = self._reports.get(account_id)
+            if current is not None and now - current.generated < CREDENTIAL_REPORT_REUSED_FOR:
+                return {"State": "COMPLETE"}
+            polls = self.generation_polls.get(account_id, 0)
+        report = self.snapshot(account_id, now)
+        with self._lock:
+            self._generating[account_id] = (report, polls)
+        return {
+            "State": "STARTED",
+            "Description": "No report exists. Starting a new report generation task",
+        }
+
+    def get(self, account_id: str) -> dict[str, Any]:
+        now = datetime.now(timezone.utc)
+        with self._lock:
+            if account_id in self._generating:
+                raise ReportInProgressException("Report generation in progress")
+            report = self._reports.get(account_id)
+        if report is None:
+            raise ReportNotPresentException(
+                "Credential report not present. Generate a report with GenerateCredentialReport."
+            )
+        if now - report.generated >= CREDENTIAL_REPORT_REUSED_FOR:
+            raise ReportExpiredException(
+                "Credential report has expired. Generate a new report with GenerateCredentialReport."
+            )
+        return {
+            "Content": report.content,
+            "ReportFormat": "text/csv",
+            "GeneratedTime": report.generated,
+        }
+
+
 # ---- the fake ---------------------------------------------------------------------------------
 
 _ABSENT = object()
@@ -719,6 +920,7 @@ class FakeAws:
     def __init__(self) -> None:
         self.recorder = Recorder()
         self.config_results = ConfigResults()
+        self.credential_reports = CredentialReports()
         # account -> the most roles an IAM page holds there (real IAM may serve fewer than
         # MaxItems); accounts not listed get MaxItems.
         self.iam_page_limit: dict[str, int] = {}
@@ -796,6 +998,12 @@ class FakeAws:
             self._access_keys[account_id] = iam.create_access_key(user).access_key_id
         return self._access_keys[account_id]
 
+    def key_without_user(self, account_id: str) -> str:
+        """An access key id whose requests moto serves from `account_id`, held by no IAM user
+        (an STS-style key in moto's key store), so the account's user list is exactly what a
+        test creates."""
+        return self.iam_of(account_id).create_temp_access_key().access_key_id
+
     def create_role(
         self,
         name: str,
@@ -822,6 +1030,52 @@ class FakeAws:
         role.last_used = _naive_utc(last_used) if last_used else None
         role.last_used_region = last_used_region
         return role.id
+
+    def create_user(
+        self,
+        name: str,
+        path: str,
+        created: datetime,
+        tags: list[dict[str, str]],
+        password_set: datetime | None = None,
+        password_last_used: datetime | None = None,
+        keys: list[AccessKeySpec] = (),
+        account_id: str = ACCOUNT_ID,
+    ) -> str:
+        """Creates a user through moto's IAM backend, with a console password if
+        `password_set` (set then) and up to two access keys (in slot order), and returns its
+        UserId (`AIDA...`)."""
+        iam = self.iam_of(account_id)
+        user = iam.create_user(region_name=REGION, user_name=name, path=path, tags=tags)
+        # IAM's form (moto's is lowercase): AIDA + 17 characters of A-Z, 2-7.
+        user.id = "AIDA" + base64.b32encode(uuid.uuid4().bytes).decode()[:17]
+        user.create_date = _naive_utc(created)
+        if password_set is not None:
+            iam.create_login_profile(name, "e2e-Password-1")
+            user.password_last_changed = _naive_utc(password_set)
+            user.password_last_used = _naive_utc(password_last_used) if password_last_used else None
+        elif password_last_used is not None:
+            raise ValueError(f"{name}: a password last used but never set")
+        for spec in keys:
+            key = iam.create_access_key(name, status="Active" if spec.active else "Inactive")
+            key.create_date = _naive_utc(spec.created)
+            if spec.last_used is not None:
+                key.last_used = AccessKeyLastUsed(
+                    timestamp=_naive_utc(spec.last_used), service=spec.service, region=spec.region
+                )
+        return user.id
+
+    def delete_user(self, name: str, account_id: str = ACCOUNT_ID) -> None:
+        """Deletes a user and what IAM makes one delete first (login profile, access keys)."""
+        iam = self.iam_of(account_id)
+        user = iam.get_user(name)
+        for key in list(user.access_keys):
+            iam.delete_access_key(key.access_key_id, name)
+        user.password = None
+        iam.delete_user(name)
+
+    def user_count(self, account_id: str = ACCOUNT_ID) -> int:
+        return len(self.iam_of(account_id).users)
 
     def delete_role(self, name: str, account_id: str = ACCOUNT_ID) -> None:
         self.iam_of(account_id).delete_role(name)
@@ -908,6 +1162,14 @@ class FakeAws:
                 )
             )
 
+        reports = self.credential_reports
+
+        def generate_credential_report(response: IamResponse):
+            return ActionResult(reports.generate(response.current_account))
+
+        def get_credential_report(response: IamResponse):
+            return ActionResult(reports.get(response.current_account))
+
         def get_account_authorization_details(response: IamResponse):
             return _paginated_get_account_authorization_details(
                 response, recorder, self.iam_page_size
@@ -922,6 +1184,8 @@ class FakeAws:
                 get_compliance_details_by_config_rule,
             ),
             (IamResponse, "get_account_authorization_details", get_account_authorization_details),
+            (IamResponse, "generate_credential_report", generate_credential_report),
+            (IamResponse, "get_credential_report", get_credential_report),
         ):
             self._originals.append((owner, name, owner.__dict__.get(name, _ABSENT)))
             setattr(owner, name, replacement)

@@ -1,10 +1,12 @@
 """The fake itself, spoken to with boto3, not the function: the real-IAM paging that
 fake_aws.py adds to moto behaves like IAM, so scenario 1's "every page read" means what it says;
 the injected faults are what each service sends; and the Config results it keeps (which moto
-does not) come back in Config's shape, paged and refused as Config does."""
+does not) come back in Config's shape, paged and refused as Config does; and the credential
+report goes through IAM's states and writes IAM's columns and value forms."""
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 from datetime import datetime, timezone
@@ -23,6 +25,7 @@ from .fake_aws import (
     REGION,
     RESET,
     THROTTLING,
+    AccessKeySpec,
     delay,
 )
 
@@ -280,3 +283,124 @@ def test_fake_config_returns_chosen_evaluations_in_failed_evaluations(fake_aws, 
         failed.append([e["ComplianceResourceId"] for e in answer["FailedEvaluations"]])
     assert failed == [["AROAONCE", "AROAALWAYS"], ["AROAALWAYS"], ["AROAALWAYS"]]
     assert set(fake_aws.config_results.stored(rule)) == {"AROAONCE", "AROAFINE"}
+
+
+# ---- the credential report, as IAM runs it ----------------------------------------------------
+
+REPORT_ACCOUNT = "555555555555"
+# The IAM User Guide's column order ("Getting credential reports for your AWS account").
+IAM_REPORT_HEADER = (
+    "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
+    "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
+    "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
+    "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
+    "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,"
+    "cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
+)
+
+
+@pytest.fixture(scope="module")
+def report_iam(fake_aws):
+    """boto3 IAM on an account of its own, holding three users written by hand below."""
+    key = fake_aws.key_without_user(REPORT_ACCOUNT)
+    at = lambda text: datetime.fromisoformat(text)  # noqa: E731
+    fake_aws.create_user(
+        "pw,never+used=1@x", "/team/", at("2024-01-02T03:04:05+00:00"), [],
+        password_set=at("2024-02-01T00:00:00+00:00"),
+        keys=[AccessKeySpec(at("2024-03-01T10:00:00+00:00"), last_used=at("2024-04-01T11:00:00+00:00"),
+                            region="eu-west-1", service="s3"),
+              AccessKeySpec(at("2024-05-01T00:00:00+00:00"), active=False)],
+        account_id=REPORT_ACCOUNT,
+    )  # fmt: skip
+    fake_aws.create_user(
+        "nothing", "/", at("2023-06-07T08:09:10+00:00"), [], account_id=REPORT_ACCOUNT
+    )
+    fake_aws.create_user(
+        "pw-used", "/", at("2023-01-01T00:00:00+00:00"), [],
+        password_set=at("2023-01-01T00:00:00+00:00"), password_last_used=at("2024-06-30T23:59:59+00:00"),
+        account_id=REPORT_ACCOUNT,
+    )  # fmt: skip
+    return boto3.client(
+        "iam",
+        endpoint_url=fake_aws.endpoint_url,
+        region_name=REGION,
+        aws_access_key_id=key,
+        aws_secret_access_key="testing",
+    )
+
+
+def test_fake_credential_report_goes_started_inprogress_complete_and_get_follows_it(
+    fake_aws, report_iam
+):
+    reports = fake_aws.credential_reports
+    reports.discard(REPORT_ACCOUNT)
+    with pytest.raises(ClientError) as raised:
+        report_iam.get_credential_report()
+    assert raised.value.response["Error"]["Code"] == "ReportNotPresent"
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 410
+
+    reports.generation_polls[REPORT_ACCOUNT] = 1
+    try:
+        assert report_iam.generate_credential_report()["State"] == "STARTED"
+        with pytest.raises(ClientError) as raised:
+            report_iam.get_credential_report()
+        assert raised.value.response["Error"]["Code"] == "ReportInProgress"
+        assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+        assert report_iam.generate_credential_report()["State"] == "INPROGRESS"
+        assert report_iam.generate_credential_report()["State"] == "COMPLETE"
+        # A fresh report is reused: no new generation.
+        assert report_iam.generate_credential_report()["State"] == "COMPLETE"
+    finally:
+        reports.generation_polls.pop(REPORT_ACCOUNT)
+    got = report_iam.get_credential_report()
+    assert got["ReportFormat"] == "text/csv"
+    stored = reports.report(REPORT_ACCOUNT)
+    assert got["GeneratedTime"] == stored.generated
+    assert abs((datetime.now(timezone.utc) - got["GeneratedTime"]).total_seconds()) < 60
+
+
+def test_fake_credential_report_writes_iam_s_columns_and_value_forms(fake_aws, report_iam):
+    reports = fake_aws.credential_reports
+    reports.put(REPORT_ACCOUNT, reports.snapshot(REPORT_ACCOUNT))
+    content = report_iam.get_credential_report()["Content"].decode()
+    a = f"arn:aws:iam::{REPORT_ACCOUNT}"
+    assert content.splitlines() == [
+        IAM_REPORT_HEADER,
+        f"<root_account>,{a}:root,2015-01-01T00:00:00+00:00,not_supported,no_information,"
+        "not_supported,not_supported,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A",
+        f'"pw,never+used=1@x","{a}:user/team/pw,never+used=1@x",2024-01-02T03:04:05+00:00,true,'
+        "no_information,2024-02-01T00:00:00+00:00,N/A,false,"
+        "true,2024-03-01T10:00:00+00:00,2024-04-01T11:00:00+00:00,eu-west-1,s3,"
+        "false,2024-05-01T00:00:00+00:00,N/A,N/A,N/A,false,N/A,false,N/A",
+        f"nothing,{a}:user/nothing,2023-06-07T08:09:10+00:00,false,N/A,N/A,N/A,false,"
+        "false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A",
+        f"pw-used,{a}:user/pw-used,2023-01-01T00:00:00+00:00,true,2024-06-30T23:59:59+00:00,"
+        "2023-01-01T00:00:00+00:00,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A",
+    ]
+
+
+def test_fake_credential_report_is_a_snapshot_and_expires_after_four_hours(fake_aws, report_iam):
+    from datetime import timedelta
+
+    reports = fake_aws.credential_reports
+    reports.put(REPORT_ACCOUNT, reports.snapshot(REPORT_ACCOUNT))
+    before = report_iam.get_credential_report()["Content"]
+    fake_aws.create_user("later", "/", datetime.now(timezone.utc), [], account_id=REPORT_ACCOUNT)
+    try:
+        assert report_iam.get_credential_report()["Content"] == before, "a user created since is not in it"
+        old = reports.snapshot(REPORT_ACCOUNT, at=datetime.now(timezone.utc) - timedelta(hours=4))
+        reports.put(REPORT_ACCOUNT, old)
+        with pytest.raises(ClientError) as raised:
+            report_iam.get_credential_report()
+        assert raised.value.response["Error"]["Code"] == "ReportExpired"
+        assert report_iam.generate_credential_report()["State"] == "STARTED"
+    finally:
+        fake_aws.delete_user("later", account_id=REPORT_ACCOUNT)
+        reports.discard(REPORT_ACCOUNT)
+
+
+def test_fake_users_get_iam_s_user_ids_and_their_tags(fake_aws, report_iam):
+    users = report_iam.get_account_authorization_details(Filter=["User"])["UserDetailList"]
+    assert [u["UserName"] for u in users] == ["pw,never+used=1@x", "nothing", "pw-used"]
+    for user in users:
+        assert re.fullmatch(r"AIDA[A-Z2-7]{17}", user["UserId"]), user["UserId"]

@@ -19,7 +19,9 @@ role each; the assertions are that each invocation read and wrote its own accoun
   in its own account's rule, B's stale result is cleaned from B's results only, and A's second
   run sends exactly A's roles again;
 - an event for B without `execution_role_name` fails with ExecutionRoleNeeded and makes no
-  request at all.
+  request at all;
+- the users rule's own central function (RULE_KIND=users) evaluates C's users through the same
+  member role: the credential report and the users of C only, one AWS::IAM::User result each.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -49,6 +51,7 @@ from .fake_aws import (
     GET_COMPLIANCE_DETAILS,
     PUT_EVALUATIONS,
     REGION,
+    AccessKeySpec,
     FakeAws,
     Recorder,
 )
@@ -294,3 +297,59 @@ def test_an_event_for_another_account_without_execution_role_name_is_refused_unr
     assert run.invocation.error()[0] == "ExecutionRoleNeeded"
     assert run.recorded.attempts == [], "no AWS request at all, STS included"
     assert run.assumed == []
+
+
+# ---- the organization users rule: its own central function, the same member role ------------
+
+USERS_ORG_RULE = "OrgConfigRule-iam-user-unused-credentials-org-e2e4k3"
+
+
+def test_the_users_function_evaluates_a_member_account_s_users_through_the_member_role(
+    cargo_lambda, function_binary, fake_aws, members, tmp_path_factory, tmp_path
+):
+    now = datetime.now(timezone.utc)
+    days = lambda n: now - timedelta(days=n, hours=12)  # noqa: E731
+    stale = fake_aws.create_user(
+        "c-stale-key", "/", days(900), [],
+        keys=[AccessKeySpec(days(800), last_used=days(200), region="us-east-1", service="s3")],
+        account_id=C,
+    )  # fmt: skip
+    nothing = fake_aws.create_user("c-no-credentials", "/", days(900), [], account_id=C)
+    fake_aws.credential_reports.discard(C)  # the first GenerateCredentialReport starts one
+
+    workdir = tmp_path_factory.mktemp("lambda-organization-users")
+    env = function_environment(fake_aws, workdir, RULE_KIND="users")
+    arn = f"arn:aws:lambda:{REGION}:{CENTRAL_ACCOUNT}:function:iam-user-unused-credentials-org"
+    with running_function(
+        cargo_lambda, function_binary, env, workdir, "organization users", invoked_function_arn=arn
+    ) as users_function:  # fmt: skip
+        event = config_event(
+            tmp_path, account=C, rule=USERS_ORG_RULE, template="scheduled-testmode.json",
+            parameters={"max_days_for_last_used": "45", "execution_role_name": MEMBER_ROLE},
+            result_token="TESTMODE",
+        )  # fmt: skip
+        sts = sts_backends[C]["aws"]
+        assumed_before = len(sts.assumed_roles)
+        fake_aws.recorder.clear()
+        invocation = users_function.invoke(event)
+        fake_aws.wait_idle()
+    recorded = fake_aws.recorder.snapshot()
+    assert invocation.ok, f"{invocation.stdout}\n{invocation.stderr}"
+    assert [r.role_arn for r in sts.assumed_roles[assumed_before:]] == [
+        f"arn:aws:iam::{C}:role/{MEMBER_ROLE}"
+    ]
+    attempts = recorded.attempts
+    assert (attempts[0].operation, attempts[0].account_id) == ("AssumeRole", CENTRAL_ACCOUNT)
+    assert {a.account_id for a in attempts[1:]} == {C}
+    operations = Counter(a.operation for a in attempts[1:])
+    assert operations["GenerateCredentialReport"] >= 2  # STARTED, then COMPLETE
+    assert operations["GetCredentialReport"] == 1
+    sent = {e["ComplianceResourceId"]: e for c in recorded.put_evaluations for e in c.evaluations}
+    assert {c.account_id for c in recorded.put_evaluations} == {C}
+    assert {rid: (e["ComplianceResourceType"], e["ComplianceType"]) for rid, e in sent.items()} == {
+        stale: ("AWS::IAM::User", "NON_COMPLIANT"),
+        nothing: ("AWS::IAM::User", COMPLIANT),
+    }
+    assert sent[stale]["Annotation"].startswith("c-stale-key: ")
+    assert sent[nothing]["Annotation"].startswith("c-no-credentials: ")
+    assert invocation.response()["principals"] == 2

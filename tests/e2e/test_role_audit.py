@@ -16,6 +16,11 @@ accounts; only the progress-line test reads the 2 500-role account (3 pages of 1
    role's row marked, `--compliance` filtering, exit codes.
 3. Errors: exit 2, one line naming the failure and a hint, for a rule Config does not know,
    access denied by IAM or by Config, and no credentials at all.
+4. `--kind users`, live on an account of its own (users_account.py's table, its credential
+   report generated before the late users were created): `evaluate` JSON checked per UserId
+   (the user missing from the report shown INSUFFICIENT_DATA, the deleted one absent), the
+   table's user columns and count; `report --kind users` joins Config's AWS::IAM::User results
+   with the live users by UserId and marks a deleted user's.
 """
 
 from __future__ import annotations
@@ -63,6 +68,9 @@ from .fake_aws import (
     REGION,
     FakeAws,
 )
+from .users_account import CREATED_AFTER_REPORT, DELETED, NOT_IN_REPORT, REPORT_AGE
+from .users_account import PARAMETERS as USER_PARAMETERS
+from .users_account import UserSpec, build_users
 
 AUDIT_ACCOUNT = "444455556666"
 ROLES = 120
@@ -761,3 +769,125 @@ def test_no_credentials_exits_2_with_the_credentials_hint_and_no_request(
         f"{ONE_LINE_PROBLEM}: the error takes {len(lines) - 1} lines, the SDK's provider chain "
         f"and its Debug dump included; stderr was {result.stderr!r}"
     )
+
+
+# ---- 4. --kind users ----------------------------------------------------------------------
+
+USERS_AUDIT_ACCOUNT = "555566667777"
+USERS_REPORT_RULE = "e2e-role-audit-users-report"
+USER_JSON_KEYS = ["UserName", "Path", "UserId", *JSON_KEYS[3:]]
+USERS_EVALUATE_HEADER = ["COMPLIANCE", "USER", "USER ID", "REASON"]
+
+
+@dataclass
+class UsersAudit:
+    specs: list[UserSpec]
+    run: object  # (*args) -> Cli
+
+    def listed(self) -> list[UserSpec]:
+        return [u for u in self.specs if u.row.rule != DELETED]
+
+
+@pytest.fixture(scope="module")
+def users_audit(role_audit, fake_aws) -> UsersAudit:
+    """users_account.py's users in an account of their own; the credential report (complete,
+    generated REPORT_AGE ago) was taken before the late users were created and the deleted one
+    was deleted."""
+    with timed("seed the role-audit users account"):
+        now = datetime.now(timezone.utc)
+        specs = build_users(now)
+        key = fake_aws.key_without_user(USERS_AUDIT_ACCOUNT)
+        late = (CREATED_AFTER_REPORT, NOT_IN_REPORT)
+
+        def create(spec: UserSpec) -> None:
+            spec.user_id = fake_aws.create_user(
+                spec.name, spec.path, spec.created, spec.tags,
+                password_set=spec.password_set, password_last_used=spec.password_last_used,
+                keys=spec.keys, account_id=USERS_AUDIT_ACCOUNT,
+            )  # fmt: skip
+
+        for spec in specs:
+            if spec.row.rule not in late:
+                create(spec)
+        reports = fake_aws.credential_reports
+        generated = (now - REPORT_AGE).replace(microsecond=0)
+        reports.put(USERS_AUDIT_ACCOUNT, reports.snapshot(USERS_AUDIT_ACCOUNT, at=generated))
+        for spec in specs:
+            if spec.row.rule in late:
+                create(spec)
+        for spec in specs:
+            if spec.row.rule == DELETED:
+                fake_aws.delete_user(spec.name, account_id=USERS_AUDIT_ACCOUNT)
+    env = cli_environment(fake_aws, key)
+    return UsersAudit(specs, lambda *args: run_cli(role_audit, env, *args))
+
+
+def users_evaluate(users_audit: UsersAudit, *extra: str) -> Cli:
+    return users_audit.run(
+        "evaluate", "--kind", "users", "--rule-parameters", json.dumps(USER_PARAMETERS), *extra
+    )
+
+
+def test_evaluate_users_live_json_has_the_expected_result_for_every_user(users_audit):
+    result = users_evaluate(users_audit, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    rows = result.json()
+    assert all(list(row) == USER_JSON_KEYS for row in rows), rows[0]
+    by_id = {row["UserId"]: row for row in rows}
+    assert len(by_id) == len(rows), "one row per UserId"
+    listed = users_audit.listed()
+    assert set(by_id) == {u.user_id for u in listed}, "every listed user, the deleted one absent"
+    wrong = []
+    for spec in listed:
+        row = by_id[spec.user_id]
+        got = (row["UserName"], row["Path"], row["ComplianceType"], row["Annotation"])
+        want = (spec.name, spec.path, spec.expected_compliance, spec.expected_annotation)
+        if got != want:
+            wrong.append(f"{spec.row.slug}: got {got}, want {want}")
+    assert not wrong, f"{len(wrong)} wrong:\n" + "\n".join(wrong)
+    assert {u.expected_compliance for u in listed} >= {"INSUFFICIENT_DATA", COMPLIANT, NON_COMPLIANT}
+
+
+def test_evaluate_users_live_table_names_users_and_counts_them(users_audit):
+    result = users_evaluate(users_audit)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert re.split(r"\s{2,}", lines[0].strip()) == USERS_EVALUATE_HEADER
+    listed = users_audit.listed()
+    counts = {c: sum(u.expected_compliance == c for u in listed) for c in
+              (NON_COMPLIANT, COMPLIANT, NOT_APPLICABLE, "INSUFFICIENT_DATA")}  # fmt: skip
+    parts = [f"{n} {c}" for c, n in counts.items() if n or c != "INSUFFICIENT_DATA"]
+    assert lines[-1] == f"{len(listed)} users: " + ", ".join(parts)
+
+
+def test_report_users_joins_stored_results_with_the_live_users_by_user_id(users_audit, fake_aws):
+    listed = users_audit.listed()
+    stored = [u for u in listed if u.expected_compliance in (COMPLIANT, NON_COMPLIANT)][:5]
+    for spec in stored:
+        fake_aws.config_results.seed(
+            USERS_REPORT_RULE, spec.user_id, spec.expected_compliance, spec.expected_annotation,
+            account_id=USERS_AUDIT_ACCOUNT, resource_type="AWS::IAM::User",
+        )  # fmt: skip
+    gone = "AIDAGONEGONEGONEGONE2"
+    fake_aws.config_results.seed(
+        USERS_REPORT_RULE, gone, NON_COMPLIANT, "left-the-company: password last used 300 days ago",
+        account_id=USERS_AUDIT_ACCOUNT, resource_type="AWS::IAM::User",
+    )  # fmt: skip
+    result = users_audit.run(
+        "report", "--kind", "users", "--rule-name", USERS_REPORT_RULE, "--format", "json"
+    )
+    assert result.returncode == 0, result.stderr
+    rows = {row["UserId"]: row for row in result.json()}
+    assert set(rows) == {u.user_id for u in stored} | {gone}
+    for spec in stored:
+        row = rows[spec.user_id]
+        assert (row["UserName"], row["Path"], row["ComplianceType"], row["Annotation"]) == (
+            spec.name, spec.path, spec.expected_compliance, spec.expected_annotation
+        )
+        assert row["ResultRecordedTime"], row
+    assert rows[gone]["UserName"] == "" and rows[gone]["ComplianceType"] == NON_COMPLIANT
+    table = users_audit.run("report", "--kind", "users", "--rule-name", USERS_REPORT_RULE)
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.splitlines()[-1].endswith("(1 no longer exists)")
+    assert any(GONE in line and gone in line for line in table.stdout.splitlines())

@@ -60,13 +60,24 @@ def test_the_longest_organization_name_makes_member_rules_config_can_read_back()
     assert "64" in parameter["Description"], "and why"
 
 
-def test_the_single_account_rule_is_named_within_the_readable_limit():
-    parameter = load(SINGLE)["Parameters"]["NameOfSolution"]
-    assert parameter["MaxLength"] <= READABLE_RULE_NAME_MAX
-    rule = resources_of_type(load(SINGLE), "AWS::Config::ConfigRule")
-    assert [r["Properties"]["ConfigRuleName"] for r in rule.values()] == [
-        {"Ref": "NameOfSolution"}
-    ]
+def test_the_longest_organization_users_rule_name_makes_member_rules_config_can_read_back():
+    parameter = load(ORG)["Parameters"]["UsersRuleName"]
+    name = "a" * parameter["MaxLength"]
+    assert re.compile(parameter["AllowedPattern"]).fullmatch(name)
+    member_rule = f"{ORG_RULE_PREFIX}{name}{ORG_RULE_SUFFIX}"
+    assert len(member_rule) == READABLE_RULE_NAME_MAX, member_rule
+    assert "41" in parameter["Description"] and "64" in parameter["Description"]
+
+
+def test_the_single_account_rules_are_named_within_the_readable_limit():
+    template = load(SINGLE)
+    for name in ("NameOfSolution", "UsersRuleName"):
+        assert template["Parameters"][name]["MaxLength"] <= READABLE_RULE_NAME_MAX
+    rules = resources_of_type(template, "AWS::Config::ConfigRule")
+    assert {k: r["Properties"]["ConfigRuleName"] for k, r in rules.items()} == {
+        "ConfigRule": {"Ref": "NameOfSolution"},
+        "UsersConfigRule": {"Ref": "UsersRuleName"},
+    }
 
 
 # ---- 5. failures someone hears about -----------------------------------------------------------
@@ -77,14 +88,25 @@ def template(request) -> dict:
     return load(request.param)
 
 
-def the_function(template: dict) -> dict:
+# Each rule's function and the execution role it runs with.
+FUNCTIONS = {"RuleFunction": "RuleExecutionRole", "UsersRuleFunction": "UsersRuleExecutionRole"}
+
+
+def the_function(template: dict, function_id: str = "RuleFunction") -> dict:
     functions = resources_of_type(template, "AWS::Serverless::Function")
-    assert list(functions) == ["RuleFunction"]
-    return functions["RuleFunction"]["Properties"]
+    assert sorted(functions) == sorted(FUNCTIONS)
+    return functions[function_id]["Properties"]
 
 
-def test_a_run_is_retried_once_and_a_run_that_still_fails_is_kept_with_its_error(template):
-    invoke = the_function(template)["EventInvokeConfig"]
+@pytest.fixture(params=list(FUNCTIONS))
+def function_id(request) -> str:
+    return request.param
+
+
+def test_a_run_is_retried_once_and_a_run_that_still_fails_is_kept_with_its_error(
+    template, function_id
+):
+    invoke = the_function(template, function_id)["EventInvokeConfig"]
     assert invoke["MaximumRetryAttempts"] == 1
     on_failure = invoke["DestinationConfig"]["OnFailure"]
     assert on_failure["Type"] == "SQS"
@@ -96,7 +118,7 @@ def test_a_run_is_retried_once_and_a_run_that_still_fails_is_kept_with_its_error
 
     # Lambda delivers the record with the execution role: it may send to that queue, and only
     # that queue.
-    role = template["Resources"]["RuleExecutionRole"]["Properties"]
+    role = template["Resources"][FUNCTIONS[function_id]]["Properties"]
     statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
     sends = [s for s in statements if "sqs:SendMessage" in json.dumps(s["Action"])]
     assert sends == [
@@ -109,11 +131,12 @@ def test_a_run_is_retried_once_and_a_run_that_still_fails_is_kept_with_its_error
     ]
 
 
-def errors_alarm(template: dict) -> dict:
+def errors_alarm(template: dict, function_id: str = "RuleFunction") -> dict:
     alarms = [
         a["Properties"]
         for a in resources_of_type(template, "AWS::CloudWatch::Alarm").values()
         if a["Properties"].get("MetricName") == "Errors"
+        and a["Properties"]["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function_id}}]
     ]
     assert len(alarms) == 1, alarms
     return alarms[0]
@@ -135,11 +158,13 @@ def alarms(alarm: dict, error_times_s: list[float]) -> bool:
     )
 
 
-def test_the_errors_alarm_fires_when_the_retry_fails_too_and_not_when_it_succeeds(template):
-    alarm = errors_alarm(template)
+def test_the_errors_alarm_fires_when_the_retry_fails_too_and_not_when_it_succeeds(
+    template, function_id
+):
+    alarm = errors_alarm(template, function_id)
     assert alarm["Namespace"] == "AWS/Lambda"
-    assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "RuleFunction"}}]
-    timeout = the_function(template)["Timeout"]
+    assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function_id}}]
+    timeout = the_function(template, function_id)["Timeout"]
     for start in (0, 30, 59.9):
         # A transient failure the retry fixes: one error.
         assert not alarms(alarm, [start]), start
@@ -149,8 +174,8 @@ def test_the_errors_alarm_fires_when_the_retry_fails_too_and_not_when_it_succeed
             assert alarms(alarm, [start, start + gap]), (start, gap)
 
 
-def test_the_errors_alarm_notifies_the_alert_email_or_topic(template):
-    alarm = errors_alarm(template)
+def test_the_errors_alarm_notifies_the_alert_email_or_topic(template, function_id):
+    alarm = errors_alarm(template, function_id)
     notify = {
         "Fn::If": [
             "CreateAlertTopic",
@@ -189,12 +214,12 @@ def test_identity_center_roles_reaches_the_rule(template):
     assert sorted(parameter["AllowedValues"]) == ["evaluate", "exclude"]
     rules = resources_of_type(template, "AWS::Config::ConfigRule")
     if rules:
-        (rule,) = rules.values()
+        rule = rules["ConfigRule"]
         assert rule["Properties"]["InputParameters"]["identity_center_roles"] == {
             "Ref": "IdentityCenterRoles"
         }
     else:
-        (rule,) = resources_of_type(template, "AWS::Config::OrganizationConfigRule").values()
+        rule = template["Resources"]["OrganizationRule"]
         text = rule["Properties"]["OrganizationCustomRuleMetadata"]["InputParameters"]
         assert '"identity_center_roles":"${IdentityCenterRoles}"' in text["Fn::Sub"][0]
 
@@ -207,19 +232,26 @@ def longest_value(parameter: dict) -> str:
     return "a" * parameter["MaxLength"]
 
 
-def test_the_longest_input_parameters_fit_config_limit():
+@pytest.mark.parametrize(("rule_id", "a_key"), [("ConfigRule", "identity_center_roles"),
+                                               ("UsersConfigRule", "user_allowlist")])
+def test_the_longest_input_parameters_fit_config_limit(rule_id, a_key):
     # template.yaml: an object CloudFormation serialises as JSON.
     single = load(SINGLE)
-    (rule,) = resources_of_type(single, "AWS::Config::ConfigRule").values()
+    rule = single["Resources"][rule_id]
     members = {
         key: longest_value(single["Parameters"][value["Ref"] if "Ref" in value else value["Fn::If"][1]["Ref"]])
         for key, value in rule["Properties"]["InputParameters"].items()
     }
+    assert a_key in members
     assert len(json.dumps(members, separators=(",", ":"))) <= INPUT_PARAMETERS_MAX
 
+
+@pytest.mark.parametrize(("rule_id", "a_key"), [("OrganizationRule", "identity_center_roles"),
+                                               ("UsersOrganizationRule", "user_allowlist")])
+def test_the_longest_organization_input_parameters_fit_config_limit(rule_id, a_key):
     # org/template.yaml: a string built with !Sub; every optional member present.
     org = load(ORG)
-    (rule,) = resources_of_type(org, "AWS::Config::OrganizationConfigRule").values()
+    rule = org["Resources"][rule_id]
     text, variables = rule["Properties"]["OrganizationCustomRuleMetadata"]["InputParameters"][
         "Fn::Sub"
     ]
@@ -228,5 +260,187 @@ def test_the_longest_input_parameters_fit_config_limit():
         present = value["Fn::If"][1]["Fn::Sub"]
         text = text.replace("${" + name + "}", present)
     rendered = re.sub(r"\$\{(\w+)\}", lambda m: longest_value(parameters[m.group(1)]), text)
-    assert json.loads(rendered)["identity_center_roles"] == "evaluate"
+    assert a_key in json.loads(rendered)
     assert len(rendered) <= INPUT_PARAMETERS_MAX, len(rendered)
+
+
+# ---- the users rule: its own function, least privilege, its scope, its off switch ------------
+
+# Each function's role may call exactly these actions (template.yaml; in org/template.yaml the
+# IAM and Config actions are the member role's, below).
+SINGLE_ACTIONS = {
+    "RuleFunction": {
+        "iam:GetAccountAuthorizationDetails",
+        "config:PutEvaluations",
+        "config:GetComplianceDetailsByConfigRule",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "sqs:SendMessage",
+    },
+    "UsersRuleFunction": {
+        "iam:GenerateCredentialReport",
+        "iam:GetCredentialReport",
+        "iam:GetAccountAuthorizationDetails",
+        "config:PutEvaluations",
+        "config:GetComplianceDetailsByConfigRule",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "sqs:SendMessage",
+    },
+}
+ORG_CENTRAL_ACTIONS = {"sts:AssumeRole", "logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"}
+MEMBER_ACTIONS = {
+    "iam:GetAccountAuthorizationDetails",
+    "iam:GenerateCredentialReport",
+    "iam:GetCredentialReport",
+    "config:PutEvaluations",
+    "config:GetComplianceDetailsByConfigRule",
+}
+
+
+def actions_of_role(template: dict, role_id: str) -> set[str]:
+    """Every action the role's inline policies and the RolePolicies attached to it allow."""
+    statements = [
+        s
+        for p in template["Resources"][role_id]["Properties"].get("Policies", [])
+        for s in p["PolicyDocument"]["Statement"]
+    ]
+    for attached in resources_of_type(template, "AWS::IAM::RolePolicy").values():
+        if attached["Properties"]["RoleName"] == {"Ref": role_id}:
+            statements += attached["Properties"]["PolicyDocument"]["Statement"]
+    actions: set[str] = set()
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        action = statement["Action"]
+        actions |= {action} if isinstance(action, str) else set(action)
+    return actions
+
+
+def test_each_single_account_function_may_call_exactly_what_its_rule_calls(function_id):
+    template = load(SINGLE)
+    role = the_function(template, function_id)["Role"]["Fn::GetAtt"][0]
+    assert role == FUNCTIONS[function_id], "each function runs with its own role"
+    assert actions_of_role(template, role) == SINGLE_ACTIONS[function_id]
+
+
+def test_each_organization_function_may_only_assume_the_member_role_and_log():
+    template = load(ORG)
+    for function_id, role in FUNCTIONS.items():
+        assert the_function(template, function_id)["Role"] == {"Fn::GetAtt": [role, "Arn"]}
+        assert actions_of_role(template, role) == ORG_CENTRAL_ACTIONS
+
+
+def test_the_member_role_grants_what_both_rules_call_and_trusts_both_central_roles():
+    member = load("org/member-role.yaml")
+    assert actions_of_role(member, "MemberRole") == MEMBER_ACTIONS
+    (trust,) = member["Resources"]["MemberRole"]["Properties"]["AssumeRolePolicyDocument"][
+        "Statement"
+    ]
+    assert trust["Principal"]["AWS"] == {
+        "Fn::If": [
+            "HasUsersCentralFunction",
+            [{"Ref": "CentralFunctionRoleArn"}, {"Ref": "UsersCentralFunctionRoleArn"}],
+            {"Ref": "CentralFunctionRoleArn"},
+        ]
+    }
+    # The organization stack hands the users function's role to the StackSet.
+    org = load(ORG)
+    parameters = org["Resources"]["MemberRoleStackSet"]["Properties"]["Parameters"]
+    assert {"ParameterKey": "UsersCentralFunctionRoleArn",
+            "ParameterValue": {"Fn::If": ["UsersRuleEnabled",
+                                          {"Fn::GetAtt": ["UsersRuleExecutionRole", "Arn"]}, ""]}} in parameters  # fmt: skip
+    assert set(member["Parameters"]) == {p["ParameterKey"] for p in parameters}
+
+
+def test_each_function_is_told_its_rule_kind_and_threshold(template):
+    for function_id, kind, days in (
+        ("RuleFunction", "roles", "MaxDaysForLastUsed"),
+        ("UsersRuleFunction", "users", "MaxDaysForUserCredentials"),
+    ):
+        function = the_function(template, function_id)
+        variables = function["Environment"]["Variables"]
+        assert variables["RULE_KIND"] == kind
+        assert variables["MAX_DAYS_FOR_LAST_USED"] == {"Ref": days}
+        # One binary serves both rules.
+        assert template["Resources"][function_id]["Metadata"]["BuildProperties"] == {
+            "Binary": "iam-role-last-used"
+        }
+
+
+def test_the_users_threshold_defaults_to_the_cis_45_days_up_to_3650(template):
+    parameter = template["Parameters"]["MaxDaysForUserCredentials"]
+    assert (parameter["Default"], parameter["MinValue"], parameter["MaxValue"]) == (45, 1, 3650)
+    assert "CIS" in parameter["Description"]
+
+
+def test_the_users_rule_is_scoped_to_iam_users_and_gets_the_users_parameters():
+    single = load(SINGLE)["Resources"]["UsersConfigRule"]["Properties"]
+    assert single["Scope"] == {"ComplianceResourceTypes": ["AWS::IAM::User"]}
+    assert single["Source"]["SourceIdentifier"] == {"Fn::GetAtt": ["UsersRuleFunction", "Arn"]}
+    assert set(single["InputParameters"]) == {
+        "max_days_for_last_used", "user_allowlist", "exempt_tag_key"
+    }  # fmt: skip
+    org = load(ORG)["Resources"]["UsersOrganizationRule"]["Properties"]
+    metadata = org["OrganizationCustomRuleMetadata"]
+    assert metadata["ResourceTypesScope"] == ["AWS::IAM::User"]
+    assert metadata["LambdaFunctionArn"] == {"Fn::GetAtt": ["UsersRuleFunction", "Arn"]}
+    text = metadata["InputParameters"]["Fn::Sub"][0]
+    assert '"execution_role_name":"${MemberRoleName}"' in text
+    assert "role_allowlist" not in text and "service_linked_roles" not in text
+
+
+def _references(value) -> set[str]:
+    """Logical ids a template value refers to (Ref, GetAtt, ${...} in Sub)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str):
+                found.add(inner)
+            elif key == "Fn::GetAtt":
+                found.add(inner[0] if isinstance(inner, list) else inner.split(".")[0])
+            elif key == "Fn::Sub":
+                text = inner if isinstance(inner, str) else inner[0]
+                found |= {m.split(".")[0] for m in re.findall(r"\$\{([\w.:]+)\}", text)}
+                if isinstance(inner, list):
+                    found |= _references(inner[1])
+            else:
+                found |= _references(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= _references(inner)
+    return found
+
+
+def test_users_rule_disabled_leaves_out_every_users_resource_and_output(template):
+    parameter = template["Parameters"]["UsersRule"]
+    assert (parameter["Default"], sorted(parameter["AllowedValues"])) == (
+        "enabled", ["disabled", "enabled"]
+    )  # fmt: skip
+    assert template["Conditions"]["UsersRuleEnabled"] == {
+        "Fn::Equals": [{"Ref": "UsersRule"}, "enabled"]
+    }
+    resources = template["Resources"]
+    users = {k for k in resources if k.startswith("Users")}
+    assert {"UsersRuleFunction", "UsersRuleExecutionRole", "UsersRuleLogGroup",
+            "UsersFailedRunsQueue", "UsersErrorsAlarm", "UsersConfigInvokePermission"} <= users  # fmt: skip
+    for logical_id in users:
+        assert resources[logical_id].get("Condition") == "UsersRuleEnabled", logical_id
+    # Nothing that stays when the users rule is off may refer to what goes.
+    for logical_id, resource in resources.items():
+        if resource.get("Condition") == "UsersRuleEnabled":
+            continue
+        properties = json.dumps(resource.get("Properties", {}))
+        for reference in _references(resource.get("Properties", {})) & users:
+            assert f'"UsersRuleEnabled"' in properties, f"{logical_id} refers to {reference}"
+    for name, output in template["Outputs"].items():
+        if _references(output["Value"]) & users:
+            assert output.get("Condition") == "UsersRuleEnabled", name
+
+
+def test_both_functions_build_from_one_build_definition(template):
+    # sam build builds functions with equal Runtime, CodeUri, Architectures and Metadata once
+    # (SAM CLI's FunctionBuildDefinition compares the whole Metadata, checkov skips included).
+    functions = [template["Resources"][f] for f in FUNCTIONS]
+    for key in ("Runtime", "CodeUri", "Architectures", "Handler"):
+        assert functions[0]["Properties"][key] == functions[1]["Properties"][key], key
+    assert functions[0]["Metadata"] == functions[1]["Metadata"]

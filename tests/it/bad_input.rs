@@ -155,10 +155,11 @@ fn defaults_account() -> Vec<RoleDetail> {
     ]
 }
 
-/// The parser's messages for the report rows above (its own wording; line 3 is the first
-/// user's row, after the header and the root account's).
-const REPORT_BAD_TIME: &str = "line 3, password_last_used: TODO";
-const REPORT_SHORT_ROW: &str = "line 3, row: TODO";
+/// The parser's messages for the report rows below: line 3 is the first user's row, after the
+/// header and the root account's; the report's header has 22 columns.
+const REPORT_BAD_TIME: &str =
+    "line 3, password_last_used: \"yesterday\" is not an ISO 8601 date-time, no_information or N/A";
+const REPORT_SHORT_ROW: &str = "line 3, row: has 3 fields where the header has 22";
 
 /// What [`defaults_account`] gets with every parameter at its default, by the README's rules.
 fn defaults_sent() -> Vec<Sent> {

@@ -366,3 +366,279 @@ fn the_readme_quick_start_prints_the_expected_table() {
         assert!(row.ends_with(reason), "{row}");
     }
 }
+
+/// `--kind users` on the bundled users example, checked against the expected results that
+/// scripts/make_user_snapshot.py wrote from its scenario table.
+mod users {
+    use super::*;
+
+    /// When the bundled credential report was generated (the scenario table's GENERATED).
+    const GENERATED: &str = "2025-12-31T22:00:00Z";
+    const SUMMARY: &str =
+        "38 users: 13 NON_COMPLIANT, 23 COMPLIANT, 0 NOT_APPLICABLE, 2 INSUFFICIENT_DATA";
+
+    fn parameters() -> String {
+        std::fs::read_to_string(events("users-snapshot.parameters.json")).unwrap()
+    }
+
+    /// (UserName, UserId, ComplianceType, Annotation) per user, in snapshot order.
+    fn expected() -> Vec<[String; 4]> {
+        let text = std::fs::read_to_string(events("users-snapshot.expected.json")).unwrap();
+        rows_of(&serde_json::from_str(&text).unwrap())
+    }
+
+    fn rows_of(json: &Value) -> Vec<[String; 4]> {
+        json.as_array()
+            .unwrap()
+            .iter()
+            .map(|row| {
+                ["UserName", "UserId", "ComplianceType", "Annotation"]
+                    .map(|k| row[k].as_str().unwrap().to_owned())
+            })
+            .collect()
+    }
+
+    fn evaluate(format: &str, extra: &[&str]) -> Output {
+        let snapshot = events("users-snapshot.json");
+        let report = events("users-credential-report.csv");
+        let mut args = vec![
+            "evaluate",
+            "--kind",
+            "users",
+            "--snapshot",
+            &snapshot,
+            "--credential-report",
+            &report,
+            "--report-generated",
+            GENERATED,
+            "--now",
+            NOW,
+            "--format",
+            format,
+        ];
+        args.extend(extra);
+        role_audit(&args)
+    }
+
+    fn evaluate_json(extra: &[&str]) -> Vec<[String; 4]> {
+        rows_of(&serde_json::from_str(&stdout(&evaluate("json", extra))).unwrap())
+    }
+
+    #[test]
+    fn json_output_matches_the_expected_results_for_every_user() {
+        let params = parameters();
+        let got = evaluate_json(&["--rule-parameters", &params]);
+        let expected = expected();
+        assert_eq!(got.len(), 38);
+        for (got, want) in got.iter().zip(&expected) {
+            assert_eq!(got, want);
+        }
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn flags_give_the_same_results_as_the_rule_parameters_json() {
+        let got = evaluate_json(&[
+            "--max-days",
+            "45",
+            "--allowlist",
+            "/breakglass/*",
+            "--allowlist",
+            "/admin-emergency",
+            "--exempt-tag-key",
+            "keep",
+        ]);
+        assert_eq!(got, expected());
+    }
+
+    #[test]
+    fn json_objects_carry_the_user_fields_and_no_role_fields() {
+        let params = parameters();
+        let json: Value =
+            serde_json::from_str(&stdout(&evaluate("json", &["--rule-parameters", &params])))
+                .unwrap();
+        let first = json[0].as_object().unwrap();
+        let keys: Vec<&str> = first.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "UserName",
+                "Path",
+                "UserId",
+                "ComplianceType",
+                "DaysSinceLastUse",
+                "LastUsedRegion",
+                "Annotation"
+            ]
+        );
+        assert_eq!(first["Path"], "/breakglass/");
+    }
+
+    #[test]
+    fn csv_output_names_the_user_columns_and_parses_back_to_the_same_results() {
+        let params = parameters();
+        let text = stdout(&evaluate("csv", &["--rule-parameters", &params]));
+        let mut lines = text.split("\r\n");
+        assert_eq!(
+            lines.next(),
+            Some("UserName,Path,UserId,ComplianceType,DaysSinceLastUse,LastUsedRegion,Annotation,ResultRecordedTime,AccountId")
+        );
+        let rows: Vec<[String; 4]> = lines
+            .filter(|l| !l.is_empty())
+            .map(|line| {
+                let fields = split_csv(line);
+                assert_eq!(fields.len(), 9, "{line}");
+                [&fields[0], &fields[2], &fields[3], &fields[6]].map(|f| f.clone())
+            })
+            .collect();
+        assert_eq!(rows, expected());
+    }
+
+    #[test]
+    fn the_table_names_users_and_ends_with_a_users_summary() {
+        let params = parameters();
+        let text = stdout(&evaluate("table", &["--rule-parameters", &params]));
+        let lines: Vec<&str> = text.lines().collect();
+        let header: Vec<&str> = lines[0].split("  ").filter(|c| !c.is_empty()).collect();
+        assert_eq!(
+            header.iter().map(|c| c.trim()).collect::<Vec<_>>(),
+            ["COMPLIANCE", "USER", "USER ID", "REASON"]
+        );
+        assert!(lines[1].starts_with("NON_COMPLIANT"), "{}", lines[1]);
+        assert_eq!(lines.last(), Some(&SUMMARY));
+    }
+
+    /// Options of the other rule are refused by name, not ignored; nothing is printed on stdout.
+    #[test]
+    fn options_of_the_other_kind_are_errors_naming_the_option() {
+        let users = events("users-snapshot.json");
+        let report = events("users-credential-report.csv");
+        let roles = events("account-snapshot.json");
+        let cases: &[(&[&str], &str)] = &[
+            (
+                &["evaluate", "--kind", "users", "--snapshot", &users, "--credential-report", &report, "--service-linked-roles", "exclude"],
+                "role-audit: invalid --service-linked-roles exclude: applies to --kind roles only, not to the users rule\n",
+            ),
+            (
+                &["evaluate", "--kind", "users", "--snapshot", &users, "--credential-report", &report, "--identity-center-roles", "exclude"],
+                "role-audit: invalid --identity-center-roles exclude: applies to --kind roles only, not to the users rule\n",
+            ),
+            (
+                &["evaluate", "--snapshot", &roles, "--credential-report", &report],
+                &format!("role-audit: invalid --credential-report {report}: applies to --kind users only, not to the roles rule\n"),
+            ),
+            (
+                &["evaluate", "--kind", "users", "--snapshot", &users],
+                &format!("role-audit: invalid --snapshot {users}: with --kind users it needs --credential-report FILE: the users' credentials are in the credential report, not in the snapshot\n"),
+            ),
+        ];
+        for (args, want) in cases {
+            let output = role_audit(args);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+            assert_eq!(stderr, *want, "{args:?}");
+            assert!(output.stdout.is_empty(), "nothing half-written on stdout");
+        }
+    }
+
+    #[test]
+    fn usage_errors_of_the_users_options_name_the_option() {
+        let users = events("users-snapshot.json");
+        let report = events("users-credential-report.csv");
+        let cases: &[(&[&str], &str)] = &[
+            (&["evaluate", "--kind", "users", "--credential-report", &report], "--snapshot <FILE>"),
+            (&["evaluate", "--kind", "users", "--snapshot", &users, "--report-generated", NOW], "--credential-report <FILE>"),
+            (&["evaluate", "--kind", "users", "--snapshot", &users, "--credential-report", &report, "--report-generated", "yesterday"], "\"yesterday\" is not an RFC 3339 time"),
+            (&["evaluate", "--kind", "groups"], "invalid value 'groups' for '--kind <KIND>'"),
+            (&["evaluate", "--kind", "users", "--snapshot", &users, "--credential-report", &report, "--report-generated", "2026-01-01T00:00:01Z", "--now", NOW], "role-audit: invalid --report-generated 2026-01-01T00:00:01Z: is after --now 2026-01-01T00:00:00Z: a report cannot be generated later than it is read\n"),
+            (&["evaluate", "--kind", "users", "--snapshot", "/nonexistent/users.json", "--credential-report", &report], "role-audit: invalid snapshot /nonexistent/users.json: cannot read it:"),
+            (&["evaluate", "--kind", "users", "--snapshot", &events("scheduled.json"), "--credential-report", &report], "page 1 has no UserDetailList: is it the output of `aws iam get-account-authorization-details --filter User`?"),
+            (&["evaluate", "--kind", "users", "--snapshot", &users, "--credential-report", "/nonexistent/report.csv"], "role-audit: invalid --credential-report /nonexistent/report.csv: cannot read it:"),
+        ];
+        for (args, needle) in cases {
+            let output = role_audit(args);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+            assert!(
+                stderr.contains(needle),
+                "{args:?}: expected {needle:?} in {stderr}"
+            );
+            assert!(output.stdout.is_empty(), "nothing half-written on stdout");
+        }
+    }
+
+    /// A report row that cannot be read stops the run, naming the file, the line and the
+    /// column: nothing is evaluated from part of a report.
+    #[test]
+    fn an_unreadable_report_field_is_an_error_naming_line_and_column() {
+        let text = std::fs::read_to_string(events("users-credential-report.csv")).unwrap();
+        // Line 4 is the third user after the header and the root account's row.
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        let fields: Vec<&str> = lines[3].split(',').collect();
+        let mut bad: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
+        bad[4] = "last tuesday".to_owned(); // password_last_used
+        lines[3] = bad.join(",");
+        let dir = std::env::temp_dir().join(format!("role-audit-report-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("report.csv");
+        std::fs::write(&file, lines.join("\n")).unwrap();
+        let users = events("users-snapshot.json");
+        let output = role_audit(&[
+            "evaluate",
+            "--kind",
+            "users",
+            "--snapshot",
+            &users,
+            "--credential-report",
+            file.to_str().unwrap(),
+        ]);
+        std::fs::remove_dir_all(&dir).unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        let want = format!(
+            "role-audit: invalid --credential-report {}: line 4, password_last_used:",
+            file.display()
+        );
+        assert!(stderr.starts_with(&want), "expected {want:?} in {stderr}");
+        assert!(stderr.contains("last tuesday"), "{stderr}");
+        assert!(output.stdout.is_empty());
+    }
+
+    /// The README's users command, run as written, prints the bundled example's results.
+    #[test]
+    fn the_readme_users_command_prints_the_expected_table() {
+        let readme =
+            std::fs::read_to_string(format!("{}/README.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let prefix = "cargo run --release --bin role-audit -- ";
+        let command = readme
+            .lines()
+            .find(|l| l.starts_with(prefix) && l.contains("--kind users"))
+            .expect("the README shows the users example's command");
+        assert!(
+            readme.find(command).unwrap() < 2_000,
+            "the users example is on the README's first screen"
+        );
+        let script = command.replacen(
+            prefix.trim_end(),
+            &format!("'{}'", env!("CARGO_BIN_EXE_role-audit")),
+            1,
+        );
+        let output = Command::new("bash")
+            .args(["-c", &script])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        let text = stdout(&output);
+        assert_eq!(text.lines().last(), Some(SUMMARY));
+        for [name, id, compliance, annotation] in expected() {
+            let reason = annotation.strip_prefix(&format!("{name}: ")).unwrap();
+            let row = text
+                .lines()
+                .find(|l| l.contains(id.as_str()))
+                .unwrap_or_else(|| panic!("no row for {name}"));
+            assert!(row.starts_with(&compliance), "{row}");
+            assert!(row.contains(&format!("  {name}  ")), "{row}");
+            assert!(row.ends_with(reason), "{row}");
+        }
+    }
+}

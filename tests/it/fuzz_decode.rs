@@ -77,6 +77,8 @@ fn arb_json() -> impl Strategy<Value = Value> {
                     "max_days_for_last_used",
                     "role_allowlist",
                     "role_whitelist",
+                    "user_allowlist",
+                    "execution_role_name",
                     "exempt_tag_key",
                     "service_linked_roles",
                     "messageType",

@@ -531,7 +531,7 @@ mod aggregator {
             .map(|r| {
                 (
                     r.account_id.clone().unwrap(),
-                    r.role_name.as_str(),
+                    r.name.as_str(),
                     r.compliance_type.as_str(),
                 )
             })

@@ -8,10 +8,13 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use iam_role_last_used::cli::output::{render, Format, Row, TableStyle};
 use iam_role_last_used::cli::report;
 use iam_role_last_used::cli::snapshot;
-use iam_role_last_used::core::evaluate::evaluate;
-use iam_role_last_used::core::params::RoleParameters;
+use iam_role_last_used::core::credential_report;
+use iam_role_last_used::core::evaluate::{evaluate, users};
+use iam_role_last_used::core::params::{Parameters, RoleParameters, UserParameters};
 use iam_role_last_used::core::results::{Compliance, RecordedResult, ResourceType};
 use iam_role_last_used::core::role::{LastUsed, Role};
+use iam_role_last_used::core::settings::RuleKind;
+use iam_role_last_used::core::user::UsersAccount;
 use serde_json::Value;
 
 fn now() -> DateTime<Utc> {
@@ -74,7 +77,41 @@ fn bundled_rows() -> Vec<Row> {
 fn evaluate_table_of_the_bundled_account() {
     check_snapshot(
         "evaluate-table.txt",
-        &render(&bundled_rows(), Format::Table, TableStyle::default()),
+        &render(
+            RuleKind::Roles,
+            &bundled_rows(),
+            Format::Table,
+            TableStyle::default(),
+        ),
+    );
+}
+
+/// The users example as `role-audit evaluate --kind users` shows it, the report generated 2
+/// hours before [`now`] (scripts/make_user_snapshot.py's GENERATED).
+fn bundled_user_rows() -> Vec<Row> {
+    let text = std::fs::read_to_string(file("events/users-snapshot.json")).unwrap();
+    let users = snapshot::parse_users(&text, "users-snapshot.json").unwrap();
+    let csv = std::fs::read(file("events/users-credential-report.csv")).unwrap();
+    let report = credential_report::parse(&csv, now() - Duration::hours(2)).unwrap();
+    let parameters =
+        std::fs::read_to_string(file("events/users-snapshot.parameters.json")).unwrap();
+    let params = UserParameters::from_event_field(Some(&Value::String(parameters)), None).unwrap();
+    users::evaluate(&UsersAccount { users, report }, &params, now())
+        .iter()
+        .map(Row::from)
+        .collect()
+}
+
+#[test]
+fn evaluate_table_of_the_bundled_users_example() {
+    check_snapshot(
+        "evaluate-users-table.txt",
+        &render(
+            RuleKind::Users,
+            &bundled_user_rows(),
+            Format::Table,
+            TableStyle::default(),
+        ),
     );
 }
 
@@ -121,7 +158,7 @@ fn report_table_with_recorded_times_and_a_deleted_role() {
     let rows = report::join(&results, &roles, now());
     check_snapshot(
         "report-table.txt",
-        &render(&rows, Format::Table, TableStyle::default()),
+        &render(RuleKind::Roles, &rows, Format::Table, TableStyle::default()),
     );
 }
 
@@ -212,9 +249,10 @@ fn the_report_shows_what_config_recorded_beside_the_role_it_names() {
                region: Option<&str>,
                annotation: &str,
                recorded: Option<&str>| Row {
-        role_name: name.to_owned(),
+        kind: RuleKind::Roles,
+        name: name.to_owned(),
         path: path.to_owned(),
-        role_id: id.to_owned(),
+        id: id.to_owned(),
         compliance_type: compliance(compliance_type),
         days_since_last_use: days,
         last_used_region: region.map(str::to_owned),
@@ -270,7 +308,7 @@ fn the_report_shows_what_config_recorded_beside_the_role_it_names() {
         ]
     );
 
-    let table = render(&rows, Format::Table, TableStyle::default());
+    let table = render(RuleKind::Roles, &rows, Format::Table, TableStyle::default());
     let cells: Vec<Vec<&str>> = table
         .lines()
         .map(|line| {
@@ -335,8 +373,18 @@ fn the_report_shows_what_config_recorded_beside_the_role_it_names() {
 
 #[test]
 fn colour_marks_only_the_compliance_column() {
-    let table = render(&bundled_rows(), Format::Table, TableStyle { colour: true });
-    let plain = render(&bundled_rows(), Format::Table, TableStyle::default());
+    let table = render(
+        RuleKind::Roles,
+        &bundled_rows(),
+        Format::Table,
+        TableStyle { colour: true },
+    );
+    let plain = render(
+        RuleKind::Roles,
+        &bundled_rows(),
+        Format::Table,
+        TableStyle::default(),
+    );
     assert!(table
         .lines()
         .nth(1)

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use iam_role_last_used::cli::output::Format;
-use iam_role_last_used::core::params::{self, RoleParameters};
+use iam_role_last_used::core::params::{self, Parameters, RoleParameters, UserParameters};
 use iam_role_last_used::core::results::Compliance;
+use iam_role_last_used::core::settings::RuleKind;
 use iam_role_last_used::Error;
 use serde_json::{Map, Value};
 
@@ -15,7 +16,7 @@ use serde_json::{Map, Value};
 #[command(
     name = "role-audit",
     version,
-    about = "Find IAM roles nobody uses any more, with the same rule AWS Config runs",
+    about = "Find IAM roles nobody uses any more, and IAM users' console passwords and access keys nobody uses (--kind users), with the same rules AWS Config runs",
     after_help = "Exit codes: 0 done, 1 NON_COMPLIANT rows with --fail-on-non-compliant, 2 error, 3 rule unhealthy (status)."
 )]
 pub struct Cli {
@@ -25,19 +26,25 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Evaluate every role, from a snapshot file or live from the account (read-only).
+    /// Evaluate every role (or, with --kind users, every IAM user), from snapshot files or live
+    /// from the account (read-only).
     #[command(after_help = "Examples:\n  \
         role-audit evaluate --profile prod --max-days 90 --allowlist '/breakglass-role' --fail-on-non-compliant\n  \
         aws iam get-account-authorization-details --filter Role > roles.json\n  \
-        role-audit evaluate --snapshot roles.json --rule-parameters '{\"max_days_for_last_used\":\"60\"}' --format csv")]
+        role-audit evaluate --snapshot roles.json --rule-parameters '{\"max_days_for_last_used\":\"60\"}' --format csv\n  \
+        role-audit evaluate --kind users --profile prod\n  \
+        aws iam generate-credential-report; aws iam get-credential-report --query Content --output text | base64 --decode > report.csv\n  \
+        aws iam get-account-authorization-details --filter User > users.json\n  \
+        role-audit evaluate --kind users --credential-report report.csv --report-generated 2026-01-01T00:00:00Z --snapshot users.json")]
     Evaluate(EvaluateArgs),
-    /// Show the results AWS Config holds for the rule, joined with the account's roles, or for
-    /// every account of an aggregator.
+    /// Show the results AWS Config holds for the rule, joined with the account's roles (or users,
+    /// --kind users), or for every account of an aggregator.
     #[command(after_help = "Examples:\n  \
         role-audit report --rule-name iam-role-last-used\n  \
         role-audit report --aggregator org-aggregator --rule-name iam-role-last-used-org --compliance NON_COMPLIANT\n  \
         role-audit report --rule-name iam-role-last-used --compliance NON_COMPLIANT --format json\n  \
-        role-audit report --rule-name iam-role-last-used --fail-on-non-compliant --format csv > unused-roles.csv")]
+        role-audit report --rule-name iam-role-last-used --fail-on-non-compliant --format csv > unused-roles.csv\n  \
+        role-audit report --kind users --rule-name iam-user-unused-credentials --format json")]
     Report(ReportArgs),
     /// Check that the rule runs: the newest result it recorded (GetComplianceDetailsByConfigRule),
     /// its alarm (--alarm), and Config's evaluation status when Config keeps one (not for custom
@@ -58,24 +65,37 @@ pub enum Command {
 
 #[derive(Args)]
 pub struct EvaluateArgs {
-    /// JSON printed by `aws iam get-account-authorization-details --filter Role` (one object, or
-    /// an array of such pages). Without it, the account is read live.
+    /// JSON printed by `aws iam get-account-authorization-details --filter Role` (--filter User
+    /// with --kind users), one object or an array of such pages. Without it, the account is read
+    /// live.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["profile", "region"])]
     pub snapshot: Option<PathBuf>,
+
+    /// --kind users, with --snapshot: the credential report's CSV, as
+    /// `aws iam get-credential-report --query Content --output text | base64 --decode` writes it.
+    #[arg(long, value_name = "FILE", requires = "snapshot")]
+    pub credential_report: Option<PathBuf>,
+
+    /// --kind users: when the --credential-report file was generated (GetCredentialReport's
+    /// GeneratedTime; the CSV does not hold it), RFC 3339 [default: --now].
+    #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "credential_report")]
+    pub report_generated: Option<DateTime<Utc>>,
 
     /// The rule parameters as AWS Config passes them, e.g. '{"max_days_for_last_used":"60"}'.
     #[arg(long, value_name = "JSON", conflicts_with_all = ["max_days", "allowlist", "exempt_tag_key", "service_linked_roles", "identity_center_roles"])]
     pub rule_parameters: Option<String>,
 
-    /// Days a role may go unused (1 to 400) [default: 60].
+    /// Days a role may go unused (1 to 400) [default: 60]; with --kind users, days an active
+    /// credential may go unused (1 to 3650) [default: 45].
     #[arg(long, value_name = "N")]
     pub max_days: Option<i64>,
 
-    /// Glob on the role's path + name (e.g. '/service-role/*'); repeat or separate with '|'.
+    /// Glob on the role's (or user's) path + name (e.g. '/service-role/*'); repeat or separate
+    /// with '|'.
     #[arg(long, value_name = "PATTERN")]
     pub allowlist: Vec<String>,
 
-    /// Roles carrying this tag key are compliant.
+    /// Roles (or users) carrying this tag key are compliant.
     #[arg(long, value_name = "KEY")]
     pub exempt_tag_key: Option<String>,
 
@@ -149,6 +169,10 @@ pub enum StatusFormat {
 /// What evaluate and report take.
 #[derive(Args)]
 pub struct CommonArgs {
+    /// Which rule: unused IAM roles, or IAM users' unused passwords and access keys.
+    #[arg(long, value_enum, default_value_t = Kind::Roles)]
+    pub kind: Kind,
+
     /// Count days as of this time (RFC 3339, e.g. 2026-01-01T00:00:00Z) [default: now].
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub now: Option<DateTime<Utc>>,
@@ -194,6 +218,22 @@ fn parse_compliance(text: &str) -> Result<Compliance, String> {
         .ok_or_else(|| format!("{text:?} is not one of COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE"))
 }
 
+/// `--kind` for evaluate and report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Kind {
+    Roles,
+    Users,
+}
+
+impl From<Kind> for RuleKind {
+    fn from(kind: Kind) -> Self {
+        match kind {
+            Kind::Roles => RuleKind::Roles,
+            Kind::Users => RuleKind::Users,
+        }
+    }
+}
+
 /// `--format` for evaluate and report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -212,7 +252,85 @@ impl From<OutputFormat> for Format {
     }
 }
 
+/// An option of the other kind's rule, named, refused rather than ignored.
+fn other_kind(option: &str, value: String, kind: Kind) -> Error {
+    let (this, other) = match kind {
+        Kind::Roles => ("roles", "users"),
+        Kind::Users => ("users", "roles"),
+    };
+    Error::InvalidOption {
+        option: option.to_owned(),
+        value,
+        message: format!("applies to --kind {other} only, not to the {this} rule"),
+    }
+}
+
+fn shown(path: &std::path::Path) -> String {
+    path.display().to_string()
+}
+
 impl EvaluateArgs {
+    /// Refuses an option the `--kind` rule does not take, and a users snapshot without its
+    /// credential report.
+    pub fn check_kind(&self) -> Result<(), Error> {
+        let kind = self.common.kind;
+        match kind {
+            Kind::Roles => {
+                if let Some(path) = &self.credential_report {
+                    return Err(other_kind("--credential-report", shown(path), kind));
+                }
+                if let Some(time) = &self.report_generated {
+                    return Err(other_kind("--report-generated", time.to_rfc3339(), kind));
+                }
+            }
+            Kind::Users => {
+                if let Some(mode) = &self.service_linked_roles {
+                    return Err(other_kind("--service-linked-roles", mode.clone(), kind));
+                }
+                if let Some(mode) = &self.identity_center_roles {
+                    return Err(other_kind("--identity-center-roles", mode.clone(), kind));
+                }
+                if let (Some(path), None) = (&self.snapshot, &self.credential_report) {
+                    return Err(Error::InvalidOption {
+                        option: "--snapshot".to_owned(),
+                        value: shown(path),
+                        message: "with --kind users it needs --credential-report FILE: the users' credentials are in the credential report, not in the snapshot".to_owned(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The users rule's parameters, as [`EvaluateArgs::rule_parameters`] gives the roles rule's:
+    /// `--rule-parameters` as the event carries it, or the single options as the users rule's
+    /// keys (strings, as Config passes them).
+    pub fn user_parameters(&self) -> Result<UserParameters, Error> {
+        let json = match &self.rule_parameters {
+            Some(json) => json.clone(),
+            None => {
+                let mut map = Map::new();
+                if let Some(days) = self.max_days {
+                    map.insert(
+                        params::MAX_DAYS_KEY.to_owned(),
+                        Value::from(days.to_string()),
+                    );
+                }
+                if !self.allowlist.is_empty() {
+                    map.insert(
+                        params::USER_ALLOWLIST_KEY.to_owned(),
+                        Value::from(self.allowlist.join("|")),
+                    );
+                }
+                if let Some(key) = &self.exempt_tag_key {
+                    map.insert(params::EXEMPT_TAG_KEY.to_owned(), Value::from(key.as_str()));
+                }
+                Value::Object(map).to_string()
+            }
+        };
+        UserParameters::from_event_field(Some(&Value::String(json)), None)
+    }
+
     /// The rule parameters the options give, validated as Config's would be: `--rule-parameters`
     /// as the event carries it, or the single options as the same keys.
     pub fn rule_parameters(&self) -> Result<RoleParameters, Error> {

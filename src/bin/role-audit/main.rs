@@ -1,4 +1,5 @@
-//! role-audit: the rule's evaluation and the results Config holds, for people and pipelines.
+//! role-audit: the rules' evaluation (roles, and users with `--kind users`) and the results Config
+//! holds, for people and pipelines.
 //! Wiring only: the options are in `args`, the work in the library.
 
 mod args;
@@ -7,25 +8,32 @@ mod exit_codes;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use chrono::Utc;
+use chrono::{SecondsFormat, Utc};
 use clap::Parser;
 use iam_role_last_used::aws::alarm::alarm_status;
 use iam_role_last_used::aws::config_rule::{
     aggregate_results, recorded_result_times, recorded_results, rule_status,
 };
-use iam_role_last_used::aws::iam::{fetch_roles_with_progress, PAGE_SIZE};
-use iam_role_last_used::aws::load_sdk_config;
+use iam_role_last_used::aws::iam::{
+    fetch_roles_with_progress, fetch_users_with_progress, PAGE_SIZE,
+};
+use iam_role_last_used::aws::{credential_report, load_sdk_config};
 use iam_role_last_used::cli::hints::hint;
 use iam_role_last_used::cli::output::{render, Row, TableStyle};
 use iam_role_last_used::cli::{report, snapshot};
-use iam_role_last_used::core::evaluate::{self, evaluate};
-use iam_role_last_used::core::results::Compliance;
+use iam_role_last_used::core::credential_report::{self as report_csv, CredentialReport};
+use iam_role_last_used::core::evaluate::{self, evaluate, users};
+use iam_role_last_used::core::results::{Compliance, ResourceType};
 use iam_role_last_used::core::role::Role;
 use iam_role_last_used::core::rule_status::{verdict, RuleEvidence, StatusReport};
+use iam_role_last_used::core::settings::RuleKind;
 use iam_role_last_used::core::settings::SdkPolicy;
+use iam_role_last_used::core::user::{User, UsersAccount};
 use iam_role_last_used::Error;
 
-use args::{AwsArgs, Cli, Command, EvaluateArgs, OutputArgs, ReportArgs, StatusArgs, StatusFormat};
+use args::{
+    AwsArgs, Cli, Command, EvaluateArgs, Kind, OutputArgs, ReportArgs, StatusArgs, StatusFormat,
+};
 use exit_codes::Exit;
 
 /// What a command printed, warnings for stderr, and the exit code it asks for.
@@ -53,9 +61,9 @@ fn rows_exit(rows: &[Row], output: &OutputArgs) -> Exit {
     }
 }
 
-fn outcome(rows: &[Row], output: &OutputArgs) -> Outcome {
+fn outcome(kind: Kind, rows: &[Row], output: &OutputArgs) -> Outcome {
     Outcome {
-        text: render(rows, output.format.into(), table_style()),
+        text: render(kind.into(), rows, output.format.into(), table_style()),
         warnings: Vec::new(),
         exit: rows_exit(rows, output),
     }
@@ -66,45 +74,147 @@ async fn sdk(aws: &AwsArgs) -> Result<aws_config::SdkConfig, Error> {
     Ok(load_sdk_config(&policy, aws.profile.as_deref(), aws.region.as_deref()).await)
 }
 
-/// Reads every role live, with a progress line on stderr when it is a terminal and the
-/// account spans more than one page.
+/// A progress line on stderr while IAM is read page by page, when stderr is a terminal and the
+/// account spans more than one page; cleared when the read ends.
+struct Progress {
+    noun: &'static str,
+    show: bool,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(noun: &'static str) -> Self {
+        Progress {
+            noun,
+            show: std::io::stderr().is_terminal(),
+            shown: false,
+        }
+    }
+
+    fn page(&mut self, pages: usize, count: usize) {
+        if self.show && count >= PAGE_SIZE as usize {
+            let unit = if pages == 1 { "page" } else { "pages" };
+            let noun = self.noun;
+            eprint!("\rreading IAM {noun}: {count} {noun} in {pages} {unit}…");
+            self.shown = true;
+        }
+    }
+
+    fn clear(self) {
+        if self.shown {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+/// Reads every role live, with a [`Progress`] line.
 async fn live_roles(sdk: &aws_config::SdkConfig) -> Result<Vec<Role>, Error> {
     let iam = aws_sdk_iam::Client::new(sdk);
-    let show = std::io::stderr().is_terminal();
-    let mut shown = false;
-    let fetched = fetch_roles_with_progress(&iam, |pages, roles| {
-        if show && roles >= PAGE_SIZE as usize {
-            let unit = if pages == 1 { "page" } else { "pages" };
-            eprint!("\rreading IAM roles: {roles} roles in {pages} {unit}…");
-            shown = true;
-        }
-    })
-    .await;
-    if shown {
-        eprint!("\r\x1b[2K");
-    }
+    let mut progress = Progress::new("roles");
+    let fetched = fetch_roles_with_progress(&iam, |pages, roles| progress.page(pages, roles)).await;
+    progress.clear();
     Ok(fetched?.roles)
 }
 
-async fn run_evaluate(args: &EvaluateArgs) -> Result<Outcome, Error> {
-    let params = args.rule_parameters()?;
-    let roles = match &args.snapshot {
-        Some(path) => {
-            let name = path.display().to_string();
-            let text = std::fs::read_to_string(path).map_err(|e| Error::InvalidSnapshot {
-                source_name: name.clone(),
-                message: format!("cannot read it: {e}"),
-            })?;
-            snapshot::parse(&text, &name)?
-        }
-        None => live_roles(&sdk(&args.common.aws).await?).await?,
+/// Reads every user live, with a [`Progress`] line.
+async fn live_user_list(iam: &aws_sdk_iam::Client) -> Result<Vec<User>, Error> {
+    let mut progress = Progress::new("users");
+    let fetched = fetch_users_with_progress(iam, |pages, users| progress.page(pages, users)).await;
+    progress.clear();
+    Ok(fetched?.users)
+}
+
+/// The account's users, live: the credential report first, so a user created while it is read
+/// is one the report cannot hold yet rather than one it lost.
+async fn live_users(sdk: &aws_config::SdkConfig) -> Result<UsersAccount, Error> {
+    let iam = aws_sdk_iam::Client::new(sdk);
+    let report = credential_report::read(&iam).await?;
+    let users = live_user_list(&iam).await?;
+    Ok(UsersAccount { users, report })
+}
+
+/// A snapshot file's text, and its name for messages.
+fn read_snapshot(path: &std::path::Path) -> Result<(String, String), Error> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| Error::InvalidSnapshot {
+        source_name: name.clone(),
+        message: format!("cannot read it: {e}"),
+    })?;
+    Ok((text, name))
+}
+
+/// A credential report's CSV file, as of `generated` (the CSV does not say when it was made).
+fn read_credential_report(
+    path: &std::path::Path,
+    generated: chrono::DateTime<Utc>,
+) -> Result<CredentialReport, Error> {
+    let invalid = |message: String| Error::InvalidOption {
+        option: "--credential-report".to_owned(),
+        value: path.display().to_string(),
+        message,
     };
+    let content = std::fs::read(path).map_err(|e| invalid(format!("cannot read it: {e}")))?;
+    report_csv::parse(&content, generated).map_err(|problem| {
+        invalid(format!(
+            "line {}, {}: {}",
+            problem.line, problem.field, problem.message
+        ))
+    })
+}
+
+async fn run_evaluate(args: &EvaluateArgs) -> Result<Outcome, Error> {
+    args.check_kind()?;
     let now = args.common.now.unwrap_or_else(Utc::now);
-    let rows: Vec<Row> = evaluate(&roles, &params, now)
-        .iter()
-        .map(Row::from)
-        .collect();
-    Ok(outcome(&rows, &args.common.output))
+    let kind = args.common.kind;
+    let evaluations = match kind {
+        Kind::Roles => {
+            let params = args.rule_parameters()?;
+            let roles = match &args.snapshot {
+                Some(path) => {
+                    let (text, name) = read_snapshot(path)?;
+                    snapshot::parse(&text, &name)?
+                }
+                None => live_roles(&sdk(&args.common.aws).await?).await?,
+            };
+            evaluate(&roles, &params, now)
+        }
+        Kind::Users => {
+            let params = args.user_parameters()?;
+            let account = match (&args.snapshot, &args.credential_report) {
+                (Some(snapshot_path), Some(report_path)) => {
+                    let (text, name) = read_snapshot(snapshot_path)?;
+                    let users = snapshot::parse_users(&text, &name)?;
+                    let generated = args.report_generated.unwrap_or(now);
+                    if generated > now {
+                        // Ages count to the report's generation: one from the future would
+                        // make every credential look younger than it is.
+                        return Err(Error::InvalidOption {
+                            option: "--report-generated".to_owned(),
+                            value: generated.to_rfc3339_opts(SecondsFormat::Secs, true),
+                            message: format!(
+                                "is after --now {}: a report cannot be generated later than it is read",
+                                now.to_rfc3339_opts(SecondsFormat::Secs, true)
+                            ),
+                        });
+                    }
+                    let report = read_credential_report(report_path, generated)?;
+                    UsersAccount { users, report }
+                }
+                _ => live_users(&sdk(&args.common.aws).await?).await?,
+            };
+            users::evaluate(&account, &params, now)
+        }
+    };
+    let rows: Vec<Row> = evaluations.iter().map(Row::from).collect();
+    Ok(outcome(kind, &rows, &args.common.output))
+}
+
+/// The Config resource types the `--kind` rule reports on.
+fn resource_types(kind: Kind) -> &'static [ResourceType] {
+    match RuleKind::from(kind) {
+        RuleKind::Roles => evaluate::RESOURCE_TYPES,
+        RuleKind::Users => users::RESOURCE_TYPES,
+    }
 }
 
 async fn run_report(args: &ReportArgs) -> Result<Outcome, Error> {
@@ -122,14 +232,20 @@ async fn run_report(args: &ReportArgs) -> Result<Outcome, Error> {
     } else {
         args.compliance.clone()
     };
-    let results =
-        recorded_results(&config, &args.rule_name, &wanted, evaluate::RESOURCE_TYPES).await?;
-    let roles = live_roles(&sdk).await?;
-    let now = args.common.now.unwrap_or_else(Utc::now);
-    Ok(outcome(
-        &report::join(&results, &roles, now),
-        &args.common.output,
-    ))
+    let kind = args.common.kind;
+    let results = recorded_results(&config, &args.rule_name, &wanted, resource_types(kind)).await?;
+    let rows = match kind {
+        Kind::Roles => {
+            let roles = live_roles(&sdk).await?;
+            let now = args.common.now.unwrap_or_else(Utc::now);
+            report::join(&results, &roles, now)
+        }
+        Kind::Users => {
+            let users = live_user_list(&aws_sdk_iam::Client::new(&sdk)).await?;
+            report::join_users(&results, &users)
+        }
+    };
+    Ok(outcome(kind, &rows, &args.common.output))
 }
 
 async fn run_aggregate_report(args: &ReportArgs, aggregator: &str) -> Result<Outcome, Error> {
@@ -143,7 +259,7 @@ async fn run_aggregate_report(args: &ReportArgs, aggregator: &str) -> Result<Out
         aggregator,
         &args.rule_name,
         account,
-        evaluate::RESOURCE_TYPES,
+        resource_types(args.common.kind),
     )
     .await?;
     let rows: Vec<Row> = report::aggregate_rows(&found.results)
@@ -162,7 +278,13 @@ async fn run_aggregate_report(args: &ReportArgs, aggregator: &str) -> Result<Out
         .collect();
     let output = &args.common.output;
     Ok(Outcome {
-        text: report::render_aggregate(&rows, &coverage, output.format.into(), table_style())?,
+        text: report::render_aggregate(
+            args.common.kind.into(),
+            &rows,
+            &coverage,
+            output.format.into(),
+            table_style(),
+        )?,
         warnings,
         exit: rows_exit(&rows, output),
     })

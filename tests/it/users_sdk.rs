@@ -330,7 +330,8 @@ async fn the_sdk_decodes_the_reports_base64_content_once() {
 }
 
 /// The account the shell tests read: alice has no credential, bob a console password never
-/// used and set 400 days ago, carol was created after the report was generated (no row).
+/// used and set 400 days ago, carol was created as the report was generated (no row yet), dave
+/// is older than the report but missing from it.
 fn shell_account() -> (String, Vec<UserDetail>) {
     let csv = report_csv(&[
         row_without_credentials("/", "alice", 300),
@@ -340,6 +341,7 @@ fn shell_account() -> (String, Vec<UserDetail>) {
         iam_user(1, "/", "alice", 300, &[]),
         iam_user(2, "/ci/", "bob", 500, &[]),
         iam_user(3, "/", "carol", 0, &[]),
+        iam_user(4, "/", "dave", 10, &[]),
     ];
     (csv, users)
 }
@@ -409,9 +411,11 @@ async fn a_users_run_sends_user_evaluations_keyed_by_user_id_and_cleans_up_only_
         [
             ("AWS::IAM::User", user_id(1), ComplianceType::Compliant),
             ("AWS::IAM::User", user_id(2), ComplianceType::NonCompliant),
+            ("AWS::IAM::User", user_id(3), ComplianceType::Compliant),
             ("AWS::IAM::User", user_id(9), ComplianceType::NotApplicable),
         ],
-        "carol, with no report row, is not sent; the role's result is not touched"
+        "carol, newer than the report, is compliant; dave, older and missing from it, is not \
+         sent; the role's result is not touched"
     );
     assert!(sent[0].3.starts_with("alice"), "{}", sent[0].3);
     assert!(sent[1].3.starts_with("bob"), "{}", sent[1].3);
@@ -424,11 +428,11 @@ async fn a_users_run_sends_user_evaluations_keyed_by_user_id_and_cleans_up_only_
             summary.iam_pages,
             summary.test_mode,
         ),
-        ("users", 3, 1, 1, 1, false)
+        ("users", 4, 1, 1, 1, false)
     );
     assert_eq!(
         (summary.tally.compliant, summary.tally.non_compliant),
-        (1, 1)
+        (2, 1)
     );
     assert_eq!(
         summary.credential_report_generated,
@@ -468,7 +472,7 @@ async fn a_users_testmode_run_sets_test_mode_and_reads_no_results_to_clean_up() 
             )
         })
         .collect();
-    assert_eq!(calls, [(2, Some(true), Some("TESTMODE".to_owned()))]);
+    assert_eq!(calls, [(3, Some(true), Some("TESTMODE".to_owned()))]);
     assert!(summary.test_mode);
 }
 

@@ -262,7 +262,8 @@ def assert_retries_counted(fault_run: FaultRun, retries: int) -> None:
 def assert_complete_run(fault_run: FaultRun, account: Account, stale_cleaned: int = 0) -> None:
     summary = fault_run.summary()
     want = {
-        "roles": len(account.roles),
+        "rule_kind": "roles",
+        "principals": len(account.roles),
         "stale_cleaned": stale_cleaned,
         "iam_pages": -(-len(account.roles) // IAM_PAGE_LIMIT),
         "compliance_result_pages_read": True,

@@ -91,62 +91,64 @@ fn pages(text: &str, source_name: &str, filter: &str) -> Result<Vec<Value>, Erro
 
 /// Parses snapshot text; `source_name` (a file name) is used in errors.
 pub fn parse(text: &str, source_name: &str) -> Result<Vec<Role>, Error> {
-    let invalid = |message: String| invalid(source_name, message);
-    let pages = pages(text, source_name, "Role")?;
-
-    let mut roles = Vec::new();
-    let mut seen_ids = HashSet::new();
-    for (index, page) in pages.into_iter().enumerate() {
-        let page_no = index + 1;
-        let page: Page =
-            serde_json::from_value(page).map_err(|e| invalid(format!("page {page_no}: {e}")))?;
-        let list = page.role_detail_list.ok_or_else(|| {
-            invalid(format!(
-                "page {page_no} has no RoleDetailList: is it the output of \
-                 `aws iam get-account-authorization-details --filter Role`?"
-            ))
-        })?;
-        for raw in list {
-            let role = to_role(raw).map_err(|m| invalid(format!("page {page_no}: {m}")))?;
-            if !seen_ids.insert(role.role_id.clone()) {
-                return Err(invalid(format!(
-                    "page {page_no}: RoleId {} ({}) appears twice",
-                    role.role_id, role.name
-                )));
-            }
-            roles.push(role);
-        }
-    }
-    Ok(roles)
+    read_pages(
+        text,
+        source_name,
+        "Role",
+        |page: Page| page.role_detail_list,
+        to_role,
+        |role| (&role.role_id, &role.name),
+    )
 }
 
 /// Parses the users of snapshot text (`UserDetailList`); `source_name` is used in errors.
 pub fn parse_users(text: &str, source_name: &str) -> Result<Vec<User>, Error> {
+    read_pages(
+        text,
+        source_name,
+        "User",
+        |page: UserPage| page.user_detail_list,
+        to_user,
+        |user| (&user.user_id, &user.name),
+    )
+}
+
+/// Every principal of every page, for the `--filter` `kind` (`Role`, `User`): `list` takes a
+/// page's `<kind>DetailList`, `convert` reads one entry, `identity` gives its id and name. An
+/// id listed twice is an error: the snapshot mixes two exports.
+fn read_pages<P: serde::de::DeserializeOwned, Raw, T>(
+    text: &str,
+    source_name: &str,
+    kind: &str,
+    list: impl Fn(P) -> Option<Vec<Raw>>,
+    convert: impl Fn(Raw) -> Result<T, String>,
+    identity: impl Fn(&T) -> (&String, &String),
+) -> Result<Vec<T>, Error> {
     let invalid = |message: String| invalid(source_name, message);
-    let mut users = Vec::new();
+    let mut principals = Vec::new();
     let mut seen_ids = HashSet::new();
-    for (index, page) in pages(text, source_name, "User")?.into_iter().enumerate() {
+    for (index, page) in pages(text, source_name, kind)?.into_iter().enumerate() {
         let page_no = index + 1;
-        let page: UserPage =
+        let page: P =
             serde_json::from_value(page).map_err(|e| invalid(format!("page {page_no}: {e}")))?;
-        let list = page.user_detail_list.ok_or_else(|| {
+        let entries = list(page).ok_or_else(|| {
             invalid(format!(
-                "page {page_no} has no UserDetailList: is it the output of \
-                 `aws iam get-account-authorization-details --filter User`?"
+                "page {page_no} has no {kind}DetailList: is it the output of \
+                 `aws iam get-account-authorization-details --filter {kind}`?"
             ))
         })?;
-        for raw in list {
-            let user = to_user(raw).map_err(|m| invalid(format!("page {page_no}: {m}")))?;
-            if !seen_ids.insert(user.user_id.clone()) {
+        for raw in entries {
+            let principal = convert(raw).map_err(|m| invalid(format!("page {page_no}: {m}")))?;
+            let (id, name) = identity(&principal);
+            if !seen_ids.insert(id.clone()) {
                 return Err(invalid(format!(
-                    "page {page_no}: UserId {} ({}) appears twice",
-                    user.user_id, user.name
+                    "page {page_no}: {kind}Id {id} ({name}) appears twice"
                 )));
             }
-            users.push(user);
+            principals.push(principal);
         }
     }
-    Ok(users)
+    Ok(principals)
 }
 
 fn to_user(raw: SnapshotUser) -> Result<User, String> {

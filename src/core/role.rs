@@ -130,23 +130,47 @@ impl std::fmt::Display for MissingField {
     }
 }
 
+/// Checks a source's record of one `noun` (`role`, `user`): each missing field is named with
+/// the best identifier the record had (its id, else its name, else `?`).
+pub(crate) struct Required {
+    noun: &'static str,
+    principal: String,
+}
+
+impl Required {
+    pub(crate) fn new(noun: &'static str, id: &Option<String>, name: &Option<String>) -> Self {
+        let principal = id.clone().or_else(|| name.clone());
+        Self {
+            noun,
+            principal: principal.unwrap_or_else(|| "?".to_owned()),
+        }
+    }
+
+    pub(crate) fn missing(&self, field: &'static str) -> MissingField {
+        MissingField {
+            noun: self.noun,
+            field,
+            principal: self.principal.clone(),
+        }
+    }
+
+    /// The text if present and not empty.
+    pub(crate) fn text(
+        &self,
+        value: Option<String>,
+        field: &'static str,
+    ) -> Result<String, MissingField> {
+        value
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| self.missing(field))
+    }
+}
+
 impl RoleRecord {
     pub fn into_role(self) -> Result<Role, MissingField> {
-        let identity = self
-            .role_id
-            .clone()
-            .or_else(|| self.name.clone())
-            .unwrap_or_else(|| "?".to_owned());
-        let missing = |field| MissingField {
-            noun: "role",
-            field,
-            principal: identity.clone(),
-        };
-        let required = |value: Option<String>, field| {
-            value
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| missing(field))
-        };
+        let check = Required::new("role", &self.role_id, &self.name);
+        let required = |value, field| check.text(value, field);
+        let missing = |field| check.missing(field);
         Ok(Role {
             role_id: required(self.role_id, "RoleId")?,
             name: required(self.name, "RoleName")?,

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::core::credential_report::CredentialRow;
-use crate::core::role::{MissingField, Tag};
+use crate::core::role::{MissingField, Required, Tag};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -48,21 +48,9 @@ pub struct UserRecord {
 
 impl UserRecord {
     pub fn into_user(self) -> Result<User, MissingField> {
-        let identity = self
-            .user_id
-            .clone()
-            .or_else(|| self.name.clone())
-            .unwrap_or_else(|| "?".to_owned());
-        let missing = |field| MissingField {
-            noun: "user",
-            field,
-            principal: identity.clone(),
-        };
-        let required = |value: Option<String>, field| {
-            value
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| missing(field))
-        };
+        let check = Required::new("user", &self.user_id, &self.name);
+        let required = |value, field| check.text(value, field);
+        let missing = |field| check.missing(field);
         Ok(User {
             user_id: required(self.user_id, "UserId")?,
             name: required(self.name, "UserName")?,

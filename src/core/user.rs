@@ -62,6 +62,11 @@ impl UserRecord {
     }
 }
 
+/// The report states whole seconds; IAM's CreateDate may carry a fraction.
+fn same_second(a: DateTime<Utc>, b: DateTime<Utc>) -> bool {
+    a.timestamp() == b.timestamp()
+}
+
 /// Everything the users rule reads: the users IAM lists and the credential report's rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsersAccount {
@@ -77,6 +82,55 @@ impl UsersAccount {
         self.report
             .rows
             .iter()
-            .find(|row| row.arn == user.arn && row.user_created == user.created)
+            .find(|row| row.arn == user.arn && same_second(row.user_created, user.created))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+
+    use super::*;
+    use crate::core::credential_report::CredentialReport;
+
+    fn row(arn: &str, created: DateTime<Utc>) -> CredentialRow {
+        CredentialRow {
+            line: 2,
+            user: "alice".to_owned(),
+            arn: arn.to_owned(),
+            user_created: created,
+            password: None,
+            access_keys: [None, None],
+        }
+    }
+
+    #[test]
+    fn a_row_joins_by_arn_and_creation_second() {
+        let created = Utc.with_ymd_and_hms(2025, 3, 1, 12, 0, 0).unwrap();
+        let arn = "arn:aws:iam::111122223333:user/alice";
+        let user = |created| User {
+            user_id: "AIDAALICE".to_owned(),
+            name: "alice".to_owned(),
+            path: "/".to_owned(),
+            arn: arn.to_owned(),
+            created,
+            tags: Vec::new(),
+        };
+        let account = |rows| UsersAccount {
+            users: Vec::new(),
+            report: CredentialReport {
+                generated: created + Duration::days(10),
+                rows,
+            },
+        };
+        let with_row = account(vec![row(arn, created)]);
+        // IAM's CreateDate may carry a fraction of a second the report's whole seconds drop.
+        let fractional = created + Duration::milliseconds(500);
+        assert!(with_row.row_of(&user(fractional)).is_some());
+        assert!(with_row.row_of(&user(created)).is_some());
+        // Another second: an earlier user of the same name, deleted and created again.
+        assert!(with_row.row_of(&user(created + Duration::seconds(1))).is_none());
+        let other_arn = account(vec![row("arn:aws:iam::111122223333:user/bob", created)]);
+        assert!(other_arn.row_of(&user(created)).is_none());
     }
 }

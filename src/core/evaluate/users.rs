@@ -41,9 +41,11 @@ impl CredentialUse {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
-    /// The console password. `set_known`: false where the report gives no
+    /// The console password. `set_after_use`: it was set (reset) after the user's last sign-in,
+    /// so the current password has not been used; its age counts from when it was set.
+    /// `set_known`: false where the report gives no
     /// `password_last_changed`, its age then counted from the user's creation.
-    Password { set_known: bool },
+    Password { set_known: bool, set_after_use: bool },
     /// An access key, by its slot (1 or 2): the report has no key ids.
     AccessKey { slot: u8, created: NaiveDate },
 }
@@ -199,12 +201,20 @@ fn credentials(
     let mut active = Vec::new();
     let mut inactive = Vec::new();
     if let Some(password) = &row.password {
+        // `password_last_used` is the user's last sign-in, whatever password it used: a
+        // password set after it has not been used yet.
+        let set_after_use = matches!(
+            (password.last_used, password.last_changed),
+            (Some(used), Some(set)) if set > used
+        );
+        let last_used = password.last_used.filter(|_| !set_after_use);
         active.push(CredentialUse {
             credential: Credential::Password {
                 set_known: password.last_changed.is_some(),
+                set_after_use,
             },
             age_days: whole_days(password.last_changed.unwrap_or(row.user_created), as_of),
-            last_used: password.last_used.map(|at| LastUse {
+            last_used: last_used.map(|at| LastUse {
                 days: whole_days(at, as_of),
                 region: None,
                 service: None,
@@ -298,10 +308,30 @@ fn describe(use_: &CredentialUse) -> String {
         (Credential::Password { .. }, Some(last)) => {
             format!("password last used {} ago", days(last.days))
         }
-        (Credential::Password { set_known: true }, None) => {
+        (
+            Credential::Password {
+                set_after_use: true,
+                ..
+            },
+            None,
+        ) => format!(
+            "password not used since it was set {} ago",
+            days(use_.age_days)
+        ),
+        (
+            Credential::Password {
+                set_known: true, ..
+            },
+            None,
+        ) => {
             format!("password never used, set {} ago", days(use_.age_days))
         }
-        (Credential::Password { set_known: false }, None) => format!(
+        (
+            Credential::Password {
+                set_known: false, ..
+            },
+            None,
+        ) => format!(
             "password never used, user created {} ago",
             days(use_.age_days)
         ),
@@ -488,6 +518,21 @@ mod tests {
             ("{}", u().password(Some(400), None), NonCompliant, "bob: 1 active credential unused for over 45 days: password never used, set 400 days ago"),
             // No password_last_changed: counted from the user's creation (2020-01-01).
             ("{}", u().password(None, None), NonCompliant, "bob: 1 active credential unused for over 45 days: password never used, user created 2192 days ago"),
+        ]);
+    }
+
+    #[test]
+    fn a_password_set_after_the_last_sign_in_counts_from_when_it_was_set() {
+        // password(set, used): the report's last sign-in is the user's, whatever password it
+        // used, so a password reset since has not been used.
+        let u = || with_row(user("/erin"));
+        check(&[
+            ("{}", u().password(Some(2), Some(200)), Compliant, "erin: every active credential used or created within 45 days: password not used since it was set 2 days ago"),
+            ("{}", u().password(Some(45), Some(200)), Compliant, "erin: every active credential used or created within 45 days: password not used since it was set 45 days ago"),
+            ("{}", u().password(Some(46), Some(200)), NonCompliant, "erin: 1 active credential unused for over 45 days: password not used since it was set 46 days ago"),
+            // Set before the last sign-in: the sign-in counts.
+            ("{}", u().password(Some(200), Some(46)), NonCompliant, "erin: 1 active credential unused for over 45 days: password last used 46 days ago"),
+            ("{}", u().password(Some(200), Some(45)), Compliant, "erin: every active credential used or created within 45 days: password last used 45 days ago"),
         ]);
     }
 

@@ -298,12 +298,22 @@ MEMBER_ACTIONS = {
 }
 
 
-def actions_of_role(template: dict, role_id: str) -> set[str]:
-    """Every action the role's inline policies and the RolePolicies attached to it allow."""
+def resolve(statement, conditions: dict[str, bool]):
+    """A statement with its `Fn::If` decided by `conditions`; None for `AWS::NoValue`."""
+    if isinstance(statement, dict) and "Fn::If" in statement:
+        name, if_true, if_false = statement["Fn::If"]
+        statement = if_true if conditions[name] else if_false
+    return None if statement == {"Ref": "AWS::NoValue"} else statement
+
+
+def actions_of_role(template: dict, role_id: str, conditions: dict[str, bool] | None = None) -> set[str]:
+    """Every action the role's inline policies and the RolePolicies attached to it allow, with
+    conditional statements decided by `conditions`."""
     statements = [
-        s
+        resolved
         for p in template["Resources"][role_id]["Properties"].get("Policies", [])
         for s in p["PolicyDocument"]["Statement"]
+        if (resolved := resolve(s, conditions or {})) is not None
     ]
     for attached in resources_of_type(template, "AWS::IAM::RolePolicy").values():
         if attached["Properties"]["RoleName"] == {"Ref": role_id}:
@@ -332,7 +342,12 @@ def test_each_organization_function_may_only_assume_the_member_role_and_log():
 
 def test_the_member_role_grants_what_both_rules_call_and_trusts_both_central_roles():
     member = load("org/member-role.yaml")
-    assert actions_of_role(member, "MemberRole") == MEMBER_ACTIONS
+    assert actions_of_role(member, "MemberRole", {"HasUsersCentralFunction": True}) == MEMBER_ACTIONS
+    # Without the users rule, nobody may read the credential report through it.
+    assert actions_of_role(member, "MemberRole", {"HasUsersCentralFunction": False}) == MEMBER_ACTIONS - {
+        "iam:GenerateCredentialReport",
+        "iam:GetCredentialReport",
+    }
     (trust,) = member["Resources"]["MemberRole"]["Properties"]["AssumeRolePolicyDocument"][
         "Statement"
     ]

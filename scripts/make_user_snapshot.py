@@ -137,6 +137,13 @@ SCENARIOS = [
     row("pw-used-45", USED, ago(300), pw=password(300, 45)),
     row("pw-used-46", UNUSED, ago(300), pw=password(300, 46), findings=["password"]),
     row("pw-used-yesterday", USED, ago(300), pw=password(300, 1), mfa=True),
+    # ...set (reset) after the last sign-in: the report's password_last_used is the user's last
+    # sign-in, with an earlier password, so this one counts from when it was set
+    row("pw-reset-after-sign-in", USED, ago(900), pw=password(5, 300)),
+    row("pw-reset-after-sign-in-45", USED, ago(900), pw=password(45, 200)),
+    row("pw-reset-after-sign-in-46", UNUSED, ago(900), pw=password(46, 300), findings=["password"]),
+    # ...set at the very second of the last sign-in (reset when signing in): the sign-in counts
+    row("pw-set-at-sign-in", USED, ago(600), pw=password(30, 30)),
     # 4/5 access key 1 and key 2, threshold and threshold + 1 day
     row("key1-used-45", USED, ago(300), key1=key(300, 45)),
     row("key1-used-46", UNUSED, ago(300), key1=key(300, 46), findings=["key1"]),
@@ -210,10 +217,24 @@ def credentials(r):
     return out + [(i + 1, k) for i, k in enumerate(r["keys"]) if k and k["active"]]
 
 
+def set_after_sign_in(slot, c):
+    """The password was set after the user's last sign-in. The report's password_last_used is
+    the user's last console sign-in, whatever password it used: a password set later than it
+    has not been used since it was set. Set earlier than or at the sign-in: the sign-in is its
+    last use."""
+    return slot == 0 and c["used"] is not None and c["set"] > c["used"]
+
+
+def last_used(slot, c):
+    """When the credential was last used; None when never (or not since it was set)."""
+    return None if set_after_sign_in(slot, c) else c["used"]
+
+
 def credential_days(slot, c):
-    """Whole days since last use, or since set/created when never used."""
-    if c["used"] is not None:
-        return whole_days(c["used"])
+    """Whole days since last use, or since set/created when not used since."""
+    used = last_used(slot, c)
+    if used is not None:
+        return whole_days(used)
     return whole_days(c["set"] if slot == 0 else c["created"])
 
 
@@ -263,13 +284,15 @@ def rule_of(r):
 def finding(r, slot):
     c = r["pw"] if slot == 0 else r["keys"][slot - 1]
     set_or_created = c["set"] if slot == 0 else c["created"]
+    used = last_used(slot, c)
     return text.Finding(
         slot=slot,
         created=None if slot == 0 else c["created"].date(),
-        used_days=None if c["used"] is None else whole_days(c["used"]),
+        used_days=None if used is None else whole_days(used),
         age_days=whole_days(set_or_created),
         region=c.get("region"),
         service=c.get("service"),
+        set_after_sign_in=set_after_sign_in(slot, c),
     )
 
 

@@ -192,9 +192,15 @@ class Finding:
     age_days: int  # whole days since it was set (password) or created (key)
     region: str | None = None
     service: str | None = None
+    # The password only: it was set (reset) after the user's last sign-in, so it has not been
+    # used since it was set (used_days is then None, age_days the days since it was set).
+    set_after_sign_in: bool = False
 
     def text(self) -> str:
         if self.slot == 0:
+            if self.set_after_sign_in:
+                assert self.used_days is None, "a password set after the last sign-in is unused"
+                return f"password not used since it was set {days(self.age_days)} ago"
             if self.used_days is None:
                 return f"password never used, set {days(self.age_days)} ago"
             return f"password last used {days(self.used_days)} ago"

@@ -116,6 +116,12 @@ USERS: list[Row] = [
     Row("password-used-0", USED, "password-used-today", password_set_days=500, password_used_days=0),
     Row("password-used-400", UNUSED, "password-used-400", password_set_days=800, password_used_days=400,
         findings=("password",)),
+    # 4 / 5, the password set (reset) after the last sign-in: the report's last use is the user's
+    # last sign-in, with an earlier password, so this one counts from when it was set.
+    Row("password-reset-5", USED, "password-reset-after-sign-in", password_set_days=5,
+        password_used_days=300),
+    Row("password-reset-46", UNUSED, "password-reset-46", password_set_days=46, password_used_days=200,
+        findings=("password",)),
     # 4 / 5, key 1 and key 2: used, never used (counted from its creation), young.
     Row("key1-used-46", UNUSED, "key1-used-46", keys=(K(500, 46, "us-east-1", "s3"),), findings=("key1",)),
     Row("key1-used-45", USED, "key1-used-45", keys=(K(500, 45, "eu-west-1", "ec2"),)),
@@ -180,9 +186,19 @@ def _date(now: datetime, days_ago: int) -> str:
     return (now - timedelta(days=days_ago) - MARGIN).astimezone(timezone.utc).date().isoformat()
 
 
+def _password_set_after_sign_in(row: Row) -> bool:
+    """The password was set after the user's last sign-in (the report's password_last_used is
+    the last sign-in, whatever password it used): it is unused since it was set. Days are
+    whole days ago, all at the same time of day, so fewer days is later."""
+    return (row.password_set_days is not None and row.password_used_days is not None
+            and row.password_set_days < row.password_used_days)  # fmt: skip
+
+
 def _describe(row: Row, which: str, now: datetime) -> str:
     """The README's words for one active credential and its use."""
     if which == "password":
+        if _password_set_after_sign_in(row):
+            return f"password not used since it was set {days(row.password_set_days)} ago"
         if row.password_used_days is None:
             return f"password never used, set {days(row.password_set_days)} ago"
         return f"password last used {days(row.password_used_days)} ago"
@@ -251,7 +267,8 @@ def _check_row(row: Row) -> None:
 
     def stale(which: str) -> bool:
         if which == "password":
-            age = row.password_used_days if row.password_used_days is not None else row.password_set_days
+            used = None if _password_set_after_sign_in(row) else row.password_used_days
+            age = used if used is not None else row.password_set_days
             return has_password and age > MAX_DAYS
         key = row.keys[(1 if which == "key1" else 2) - 1] if len(row.keys) >= (1 if which == "key1" else 2) else None
         if key is None or not key.active:

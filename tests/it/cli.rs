@@ -375,7 +375,7 @@ mod users {
     /// When the bundled credential report was generated (the scenario table's GENERATED).
     const GENERATED: &str = "2025-12-31T22:00:00Z";
     const SUMMARY: &str =
-        "38 users: 13 NON_COMPLIANT, 23 COMPLIANT, 0 NOT_APPLICABLE, 2 INSUFFICIENT_DATA";
+        "42 users: 14 NON_COMPLIANT, 26 COMPLIANT, 0 NOT_APPLICABLE, 2 INSUFFICIENT_DATA";
 
     fn parameters() -> String {
         std::fs::read_to_string(events("users-snapshot.parameters.json")).unwrap()
@@ -429,7 +429,7 @@ mod users {
         let params = parameters();
         let got = evaluate_json(&["--rule-parameters", &params]);
         let expected = expected();
-        assert_eq!(got.len(), 38);
+        assert_eq!(got.len(), 42);
         for (got, want) in got.iter().zip(&expected) {
             assert_eq!(got, want);
         }

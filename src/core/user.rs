@@ -129,7 +129,9 @@ mod tests {
         assert!(with_row.row_of(&user(fractional)).is_some());
         assert!(with_row.row_of(&user(created)).is_some());
         // Another second: an earlier user of the same name, deleted and created again.
-        assert!(with_row.row_of(&user(created + Duration::seconds(1))).is_none());
+        assert!(with_row
+            .row_of(&user(created + Duration::seconds(1)))
+            .is_none());
         let other_arn = account(vec![row("arn:aws:iam::111122223333:user/bob", created)]);
         assert!(other_arn.row_of(&user(created)).is_none());
     }

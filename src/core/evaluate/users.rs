@@ -45,7 +45,10 @@ pub enum Credential {
     /// so the current password has not been used; its age counts from when it was set.
     /// `set_known`: false where the report gives no
     /// `password_last_changed`, its age then counted from the user's creation.
-    Password { set_known: bool, set_after_use: bool },
+    Password {
+        set_known: bool,
+        set_after_use: bool,
+    },
     /// An access key, by its slot (1 or 2): the report has no key ids.
     AccessKey { slot: u8, created: NaiveDate },
 }

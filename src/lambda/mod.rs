@@ -257,21 +257,23 @@ pub async fn handle_rule<R: Rule>(
     let (iam_client, config_client) = clients.for_access(&access).await?;
     let budget = budget(settings);
 
-    // Only after a complete read may a resource missing from it be taken as deleted. TESTMODE
-    // runs have no stored results to clean.
+    // The IAM read and the read of the rule's results are independent: both run at once, and
+    // the first failure cancels the other. Only after both are complete may a resource missing
+    // from the IAM read be taken as deleted. TESTMODE runs have no stored results to clean.
     let read = async {
-        let fetched = R::read(&iam_client).await?;
-        let recorded = if test_mode {
-            Vec::new()
-        } else {
-            config_rule::results_to_clean_up(
-                &config_client,
-                &invocation.rule_name,
-                R::RESOURCE_TYPES,
-            )
-            .await?
+        let recorded = async {
+            if test_mode {
+                Ok(Vec::new())
+            } else {
+                config_rule::results_to_clean_up(
+                    &config_client,
+                    &invocation.rule_name,
+                    R::RESOURCE_TYPES,
+                )
+                .await
+            }
         };
-        Ok((fetched, recorded))
+        tokio::try_join!(R::read(&iam_client), recorded)
     };
     let (fetched, recorded) = within_reading_budget(read, R::PRINCIPALS, budget, context).await?;
 

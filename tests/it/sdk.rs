@@ -762,3 +762,49 @@ async fn the_same_event_twice_gives_the_same_evaluations() {
     assert_eq!(sent_first.len(), 261);
     assert_eq!(sent_first, sent_second);
 }
+
+// The clock is paused: each delayed answer costs exactly one virtual second, so the run takes
+// 1 s when the two reads overlap and 2 s when one waits for the other.
+#[tokio::test(start_paused = true)]
+async fn iam_and_the_rules_results_are_read_at_the_same_time() {
+    let page = page_rule(None, iam_page(0..10, None));
+    let put = PutRecorder::accepting_all();
+    let results = mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule)
+        .then_output(|| recorded_results(&["AROAGONE0000000000001".to_owned()], None));
+    let attempts = AttemptCounter::default();
+    let second = Duration::from_secs(1);
+    let clients = Clients {
+        iam: mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&page], |b| b
+            .retry_config(fast_retry())
+            .http_client(delaying("GetAccountAuthorizationDetails", second))),
+        // Only GetComplianceDetailsByConfigRule names the rule in its body.
+        config: mock_client!(
+            aws_sdk_config,
+            RuleMode::MatchAny,
+            [&put.rule, &results],
+            |b| b
+                .retry_config(fast_retry())
+                .http_client(delaying("ConfigRuleName", second))
+        ),
+        sts: sts_client_counted(&[], &attempts),
+        attempts,
+    };
+    let started = tokio::time::Instant::now();
+
+    let summary = handle(
+        &payload("scheduled.json"),
+        &clients,
+        &settings(),
+        &Context::at(now()),
+    )
+    .await
+    .unwrap();
+
+    let took = started.elapsed();
+    assert!(
+        took >= second && took < 2 * second,
+        "took {took:?}: the two 1 s reads must overlap"
+    );
+    assert_eq!((summary.principals, summary.stale_cleaned), (10, 1));
+    assert_eq!((page.num_calls(), results.num_calls()), (1, 1));
+}

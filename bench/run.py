@@ -14,8 +14,10 @@ printed, never a failure: they depend on the machine's load. Per run it measures
 
   cold start  process spawn -> its first GET /runtime/invocation/next
   wall        event handed out -> response (or error) posted
-  floor       (IAM pages + clean-up reads + ceil(PutEvaluations calls / C)) x L, i.e.
-              (ceil(N/1000) + ceil(ceil(N/100)/C)) x L plus the clean-up read; C is the most
+  floor       (max(IAM reads, clean-up reads) + ceil(PutEvaluations calls / C)) x L: the
+              function reads IAM and the rule's results at the same time, so the longer of the
+              two (ceil(N/1000) IAM pages, or the clean-up pages), then ceil(ceil(N/100)/C)
+              rounds of PutEvaluations; C is the most
               PutEvaluations the fake saw in flight at once (C_obs), and separately the
               function's configured concurrency (C_cfg: --concurrency, else
               PUT_EVALUATIONS_CONCURRENCY in the function's environment, else not shown)
@@ -560,10 +562,11 @@ def tail(path: Path, lines: int = 20) -> str:
 def floor_ms(run: dict, concurrency: int) -> float:
     requests = run["requests"]
     puts = requests.get(OP_PUT, 0)
-    # The IAM reads and the clean-up read, one after the other (for the users rule, the
-    # credential report's generation and download too); PutEvaluations C at a time.
-    sequential = sum(n for op, n in requests.items() if op != OP_PUT)
-    return (sequential + math.ceil(puts / max(concurrency, 1))) * run["latency_ms"]
+    # The IAM reads (for the users rule, the credential report's generation and download too)
+    # run beside the clean-up read: the longer of the two; then PutEvaluations C at a time.
+    clean_up = requests.get(OP_READ, 0)
+    iam = sum(n for op, n in requests.items() if op not in (OP_PUT, OP_READ))
+    return (max(iam, clean_up) + math.ceil(puts / max(concurrency, 1))) * run["latency_ms"]
 
 
 # ---- set-up -----------------------------------------------------------------------------------
@@ -710,7 +713,7 @@ def spread(values: list[float], fmt: str) -> str:
 
 def report(runs: list[dict], c_cfg: int | None, c_cfg_source: str, sizes: dict, header: str) -> str:
     out = [header, ""]
-    out.append(f"floor = (IAM pages + clean-up reads + ceil(PutEvaluations / C)) × L; "
+    out.append(f"floor = (max(IAM pages, clean-up reads) + ceil(PutEvaluations / C)) × L; "
                f"C_obs = most PutEvaluations in flight seen by the fake; "
                f"C_cfg = {c_cfg if c_cfg else '–'} ({c_cfg_source}). \"fake's delay removed\": wall minus the "
                f"fake's own delay beyond L on the critical path (its sleep waking late on a busy "
@@ -866,7 +869,7 @@ def ratio_text(a: float, b: float) -> str:
 def users_report(runs: list[dict], patterns: list[dict], header: str) -> str:
     out = [header, ""]
     out.append("The users rule (the function binary, RULE_KIND=users). floor = (report generation "
-               "calls + report download + IAM pages + clean-up reads + ceil(PutEvaluations / C_obs)) "
+               "calls + report download + IAM pages, or the clean-up reads beside them if longer, + ceil(PutEvaluations / C_obs)) "
                "× L; the polling's own waits are not in it. Median (min–max) of the runs.")
     out.append("")
     out.append("| N users | L ms | runs | wall ms | floor ms | wall/floor | cold start ms "

@@ -160,18 +160,15 @@ pub async fn publish(
     options: PublishOptions,
 ) -> Result<PublishReport, Error> {
     let ordering = aws_smithy_types::DateTime::from_millis(ordering_timestamp.timestamp_millis());
-    let mut all = evaluations
-        .iter()
-        .map(|e| to_config(e, ordering))
-        .collect::<Result<Vec<_>, _>>()?;
-    if let Some(marker) = marker {
-        all.push(marker_to_config(marker, ordering)?);
-    }
-    let total = all.len();
-    let batches: Vec<Vec<ConfigEvaluation>> = all
+    let mut batches = evaluations
         .chunks(MAX_EVALUATIONS_PER_CALL)
-        .map(<[ConfigEvaluation]>::to_vec)
-        .collect();
+        .map(|chunk| chunk.iter().map(|e| to_config(e, ordering)).collect())
+        .collect::<Result<Vec<Vec<_>>, _>>()?;
+    // The marker is sent only when there is nothing else to send.
+    if let Some(marker) = marker {
+        batches.push(vec![marker_to_config(marker, ordering)?]);
+    }
+    let total = batches.iter().map(Vec::len).sum();
 
     let outcomes: Vec<BatchOutcome> = futures::stream::iter(batches)
         .map(|batch| publish_batch(client, batch, token, options.retry))

@@ -160,15 +160,24 @@ pub async fn publish(
     options: PublishOptions,
 ) -> Result<PublishReport, Error> {
     let ordering = aws_smithy_types::DateTime::from_millis(ordering_timestamp.timestamp_millis());
-    let mut batches = evaluations
-        .chunks(MAX_EVALUATIONS_PER_CALL)
-        .map(|chunk| chunk.iter().map(|e| to_config(e, ordering)).collect())
-        .collect::<Result<Vec<Vec<_>>, _>>()?;
-    // The marker is sent only when there is nothing else to send.
-    if let Some(marker) = marker {
-        batches.push(vec![marker_to_config(marker, ordering)?]);
+    // Every evaluation is checked before any call; each batch is converted only when it is
+    // sent, so at most `concurrency` batches of the SDK's type exist at once.
+    for evaluation in evaluations {
+        to_config(evaluation, ordering)?;
     }
-    let total = batches.iter().map(Vec::len).sum();
+    let marker = marker
+        .map(|m| marker_to_config(m, ordering))
+        .transpose()?;
+    let total = evaluations.len() + usize::from(marker.is_some());
+    let batches = evaluations
+        .chunks(MAX_EVALUATIONS_PER_CALL)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .filter_map(|e| to_config(e, ordering).ok())
+                .collect::<Vec<_>>()
+        })
+        .chain(marker.map(|m| vec![m]));
 
     let outcomes: Vec<BatchOutcome> = futures::stream::iter(batches)
         .map(|batch| publish_batch(client, batch, token, options.retry))

@@ -1066,6 +1066,12 @@ mod tests {
                 assert_eq!(a.annotation, b.annotation, "at {later}");
             }
         }
+        // A role in use moves its last use, and maybe its Region, with every use: Config hears
+        // the same verdict.
+        let in_use = |ago, region| used(role("/recent", days(500)), ago, Some(region));
+        let recent = evaluate_role(&in_use(days(3), "eu-west-1"), &params, now());
+        let next_day = evaluate_role(&in_use(days(2), "us-east-2"), &params, now() + days(1));
+        assert_eq!(recent.annotation, next_day.annotation);
         // People still read ages, which grow with every day.
         let stale = |at| {
             evaluate(&roles, &params, at)

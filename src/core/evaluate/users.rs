@@ -744,6 +744,17 @@ mod tests {
                 assert_eq!(a.annotation, b.annotation, "{later}");
             }
         }
+        // Credentials in use move their last use with every use: Config hears the same verdict.
+        let in_use = |password_used, key_used| {
+            with_row(user("/kim"))
+                .password(Some(500), Some(password_used))
+                .key(1, true, 500, Some(key_used))
+        };
+        let first = evaluate_all(&[in_use(3, 5)], json, generated(), now());
+        let day = Duration::days(1);
+        let second = evaluate_all(&[in_use(1, 0)], json, generated() + day, now() + day);
+        assert_eq!(first[0].compliance, Compliant);
+        assert_eq!(first[0].annotation, second[0].annotation);
         // A user created after the report is judged from the next one: until then, runs on
         // reports generated before the user was created agree.
         let mut young = user("/judy");

@@ -1174,4 +1174,82 @@ mod tests {
         let gone = clean_up_evaluations(&[(ResourceType::IamRole, "AROAGONE")]);
         assert_eq!(gone[0].detail, gone[0].annotation);
     }
+
+    /// One role per row of the README's rules table, built here; the table gives the result
+    /// and the annotation (NAME stands for the role name).
+    #[test]
+    fn the_readme_table_matches_the_evaluator() {
+        let readme = include_str!("../../README.md");
+        let section = readme
+            .split("\n## What it reports\n")
+            .nth(1)
+            .expect("the README has the What it reports section");
+        let rows: Vec<Vec<&str>> = section
+            .lines()
+            .skip_while(|l| !l.starts_with("| # |"))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| l.trim_matches('|').split(" | ").map(str::trim).collect())
+            .collect();
+        let tags = r#"{"exempt_tag_key":"keep","role_allowlist":"/service-role/*"}"#;
+        let cases: Vec<(&str, &str, Role)> = vec![
+            (
+                "1",
+                DEFAULTS,
+                role("/aws-service-role/x/AWSServiceRoleForX", days(900)),
+            ),
+            (
+                "1b",
+                r#"{"identity_center_roles":"exclude"}"#,
+                role(
+                    &format!("{SSO}AWSReservedSSO_Admin_0a1b2c3d4e5f6789"),
+                    days(900),
+                ),
+            ),
+            ("2", tags, role("/service-role/codebuild", days(900))),
+            ("3", tags, tagged(role("/kept", days(900)), "keep")),
+            (
+                "3b",
+                tags,
+                tagged_with(
+                    role("/kept", days(900)),
+                    "keep",
+                    "until=2026-03-31 DR role - owner ops",
+                ),
+            ),
+            ("4", DEFAULTS, role("/young", days(12))),
+            ("5", DEFAULTS, role("/never", days(900))),
+            (
+                "6",
+                DEFAULTS,
+                used(role("/stale", days(500)), days(61), Some("us-east-1")),
+            ),
+            (
+                "7",
+                DEFAULTS,
+                used(role("/recent", days(500)), days(3), Some("eu-west-1")),
+            ),
+        ];
+        assert_eq!(
+            rows.iter().map(|r| r[0]).collect::<Vec<_>>(),
+            cases.iter().map(|c| c.0).chain(["–"]).collect::<Vec<_>>(),
+            "the README's rows and this test's cases"
+        );
+        for (row, (id, json, role)) in rows.iter().zip(&cases) {
+            let got = evaluate_role(role, &params(json), now());
+            let annotation = row[3].trim_matches('`').replace("NAME", &role.name);
+            assert_eq!(
+                (got.compliance.as_str(), got.annotation.as_str()),
+                (row[2], annotation.as_str()),
+                "README row {id}"
+            );
+        }
+        let gone = &clean_up_evaluations(&[(ResourceType::IamRole, "AROA…")])[0];
+        let last = rows.last().unwrap();
+        assert_eq!(
+            (gone.compliance.as_str(), gone.annotation.as_str()),
+            (last[2], last[3].trim_matches('`')),
+            "README row –"
+        );
+    }
 }

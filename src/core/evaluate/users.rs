@@ -361,7 +361,7 @@ fn describe(use_: &CredentialUse, wording: Wording) -> String {
             }
             text
         }
-        // The key's creation date is already in the text: people also hear how long.
+        // The creation day, in the text already, dates it for Config; people also hear how long.
         (Credential::AccessKey { slot, created }, None) => match wording {
             Wording::Stable => format!("access key {slot} (created {created}) never used"),
             Wording::Ages => format!(

@@ -1175,22 +1175,27 @@ mod tests {
         assert_eq!(gone[0].detail, gone[0].annotation);
     }
 
-    /// One role per row of the README's rules table, built here; the table gives the result
-    /// and the annotation (NAME stands for the role name).
-    #[test]
-    fn the_readme_table_matches_the_evaluator() {
+    /// The cells of each row of the first `| # |` table in the README after `heading`.
+    pub(super) fn readme_table(heading: &str) -> Vec<Vec<&'static str>> {
         let readme = include_str!("../../README.md");
         let section = readme
-            .split("\n## What it reports\n")
+            .split(heading)
             .nth(1)
-            .expect("the README has the What it reports section");
-        let rows: Vec<Vec<&str>> = section
+            .unwrap_or_else(|| panic!("the README has the section {heading:?}"));
+        section
             .lines()
             .skip_while(|l| !l.starts_with("| # |"))
             .skip(2)
             .take_while(|l| l.starts_with('|'))
             .map(|l| l.trim_matches('|').split(" | ").map(str::trim).collect())
-            .collect();
+            .collect()
+    }
+
+    /// One role per row of the README's rules table, built here; the table gives the result
+    /// and the annotation (NAME stands for the role name).
+    #[test]
+    fn the_readme_table_matches_the_evaluator() {
+        let rows = readme_table("\n## What it reports\n");
         let tags = r#"{"exempt_tag_key":"keep","role_allowlist":"/service-role/*"}"#;
         let cases: Vec<(&str, &str, Role)> = vec![
             (

@@ -844,18 +844,8 @@ mod tests {
     /// and the annotation.
     #[test]
     fn the_readme_table_matches_the_evaluator() {
-        let readme = include_str!("../../../README.md");
-        let section = readme
-            .split("### The users rule (`RULE_KIND=users`)")
-            .nth(1)
-            .expect("the README has the users rule's section");
-        let rows: Vec<Vec<&str>> = section
-            .lines()
-            .skip_while(|l| !l.starts_with("| # |"))
-            .skip(2)
-            .take_while(|l| l.starts_with('|'))
-            .map(|l| l.trim_matches('|').split(" | ").map(str::trim).collect())
-            .collect();
+        let rows =
+            crate::core::evaluate::tests::readme_table("### The users rule (`RULE_KIND=users`)");
         let mut young = user("/erin");
         young.created = generated() + Duration::minutes(30);
         let tag = |value: &str| Case {

@@ -751,6 +751,7 @@ mod tests {
             path: "/".to_owned(),
             compliance,
             reason: Reason::NoLongerExists,
+            detail: String::new(),
             annotation: "alice: no longer exists".to_owned(),
         }
     }

@@ -22,7 +22,7 @@ from .conftest import EVENTS, REPO_ROOT, invoke_and_record, timed
 from .fake_aws import ACCOUNT_ID, REGION
 from .lambda_emulator import same_text
 
-IAM_PAGE_SIZE = 1000  # src/aws/iam.rs PAGE_SIZE
+IAM_PAGE_SIZE = 250  # src/aws/iam.rs PAGE_SIZE
 MAX_EVALUATIONS_PER_CALL = 100
 TESTMODE_PARAMETERS = json.loads(
     json.loads((EVENTS / "scheduled-testmode.json").read_text())["ruleParameters"]

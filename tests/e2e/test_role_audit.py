@@ -5,7 +5,7 @@ environment, every service at the fake (`AWS_ENDPOINT_URL`), no profile file, no
 metadata, nothing inherited from the caller's environment but PATH, stdout and stderr piped.
 It works on an account of its own (AUDIT_ACCOUNT: 120 roles of account.py's table, IAM pages of
 at most 50 roles, so a live read takes 3 pages), so nothing here changes the other tests'
-accounts; only the progress-line test reads the 2 500-role account (3 pages of 1 000).
+accounts; only the progress-line test reads the 2 500-role account (10 pages of 250).
 
 1. `evaluate` live: JSON checked per RoleId against account.py's expected results, CSV equal to
    the JSON, the table's header, rows, order and count line, no colour when piped (colour on a
@@ -421,7 +421,7 @@ def test_evaluate_table_is_coloured_on_a_terminal_only_without_no_color(
 
 
 def test_evaluate_shows_progress_on_a_terminal_only(role_audit, fake_aws, account):
-    """On the 2 500-role account (3 IAM pages of 1 000): a progress line on stderr when it is
+    """On the 2 500-role account (10 IAM pages of 250): a progress line on stderr when it is
     a terminal, cleared at the end; nothing at all on stderr when it is piped."""
     env = cli_environment(fake_aws, "testing")  # the 2 500-role account's keys
     code, stdout, terminal = run_on_terminal(
@@ -431,7 +431,7 @@ def test_evaluate_shows_progress_on_a_terminal_only(role_audit, fake_aws, accoun
 
     assert code == 0, terminal
     assert len(json.loads(stdout)) == len(account.roles)
-    assert "reading IAM roles: 2500 roles in 3 pages" in terminal, repr(terminal)
+    assert "reading IAM roles: 2500 roles in 10 pages" in terminal, repr(terminal)
     assert terminal.endswith("\r\x1b[2K"), f"the progress line is not cleared: {terminal!r}"
     assert (piped.returncode, piped.stderr) == (0, ""), piped.stderr
     assert piped.stdout == stdout

@@ -55,7 +55,7 @@ fn token() -> ResultToken {
 }
 
 #[tokio::test]
-async fn all_three_iam_pages_are_fetched_with_filter_role_and_max_items_1000() {
+async fn all_three_iam_pages_are_fetched_with_filter_role_and_max_items_250() {
     let (requests, recorder) = iam_request_recorder();
     let pages = [
         page_rule(None, iam_page(0..1000, Some("m1"))),
@@ -82,9 +82,9 @@ async fn all_three_iam_pages_are_fetched_with_filter_role_and_max_items_1000() {
     assert_eq!(
         iam_requests_seen(&requests),
         [
-            (vec![EntityType::Role], Some(1000), None),
-            (vec![EntityType::Role], Some(1000), Some("m1".to_owned())),
-            (vec![EntityType::Role], Some(1000), Some("m2".to_owned())),
+            (vec![EntityType::Role], Some(250), None),
+            (vec![EntityType::Role], Some(250), Some("m1".to_owned())),
+            (vec![EntityType::Role], Some(250), Some("m2".to_owned())),
         ]
     );
     assert_eq!(pages.each_ref().map(|p| p.num_calls()), [1, 1, 1]);

@@ -50,7 +50,7 @@ fn two_users_csv() -> String {
 }
 
 #[tokio::test]
-async fn every_user_page_is_fetched_with_filter_user_and_max_items_1000() {
+async fn every_user_page_is_fetched_with_filter_user_and_max_items_250() {
     let (requests, recorder) = iam_request_recorder();
     let first = page_rule(
         None,
@@ -86,8 +86,8 @@ async fn every_user_page_is_fetched_with_filter_user_and_max_items_1000() {
     assert_eq!(
         iam_requests_seen(&requests),
         [
-            (vec![EntityType::User], Some(1000), None),
-            (vec![EntityType::User], Some(1000), Some("m1".to_owned())),
+            (vec![EntityType::User], Some(250), None),
+            (vec![EntityType::User], Some(250), Some("m1".to_owned())),
         ]
     );
 }

@@ -236,7 +236,8 @@ def test_bench_quick_roles_run_puts_the_blog_rule_beside_the_function(tmp_path):
     )  # fmt: skip
 
     assert result.returncode == 0, result.stdout + result.stderr
-    table = result.stdout.split("beside the AWS blog's rule", 1)[-1]
+    assert "beside the AWS blog's rule" in result.stdout, result.stdout
+    table = result.stdout.split("beside the AWS blog's rule", 1)[1]
     # 1000 roles: the function 1 IAM page of 1000, 1 results read, 10 PutEvaluations; the blog's
     # rule 10 IAM pages of 100 and 10 PutEvaluations; one run of each at L = 0 and at 50 ms.
     for latency in (0, 50):

@@ -1012,14 +1012,17 @@ def users_report(runs: list[dict], patterns: list[dict], header: str) -> str:
 BLOG_CPU_TARGET = 20.0  # issue 14: a run's CPU at least 20 x less than the blog's rule's
 
 
-def blog_report(runs: list[dict], blogs: list[dict], header: str) -> str:
+def blog_report(runs: list[dict], blogs: list[dict], recorded: str, header: str) -> str:
     """The function's runs beside the blog's rule's, per (N, L), medians, with ratios."""
     out = [header, ""]
+    like_with_like = ("with Config holding nothing (--recorded none), so both read IAM and send "
+                      "every role" if recorded == "none" else
+                      f"the function with --recorded {recorded} (it also reads and cleans up "
+                      "Config's results, which the blog's rule never reads): not like with like")
     out.append("The function beside the AWS blog's Python rule (bench/blog_rule.py: "
                "GetAccountAuthorizationDetails by 100, each role judged in Python, keyed by role "
                "name, PutEvaluations 100 at a time one after the other; boto3 on CPython), on the "
-               "same account with Config holding nothing (--recorded none), so both read IAM and "
-               "send every role. Wall: the function's event → response against the blog's run "
+               f"same account {like_with_like}. Wall: the function's event → response against the blog's run "
                "after its imports (its whole process, Python's start and imports included, in "
                "brackets). CPU: user + sys of each whole process (wait4); the blog's after its "
                "imports (time.process_time) in brackets. Ratios are blog / function. Median of "
@@ -1303,7 +1306,7 @@ def main() -> int:
                      + conditions))
         print()
     if blogs:
-        print(blog_report(variants[0]["runs"], blogs,
+        print(blog_report(variants[0]["runs"], blogs, args.recorded,
                           f"iam-role-last-used beside the AWS blog's rule: {variants[0]['label']}\n"
                           + conditions))
         print()

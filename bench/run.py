@@ -394,6 +394,74 @@ def run_once(binary: Path, runtime: RuntimeApi, fake: Fake, env: dict, event: by
 
 
 
+# ---- the AWS blog's rule -----------------------------------------------------------------------
+
+BLOG_RULE = REPO / "bench" / "blog_rule.py"
+
+
+def run_blog_once(fake: Fake, env: dict, event_path: Path, roles: int, latency_ms: float,
+                  log_path: Path, script: Path = BLOG_RULE) -> dict:
+    """The AWS blog's Python rule (bench/blog_rule.py, boto3) against the same account as the
+    function's run, Config holding nothing, at the same latency: it must read ceil(N/100) IAM
+    pages and send N evaluations in ceil(N/100) PutEvaluations, or the run is wrong. Measured as
+    the per-user pattern is: wait4 CPU user + sys and ru_maxrss of the whole process, wall from
+    spawn to exit, and the script's own CPU and wall after its imports."""
+    setup = fake.configure(roles, latency_ms, "none", 0)
+    command = [pattern_python(), str(script), "--event", str(event_path)]
+    out_path = log_path.with_suffix(".out")
+    with open(log_path, "wb") as log, open(out_path, "wb") as out:
+        started = time.monotonic()
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=log, stdin=subprocess.DEVNULL)
+        give_up = started + RUN_TIMEOUT_S * 5
+        while True:
+            pid, wait_status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > give_up:
+                os.kill(process.pid, signal.SIGKILL)
+                os.wait4(process.pid, 0)
+                raise RuntimeError(f"the blog's rule did not finish (N={roles}); log: {log_path}")
+            time.sleep(0.005)
+        wall_ms = (time.monotonic() - started) * 1000
+    returncode = os.waitstatus_to_exitcode(wait_status)
+    if returncode != 0:
+        raise RuntimeError(f"the blog's rule failed (exit {returncode}); log: {log_path}\n{tail(log_path)}")
+    text = out_path.read_text(errors="replace").strip()
+    try:
+        result = json.loads(text.splitlines()[-1])
+    except (ValueError, IndexError):
+        raise RuntimeError(f"the blog's rule printed no result: {text[:500]!r}; log: {log_path}")
+    stats = fake.stats()
+    ops = stats["ops"]
+    count = lambda op: ops.get(op, {}).get("requests", 0)  # noqa: E731
+    pages = math.ceil(roles / 100)
+    problems = []
+    if count(OP_IAM) != pages:
+        problems.append(f"{count(OP_IAM)} IAM pages read, expected {pages} (100 roles a page)")
+    if stats["evaluations"] != roles or result.get("evaluations") != roles:
+        problems.append(f"{stats['evaluations']} evaluations sent ({result.get('evaluations')} said), "
+                        f"expected {roles}")
+    if count(OP_PUT) != pages:
+        problems.append(f"{count(OP_PUT)} PutEvaluations calls, expected {pages} for {roles} evaluations")
+    if stats["max_evaluations_per_call"] > 100:
+        problems.append(f"a PutEvaluations call carried {stats['max_evaluations_per_call']} evaluations")
+    errors = {op: v["errors"] for op, v in ops.items() if v.get("errors")}
+    if errors:
+        problems.append(f"the fake answered with errors: {errors}")
+    if problems:
+        raise RuntimeError("the blog's rule's run is wrong: " + "; ".join(problems) + f"; log: {log_path}")
+    return {
+        "roles": roles, "latency_ms": latency_ms, "wall_ms": wall_ms,
+        "run_wall_ms": result["run_wall_ms"],
+        "cpu_ms": (usage.ru_utime + usage.ru_stime) * 1000, "peak_rss_mib": usage.ru_maxrss / 1024,
+        "run_cpu_ms": result["run_cpu_ms"], "import_cpu_ms": result["import_cpu_ms"],
+        "non_compliant": result["non_compliant"],
+        "requests": {op: v["requests"] for op, v in ops.items()},
+        "bytes_received": sum(v["bytes_out"] for v in ops.values()),
+        "fake_setup": setup,
+    }
+
+
 # ---- the per-user pattern ---------------------------------------------------------------------
 
 PATTERN = REPO / "bench" / "per_user_pattern.py"
@@ -466,74 +534,6 @@ def run_pattern_once(fake: Fake, env: dict, event_path: Path, users: int, max_da
         "requests": {op: v["requests"] for op, v in ops.items()},
         "bytes_received": sum(v["bytes_out"] for v in ops.values()),
         "connections": len({port for v in ops.values() for port in v.get("ports", [])}),
-        "fake_setup": setup,
-    }
-
-
-# ---- the AWS blog's rule -----------------------------------------------------------------------
-
-BLOG_RULE = REPO / "bench" / "blog_rule.py"
-
-
-def run_blog_once(fake: Fake, env: dict, event_path: Path, roles: int, latency_ms: float,
-                  log_path: Path, script: Path = BLOG_RULE) -> dict:
-    """The AWS blog's Python rule (bench/blog_rule.py, boto3) against the same account as the
-    function's run, Config holding nothing, at the same latency: it must read ceil(N/100) IAM
-    pages and send N evaluations in ceil(N/100) PutEvaluations, or the run is wrong. Measured as
-    the per-user pattern is: wait4 CPU user + sys and ru_maxrss of the whole process, wall from
-    spawn to exit, and the script's own CPU and wall after its imports."""
-    setup = fake.configure(roles, latency_ms, "none", 0)
-    command = [pattern_python(), str(script), "--event", str(event_path)]
-    out_path = log_path.with_suffix(".out")
-    with open(log_path, "wb") as log, open(out_path, "wb") as out:
-        started = time.monotonic()
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=log, stdin=subprocess.DEVNULL)
-        give_up = started + RUN_TIMEOUT_S * 5
-        while True:
-            pid, wait_status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > give_up:
-                os.kill(process.pid, signal.SIGKILL)
-                os.wait4(process.pid, 0)
-                raise RuntimeError(f"the blog's rule did not finish (N={roles}); log: {log_path}")
-            time.sleep(0.005)
-        wall_ms = (time.monotonic() - started) * 1000
-    returncode = os.waitstatus_to_exitcode(wait_status)
-    if returncode != 0:
-        raise RuntimeError(f"the blog's rule failed (exit {returncode}); log: {log_path}\n{tail(log_path)}")
-    text = out_path.read_text(errors="replace").strip()
-    try:
-        result = json.loads(text.splitlines()[-1])
-    except (ValueError, IndexError):
-        raise RuntimeError(f"the blog's rule printed no result: {text[:500]!r}; log: {log_path}")
-    stats = fake.stats()
-    ops = stats["ops"]
-    count = lambda op: ops.get(op, {}).get("requests", 0)  # noqa: E731
-    pages = math.ceil(roles / 100)
-    problems = []
-    if count(OP_IAM) != pages:
-        problems.append(f"{count(OP_IAM)} IAM pages read, expected {pages} (100 roles a page)")
-    if stats["evaluations"] != roles or result.get("evaluations") != roles:
-        problems.append(f"{stats['evaluations']} evaluations sent ({result.get('evaluations')} said), "
-                        f"expected {roles}")
-    if count(OP_PUT) != pages:
-        problems.append(f"{count(OP_PUT)} PutEvaluations calls, expected {pages} for {roles} evaluations")
-    if stats["max_evaluations_per_call"] > 100:
-        problems.append(f"a PutEvaluations call carried {stats['max_evaluations_per_call']} evaluations")
-    errors = {op: v["errors"] for op, v in ops.items() if v.get("errors")}
-    if errors:
-        problems.append(f"the fake answered with errors: {errors}")
-    if problems:
-        raise RuntimeError("the blog's rule's run is wrong: " + "; ".join(problems) + f"; log: {log_path}")
-    return {
-        "roles": roles, "latency_ms": latency_ms, "wall_ms": wall_ms,
-        "run_wall_ms": result["run_wall_ms"],
-        "cpu_ms": (usage.ru_utime + usage.ru_stime) * 1000, "peak_rss_mib": usage.ru_maxrss / 1024,
-        "run_cpu_ms": result["run_cpu_ms"], "import_cpu_ms": result["import_cpu_ms"],
-        "non_compliant": result["non_compliant"],
-        "requests": {op: v["requests"] for op, v in ops.items()},
-        "bytes_received": sum(v["bytes_out"] for v in ops.values()),
         "fake_setup": setup,
     }
 

@@ -116,89 +116,6 @@ def test_bench_quick_fails_when_the_run_is_broken(tmp_path, mode, message):
     assert {key: seen.get(key) for key in template} == template
 
 
-# A stand-in users rule: reads what the users rule reads (boto3, against the benchmark's fake),
-# then does what STAND_IN says: everything right ("ok"), or one thing wrong.
-USERS_STAND_IN = textwrap.dedent("""\
-    #!{python}
-    import base64, json, os, time, urllib.request
-    import boto3
-    from botocore.exceptions import ClientError
-    api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/invocation/"
-    with urllib.request.urlopen(api + "next") as r:
-        request_id = r.headers["Lambda-Runtime-Aws-Request-Id"]
-    mode = os.environ["STAND_IN"]
-    iam, config = boto3.client("iam"), boto3.client("config")
-    while iam.generate_credential_report()["State"] != "COMPLETE" and mode != "no-poll":
-        time.sleep(0.05)
-    try:
-        generated = iam.get_credential_report()["GeneratedTime"]
-    except ClientError:  # the report is not ready: a rule that does not poll reads nothing
-        generated = None
-    pages = iam.get_paginator("get_account_authorization_details").paginate(
-        Filter=["User"], PaginationConfig={{"PageSize": 1000}})
-    ids = [u["UserId"] for page in pages for u in page["UserDetailList"]]
-    if mode == "per-user":
-        for user_id in ids[:3]:
-            iam.list_users(MaxItems=1)
-    config.get_compliance_details_by_config_rule(ConfigRuleName="iam-role-last-used", Limit=100)
-    sent = ids[:-1] if mode == "short" else ids
-    for start in range(0, len(sent), 100):
-        config.put_evaluations(ResultToken="t", Evaluations=[
-            {{"ComplianceResourceType": "AWS::IAM::User", "ComplianceResourceId": i,
-              "ComplianceType": "COMPLIANT", "OrderingTimestamp": "2026-01-01T00:00:00Z"}}
-            for i in sent[start:start + 100]])
-    if mode == "wrong-time" or generated is None:
-        stamp = "2026-01-01T00:00:00Z"
-    else:
-        stamp = generated.strftime("%Y-%m-%dT%H:%M:%SZ")
-    body = json.dumps({{"rule_kind": "users", "principals": len(ids), "stale_cleaned": 0,
-                       "not_judged": 0, "credential_report_generated": stamp}}).encode()
-    req = urllib.request.Request(api + request_id + "/response", data=body, method="POST")
-    urllib.request.urlopen(req).read()
-    """)
-
-
-def run_users_quick(tmp_path, mode):
-    stand_in = tmp_path / "bootstrap"
-    stand_in.write_text(USERS_STAND_IN.format(python=sys.executable))
-    stand_in.chmod(0o755)
-    return subprocess.run(
-        [str(REPO / "scripts" / "bench"), "--quick", "--kind", "users", "--pattern-reps", "0",
-         "--binary", str(stand_in), "--env", f"STAND_IN={mode}", "--logs", str(tmp_path / "logs")],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-
-
-def test_bench_quick_users_run_passes_a_rule_that_reads_the_report_once_and_sends_every_user(tmp_path):
-    result = run_users_quick(tmp_path, "ok")
-
-    assert result.returncode == 0, result.stdout + result.stderr
-    # 1000 users: GenerateCredentialReport STARTED then COMPLETE, one report, one IAM page, the
-    # clean-up read, 10 PutEvaluations.
-    assert "| 1000 | 0 | 1 |" in result.stdout, result.stdout
-    assert "| 2 / 1 / 1 / 1 / 10 |" in result.stdout, result.stdout
-
-
-@pytest.mark.parametrize(
-    "mode, messages",
-    [
-        ("no-poll", ["1 iam:GenerateCredentialReport calls, expected 2",
-                     "the fake answered with errors: {'iam:GetCredentialReport': 1}"]),
-        ("short", ["999 evaluations sent, expected 1000 (1000 users + 0 gone)"]),
-        ("wrong-time", ["the response says credential_report_generated=2026-01-01T00:00:00Z, "
-                        "the fake served "]),
-        ("per-user", ["3 iam:ListUsers calls: the rule reads no user one by one"]),
-    ],
-)
-def test_bench_quick_users_run_fails_on_wrong_counts(tmp_path, mode, messages):
-    result = run_users_quick(tmp_path, mode)
-
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "bench: FAIL: the run is wrong: " in result.stderr, result.stderr
-    for message in messages:
-        assert message in result.stderr, result.stderr
-
-
 # A stand-in roles rule that does what the function does on an account Config holds nothing
 # for: IAM pages of 1000, the rule's results read once, every role sent 100 at a time.
 ROLES_STAND_IN = textwrap.dedent("""\
@@ -339,3 +256,86 @@ def test_blog_rule_judges_roles_as_the_blog_describes(role, compliance, annotati
 
     assert (got["ComplianceResourceId"], got["ComplianceType"], got["Annotation"]) == \
         (role["RoleName"], compliance, annotation)
+
+
+# A stand-in users rule: reads what the users rule reads (boto3, against the benchmark's fake),
+# then does what STAND_IN says: everything right ("ok"), or one thing wrong.
+USERS_STAND_IN = textwrap.dedent("""\
+    #!{python}
+    import base64, json, os, time, urllib.request
+    import boto3
+    from botocore.exceptions import ClientError
+    api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/invocation/"
+    with urllib.request.urlopen(api + "next") as r:
+        request_id = r.headers["Lambda-Runtime-Aws-Request-Id"]
+    mode = os.environ["STAND_IN"]
+    iam, config = boto3.client("iam"), boto3.client("config")
+    while iam.generate_credential_report()["State"] != "COMPLETE" and mode != "no-poll":
+        time.sleep(0.05)
+    try:
+        generated = iam.get_credential_report()["GeneratedTime"]
+    except ClientError:  # the report is not ready: a rule that does not poll reads nothing
+        generated = None
+    pages = iam.get_paginator("get_account_authorization_details").paginate(
+        Filter=["User"], PaginationConfig={{"PageSize": 1000}})
+    ids = [u["UserId"] for page in pages for u in page["UserDetailList"]]
+    if mode == "per-user":
+        for user_id in ids[:3]:
+            iam.list_users(MaxItems=1)
+    config.get_compliance_details_by_config_rule(ConfigRuleName="iam-role-last-used", Limit=100)
+    sent = ids[:-1] if mode == "short" else ids
+    for start in range(0, len(sent), 100):
+        config.put_evaluations(ResultToken="t", Evaluations=[
+            {{"ComplianceResourceType": "AWS::IAM::User", "ComplianceResourceId": i,
+              "ComplianceType": "COMPLIANT", "OrderingTimestamp": "2026-01-01T00:00:00Z"}}
+            for i in sent[start:start + 100]])
+    if mode == "wrong-time" or generated is None:
+        stamp = "2026-01-01T00:00:00Z"
+    else:
+        stamp = generated.strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = json.dumps({{"rule_kind": "users", "principals": len(ids), "stale_cleaned": 0,
+                       "not_judged": 0, "credential_report_generated": stamp}}).encode()
+    req = urllib.request.Request(api + request_id + "/response", data=body, method="POST")
+    urllib.request.urlopen(req).read()
+    """)
+
+
+def run_users_quick(tmp_path, mode):
+    stand_in = tmp_path / "bootstrap"
+    stand_in.write_text(USERS_STAND_IN.format(python=sys.executable))
+    stand_in.chmod(0o755)
+    return subprocess.run(
+        [str(REPO / "scripts" / "bench"), "--quick", "--kind", "users", "--pattern-reps", "0",
+         "--binary", str(stand_in), "--env", f"STAND_IN={mode}", "--logs", str(tmp_path / "logs")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def test_bench_quick_users_run_passes_a_rule_that_reads_the_report_once_and_sends_every_user(tmp_path):
+    result = run_users_quick(tmp_path, "ok")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    # 1000 users: GenerateCredentialReport STARTED then COMPLETE, one report, one IAM page, the
+    # clean-up read, 10 PutEvaluations.
+    assert "| 1000 | 0 | 1 |" in result.stdout, result.stdout
+    assert "| 2 / 1 / 1 / 1 / 10 |" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize(
+    "mode, messages",
+    [
+        ("no-poll", ["1 iam:GenerateCredentialReport calls, expected 2",
+                     "the fake answered with errors: {'iam:GetCredentialReport': 1}"]),
+        ("short", ["999 evaluations sent, expected 1000 (1000 users + 0 gone)"]),
+        ("wrong-time", ["the response says credential_report_generated=2026-01-01T00:00:00Z, "
+                        "the fake served "]),
+        ("per-user", ["3 iam:ListUsers calls: the rule reads no user one by one"]),
+    ],
+)
+def test_bench_quick_users_run_fails_on_wrong_counts(tmp_path, mode, messages):
+    result = run_users_quick(tmp_path, mode)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "bench: FAIL: the run is wrong: " in result.stderr, result.stderr
+    for message in messages:
+        assert message in result.stderr, result.stderr

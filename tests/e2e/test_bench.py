@@ -187,7 +187,7 @@ BLOG_STAND_IN = textwrap.dedent("""\
 
 
 @pytest.fixture(scope="module")
-def bench_fake():
+def blog_fake():
     fake = bench_run.Fake()
     yield fake
     fake.stop()
@@ -204,8 +204,8 @@ def run_blog_stand_in(tmp_path, fake, mode):
     return bench_run.run_blog_once(fake, env, event, 1000, 0.0, tmp_path / "blog.log", script=script)
 
 
-def test_bench_blog_run_passes_a_rule_that_pages_by_100_and_sends_every_role(tmp_path, bench_fake):
-    run = run_blog_stand_in(tmp_path, bench_fake, "ok")
+def test_bench_blog_run_passes_a_rule_that_pages_by_100_and_sends_every_role(tmp_path, blog_fake):
+    run = run_blog_stand_in(tmp_path, blog_fake, "ok")
 
     assert run["requests"] == {"iam:GetAccountAuthorizationDetails": 10, "config:PutEvaluations": 10}
 
@@ -218,9 +218,9 @@ def test_bench_blog_run_passes_a_rule_that_pages_by_100_and_sends_every_role(tmp
         ("puts-of-50", "20 PutEvaluations calls, expected 10 for 1000 evaluations"),
     ],
 )
-def test_bench_blog_run_fails_when_the_blog_rule_reads_or_sends_otherwise(tmp_path, bench_fake, mode, message):
+def test_bench_blog_run_fails_when_the_blog_rule_reads_or_sends_otherwise(tmp_path, blog_fake, mode, message):
     with pytest.raises(RuntimeError, match=r"^the blog's rule's run is wrong: ") as failure:
-        run_blog_stand_in(tmp_path, bench_fake, mode)
+        run_blog_stand_in(tmp_path, blog_fake, mode)
 
     assert message in str(failure.value)
 

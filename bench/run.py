@@ -394,6 +394,74 @@ def run_once(binary: Path, runtime: RuntimeApi, fake: Fake, env: dict, event: by
 
 
 
+# ---- the AWS blog's rule -----------------------------------------------------------------------
+
+BLOG_RULE = REPO / "bench" / "blog_rule.py"
+
+
+def run_blog_once(fake: Fake, env: dict, event_path: Path, roles: int, latency_ms: float,
+                  log_path: Path, script: Path = BLOG_RULE) -> dict:
+    """The AWS blog's Python rule (bench/blog_rule.py, boto3) against the same account as the
+    function's run, Config holding nothing, at the same latency: it must read ceil(N/100) IAM
+    pages and send N evaluations in ceil(N/100) PutEvaluations, or the run is wrong. Measured as
+    the per-user pattern is: wait4 CPU user + sys and ru_maxrss of the whole process, wall from
+    spawn to exit, and the script's own CPU and wall after its imports."""
+    setup = fake.configure(roles, latency_ms, "none", 0)
+    command = [pattern_python(), str(script), "--event", str(event_path)]
+    out_path = log_path.with_suffix(".out")
+    with open(log_path, "wb") as log, open(out_path, "wb") as out:
+        started = time.monotonic()
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=log, stdin=subprocess.DEVNULL)
+        give_up = started + RUN_TIMEOUT_S * 5
+        while True:
+            pid, wait_status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > give_up:
+                os.kill(process.pid, signal.SIGKILL)
+                os.wait4(process.pid, 0)
+                raise RuntimeError(f"the blog's rule did not finish (N={roles}); log: {log_path}")
+            time.sleep(0.005)
+        wall_ms = (time.monotonic() - started) * 1000
+    returncode = os.waitstatus_to_exitcode(wait_status)
+    if returncode != 0:
+        raise RuntimeError(f"the blog's rule failed (exit {returncode}); log: {log_path}\n{tail(log_path)}")
+    text = out_path.read_text(errors="replace").strip()
+    try:
+        result = json.loads(text.splitlines()[-1])
+    except (ValueError, IndexError):
+        raise RuntimeError(f"the blog's rule printed no result: {text[:500]!r}; log: {log_path}")
+    stats = fake.stats()
+    ops = stats["ops"]
+    count = lambda op: ops.get(op, {}).get("requests", 0)  # noqa: E731
+    pages = math.ceil(roles / 100)
+    problems = []
+    if count(OP_IAM) != pages:
+        problems.append(f"{count(OP_IAM)} IAM pages read, expected {pages} (100 roles a page)")
+    if stats["evaluations"] != roles or result.get("evaluations") != roles:
+        problems.append(f"{stats['evaluations']} evaluations sent ({result.get('evaluations')} said), "
+                        f"expected {roles}")
+    if count(OP_PUT) != pages:
+        problems.append(f"{count(OP_PUT)} PutEvaluations calls, expected {pages} for {roles} evaluations")
+    if stats["max_evaluations_per_call"] > 100:
+        problems.append(f"a PutEvaluations call carried {stats['max_evaluations_per_call']} evaluations")
+    errors = {op: v["errors"] for op, v in ops.items() if v.get("errors")}
+    if errors:
+        problems.append(f"the fake answered with errors: {errors}")
+    if problems:
+        raise RuntimeError("the blog's rule's run is wrong: " + "; ".join(problems) + f"; log: {log_path}")
+    return {
+        "roles": roles, "latency_ms": latency_ms, "wall_ms": wall_ms,
+        "run_wall_ms": result["run_wall_ms"],
+        "cpu_ms": (usage.ru_utime + usage.ru_stime) * 1000, "peak_rss_mib": usage.ru_maxrss / 1024,
+        "run_cpu_ms": result["run_cpu_ms"], "import_cpu_ms": result["import_cpu_ms"],
+        "non_compliant": result["non_compliant"],
+        "requests": {op: v["requests"] for op, v in ops.items()},
+        "bytes_received": sum(v["bytes_out"] for v in ops.values()),
+        "fake_setup": setup,
+    }
+
+
 # ---- the per-user pattern ---------------------------------------------------------------------
 
 PATTERN = REPO / "bench" / "per_user_pattern.py"
@@ -941,6 +1009,66 @@ def users_report(runs: list[dict], patterns: list[dict], header: str) -> str:
     return "\n".join(out)
 
 
+BLOG_CPU_TARGET = 20.0  # issue 14: a run's CPU at least 20 x less than the blog's rule's
+
+
+def blog_report(runs: list[dict], blogs: list[dict], recorded: str, header: str) -> str:
+    """The function's runs beside the blog's rule's, per (N, L), medians, with ratios."""
+    out = [header, ""]
+    like_with_like = ("with Config holding nothing (--recorded none), so both read IAM and send "
+                      "every role" if recorded == "none" else
+                      f"the function with --recorded {recorded} (it also reads and cleans up "
+                      "Config's results, which the blog's rule never reads): not like with like")
+    out.append("The function beside the AWS blog's Python rule (bench/blog_rule.py: "
+               "GetAccountAuthorizationDetails by 100, each role judged in Python, keyed by role "
+               "name, PutEvaluations 100 at a time one after the other; boto3 on CPython), on the "
+               f"same account {like_with_like}. Wall: the function's event → response against the blog's run "
+               "after its imports (its whole process, Python's start and imports included, in "
+               "brackets). CPU: user + sys of each whole process (wait4); the blog's after its "
+               "imports (time.process_time) in brackets. Ratios are blog / function. Median of "
+               "the runs.")
+    out.append("")
+    out.append("| N | L ms | runs function / blog | wall ms: function / blog run (process) "
+               "| wall ratio | CPU ms: function / blog (after imports) | CPU ratio (after imports) "
+               "| peak RSS MiB: function / blog | requests function: IAM / clean-up / PutEvaluations "
+               "| requests blog: IAM / PutEvaluations |")
+    out.append("|---:|---:|---:|---|---:|---|---:|---|---|---|")
+    ours: dict[tuple[int, float], list[dict]] = {}
+    for run in runs:
+        ours.setdefault((run["roles"], run["latency_ms"]), []).append(run)
+    theirs: dict[tuple[int, float], list[dict]] = {}
+    for run in blogs:
+        theirs.setdefault((run["roles"], run["latency_ms"]), []).append(run)
+    verdicts = []
+    for (roles, latency), group in sorted(theirs.items()):
+        mine = ours.get((roles, latency), [])
+        if not mine:
+            continue
+        wall, their_wall = med([r["wall_ms"] for r in mine]), med([r["run_wall_ms"] for r in group])
+        cpu, their_cpu = med([r["cpu_ms"] for r in mine]), med([r["cpu_ms"] for r in group])
+        their_run_cpu = med([r["run_cpu_ms"] for r in group])
+        first, blog_first = mine[0]["requests"], group[0]["requests"]
+        out.append(
+            f"| {roles} | {latency:g} | {len(mine)} / {len(group)} "
+            f"| {wall:.0f} / {their_wall:.0f} ({med([r['wall_ms'] for r in group]):.0f}) "
+            f"| {ratio_text(their_wall, wall)} "
+            f"| {cpu:.0f} / {their_cpu:.0f} ({their_run_cpu:.0f}) "
+            f"| {ratio_text(their_cpu, cpu)} ({ratio_text(their_run_cpu, cpu)}) "
+            f"| {med([r['peak_rss_mib'] for r in mine]):.1f} / {med([r['peak_rss_mib'] for r in group]):.1f} "
+            f"| {first.get(OP_IAM, 0)} / {first.get(OP_READ, 0)} / {first.get(OP_PUT, 0)} "
+            f"| {blog_first.get(OP_IAM, 0)} / {blog_first.get(OP_PUT, 0)} |")
+        ratio = their_run_cpu / cpu if cpu else 0.0
+        verdicts.append(f"  N={roles} L={latency:g} ms: CPU {ratio:.1f}× less than the blog's rule "
+                        f"after its imports ({their_cpu / cpu if cpu else 0.0:.1f}× with them) → "
+                        f"{'met' if ratio >= BLOG_CPU_TARGET else 'MISSED'}")
+    if verdicts:
+        out.append("")
+        out.append(f"Target: CPU of a run ≥ {BLOG_CPU_TARGET:g}× less than the blog's rule (judged "
+                   "on the blog's CPU after its imports, the smaller ratio):")
+        out.extend(verdicts)
+    return "\n".join(out)
+
+
 def run_users(args, variants: list[dict], patterns: list[dict], runtime: RuntimeApi, fake: Fake,
               env: dict, event: bytes, logs: Path) -> int:
     """The users rule's runs (every binary, N, L, as for roles) and, once per N and repetition
@@ -1009,6 +1137,9 @@ def main() -> int:
     parser.add_argument("--pattern-every-key", action="store_true",
                         help="the per-user pattern without its shortcuts: every user's keys "
                              "listed, every key looked up (what naming each credential needs)")
+    parser.add_argument("--blog-reps", type=int, default=1,
+                        help="runs of the AWS blog's Python rule (bench/blog_rule.py) per N and L "
+                             "of the roles runs (default 1; 0: none)")
     parser.add_argument("--reps", type=int, default=5, help="runs per (N, L) (default 5)")
     parser.add_argument("--roles", type=int_list, default=[1000, 5000, 10000],
                         help="account sizes, comma-separated (default 1000,5000,10000)")
@@ -1098,6 +1229,7 @@ def main() -> int:
     started = time.monotonic()
     total = 0
     patterns: list[dict] = []
+    blogs: list[dict] = []  # the AWS blog's rule, beside the first binary's roles runs
     for variant in variants:
         variant["user_runs"] = []
     try:
@@ -1134,6 +1266,19 @@ def main() -> int:
                                   f"CPU {run['cpu_ms']:.0f} ms, peak RSS {run['peak_rss_mib']:.1f} MiB, "
                                   f"PutEvaluations in flight ≤ {run['max_put_in_flight']}",
                                   file=sys.stderr, flush=True)
+                        if rep < args.blog_reps:
+                            event_path = logs / "roles-event.json"
+                            event_path.write_bytes(event)
+                            blog_env = {k: v for k, v in env.items()
+                                        if not k.startswith(("AWS_LAMBDA_", "_HANDLER"))}
+                            blog = run_blog_once(fake, blog_env, event_path, roles, latency,
+                                                 logs / f"blog-rule-N{roles}-L{latency:g}-r{rep + 1}.log")
+                            blog["rep"] = rep + 1
+                            blogs.append(blog)
+                            print(f"bench: blog's rule {rep + 1}/{args.blog_reps} N={roles} L={latency:g}ms: "
+                                  f"wall {blog['wall_ms']:.0f} ms ({blog['run_wall_ms']:.0f} ms after imports), "
+                                  f"CPU {blog['cpu_ms']:.0f} ms ({blog['run_cpu_ms']:.0f} ms after imports), "
+                                  f"peak RSS {blog['peak_rss_mib']:.1f} MiB", file=sys.stderr, flush=True)
         if "users" in kinds:
             user_env = {k: v for k, v in env.items() if k not in function_env}
             total += run_users(args, variants, patterns, runtime, fake,
@@ -1159,6 +1304,11 @@ def main() -> int:
                      + (f" ({variant['binary']})" if variant["label"] != str(variant["binary"]) else "")
                      + "\n"
                      + conditions))
+        print()
+    if blogs:
+        print(blog_report(variants[0]["runs"], blogs, args.recorded,
+                          f"iam-role-last-used beside the AWS blog's rule: {variants[0]['label']}\n"
+                          + conditions))
         print()
     if len(variants) > 1 and variants[0]["runs"]:
         print("Comparison (median (min–max)):\n")

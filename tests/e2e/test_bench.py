@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from cfnlint.decode import decode
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "bench"))
+import blog_rule  # noqa: E402
 import run as bench_run  # noqa: E402
 
 FUNCTION_ID = "RuleFunction"
@@ -112,6 +114,148 @@ def test_bench_quick_fails_when_the_run_is_broken(tmp_path, mode, message):
     seen = json.loads(env_file.read_text())
     template = bench_run.template_environment(REPO / "template.yaml", FUNCTION_ID)
     assert {key: seen.get(key) for key in template} == template
+
+
+# A stand-in roles rule that does what the function does on an account Config holds nothing
+# for: IAM pages of 1000, the rule's results read once, every role sent 100 at a time.
+ROLES_STAND_IN = textwrap.dedent("""\
+    #!{python}
+    import json, os, urllib.request
+    import boto3
+    api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/invocation/"
+    with urllib.request.urlopen(api + "next") as r:
+        request_id = r.headers["Lambda-Runtime-Aws-Request-Id"]
+    iam, config = boto3.client("iam"), boto3.client("config")
+    pages = iam.get_paginator("get_account_authorization_details").paginate(
+        Filter=["Role"], PaginationConfig={{"PageSize": 1000}})
+    ids = [role["RoleId"] for page in pages for role in page["RoleDetailList"]]
+    config.get_compliance_details_by_config_rule(ConfigRuleName="iam-role-last-used", Limit=100)
+    for start in range(0, len(ids), 100):
+        config.put_evaluations(ResultToken="t", Evaluations=[
+            {{"ComplianceResourceType": "AWS::IAM::Role", "ComplianceResourceId": i,
+              "ComplianceType": "COMPLIANT", "OrderingTimestamp": "2026-01-01T00:00:00Z"}}
+            for i in ids[start:start + 100]])
+    body = json.dumps({{"principals": len(ids), "stale_cleaned": 0}}).encode()
+    req = urllib.request.Request(api + request_id + "/response", data=body, method="POST")
+    urllib.request.urlopen(req).read()
+    """)
+
+
+def test_bench_quick_roles_run_puts_the_blog_rule_beside_the_function(tmp_path):
+    stand_in = tmp_path / "bootstrap"
+    stand_in.write_text(ROLES_STAND_IN.format(python=sys.executable))
+    stand_in.chmod(0o755)
+
+    result = subprocess.run(
+        [str(REPO / "scripts" / "bench"), "--quick", "--kind", "roles", "--binary", str(stand_in),
+         "--logs", str(tmp_path / "logs")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "beside the AWS blog's rule" in result.stdout, result.stdout
+    table = result.stdout.split("beside the AWS blog's rule", 1)[1]
+    # 1000 roles: the function 1 IAM page of 1000, 1 results read, 10 PutEvaluations; the blog's
+    # rule 10 IAM pages of 100 and 10 PutEvaluations; one run of each at L = 0 and at 50 ms.
+    for latency in (0, 50):
+        row = next((line for line in table.splitlines() if line.startswith(f"| 1000 | {latency} |")), None)
+        assert row is not None, result.stdout
+        assert "| 1 / 1 |" in row and row.endswith("| 1 / 1 / 10 | 10 / 10 |"), row
+    assert "CPU of a run ≥ 20× less than the blog's rule" in table, table
+
+
+# A stand-in for bench/blog_rule.py: right (BLOG_STAND_IN=ok), or one thing wrong.
+BLOG_STAND_IN = textwrap.dedent("""\
+    import json, os
+    import boto3
+    mode = os.environ["BLOG_STAND_IN"]
+    iam, config = boto3.client("iam"), boto3.client("config")
+    page_size = 1000 if mode == "pages-of-1000" else 100
+    pages = iam.get_paginator("get_account_authorization_details").paginate(
+        Filter=["Role"], PaginationConfig={"PageSize": page_size})
+    names = [role["RoleName"] for page in pages for role in page["RoleDetailList"]]
+    sent = names[:-1] if mode == "short" else names
+    batch = 50 if mode == "puts-of-50" else 100
+    for start in range(0, len(sent), batch):
+        config.put_evaluations(ResultToken="t", Evaluations=[
+            {"ComplianceResourceType": "AWS::IAM::Role", "ComplianceResourceId": n,
+             "ComplianceType": "COMPLIANT", "OrderingTimestamp": "2026-01-01T00:00:00Z"}
+            for n in sent[start:start + batch]])
+    print(json.dumps({"evaluations": len(sent), "non_compliant": 0, "import_cpu_ms": 0,
+                      "run_cpu_ms": 0, "run_wall_ms": 0}))
+    """)
+
+
+@pytest.fixture(scope="module")
+def blog_fake():
+    fake = bench_run.Fake()
+    yield fake
+    fake.stop()
+
+
+def run_blog_stand_in(tmp_path, fake, mode):
+    script = tmp_path / "blog_stand_in.py"
+    script.write_text(BLOG_STAND_IN)
+    event = tmp_path / "event.json"
+    event.write_bytes((REPO / "events" / "scheduled.json").read_bytes())
+    env = {"PATH": "/usr/bin:/bin", "AWS_ENDPOINT_URL": fake.url, "AWS_DEFAULT_REGION": "us-east-1",
+           "AWS_ACCESS_KEY_ID": "AKIDBENCHMARKFAKE000", "AWS_SECRET_ACCESS_KEY": "fake",
+           "AWS_EC2_METADATA_DISABLED": "true", "BLOG_STAND_IN": mode}
+    return bench_run.run_blog_once(fake, env, event, 1000, 0.0, tmp_path / "blog.log", script=script)
+
+
+def test_bench_blog_run_passes_a_rule_that_pages_by_100_and_sends_every_role(tmp_path, blog_fake):
+    run = run_blog_stand_in(tmp_path, blog_fake, "ok")
+
+    assert run["requests"] == {"iam:GetAccountAuthorizationDetails": 10, "config:PutEvaluations": 10}
+
+
+@pytest.mark.parametrize(
+    "mode, message",
+    [
+        ("short", "999 evaluations sent (999 said), expected 1000"),
+        ("pages-of-1000", "1 IAM pages read, expected 10 (100 roles a page)"),
+        ("puts-of-50", "20 PutEvaluations calls, expected 10 for 1000 evaluations"),
+    ],
+)
+def test_bench_blog_run_fails_when_the_blog_rule_reads_or_sends_otherwise(tmp_path, blog_fake, mode, message):
+    with pytest.raises(RuntimeError, match=r"^the blog's rule's run is wrong: ") as failure:
+        run_blog_stand_in(tmp_path, blog_fake, mode)
+
+    assert message in str(failure.value)
+
+
+# The blog's verdicts, as its article states them (first match wins): allowlist on Path +
+# RoleName, age <= max days, no LastUsedDate, days unused > max days; keyed by the role's name.
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def blog_role(name, path="/", created_days=400, used_days=None):
+    role = {"RoleName": name, "Path": path, "RoleId": "AROA" + name.upper(),
+            "CreateDate": NOW - timedelta(days=created_days), "RoleLastUsed": {}}
+    if used_days is not None:
+        role["RoleLastUsed"] = {"LastUsedDate": NOW - timedelta(days=used_days), "Region": "eu-west-1"}
+    return role
+
+
+@pytest.mark.parametrize(
+    "role, compliance, annotation",
+    [
+        (blog_role("app", path="/service-role/"), "COMPLIANT", "Role is whitelisted"),
+        (blog_role("breakglass-role"), "COMPLIANT", "Role is whitelisted"),
+        (blog_role("young", created_days=60), "COMPLIANT", "Role age is 60 days"),
+        (blog_role("old-never-used", created_days=61), "NON_COMPLIANT", "No record of usage"),
+        (blog_role("used-61-days-ago", used_days=61), "NON_COMPLIANT", "Was used 61 days ago in eu-west-1"),
+        (blog_role("used-60-days-ago", used_days=60), "COMPLIANT", "Was used 60 days ago in eu-west-1"),
+    ],
+)
+def test_blog_rule_judges_roles_as_the_blog_describes(role, compliance, annotation):
+    patterns = blog_rule.allowlist({"role_allowlist": "/breakglass-role|/security-*|/service-role/*"})
+
+    got = blog_rule.judge(role, 60, patterns, "2026-06-01T00:00:00.000Z", NOW)
+
+    assert (got["ComplianceResourceId"], got["ComplianceType"], got["Annotation"]) == \
+        (role["RoleName"], compliance, annotation)
 
 
 # A stand-in users rule: reads what the users rule reads (boto3, against the benchmark's fake),

@@ -399,15 +399,10 @@ def run_once(binary: Path, runtime: RuntimeApi, fake: Fake, env: dict, event: by
 BLOG_RULE = REPO / "bench" / "blog_rule.py"
 
 
-def run_blog_once(fake: Fake, env: dict, event_path: Path, roles: int, latency_ms: float,
-                  log_path: Path, script: Path = BLOG_RULE) -> dict:
-    """The AWS blog's Python rule (bench/blog_rule.py, boto3) against the same account as the
-    function's run, Config holding nothing, at the same latency: it must read ceil(N/100) IAM
-    pages and send N evaluations in ceil(N/100) PutEvaluations, or the run is wrong. Measured as
-    the per-user pattern is: wait4 CPU user + sys and ru_maxrss of the whole process, wall from
-    spawn to exit, and the script's own CPU and wall after its imports."""
-    setup = fake.configure(roles, latency_ms, "none", 0)
-    command = [pattern_python(), str(script), "--event", str(event_path)]
+def run_python_script(command: list[str], env: dict, log_path: Path, what: str,
+                      principals: int) -> tuple[float, "os.struct_rusage", dict]:
+    """Runs a boto3 script to its end: its wall time from spawn to exit, its wait4 rusage (CPU
+    user + sys and ru_maxrss of the whole process) and the JSON object of its last stdout line."""
     out_path = log_path.with_suffix(".out")
     with open(log_path, "wb") as log, open(out_path, "wb") as out:
         started = time.monotonic()
@@ -420,17 +415,29 @@ def run_blog_once(fake: Fake, env: dict, event_path: Path, roles: int, latency_m
             if time.monotonic() > give_up:
                 os.kill(process.pid, signal.SIGKILL)
                 os.wait4(process.pid, 0)
-                raise RuntimeError(f"the blog's rule did not finish (N={roles}); log: {log_path}")
+                raise RuntimeError(f"{what} did not finish (N={principals}); log: {log_path}")
             time.sleep(0.005)
         wall_ms = (time.monotonic() - started) * 1000
     returncode = os.waitstatus_to_exitcode(wait_status)
     if returncode != 0:
-        raise RuntimeError(f"the blog's rule failed (exit {returncode}); log: {log_path}\n{tail(log_path)}")
+        raise RuntimeError(f"{what} failed (exit {returncode}); log: {log_path}\n{tail(log_path)}")
     text = out_path.read_text(errors="replace").strip()
     try:
-        result = json.loads(text.splitlines()[-1])
+        return wall_ms, usage, json.loads(text.splitlines()[-1])
     except (ValueError, IndexError):
-        raise RuntimeError(f"the blog's rule printed no result: {text[:500]!r}; log: {log_path}")
+        raise RuntimeError(f"{what} printed no result: {text[:500]!r}; log: {log_path}")
+
+
+def run_blog_once(fake: Fake, env: dict, event_path: Path, roles: int, latency_ms: float,
+                  log_path: Path, script: Path = BLOG_RULE) -> dict:
+    """The AWS blog's Python rule (bench/blog_rule.py, boto3) against the same account as the
+    function's run, Config holding nothing, at the same latency: it must read ceil(N/100) IAM
+    pages and send N evaluations in ceil(N/100) PutEvaluations, or the run is wrong. Measured as
+    the per-user pattern is: wait4 CPU user + sys and ru_maxrss of the whole process, wall from
+    spawn to exit, and the script's own CPU and wall after its imports."""
+    setup = fake.configure(roles, latency_ms, "none", 0)
+    command = [pattern_python(), str(script), "--event", str(event_path)]
+    wall_ms, usage, result = run_python_script(command, env, log_path, "the blog's rule", roles)
     stats = fake.stats()
     ops = stats["ops"]
     count = lambda op: ops.get(op, {}).get("requests", 0)  # noqa: E731
@@ -481,30 +488,7 @@ def run_pattern_once(fake: Fake, env: dict, event_path: Path, users: int, max_da
     setup = fake.configure(users, 0.0, "none", 0, "users", "complete")
     command = [pattern_python(), str(PATTERN), "--event", str(event_path), "--max-days", str(max_days),
                *(["--every-key"] if every_key else [])]
-    out_path = log_path.with_suffix(".out")
-    with open(log_path, "wb") as log, open(out_path, "wb") as out:
-        started = time.monotonic()
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=log, stdin=subprocess.DEVNULL)
-        give_up = started + RUN_TIMEOUT_S * 5
-        while True:
-            pid, wait_status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > give_up:
-                os.kill(process.pid, signal.SIGKILL)
-                os.wait4(process.pid, 0)
-                raise RuntimeError(f"the per-user pattern did not finish (N={users}); log: {log_path}")
-            time.sleep(0.005)
-        wall_ms = (time.monotonic() - started) * 1000
-    process.returncode = os.waitstatus_to_exitcode(wait_status)
-    if process.returncode != 0:
-        raise RuntimeError(f"the per-user pattern failed (exit {process.returncode}); log: {log_path}\n"
-                           f"{tail(log_path)}")
-    text = out_path.read_text(errors="replace").strip()
-    try:
-        result = json.loads(text.splitlines()[-1])
-    except (ValueError, IndexError):
-        raise RuntimeError(f"the per-user pattern printed no result: {text[:500]!r}; log: {log_path}")
+    wall_ms, usage, result = run_python_script(command, env, log_path, "the per-user pattern", users)
     stats = fake.stats()
     ops = stats["ops"]
     count = lambda op: ops.get(op, {}).get("requests", 0)  # noqa: E731

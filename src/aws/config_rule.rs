@@ -47,6 +47,20 @@ fn compliance(value: &ComplianceType) -> Option<Compliance> {
     Compliance::parse(value.as_str())
 }
 
+/// Config accepts only COMPLIANT, NON_COMPLIANT and NOT_APPLICABLE from a custom rule.
+fn refuse_insufficient_data(evaluation: &Evaluation) -> Result<(), Error> {
+    if evaluation.compliance != Compliance::InsufficientData {
+        return Ok(());
+    }
+    Err(Error::InvalidEvaluation {
+        resource_type: evaluation.resource_type.as_str().to_owned(),
+        resource_id: evaluation.resource_id.clone(),
+        message:
+            "PutEvaluations accepts only COMPLIANT, NON_COMPLIANT and NOT_APPLICABLE, not INSUFFICIENT_DATA"
+                .to_owned(),
+    })
+}
+
 /// The evaluation as PutEvaluations takes it. Config accepts only COMPLIANT, NON_COMPLIANT and
 /// NOT_APPLICABLE from a custom rule, so anything else is refused before any call.
 fn to_config(
@@ -58,12 +72,7 @@ fn to_config(
         resource_id: evaluation.resource_id.clone(),
         message,
     };
-    if evaluation.compliance == Compliance::InsufficientData {
-        return Err(invalid(
-            "PutEvaluations accepts only COMPLIANT, NON_COMPLIANT and NOT_APPLICABLE, not INSUFFICIENT_DATA"
-                .to_owned(),
-        ));
-    }
+    refuse_insufficient_data(evaluation)?;
     ConfigEvaluation::builder()
         .compliance_resource_type(evaluation.resource_type.as_str())
         .compliance_resource_id(&evaluation.resource_id)
@@ -160,27 +169,33 @@ pub async fn publish(
     options: PublishOptions,
 ) -> Result<PublishReport, Error> {
     let ordering = aws_smithy_types::DateTime::from_millis(ordering_timestamp.timestamp_millis());
-    // Every evaluation is checked before any call; each batch is converted only when it is
+    // Every evaluation is checked before any call, and each batch converted only when it is
     // sent, so at most `concurrency` batches of the SDK's type exist at once.
-    for evaluation in evaluations {
-        to_config(evaluation, ordering)?;
-    }
-    let marker = marker
-        .map(|m| marker_to_config(m, ordering))
-        .transpose()?;
+    evaluations.iter().try_for_each(refuse_insufficient_data)?;
+    let marker = marker.map(|m| marker_to_config(m, ordering)).transpose()?;
     let total = evaluations.len() + usize::from(marker.is_some());
     let batches = evaluations
         .chunks(MAX_EVALUATIONS_PER_CALL)
         .map(|chunk| {
             chunk
                 .iter()
-                .filter_map(|e| to_config(e, ordering).ok())
-                .collect::<Vec<_>>()
+                .map(|e| to_config(e, ordering))
+                .collect::<Result<Vec<_>, _>>()
         })
-        .chain(marker.map(|m| vec![m]));
+        .chain(marker.map(|m| Ok(vec![m])));
 
     let outcomes: Vec<BatchOutcome> = futures::stream::iter(batches)
-        .map(|batch| publish_batch(client, batch, token, options.retry))
+        .map(|batch| async move {
+            match batch {
+                Ok(batch) => publish_batch(client, batch, token, options.retry).await,
+                // The builder fails only on what refuse_insufficient_data checked: reported,
+                // never dropped, should it ever happen.
+                Err(e) => BatchOutcome {
+                    failure: Some(e.to_string()),
+                    ..BatchOutcome::default()
+                },
+            }
+        })
         .buffered(options.concurrency.clamp(1, MAX_CONCURRENCY))
         .collect()
         .await;

@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, SecondsFormat, Utc};
+
 use crate::core::evaluate::{self, Evaluation};
 use crate::core::params::Publish;
 use crate::core::results::{self, Compliance, RecordedResult, ResourceType};
@@ -36,6 +38,17 @@ pub struct AccountMarker {
     pub annotation: String,
 }
 
+/// The run a plan is for: what the account marker names.
+#[derive(Debug, Clone, Copy)]
+pub struct Run<'a> {
+    pub account_id: &'a str,
+    /// What the principals are called, plural (`roles`).
+    pub principals: &'a str,
+    /// The event's `notificationCreationTime`: each run's marker is a new result, whatever
+    /// Config does with one it already holds.
+    pub at: DateTime<Utc>,
+}
+
 impl Plan {
     /// Evaluations in PutEvaluations calls, the marker included.
     pub fn evaluations(&self) -> usize {
@@ -45,7 +58,7 @@ impl Plan {
 
 /// What to send for `evaluations` (one per principal read, as the rule decided) when Config
 /// holds `recorded` (the rule's COMPLIANT and NON_COMPLIANT results). `rule_types`: the types
-/// the rule reports on; `principals`: what they are called, for the marker's text.
+/// the rule reports on; `run`: what the marker names.
 ///
 /// With [`Publish::Changes`] an evaluation is sent when Config holds nothing for the resource
 /// (unless it is NOT_APPLICABLE: Config then shows nothing either way), or holds another
@@ -57,8 +70,7 @@ pub fn plan(
     recorded: &[RecordedResult],
     rule_types: &[ResourceType],
     publish: Publish,
-    account_id: &str,
-    principals: &str,
+    run: Run<'_>,
 ) -> Plan {
     let live = evaluations
         .iter()
@@ -93,8 +105,8 @@ pub fn plan(
     send.extend(clean_up);
 
     let marker = send.is_empty().then(|| AccountMarker {
-        account_id: account_id.to_owned(),
-        annotation: format!("rule evaluated {read} {principals}: no result changed, none to send"),
+        account_id: run.account_id.to_owned(),
+        annotation: marker_annotation(read, not_judged, run),
     });
     Plan {
         send,
@@ -103,6 +115,25 @@ pub fn plan(
         not_judged,
         stale_cleaned,
     }
+}
+
+/// `rule evaluated 5 roles at 2026-01-01T00:00:00Z: no result changed`, saying how many were
+/// not judged, so a run that could judge nobody does not read as a clean one.
+fn marker_annotation(read: usize, not_judged: usize, run: Run<'_>) -> String {
+    let noun = if read == 1 {
+        run.principals.strip_suffix('s').unwrap_or(run.principals)
+    } else {
+        run.principals
+    };
+    let unjudged = if not_judged > 0 {
+        format!(" ({not_judged} not judged, their results left as they are)")
+    } else {
+        String::new()
+    };
+    evaluate::truncate_annotation(format!(
+        "rule evaluated {read} {noun} at {}{unjudged}: no result changed",
+        run.at.to_rfc3339_opts(SecondsFormat::Secs, true)
+    ))
 }
 
 enum Held<'a> {
@@ -166,15 +197,19 @@ mod tests {
             .collect()
     }
 
+    fn at() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .to_utc()
+    }
+
     fn run(evaluations: Vec<Evaluation>, recorded: &[RecordedResult], publish: Publish) -> Plan {
-        plan(
-            evaluations,
-            recorded,
-            &[IamRole],
-            publish,
-            "123456789012",
-            "roles",
-        )
+        let about = Run {
+            account_id: "123456789012",
+            principals: "roles",
+            at: at(),
+        };
+        plan(evaluations, recorded, &[IamRole], publish, about)
     }
 
     #[test]
@@ -265,10 +300,33 @@ mod tests {
             plan.marker,
             Some(AccountMarker {
                 account_id: "123456789012".to_owned(),
-                annotation: "rule evaluated 2 roles: no result changed, none to send".to_owned(),
+                annotation: "rule evaluated 2 roles at 2026-01-01T00:00:00Z: no result changed"
+                    .to_owned(),
             })
         );
         assert_eq!((plan.unchanged, plan.evaluations()), (2, 1));
+
+        let one = run(
+            vec![evaluation("AROAA", NonCompliant, "a: unused")],
+            &recorded,
+            Publish::Changes,
+        );
+        assert_eq!(
+            one.marker.unwrap().annotation,
+            "rule evaluated 1 role at 2026-01-01T00:00:00Z: no result changed"
+        );
+        let unjudged = run(
+            vec![
+                evaluation("AROAA", NonCompliant, "a: unused"),
+                evaluation("AROAB", InsufficientData, "b: not in the report"),
+            ],
+            &recorded,
+            Publish::Changes,
+        );
+        assert_eq!(
+            unjudged.marker.unwrap().annotation,
+            "rule evaluated 2 roles at 2026-01-01T00:00:00Z (1 not judged, their results left as they are): no result changed"
+        );
 
         let empty_account = run(Vec::new(), &[], Publish::All);
         assert_eq!(

@@ -314,8 +314,11 @@ pub async fn handle_rule<R: Rule>(
         &recorded,
         R::RESOURCE_TYPES,
         publish,
-        &invocation.account_id,
-        R::PRINCIPALS,
+        publish::Run {
+            account_id: &invocation.account_id,
+            principals: R::PRINCIPALS,
+            at: invocation.ordering_timestamp,
+        },
     );
     drop(recorded);
 

@@ -205,6 +205,29 @@ async fn two_hundred_fifty_evaluations_go_out_in_calls_of_100_100_50() {
 }
 
 #[tokio::test]
+async fn an_evaluation_config_cannot_take_is_refused_before_any_call() {
+    let put = PutRecorder::accepting_all();
+    let client = config_client(&[&put.rule]);
+    let mut evaluations = evaluations(150);
+    evaluations[120].compliance = Compliance::InsufficientData;
+
+    let error = config_rule::publish(&client, &evaluations, None, now(), &token(), fast_publish())
+        .await
+        .unwrap_err();
+
+    assert_eq!(error.error_type(), "InvalidEvaluation");
+    assert!(
+        iam_role_last_used::lambda::diagnostic::message(&error).contains(&role_id(120)),
+        "{error:?}"
+    );
+    assert_eq!(
+        put.rule.num_calls(),
+        0,
+        "nothing sent, not even the valid first batch"
+    );
+}
+
+#[tokio::test]
 async fn failed_evaluations_are_sent_again_once_then_accepted() {
     // The first call refuses the evaluations of roles 3 and 4; the second call accepts them.
     let put = PutRecorder::new(|req, call| {
@@ -473,20 +496,27 @@ async fn clean_up_marks_only_vanished_ids_not_applicable() {
 /// Runs the rule over roles 0..5 with Config holding `held`; what it sent, and its summary.
 async fn run_holding(
     held: Vec<(&'static str, String, ComplianceType, Option<String>)>,
+    rule_parameters: Option<&str>,
 ) -> (Vec<(String, ComplianceType, String)>, Vec<String>, Summary) {
     let iam_pages = page_rule(None, iam_page(0..5, None));
     let put = PutRecorder::accepting_all();
     let results = mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule)
         .then_output(move || held_results(&held, None));
     let clients = clients(&[&iam_pages], &[&put.rule, &results]);
-    let summary = handle(
-        &payload("scheduled.json"),
-        &clients,
-        &settings(),
-        &Context::at(now()),
-    )
-    .await
-    .unwrap();
+    let mut event = payload("scheduled.json");
+    if let Some(extra) = rule_parameters {
+        // The event's own parameters, plus these.
+        let mut parameters: Value =
+            serde_json::from_str(event["ruleParameters"].as_str().unwrap()).unwrap();
+        let extra: Value = serde_json::from_str(extra).unwrap();
+        for (key, value) in extra.as_object().unwrap() {
+            parameters[key] = value.clone();
+        }
+        event["ruleParameters"] = Value::String(parameters.to_string());
+    }
+    let summary = handle(&event, &clients, &settings(), &Context::at(now()))
+        .await
+        .unwrap();
     let types = put
         .requests()
         .iter()
@@ -498,7 +528,7 @@ async fn run_holding(
 
 #[tokio::test]
 async fn only_results_config_does_not_hold_as_they_are_are_sent() {
-    let (first, _, summary) = run_holding(Vec::new()).await;
+    let (first, _, summary) = run_holding(Vec::new(), None).await;
     assert_eq!(first.len(), 5, "Config holds nothing: every role is sent");
     assert_eq!((summary.evaluations_sent, summary.unchanged), (5, 0));
 
@@ -508,13 +538,13 @@ async fn only_results_config_does_not_hold_as_they_are_are_sent() {
             .map(|(id, c, a)| ("AWS::IAM::Role", id.clone(), c.clone(), Some(a.clone())))
             .collect()
     };
-    let (second, types, summary) = run_holding(as_sent(&first)).await;
+    let (second, types, summary) = run_holding(as_sent(&first), None).await;
     assert_eq!(
         second,
         [(
             "123456789012".to_owned(),
             ComplianceType::NotApplicable,
-            "rule evaluated 5 roles: no result changed, none to send".to_owned()
+            "rule evaluated 5 roles at 2026-01-01T00:00:00Z: no result changed".to_owned()
         )],
         "an unchanged account: the one evaluation that says the rule ran"
     );
@@ -542,7 +572,7 @@ async fn only_results_config_does_not_hold_as_they_are_are_sent() {
         ComplianceType::Compliant,
         Some("gone: used".to_owned()),
     ));
-    let (third, _, summary) = run_holding(held).await;
+    let (third, _, summary) = run_holding(held, None).await;
     let ids: Vec<_> = third.iter().map(|(id, _, _)| id.as_str()).collect();
     assert_eq!(
         ids,
@@ -574,19 +604,18 @@ async fn only_results_config_does_not_hold_as_they_are_are_sent() {
 
 #[tokio::test]
 async fn publish_all_sends_every_result_even_when_config_holds_them() {
-    let iam_pages = page_rule(None, iam_page(0..5, None));
-    let put = PutRecorder::accepting_all();
-    let results = mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule)
-        .then_output(|| recorded_results(&(0..5).map(role_id).collect::<Vec<_>>(), None));
-    let clients = clients(&[&iam_pages], &[&put.rule, &results]);
-    let mut event = payload("scheduled.json");
-    event["ruleParameters"] = Value::String(r#"{"publish":"all"}"#.to_owned());
+    let (first, _, _) = run_holding(Vec::new(), None).await;
+    let held: Vec<_> = first
+        .iter()
+        .map(|(id, c, a)| ("AWS::IAM::Role", id.clone(), c.clone(), Some(a.clone())))
+        .collect();
 
-    let summary = handle(&event, &clients, &settings(), &Context::at(now()))
-        .await
-        .unwrap();
+    let (sent, _, summary) = run_holding(held, Some(r#"{"publish":"all"}"#)).await;
 
-    assert_eq!(put.sent().len(), 5);
+    assert_eq!(
+        sent, first,
+        "Config holds every one as it is, and each is sent again"
+    );
     assert_eq!(
         (summary.evaluations_sent, summary.unchanged, summary.publish),
         (5, 0, "all")

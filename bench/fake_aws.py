@@ -68,6 +68,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -181,12 +182,67 @@ KINDS = [
 ]
 
 
+# Where a role's fragment template takes its two times (bytes no XML or URL-encoding produces).
+CREATE_SLOT = b"\x00CreateDate\x00"
+LAST_USED_SLOT = b"\x00RoleLastUsed\x00"
+
+
+def last_used_xml(last_used: datetime | None, region: str | None) -> bytes:
+    if last_used is None:
+        return b"<RoleLastUsed/>"
+    return (f"<RoleLastUsed><LastUsedDate>{_iso(last_used)}</LastUsedDate>"
+            f"<Region>{region}</Region></RoleLastUsed>").encode()
+
+
+@dataclass
+class RoleTemplate:
+    """A role as generated: its kind, its times, and its RoleDetailList member with the two
+    times left as slots (CREATE_SLOT, LAST_USED_SLOT), so that an account can render the same
+    role at other times."""
+
+    index: int
+    kind: str
+    role_id: str
+    created: datetime
+    last_used: datetime | None
+    region: str | None  # where it was last used; None when never used
+    parts: list[bytes]  # the member split at the slots
+    slots: list[bytes]  # which slot follows parts[i]
+
+    def render(self, created: datetime, last_used: datetime | None, region: str | None) -> bytes:
+        values = {CREATE_SLOT: _iso(created).encode(), LAST_USED_SLOT: last_used_xml(last_used, region)}
+        out = [self.parts[0]]
+        for slot, part in zip(self.slots, self.parts[1:]):
+            out += [values[slot], part]
+        return b"".join(out)
+
+
+def _split_slots(template: bytes) -> tuple[list[bytes], list[bytes]]:
+    parts, slots = [], []
+    rest = template
+    while True:
+        found = [(rest.find(s), s) for s in (CREATE_SLOT, LAST_USED_SLOT) if rest.find(s) >= 0]
+        if not found:
+            parts.append(rest)
+            return parts, slots
+        at, slot = min(found)
+        parts.append(rest[:at])
+        slots.append(slot)
+        rest = rest[at + len(slot):]
+
+
 def make_role_fragments(count: int, now: datetime) -> tuple[list[bytes], list[str], dict]:
     """The RoleDetailList members of the first `count` roles, rendered, and their RoleIds."""
+    templates, info = make_role_templates(count, now)
+    fragments = [t.render(t.created, t.last_used, t.region) for t in templates]
+    return fragments, [t.role_id for t in templates], info
+
+
+def make_role_templates(count: int, now: datetime) -> tuple[list[RoleTemplate], dict]:
+    """The first `count` roles of the seeded account, as of `now`."""
     rng = random.Random(SEED)
     kinds = [k for k, w in KINDS for _ in range(w)]
-    fragments: list[bytes] = []
-    ids: list[str] = []
+    templates: list[RoleTemplate] = []
     inline_chars = 0
     inline_count = 0
     for index in range(count):
@@ -206,7 +262,6 @@ def make_role_fragments(count: int, now: datetime) -> tuple[list[bytes], list[st
         elif rng.random() < 0.3:
             path = f"/{team}/"
         role_id = _role_id(index)
-        ids.append(role_id)
 
         if kind == "young":
             created = now - timedelta(days=rng.randint(0, 59), hours=rng.randint(1, 20))
@@ -260,15 +315,9 @@ def make_role_fragments(count: int, now: datetime) -> tuple[list[bytes], list[st
         tags_xml = "".join(
             f"<member><Key>{_xml(k)}</Key><Value>{_xml(v)}</Value></member>" for k, v in tags
         )
-        if last_used is None:
-            last_used_xml = "<RoleLastUsed/>"
-        else:
-            last_used_xml = (
-                f"<RoleLastUsed><LastUsedDate>{_iso(last_used)}</LastUsedDate>"
-                f"<Region>{rng.choice(REGIONS)}</Region></RoleLastUsed>"
-            )
+        region = None if last_used is None else rng.choice(REGIONS)
         arn = f"arn:aws:iam::{ACCOUNT_ID}:role{path}{name}"
-        create = _iso(created)
+        create = CREATE_SLOT.decode()
         instance_profiles = "<InstanceProfileList/>"
         if rng.random() < 0.1:
             profile_id = "AIPA" + role_id[4:]
@@ -289,7 +338,7 @@ def make_role_fragments(count: int, now: datetime) -> tuple[list[bytes], list[st
                 f"<PermissionsBoundaryArn>arn:aws:iam::{ACCOUNT_ID}:policy/boundary</PermissionsBoundaryArn>"
                 "</PermissionsBoundary>"
             )
-        fragments.append((
+        parts, slots = _split_slots((
             "<member>"
             f"<Path>{path}</Path><RoleName>{name}</RoleName><RoleId>{role_id}</RoleId>"
             f"<Arn>{arn}</Arn><CreateDate>{create}</CreateDate>"
@@ -297,14 +346,15 @@ def make_role_fragments(count: int, now: datetime) -> tuple[list[bytes], list[st
             f"{instance_profiles}"
             f"<RolePolicyList>{''.join(policies)}</RolePolicyList>"
             f"<AttachedManagedPolicies>{attached}</AttachedManagedPolicies>"
-            f"{boundary}<Tags>{tags_xml}</Tags>{last_used_xml}"
+            f"{boundary}<Tags>{tags_xml}</Tags>{LAST_USED_SLOT.decode()}"
             "</member>"
         ).encode())
+        templates.append(RoleTemplate(index, kind, role_id, created, last_used, region, parts, slots))
     info = {
         "inline_policies": inline_count,
         "inline_policy_chars_mean": round(inline_chars / max(inline_count, 1)),
     }
-    return fragments, ids, info
+    return templates, info
 
 
 def _marker(offset: int) -> str:

@@ -1,6 +1,6 @@
 //! The Lambda function AWS Config invokes. Wiring only: see `lambda::handle` for what it does.
 
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
 use chrono::Utc;
 use iam_role_last_used::aws::load_sdk_config;
@@ -10,6 +10,7 @@ use iam_role_last_used::core::settings::Settings;
 use iam_role_last_used::lambda::{diagnostic, handle, Clients, Context};
 use lambda_runtime::{run, service_fn, tracing, Error, LambdaEvent};
 use serde_json::Value;
+use tokio::time::Instant;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

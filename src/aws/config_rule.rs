@@ -11,6 +11,7 @@ use crate::aws::{error_code, error_message, to_utc};
 use crate::core::deadline::MAX_EVALUATIONS_PER_CALL;
 use crate::core::evaluate::Evaluation;
 use crate::core::event::ResultToken;
+use crate::core::publish::{AccountMarker, ACCOUNT_RESOURCE_TYPE};
 use crate::core::results::{
     is_same_rule, AccountList, AccountListSource, AggregateReport, AggregateResult, Compliance,
     ExpectedAccount, RecordedResult, ResourceType,
@@ -126,23 +127,51 @@ async fn publish_batch(
     outcome
 }
 
-/// Sends every evaluation, [`MAX_EVALUATIONS_PER_CALL`] a call, `options.concurrency` calls at
+/// The account's NOT_APPLICABLE evaluation, as PutEvaluations takes it.
+fn marker_to_config(
+    marker: &AccountMarker,
+    ordering: aws_smithy_types::DateTime,
+) -> Result<ConfigEvaluation, Error> {
+    ConfigEvaluation::builder()
+        .compliance_resource_type(ACCOUNT_RESOURCE_TYPE)
+        .compliance_resource_id(&marker.account_id)
+        .compliance_type(ComplianceType::NotApplicable)
+        .annotation(&marker.annotation)
+        .ordering_timestamp(ordering)
+        .build()
+        .map_err(|e| Error::InvalidEvaluation {
+            resource_type: ACCOUNT_RESOURCE_TYPE.to_owned(),
+            resource_id: marker.account_id.clone(),
+            message: e.to_string(),
+        })
+}
+
+/// Sends every evaluation, and the account marker if there is one (see
+/// [`crate::core::publish::plan`]), [`MAX_EVALUATIONS_PER_CALL`] a call, `options.concurrency` calls at
 /// a time. Evaluations Config refuses are sent again as `options.retry` says; any still refused,
 /// or a call that fails after the SDK's retries, fail the whole publication, naming them. The
 /// other batches are still sent: their results are valid on their own.
 pub async fn publish(
     client: &aws_sdk_config::Client,
     evaluations: &[Evaluation],
+    marker: Option<&AccountMarker>,
     ordering_timestamp: DateTime<Utc>,
     token: &ResultToken,
     options: PublishOptions,
 ) -> Result<PublishReport, Error> {
     let ordering = aws_smithy_types::DateTime::from_millis(ordering_timestamp.timestamp_millis());
-    let total = evaluations.len();
-    let batches = evaluations
+    let mut all = evaluations
+        .iter()
+        .map(|e| to_config(e, ordering))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(marker) = marker {
+        all.push(marker_to_config(marker, ordering)?);
+    }
+    let total = all.len();
+    let batches: Vec<Vec<ConfigEvaluation>> = all
         .chunks(MAX_EVALUATIONS_PER_CALL)
-        .map(|chunk| chunk.iter().map(|e| to_config(e, ordering)).collect())
-        .collect::<Result<Vec<Vec<_>>, _>>()?;
+        .map(<[ConfigEvaluation]>::to_vec)
+        .collect();
 
     let outcomes: Vec<BatchOutcome> = futures::stream::iter(batches)
         .map(|batch| publish_batch(client, batch, token, options.retry))

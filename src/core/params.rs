@@ -14,7 +14,9 @@ pub const SERVICE_LINKED_ROLES_KEY: &str = "service_linked_roles";
 pub const IDENTITY_CENTER_ROLES_KEY: &str = "identity_center_roles";
 /// Organization rules: the role to assume in the evaluated account.
 pub const EXECUTION_ROLE_NAME_KEY: &str = "execution_role_name";
-pub const VALID_KEYS: [&str; 7] = [
+/// Which results a run sends Config: see [`Publish`].
+pub const PUBLISH_KEY: &str = "publish";
+pub const VALID_KEYS: [&str; 8] = [
     MAX_DAYS_KEY,
     ALLOWLIST_KEY,
     LEGACY_ALLOWLIST_KEY,
@@ -22,6 +24,7 @@ pub const VALID_KEYS: [&str; 7] = [
     SERVICE_LINKED_ROLES_KEY,
     IDENTITY_CENTER_ROLES_KEY,
     EXECUTION_ROLE_NAME_KEY,
+    PUBLISH_KEY,
 ];
 
 /// The environment variable that sets the threshold when the rule parameters do not.
@@ -45,6 +48,27 @@ pub struct RoleParameters {
     /// The role to assume in the event's account (organization rules); None: the function's
     /// own credentials.
     pub execution_role_name: Option<String>,
+    pub publish: Publish,
+}
+
+/// Which results a run sends Config. Config bills every evaluation it records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Publish {
+    /// Only results that differ from what Config holds (and, when none does, one evaluation
+    /// that tells Config the rule ran).
+    #[default]
+    Changes,
+    /// Every result, every run: each resource's ResultRecordedTime is the last run's.
+    All,
+}
+
+impl Publish {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Changes => "changes",
+            Self::All => "all",
+        }
+    }
 }
 
 impl Default for RoleParameters {
@@ -56,6 +80,7 @@ impl Default for RoleParameters {
             service_linked_roles: ServiceLinkedRoles::Exclude,
             identity_center_roles: IdentityCenterRoles::Evaluate,
             execution_role_name: None,
+            publish: Publish::Changes,
         }
     }
 }
@@ -69,6 +94,7 @@ pub struct UserParameters {
     pub allowlist: Allowlist,
     pub exempt_tag_key: Option<String>,
     pub execution_role_name: Option<String>,
+    pub publish: Publish,
 }
 
 pub const USER_ALLOWLIST_KEY: &str = "user_allowlist";
@@ -78,11 +104,12 @@ pub const USER_DEFAULT_MAX_DAYS: u32 = 45;
 /// password use since 2014-10-20, access-key use since 2015-04-22): ten years is a cap on typos.
 pub const USER_MAX_DAYS_LIMIT: u32 = 3650;
 
-pub const USER_VALID_KEYS: [&str; 4] = [
+pub const USER_VALID_KEYS: [&str; 5] = [
     MAX_DAYS_KEY,
     USER_ALLOWLIST_KEY,
     EXEMPT_TAG_KEY,
     EXECUTION_ROLE_NAME_KEY,
+    PUBLISH_KEY,
 ];
 
 impl Default for UserParameters {
@@ -92,6 +119,7 @@ impl Default for UserParameters {
             allowlist: Allowlist::default(),
             exempt_tag_key: None,
             execution_role_name: None,
+            publish: Publish::Changes,
         }
     }
 }
@@ -106,6 +134,10 @@ impl Parameters for UserParameters {
 
     fn execution_role_name(&self) -> Option<&str> {
         self.execution_role_name.as_deref()
+    }
+
+    fn publish(&self) -> Publish {
+        self.publish
     }
 }
 
@@ -135,6 +167,7 @@ impl UserParameters {
             allowlist,
             exempt_tag_key: exempt_tag_key(object, Principal::User)?,
             execution_role_name: execution_role_name(object)?,
+            publish: publish(object)?,
         })
     }
 }
@@ -266,6 +299,8 @@ pub trait Parameters: Sized {
 
     /// The role to assume in the event's account (organization rules).
     fn execution_role_name(&self) -> Option<&str>;
+
+    fn publish(&self) -> Publish;
 }
 
 impl Parameters for RoleParameters {
@@ -278,6 +313,10 @@ impl Parameters for RoleParameters {
 
     fn execution_role_name(&self) -> Option<&str> {
         self.execution_role_name.as_deref()
+    }
+
+    fn publish(&self) -> Publish {
+        self.publish
     }
 }
 
@@ -352,6 +391,7 @@ impl RoleParameters {
             service_linked_roles,
             identity_center_roles,
             execution_role_name: execution_role_name(object)?,
+            publish: publish(object)?,
         })
     }
 }
@@ -443,6 +483,17 @@ fn exempt_tag_key(
             Some(key.to_owned())
         }
     })
+}
+
+fn publish(object: &Map<String, Value>) -> Result<Publish, Error> {
+    match object.get(PUBLISH_KEY) {
+        None => Ok(Publish::Changes),
+        Some(value) => one_of(
+            PUBLISH_KEY,
+            value,
+            &[("changes", Publish::Changes), ("all", Publish::All)],
+        ),
+    }
 }
 
 fn execution_role_name(object: &Map<String, Value>) -> Result<Option<String>, Error> {
@@ -592,7 +643,7 @@ mod tests {
             (r#"{"role_whitelist":"admin*"}"#, None, "invalid rule parameter role_whitelist: pattern \"admin*\" can never match: patterns are matched against the role's path + name, which starts with '/'; write \"/admin*\" for a role at the root path or \"*/admin*\" for any path"),
             (r#"{"role_allowlist":["/a"]}"#, None, "invalid rule parameter role_allowlist: expected a string, got an array [\"/a\"]"),
             (r#"{"exempt_tag_key":7}"#, None, "invalid rule parameter exempt_tag_key: expected a string, got a number 7"),
-            (r#"{"MaxDaysForLastUsed":"60"}"#, None, "invalid rule parameter MaxDaysForLastUsed: unknown key \"MaxDaysForLastUsed\"; valid keys are: max_days_for_last_used, role_allowlist, role_whitelist, exempt_tag_key, service_linked_roles, identity_center_roles, execution_role_name"),
+            (r#"{"MaxDaysForLastUsed":"60"}"#, None, "invalid rule parameter MaxDaysForLastUsed: unknown key \"MaxDaysForLastUsed\"; valid keys are: max_days_for_last_used, role_allowlist, role_whitelist, exempt_tag_key, service_linked_roles, identity_center_roles, execution_role_name, publish"),
             (r#"{"identity_center_roles":"Exclude"}"#, None, "invalid rule parameter identity_center_roles: \"Exclude\" is not one of \"evaluate\", \"exclude\""),
             (r#"{"identity_center_roles":""}"#, None, "invalid rule parameter identity_center_roles: \"\" is not one of \"evaluate\", \"exclude\""),
             (r#"{"identity_center_roles":false}"#, None, "invalid rule parameter identity_center_roles: expected a string, got a boolean false"),
@@ -682,8 +733,8 @@ mod tests {
             (r#"{"exempt_tag_key":" "}"#, None, "invalid rule parameter exempt_tag_key: \"\" is not a tag key: expected 1 to 128 characters (leave the parameter out to exempt no user by tag)".to_owned()),
             (r#"{"execution_role_name":"a b"}"#, None, "invalid rule parameter execution_role_name: \"a b\" is not an IAM role name: 1 to 64 characters from A-Z a-z 0-9 + = , . @ _ -".to_owned()),
             // The roles rule's own keys are unknown to the users rule.
-            (r#"{"role_allowlist":"/a"}"#, None, "invalid rule parameter role_allowlist: unknown key \"role_allowlist\"; valid keys are: max_days_for_last_used, user_allowlist, exempt_tag_key, execution_role_name".to_owned()),
-            (r#"{"service_linked_roles":"evaluate"}"#, None, "invalid rule parameter service_linked_roles: unknown key \"service_linked_roles\"; valid keys are: max_days_for_last_used, user_allowlist, exempt_tag_key, execution_role_name".to_owned()),
+            (r#"{"role_allowlist":"/a"}"#, None, "invalid rule parameter role_allowlist: unknown key \"role_allowlist\"; valid keys are: max_days_for_last_used, user_allowlist, exempt_tag_key, execution_role_name, publish".to_owned()),
+            (r#"{"service_linked_roles":"evaluate"}"#, None, "invalid rule parameter service_linked_roles: unknown key \"service_linked_roles\"; valid keys are: max_days_for_last_used, user_allowlist, exempt_tag_key, execution_role_name, publish".to_owned()),
             ("[1]", None, "invalid event: ruleParameters: expected a JSON object, got an array [1]".to_owned()),
         ] {
             match parse_user(json, env) {

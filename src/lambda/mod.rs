@@ -5,10 +5,11 @@
 mod clients;
 pub mod diagnostic;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use tokio::time::Instant;
 use tracing::info;
 
 pub use clients::Clients;
@@ -16,8 +17,9 @@ pub use clients::Clients;
 use crate::aws::{config_rule, credential_report, iam};
 use crate::core::deadline::Budget;
 use crate::core::evaluate::{self, users, Evaluation, Tally};
-use crate::core::params::{Parameters, RoleParameters, UserParameters};
-use crate::core::results::{self, Compliance, ResourceType};
+use crate::core::params::{Parameters, Publish, RoleParameters, UserParameters};
+use crate::core::publish;
+use crate::core::results::ResourceType;
 use crate::core::role::Role;
 use crate::core::settings::{RuleKind, Settings};
 use crate::core::user::UsersAccount;
@@ -128,7 +130,8 @@ impl Rule for Users {
 pub struct Context {
     /// The clock at invocation.
     pub now: DateTime<Utc>,
-    /// When Lambda will stop the function (None: no limit, as in tests).
+    /// When Lambda will stop the function (None: no limit, as in tests). On tokio's clock, so
+    /// tests with a paused clock race the deadline in virtual time.
     pub deadline: Option<Instant>,
     /// The function's own account, from its ARN.
     pub function_account: Option<String>,
@@ -159,6 +162,15 @@ pub struct Summary {
     pub principals: usize,
     #[serde(flatten)]
     pub tally: Tally,
+    /// The `publish` parameter in effect: `changes`, or `all` (TESTMODE runs too).
+    pub publish: &'static str,
+    /// Evaluations in PutEvaluations calls: changed results, the clean-up and the account
+    /// marker.
+    pub evaluations_sent: usize,
+    /// Results not sent because Config already holds them as they are.
+    pub unchanged: usize,
+    /// The run sent only the account's NOT_APPLICABLE evaluation: nothing changed.
+    pub account_marker_sent: bool,
     pub stale_cleaned: usize,
     pub iam_pages: usize,
     pub compliance_result_pages_read: bool,
@@ -185,6 +197,10 @@ impl Summary {
             compliant = self.tally.compliant,
             non_compliant = self.tally.non_compliant,
             not_applicable = self.tally.not_applicable,
+            publish = self.publish,
+            evaluations_sent = self.evaluations_sent,
+            unchanged = self.unchanged,
+            account_marker_sent = self.account_marker_sent,
             stale_cleaned = self.stale_cleaned,
             iam_pages = self.iam_pages,
             put_evaluations_calls = self.put_evaluations_calls,
@@ -277,22 +293,26 @@ pub async fn handle_rule<R: Rule>(
     };
     let (fetched, recorded) = within_reading_budget(read, R::PRINCIPALS, budget, context).await?;
 
-    let mut evaluations = R::evaluate(&fetched.account, &invocation.params, context.now);
+    let evaluations = R::evaluate(&fetched.account, &invocation.params, context.now);
     let tally = Tally::of(&evaluations);
-    let live = evaluations
-        .iter()
-        .map(|e| (e.resource_type, e.resource_id.as_str()));
-    let vanished = results::vanished(live, &recorded, R::RESOURCE_TYPES);
-    let clean_up = evaluate::clean_up_evaluations(&vanished);
-    let stale_cleaned = clean_up.len();
-    let judged = evaluations.len();
-    evaluations.retain(|e| e.compliance != Compliance::InsufficientData);
-    let not_judged = judged - evaluations.len();
-    evaluations.extend(clean_up);
+    // TESTMODE runs read no results, so they send everything.
+    let publish = if test_mode {
+        Publish::All
+    } else {
+        invocation.params.publish()
+    };
+    let plan = publish::plan(
+        evaluations,
+        &recorded,
+        R::RESOURCE_TYPES,
+        publish,
+        &invocation.account_id,
+        R::PRINCIPALS,
+    );
 
     if let Some(left) = context.time_left() {
         budget
-            .check_publishing(evaluations.len(), left)
+            .check_publishing(plan.evaluations(), left)
             .map_err(|needed| Error::DeadlineTooClose {
                 stage: "publishing".to_owned(),
                 detail: format!(
@@ -301,7 +321,7 @@ pub async fn handle_rule<R: Rule>(
                     fetched.principals,
                     R::PRINCIPALS,
                     fetched.pages,
-                    evaluations.len(),
+                    plan.evaluations(),
                     left.as_millis(),
                     needed.as_millis()
                 ),
@@ -310,7 +330,8 @@ pub async fn handle_rule<R: Rule>(
 
     let report = config_rule::publish(
         &config_client,
-        &evaluations,
+        &plan.send,
+        plan.marker.as_ref(),
         invocation.ordering_timestamp,
         &invocation.result_token,
         settings.publish,
@@ -322,14 +343,18 @@ pub async fn handle_rule<R: Rule>(
         rule_kind: R::KIND.as_str(),
         principals: fetched.principals,
         tally,
-        stale_cleaned,
+        publish: publish.as_str(),
+        evaluations_sent: plan.evaluations(),
+        unchanged: plan.unchanged,
+        account_marker_sent: plan.marker.is_some(),
+        stale_cleaned: plan.stale_cleaned,
         iam_pages: fetched.pages,
         compliance_result_pages_read: !test_mode,
         put_evaluations_calls: report.calls,
         resent_evaluations: report.resent_evaluations,
         sdk_retries: clients.attempts.read().retries_since(attempts_at_start),
         test_mode,
-        not_judged,
+        not_judged: plan.not_judged,
         credential_report_generated: fetched.credential_report_generated,
     };
     summary.log(&invocation.rule_name);

@@ -587,6 +587,15 @@ class ConfigResults:
             results = self._rules.get((account_id, region, rule), {})
             return {rid: dict(result) for (_, rid), result in results.items()}
 
+    def forget(
+        self, rule: str, resource_id: str, account_id: str = ACCOUNT_ID, region: str = REGION
+    ) -> None:
+        """Deletes one stored result, as DeleteEvaluationResults (or a console user) can."""
+        with self._lock:
+            results = self._rules.get((account_id, region, rule), {})
+            for key in [k for k in results if k[1] == resource_id]:
+                del results[key]
+
     def reject(self, resource_ids, times: int | None = 1) -> None:
         """PutEvaluations returns these ResourceIds in FailedEvaluations, and does not store
         them, the next `times` times each is sent (None: every time)."""
@@ -1030,6 +1039,14 @@ class FakeAws:
         role.last_used = _naive_utc(last_used) if last_used else None
         role.last_used_region = last_used_region
         return role.id
+
+    def set_role_last_used(
+        self, name: str, at: datetime, region: str | None, account_id: str = ACCOUNT_ID
+    ) -> None:
+        """The role was used at `at` in `region`, as IAM's RoleLastUsed then says."""
+        role = self.iam_of(account_id).get_role(name)
+        role.last_used = _naive_utc(at)
+        role.last_used_region = region
 
     def create_user(
         self,

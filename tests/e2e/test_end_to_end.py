@@ -150,7 +150,7 @@ BAD_EVENTS = [
         "InvalidRuleParameter",
         'invalid rule parameter max_days_for_last_usd: unknown key "max_days_for_last_usd"; '
         "valid keys are: max_days_for_last_used, role_allowlist, role_whitelist, "
-        "exempt_tag_key, service_linked_roles, identity_center_roles, execution_role_name",
+        "exempt_tag_key, service_linked_roles, identity_center_roles, execution_role_name, publish",
     ),
     (
         "bad-max-days.json",

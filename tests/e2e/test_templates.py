@@ -224,6 +224,22 @@ def test_identity_center_roles_reaches_the_rule(template):
         assert '"identity_center_roles":"${IdentityCenterRoles}"' in text["Fn::Sub"][0]
 
 
+def test_publish_results_reaches_both_rules(template):
+    parameter = template["Parameters"]["PublishResults"]
+    assert parameter["Default"] == "changes"
+    assert sorted(parameter["AllowedValues"]) == ["all", "changes"]
+    rules = resources_of_type(template, "AWS::Config::ConfigRule")
+    if rules:
+        for rule_id in ("ConfigRule", "UsersConfigRule"):
+            assert rules[rule_id]["Properties"]["InputParameters"]["publish"] == {
+                "Ref": "PublishResults"
+            }
+    else:
+        for rule_id in ("OrganizationRule", "UsersOrganizationRule"):
+            metadata = template["Resources"][rule_id]["Properties"]["OrganizationCustomRuleMetadata"]
+            assert '"publish":"${PublishResults}"' in metadata["InputParameters"]["Fn::Sub"][0]
+
+
 def longest_value(parameter: dict) -> str:
     if "AllowedValues" in parameter:
         return max((str(v) for v in parameter["AllowedValues"]), key=len)
@@ -393,7 +409,7 @@ def test_the_users_rule_is_scoped_to_iam_users_and_gets_the_users_parameters():
     assert single["Scope"] == {"ComplianceResourceTypes": ["AWS::IAM::User"]}
     assert single["Source"]["SourceIdentifier"] == {"Fn::GetAtt": ["UsersRuleFunction", "Arn"]}
     assert set(single["InputParameters"]) == {
-        "max_days_for_last_used", "user_allowlist", "exempt_tag_key"
+        "max_days_for_last_used", "user_allowlist", "exempt_tag_key", "publish"
     }  # fmt: skip
     org = load(ORG)["Resources"]["UsersOrganizationRule"]["Properties"]
     metadata = org["OrganizationCustomRuleMetadata"]

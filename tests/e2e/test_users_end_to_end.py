@@ -398,7 +398,7 @@ BAD_PARAMETERS = [
         {"role_allowlist": "/breakglass-role"},
         'invalid rule parameter role_allowlist: unknown key "role_allowlist"; '
         "valid keys are: max_days_for_last_used, user_allowlist, exempt_tag_key, "
-        "execution_role_name",
+        "execution_role_name, publish",
     ),
 ]
 

@@ -53,7 +53,7 @@ struct Case {
 
 /// The rows of the README's table: 45 cases of the roles rule and 10 of the users rule, plus
 /// the two payloads that are not JSON.
-const CASES: usize = 55;
+const CASES: usize = 56;
 /// Rows checked by tests/e2e/test_faults.py instead: the runtime refuses them.
 const RUNTIME_ROWS: [&str; 2] = ["payload is not JSON (`not json`)", "empty payload"];
 
@@ -161,7 +161,9 @@ const REPORT_BAD_TIME: &str =
     "line 3, password_last_used: \"yesterday\" is not an ISO 8601 date-time, no_information or N/A";
 const REPORT_SHORT_ROW: &str = "line 3, row: has 3 fields where the header has 22";
 
-/// What [`defaults_account`] gets with every parameter at its default, by the README's rules.
+/// What [`defaults_account`] gets with every parameter at its default, by the README's rules:
+/// Config holds nothing for the rule, so the service-linked role (5), NOT_APPLICABLE, is not
+/// sent.
 fn defaults_sent() -> Vec<Sent> {
     let unused = "no use recorded by IAM (it tracks up to 400 days), created 1000 days ago";
     vec![
@@ -169,7 +171,6 @@ fn defaults_sent() -> Vec<Sent> {
         ("AROA00000000000000002".to_owned(), "NON_COMPLIANT", "used-61-days-ago: last used 61 days ago in eu-west-1, over the 60-day threshold".to_owned()),
         ("AROA00000000000000003".to_owned(), "NON_COMPLIANT", format!("allowlisted-by-the-event: {unused}")),
         ("AROA00000000000000004".to_owned(), "NON_COMPLIANT", format!("tagged-keep: {unused}")),
-        ("AROA00000000000000005".to_owned(), "NOT_APPLICABLE", "AWSServiceRoleForSupport: service-linked role, not evaluated (service_linked_roles=exclude)".to_owned()),
         ("AROA00000000000000006".to_owned(), "NON_COMPLIANT", format!("AWSReservedSSO_DataEngineer_0123456789abcdef: {unused}; IAM Identity Center permission set DataEngineer: remove its assignment to this account")),
     ]
 }
@@ -219,16 +220,17 @@ fn cases() -> Vec<Case> {
         Case { input: "`role_allowlist` with an unbalanced `[`", given: parameters(r#"{"role_allowlist":"/team[ab"}"#), outcome: parameter_error("role_allowlist: pattern \"/team[ab\" is not a valid glob: invalid range pattern") },
         Case { input: "`role_allowlist` pattern of 2 000 characters", given: parameters(&format!(r#"{{"role_allowlist":"{long_pattern}"}}"#)), outcome: parameter_error(&format!("role_allowlist: pattern of 2000 characters is longer than the 1024 allowed (it starts \"/{}\")", "a".repeat(39))) },
         Case { input: "`role_allowlist` is `breakglass-role` (no leading `/`)", given: parameters(r#"{"role_allowlist":"breakglass-role"}"#), outcome: parameter_error("role_allowlist: pattern \"breakglass-role\" can never match: patterns are matched against the role's path + name, which starts with '/'; write \"/breakglass-role\" for a role at the root path or \"*/breakglass-role\" for any path") },
-        Case { input: "unknown key `max_days_for_last_usd`", given: parameters(r#"{"max_days_for_last_usd":"60"}"#), outcome: parameter_error("max_days_for_last_usd: unknown key \"max_days_for_last_usd\"; valid keys are: max_days_for_last_used, role_allowlist, role_whitelist, exempt_tag_key, service_linked_roles, identity_center_roles, execution_role_name") },
+        Case { input: "unknown key `max_days_for_last_usd`", given: parameters(r#"{"max_days_for_last_usd":"60"}"#), outcome: parameter_error("max_days_for_last_usd: unknown key \"max_days_for_last_usd\"; valid keys are: max_days_for_last_used, role_allowlist, role_whitelist, exempt_tag_key, service_linked_roles, identity_center_roles, execution_role_name, publish") },
         Case { input: "`exempt_tag_key` is empty", given: parameters(r#"{"exempt_tag_key":""}"#), outcome: parameter_error("exempt_tag_key: \"\" is not a tag key: expected 1 to 128 characters (leave the parameter out to exempt no role by tag)") },
         Case { input: "`service_linked_roles` is `include`", given: parameters(r#"{"service_linked_roles":"include"}"#), outcome: parameter_error("service_linked_roles: \"include\" is not one of \"exclude\", \"evaluate\"") },
         Case { input: "`identity_center_roles` is `include`", given: parameters(r#"{"identity_center_roles":"include"}"#), outcome: parameter_error("identity_center_roles: \"include\" is not one of \"evaluate\", \"exclude\"") },
         Case { input: "`identity_center_roles` is `true`", given: parameters(r#"{"identity_center_roles":true}"#), outcome: parameter_error("identity_center_roles: expected a string, got a boolean true") },
+        Case { input: "`publish` is `diff`", given: parameters(r#"{"publish":"diff"}"#), outcome: parameter_error("publish: \"diff\" is not one of \"changes\", \"all\"") },
         Case { input: "users rule: `max_days_for_last_used` is `\"0\"`", given: user_parameters(r#"{"max_days_for_last_used":"0"}"#), outcome: parameter_error(&format!("max_days_for_last_used: \"0\" is out of range; {USER_DAYS}")) },
         Case { input: "users rule: `max_days_for_last_used` is `\"3651\"`", given: user_parameters(r#"{"max_days_for_last_used":"3651"}"#), outcome: parameter_error(&format!("max_days_for_last_used: \"3651\" is out of range; {USER_DAYS}")) },
         Case { input: "users rule: `max_days_for_last_used` is `\"forty-five\"`", given: user_parameters(r#"{"max_days_for_last_used":"forty-five"}"#), outcome: parameter_error(&format!("max_days_for_last_used: \"forty-five\" is not a whole number; {USER_DAYS}")) },
-        Case { input: "users rule: unknown key `user_alowlist`", given: user_parameters(r#"{"user_alowlist":"/ci/*"}"#), outcome: parameter_error("user_alowlist: unknown key \"user_alowlist\"; valid keys are: max_days_for_last_used, user_allowlist, exempt_tag_key, execution_role_name") },
-        Case { input: "users rule: `role_allowlist` (a roles rule key)", given: user_parameters(r#"{"role_allowlist":"/ci/*"}"#), outcome: parameter_error("role_allowlist: unknown key \"role_allowlist\"; valid keys are: max_days_for_last_used, user_allowlist, exempt_tag_key, execution_role_name") },
+        Case { input: "users rule: unknown key `user_alowlist`", given: user_parameters(r#"{"user_alowlist":"/ci/*"}"#), outcome: parameter_error("user_alowlist: unknown key \"user_alowlist\"; valid keys are: max_days_for_last_used, user_allowlist, exempt_tag_key, execution_role_name, publish") },
+        Case { input: "users rule: `role_allowlist` (a roles rule key)", given: user_parameters(r#"{"role_allowlist":"/ci/*"}"#), outcome: parameter_error("role_allowlist: unknown key \"role_allowlist\"; valid keys are: max_days_for_last_used, user_allowlist, exempt_tag_key, execution_role_name, publish") },
         Case { input: "users rule: `user_allowlist` with an unbalanced `[`", given: user_parameters(r#"{"user_allowlist":"/team[ab"}"#), outcome: parameter_error("user_allowlist: pattern \"/team[ab\" is not a valid glob: invalid range pattern") },
         Case { input: "users rule: `user_allowlist` is `deployer` (no leading `/`)", given: user_parameters(r#"{"user_allowlist":"deployer"}"#), outcome: parameter_error("user_allowlist: pattern \"deployer\" can never match: patterns are matched against the user's path + name, which starts with '/'; write \"/deployer\" for a user at the root path or \"*/deployer\" for any path") },
         Case { input: "users rule, credential report: `password_last_used` is `yesterday`", given: Input::UsersRead(report_csv(&[row_with_password("/", "alice", 300, 300, None).replace("no_information", "yesterday")]), vec![iam_user(1, "/", "alice", 300, &[])]), outcome: report_error(REPORT_BAD_TIME) },

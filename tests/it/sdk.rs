@@ -25,6 +25,8 @@ use iam_role_last_used::core::settings::Settings;
 use iam_role_last_used::lambda::{handle, Clients, Context, Summary};
 use iam_role_last_used::Error;
 
+use serde_json::Value;
+
 use crate::common::*;
 
 fn evaluations(count: usize) -> Vec<Evaluation> {
@@ -166,9 +168,16 @@ async fn two_hundred_fifty_evaluations_go_out_in_calls_of_100_100_50() {
     let put = PutRecorder::accepting_all();
     let client = config_client(&[&put.rule]);
 
-    let report = config_rule::publish(&client, &evaluations(250), now(), &token(), fast_publish())
-        .await
-        .unwrap();
+    let report = config_rule::publish(
+        &client,
+        &evaluations(250),
+        None,
+        now(),
+        &token(),
+        fast_publish(),
+    )
+    .await
+    .unwrap();
 
     assert_eq!(put.batch_sizes(), [100, 100, 50]);
     assert_eq!(report.calls, 3);
@@ -200,9 +209,16 @@ async fn failed_evaluations_are_sent_again_once_then_accepted() {
     });
     let client = config_client(&[&put.rule]);
 
-    let report = config_rule::publish(&client, &evaluations(10), now(), &token(), fast_publish())
-        .await
-        .unwrap();
+    let report = config_rule::publish(
+        &client,
+        &evaluations(10),
+        None,
+        now(),
+        &token(),
+        fast_publish(),
+    )
+    .await
+    .unwrap();
 
     assert_eq!(put.batch_sizes(), [10, 2]);
     let resent: Vec<_> = put.requests()[1]
@@ -225,9 +241,16 @@ async fn persistently_failed_evaluations_fail_the_invocation_naming_them() {
     });
     let client = config_client(&[&put.rule]);
 
-    let error = config_rule::publish(&client, &evaluations(120), now(), &token(), fast_publish())
-        .await
-        .unwrap_err();
+    let error = config_rule::publish(
+        &client,
+        &evaluations(120),
+        None,
+        now(),
+        &token(),
+        fast_publish(),
+    )
+    .await
+    .unwrap_err();
 
     // Batch 1 (100, 10 refused) + 2 resends of those 10; batch 2 (20, 2 refused) + 2 resends.
     // Batches run concurrently, so their calls interleave.
@@ -261,6 +284,7 @@ async fn refused_evaluations_are_resent_3_times_0_5_1_and_2_seconds_apart_then_f
     let error = config_rule::publish(
         &client,
         &evaluations(10),
+        None,
         now(),
         &token(),
         PublishOptions::default(),
@@ -422,6 +446,10 @@ async fn clean_up_marks_only_vanished_ids_not_applicable() {
                 non_compliant: 3,
                 not_applicable: 0
             },
+            publish: "changes",
+            evaluations_sent: 7,
+            unchanged: 0,
+            account_marker_sent: false,
             stale_cleaned: 2,
             iam_pages: 2,
             compliance_result_pages_read: true,
@@ -432,6 +460,129 @@ async fn clean_up_marks_only_vanished_ids_not_applicable() {
             not_judged: 0,
             credential_report_generated: None,
         }
+    );
+}
+
+/// Runs the rule over roles 0..5 with Config holding `held`; what it sent, and its summary.
+async fn run_holding(
+    held: Vec<(&'static str, String, ComplianceType, Option<String>)>,
+) -> (Vec<(String, ComplianceType, String)>, Vec<String>, Summary) {
+    let iam_pages = page_rule(None, iam_page(0..5, None));
+    let put = PutRecorder::accepting_all();
+    let results = mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule)
+        .then_output(move || held_results(&held, None));
+    let clients = clients(&[&iam_pages], &[&put.rule, &results]);
+    let summary = handle(
+        &payload("scheduled.json"),
+        &clients,
+        &settings(),
+        &Context::at(now()),
+    )
+    .await
+    .unwrap();
+    let types = put
+        .requests()
+        .iter()
+        .flat_map(|r| r.evaluations().to_vec())
+        .map(|e| e.compliance_resource_type().to_owned())
+        .collect();
+    (put.sent(), types, summary)
+}
+
+#[tokio::test]
+async fn only_results_config_does_not_hold_as_they_are_are_sent() {
+    let (first, _, summary) = run_holding(Vec::new()).await;
+    assert_eq!(first.len(), 5, "Config holds nothing: every role is sent");
+    assert_eq!((summary.evaluations_sent, summary.unchanged), (5, 0));
+
+    // Config now holds exactly what the first run sent.
+    let as_sent = |sent: &[(String, ComplianceType, String)]| -> Vec<_> {
+        sent.iter()
+            .map(|(id, c, a)| ("AWS::IAM::Role", id.clone(), c.clone(), Some(a.clone())))
+            .collect()
+    };
+    let (second, types, summary) = run_holding(as_sent(&first)).await;
+    assert_eq!(
+        second,
+        [(
+            "123456789012".to_owned(),
+            ComplianceType::NotApplicable,
+            "rule evaluated 5 roles: no result changed, none to send".to_owned()
+        )],
+        "an unchanged account: the one evaluation that says the rule ran"
+    );
+    assert_eq!(types, ["AWS::::Account"]);
+    assert_eq!(
+        (
+            summary.evaluations_sent,
+            summary.unchanged,
+            summary.account_marker_sent,
+            summary.put_evaluations_calls,
+            summary.publish
+        ),
+        (1, 5, true, 1, "changes")
+    );
+
+    // Role 1's result reworded, role 3's flipped, role 4's deleted from Config, and a role
+    // that is gone: those four are sent, nothing else.
+    let mut held = as_sent(&first);
+    held[1].3 = Some("an older wording".to_owned());
+    held[3].2 = ComplianceType::NonCompliant;
+    held.remove(4);
+    held.push((
+        "AWS::IAM::Role",
+        "AROAGONE0000000000001".to_owned(),
+        ComplianceType::Compliant,
+        Some("gone: used".to_owned()),
+    ));
+    let (third, _, summary) = run_holding(held).await;
+    let ids: Vec<_> = third.iter().map(|(id, _, _)| id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            role_id(1).as_str(),
+            role_id(3).as_str(),
+            role_id(4).as_str(),
+            "AROAGONE0000000000001"
+        ]
+    );
+    assert_eq!(
+        third[..3],
+        first[1..2]
+            .iter()
+            .chain(&first[3..5])
+            .cloned()
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        (
+            summary.evaluations_sent,
+            summary.unchanged,
+            summary.stale_cleaned,
+            summary.account_marker_sent
+        ),
+        (4, 2, 1, false)
+    );
+}
+
+#[tokio::test]
+async fn publish_all_sends_every_result_even_when_config_holds_them() {
+    let iam_pages = page_rule(None, iam_page(0..5, None));
+    let put = PutRecorder::accepting_all();
+    let results = mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule)
+        .then_output(|| recorded_results(&(0..5).map(role_id).collect::<Vec<_>>(), None));
+    let clients = clients(&[&iam_pages], &[&put.rule, &results]);
+    let mut event = payload("scheduled.json");
+    event["ruleParameters"] = Value::String(r#"{"publish":"all"}"#.to_owned());
+
+    let summary = handle(&event, &clients, &settings(), &Context::at(now()))
+        .await
+        .unwrap();
+
+    assert_eq!(put.sent().len(), 5);
+    assert_eq!(
+        (summary.evaluations_sent, summary.unchanged, summary.publish),
+        (5, 0, "all")
     );
 }
 
@@ -613,7 +764,7 @@ async fn handle_before_deadline(
         ..settings()
     };
     let context = Context {
-        deadline: Some(std::time::Instant::now() + left),
+        deadline: Some(tokio::time::Instant::now() + left),
         ..Context::at(now())
     };
     handle(&payload(file), clients, &settings, &context)

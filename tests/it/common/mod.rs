@@ -273,12 +273,24 @@ pub fn recorded_results_of(
     results: &[(&str, String)],
     next_token: Option<&str>,
 ) -> GetComplianceDetailsByConfigRuleOutput {
+    let held: Vec<_> = results
+        .iter()
+        .map(|(resource_type, id)| (*resource_type, id.clone(), ComplianceType::Compliant, None))
+        .collect();
+    held_results(&held, next_token)
+}
+
+/// The results Config holds for the rule: (resource type, resource id, compliance, annotation).
+pub fn held_results(
+    results: &[(&str, String, ComplianceType, Option<String>)],
+    next_token: Option<&str>,
+) -> GetComplianceDetailsByConfigRuleOutput {
     GetComplianceDetailsByConfigRuleOutput::builder()
         .set_next_token(next_token.map(str::to_owned))
         .set_evaluation_results(Some(
             results
                 .iter()
-                .map(|(resource_type, id)| {
+                .map(|(resource_type, id, compliance, annotation)| {
                     EvaluationResult::builder()
                         .evaluation_result_identifier(
                             EvaluationResultIdentifier::builder()
@@ -291,7 +303,8 @@ pub fn recorded_results_of(
                                 )
                                 .build(),
                         )
-                        .compliance_type(ComplianceType::Compliant)
+                        .compliance_type(compliance.clone())
+                        .set_annotation(annotation.clone())
                         .build()
                 })
                 .collect(),

@@ -504,16 +504,43 @@ def run_pattern_once(fake: Fake, env: dict, event_path: Path, users: int, max_da
     }
 
 
+def expected_evaluations(summary: dict, every: int, problems: list[str]) -> int:
+    """The evaluations a run must have sent: `every` (one per principal and per result of a
+    principal that is gone), or with publish=changes what its summary says it sent, which is
+    at least 1 and at most `every` (the fake holds no result to compare with but the recorded
+    ones, so it cannot tell which results changed)."""
+    if summary.get("publish") != "changes":
+        return every
+    claimed = summary.get("evaluations_sent")
+    if not isinstance(claimed, int) or not 1 <= claimed <= every:
+        problems.append(f"the response says evaluations_sent={claimed!r} with publish=changes, "
+                        f"expected 1 to {every}")
+        return every
+    return claimed
+
+
+def with_publish(event: bytes, publish: str) -> bytes:
+    """The event with the rule parameter publish=`publish` (none with "omit": a build without
+    the parameter refuses it)."""
+    if publish == "omit":
+        return event
+    decoded = json.loads(event)
+    params = json.loads(decoded["ruleParameters"])
+    params["publish"] = publish
+    decoded["ruleParameters"] = json.dumps(params, separators=(",", ":"))
+    return json.dumps(decoded).encode()
+
+
 def check_counts(summary: dict, stats: dict, roles: int, stale: int) -> list[str]:
     """What is wrong with a run, from what the fake served: `roles` roles, of which the rule
     must evaluate each once, and `stale` recorded results for roles that are gone, each cleaned
     up to NOT_APPLICABLE. The function's own summary must say the same numbers."""
     ops = stats["ops"]
     count = lambda op: ops.get(op, {}).get("requests", 0)  # noqa: E731
-    evaluations = roles + stale
-    problems = []
     if not isinstance(summary, dict):
         return [f"the response is not a summary object: {summary!r}"]
+    problems: list[str] = []
+    evaluations = expected_evaluations(summary, roles + stale, problems)
     for key, want in (("principals", roles), ("stale_cleaned", stale)):
         if key not in summary:
             problems.append(f"the response has no {key}: {summary}")
@@ -544,10 +571,10 @@ def check_user_counts(summary: dict, stats: dict, setup: dict, users: int, stale
     STARTED; the per-user calls are never made."""
     ops = stats["ops"]
     count = lambda op: ops.get(op, {}).get("requests", 0)  # noqa: E731
-    evaluations = users + stale
     if not isinstance(summary, dict):
         return [f"the response is not a summary object: {summary!r}"]
-    problems = []
+    problems: list[str] = []
+    evaluations = expected_evaluations(summary, users + stale, problems)
     expected = {"rule_kind": "users", "principals": users, "stale_cleaned": stale, "not_judged": 0,
                 "credential_report_generated": setup["report_generated"]}
     for key, want in expected.items():
@@ -1097,6 +1124,11 @@ def main() -> int:
                              "(one per role, plus --stale vanished ones; the clean-up read pages)")
     parser.add_argument("--stale", type=int, default=0, help="with --recorded all: vanished role ids")
     parser.add_argument("--event", default=str(REPO / "events" / "scheduled.json"))
+    parser.add_argument("--publish", choices=["all", "changes", "omit"], default="all",
+                        help="the rule parameter publish the event carries: all (default: every "
+                             "result, one per principal, as every figure here), changes (then the "
+                             "counts checked are the summary's evaluations_sent, at most one per "
+                             "principal), or omit (a build without the parameter)")
     parser.add_argument("--json", help="write every run's measurements to this file")
     parser.add_argument("--logs", help="keep the function's logs in this directory")
     args = parser.parse_args()
@@ -1124,10 +1156,10 @@ def main() -> int:
     template_env = template_environment(Path(args.template), FUNCTION_ID)
     function_env = {**template_env, **extra_env}
     c_cfg, c_cfg_source = configured_concurrency(args, function_env)
-    event = Path(args.event).read_bytes()
+    event = with_publish(Path(args.event).read_bytes(), args.publish)
     users_env_template, users_env_source = users_function_environment(Path(args.template))
     users_function_env = {**users_env_template, **extra_env}
-    user_event = users_event(event)
+    user_event = with_publish(users_event(event), args.publish)
 
     load_before = loadavg()
     fake = Fake()
@@ -1190,6 +1222,7 @@ def main() -> int:
                   f"{time.monotonic() - started:.0f}s; "
                   f"recorded results: {args.recorded}"
                   + (f" (+{args.stale} stale)" if args.stale else "")
+                  + f"; rule parameter publish: {args.publish}"
                   + f"; function environment: "
                   + " ".join(f"{k}={v}" for k, v in function_env.items())
                   + (f" (--env: {' '.join(args.env)})" if args.env else " (template.yaml)"))

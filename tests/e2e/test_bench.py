@@ -345,3 +345,31 @@ def test_bench_bill_fails_when_config_does_not_hold_what_publish_all_leaves(func
     assert rule == bench_bill.RULE_CHANGES
     assert "bench: FAIL: N=300, day 1: what Config holds differs between publish=changes" in result.stderr
     assert f"for 1 resources: {resource_id}: absent (publish=changes) vs " in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    "summary, expected, problem",
+    [
+        ({"principals": 1000}, 1000, None),  # a build without the parameter sends every result
+        ({"publish": "all", "evaluations_sent": 1000}, 1000, None),
+        ({"publish": "changes", "evaluations_sent": 958}, 958, None),
+        ({"publish": "changes", "evaluations_sent": 1}, 1, None),  # the account marker alone
+        ({"publish": "changes", "evaluations_sent": 0}, 1000, "evaluations_sent=0 with publish=changes, expected 1 to 1000"),
+        ({"publish": "changes", "evaluations_sent": 1001}, 1000, "evaluations_sent=1001"),
+        ({"publish": "changes"}, 1000, "evaluations_sent=None"),
+    ],
+)
+def test_bench_counts_what_a_run_must_send_by_its_publish_parameter(summary, expected, problem):
+    problems = []
+    assert bench_run.expected_evaluations(summary, 1000, problems) == expected
+    if problem is None:
+        assert problems == []
+    else:
+        assert len(problems) == 1 and problem in problems[0], problems
+
+
+def test_bench_events_carry_the_publish_parameter_beside_the_rules_own():
+    event = (REPO / "events" / "scheduled.json").read_bytes()
+    params = json.loads(json.loads(bench_run.with_publish(event, "all"))["ruleParameters"])
+    assert params == {**json.loads(json.loads(event)["ruleParameters"]), "publish": "all"}
+    assert bench_run.with_publish(event, "omit") == event

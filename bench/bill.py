@@ -202,16 +202,17 @@ def simulate(args, binary: Path, runtime: run.RuntimeApi, fake: run.Fake, env: d
             result["evaluations"] = fake.stats()["evaluations_by_rule"].get(rule, 0)
             record["runs"][mode] = result
         held_a, held_b = fake.stored(RULE_CHANGES), fake.stored(RULE_ALL)
-        if held_a["dropped"] or held_b["dropped"]:
+        if held_a["dropped"] and day == args.fault_drop_day:  # the store's, whichever rule
             print(f"bench: fault injected on day {day}: the fake did not store "
-                  f"{held_a['dropped'] + held_b['dropped']}", file=sys.stderr, flush=True)
+                  f"{held_a['dropped']}", file=sys.stderr, flush=True)
         diff = differences(compliance(held_a["held"]), compliance(held_b["held"]))
         if diff:
             shown = "; ".join(f"{rid}: {a} (publish=changes) vs {b} (publish=all)" for rid, a, b in diff[:5])
             more = f" and {len(diff) - 5} more" if len(diff) > 5 else ""
             raise RuntimeError(f"N={roles}, day {day}: what Config holds differs between "
                                f"publish=changes ({RULE_CHANGES}) and publish=all ({RULE_ALL}) "
-                               f"for {len(diff)} resources: {shown}{more}")
+                               f"for {len(diff)} resource{'' if len(diff) == 1 else 's'}: "
+                               f"{shown}{more}")
         record["changed_results"] = changed_results(previous_b, held_b["held"])
         record["held"] = len(compliance(held_b["held"]))
         previous_b = held_b["held"]

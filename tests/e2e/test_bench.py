@@ -344,7 +344,7 @@ def test_bench_bill_fails_when_config_does_not_hold_what_publish_all_leaves(func
     [[rule, resource_id]] = dropped
     assert rule == bench_bill.RULE_CHANGES
     assert "bench: FAIL: N=300, day 1: what Config holds differs between publish=changes" in result.stderr
-    assert f"for 1 resources: {resource_id}: absent (publish=changes) vs " in result.stderr, result.stderr
+    assert f"for 1 resource: {resource_id}: absent (publish=changes) vs " in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize(

@@ -275,7 +275,7 @@ def report(results: list[dict], args, header: str) -> str:
                      f"({c['later'] / max(a['later'], 1):.1%}) | {fmt_int(f['changed_results'])} |")
     lines += ["", "Monthly bill for one rule in one account and Region (Config: the D days as "
               "simulated, day 1 included, and a steady month, 30 x the mean of days 2..D; Access "
-              "Analyzer: every role the month saw):", "",
+              "Analyzer: every role the D days saw):", "",
               "| N roles | Config, changes: D days / steady month | Config, all: D days / steady month "
               "| IAM Access Analyzer (unused access) |", "|---:|---:|---:|---:|"]
     for f in rows:

@@ -12,6 +12,7 @@ PutEvaluations calls.
 
 The function runs with fast retries (SDK_INITIAL_BACKOFF_MS=10, SDK_MAX_BACKOFF_MS=100,
 SDK_ATTEMPT_TIMEOUT_MS=1500) and the default 8 attempts, so 5 throttles and a success fit.
+The rule parameter publish=all makes every run send every role, as the scenarios count on.
 
 What each test asserts, besides its own point: every RoleId ends with exactly one result in
 Config, read back through boto3's GetComplianceDetailsByConfigRule, with the ComplianceType and
@@ -33,6 +34,7 @@ import pytest
 
 from .account import KINDS, NOT_APPLICABLE, RoleSpec, build_account
 from .conftest import (
+    EVENTS,
     Account,
     config_event,
     function_environment,
@@ -91,6 +93,12 @@ DEADLINE_SETTINGS = {
 PUBLISH_BUDGET_S = 4.5
 
 COMPLIANCE_TYPES = ["COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"]
+# events/scheduled.json's parameters with publish=all: these scenarios are about the transport,
+# and each run must send every role (test_publish_changes.py covers sending only changes).
+FAULT_PARAMETERS = {
+    **json.loads(json.loads((EVENTS / "scheduled.json").read_text())["ruleParameters"]),
+    "publish": "all",
+}
 
 
 # ---- fixtures -----------------------------------------------------------------------------
@@ -156,7 +164,7 @@ def fault_event(fake_aws: FakeAws, directory: Path, rule: str) -> Path:
     """events/scheduled.json for `rule` in the fault account, with a ResultToken the fake
     issued for that rule (as Config puts a fresh one in each event)."""
     return config_event(
-        directory, account=FAULT_ACCOUNT, rule=rule,
+        directory, account=FAULT_ACCOUNT, rule=rule, parameters=FAULT_PARAMETERS,
         result_token=fake_aws.config_results.result_token(rule, FAULT_ACCOUNT, REGION),
     )  # fmt: skip
 

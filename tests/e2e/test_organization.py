@@ -253,8 +253,10 @@ def test_a_warm_a_b_a_sequence_leaks_nothing_between_accounts(
     fake_aws.config_results.seed(
         ORG_RULE, STALE_IN_B, "NON_COMPLIANT", f"{STALE_IN_B}: last used 90 days ago", B, REGION
     )
+    # publish=all: each run sends every role, which is what shows they stay apart.
+    every_result = {**ROLE_PARAMETERS, "publish": "all"}
     runs = [
-        invoke_for(central_function, fake_aws, tmp_path, account, test_mode=False)
+        invoke_for(central_function, fake_aws, tmp_path, account, every_result, test_mode=False)
         for account in (A, B, A)
     ]
 
@@ -278,6 +280,16 @@ def test_a_warm_a_b_a_sequence_leaks_nothing_between_accounts(
         got = {rid: (r["ComplianceType"], r["Annotation"]) for rid, r in stored.items()}
         assert got == want, account
     assert fake_aws.config_results.stored(ORG_RULE, C, REGION) == {}  # C ran in TESTMODE only
+
+    # With publish=changes (the default), A's next run finds its results unchanged in A's
+    # Config: it sends A's account evaluation only, to A, and nothing lands in B.
+    held_in_b = fake_aws.config_results.stored(ORG_RULE, B, REGION)
+    third_a = invoke_for(central_function, fake_aws, tmp_path, A, test_mode=False)
+    assert third_a.invocation.ok, third_a.invocation.stderr
+    assert [(c.account_id, [e["ComplianceResourceType"] for e in c.evaluations])
+            for c in third_a.recorded.put_evaluations] == [(A, ["AWS::::Account"])]
+    assert third_a.sent() == Counter({A: 1})
+    assert fake_aws.config_results.stored(ORG_RULE, B, REGION) == held_in_b
 
 
 def test_an_event_for_another_account_without_execution_role_name_is_refused_unread(

@@ -462,8 +462,10 @@ def audit_function(cargo_lambda, function_binary, fake_aws, audit_key, tmp_path_
 def audit_event(fake_aws: FakeAws, directory: Path, rule: str) -> Path:
     """events/scheduled.json for `rule` in the audit account, with account.py's parameters and
     a ResultToken the fake issued for the rule: a run without TestMode, so results are kept."""
+    # publish=all: Config then holds a result for every role, NOT_APPLICABLE ones included,
+    # which the report must show too.
     return config_event(
-        directory, account=AUDIT_ACCOUNT, rule=rule, parameters=RULE_PARAMETERS,
+        directory, account=AUDIT_ACCOUNT, rule=rule, parameters={**RULE_PARAMETERS, "publish": "all"},
         result_token=fake_aws.config_results.result_token(rule, AUDIT_ACCOUNT, REGION),
     )  # fmt: skip
 

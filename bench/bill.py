@@ -83,6 +83,8 @@ def config_price(evaluations: float) -> float:
 
 
 def faketime_library(given: str | None) -> Path:
+    if given and not Path(given).is_file():
+        raise RuntimeError(f"--faketime-lib {given}: no such file")
     candidates = [given] if given else [os.environ.get("BENCH_FAKETIME_LIB"), *FAKETIME_LIBRARIES]
     for candidate in candidates:
         if candidate and Path(candidate).is_file():

@@ -695,8 +695,9 @@ def readme_row(r, identity_center_roles="evaluate"):
     return kind
 
 
-def expected_for(r, identity_center_roles="evaluate"):
-    """ComplianceType and Annotation: the README's, for the rule the row states."""
+def expected_for(r, identity_center_roles="evaluate", wording=text.STABLE):
+    """ComplianceType and Annotation: the README's, for the rule the row states (wording AGES:
+    the verdict as role-audit's table words it)."""
     rule = readme_row(r, identity_center_roles)
     ignored = None
     if r["ignored"] is not None:
@@ -705,11 +706,12 @@ def expected_for(r, identity_center_roles="evaluate"):
         ignored = text.Ignored(problem, r["ignored"][1] if problem == EXPIRED else value)
     annotation = text.annotation(
         rule, r["name"], max_days=MAX_DAYS, exempt_tag_key=EXEMPT_TAG_KEY,
-        created_days=whole_days(r["created"]),
+        created_days=whole_days(r["created"]), created_on=r["created"].date(),
         used_days=whole_days(r["used"]) if r["used"] is not None else None,
+        used_on=r["used"].date() if r["used"] is not None else None,
         region=r["region"], pattern=r["expect"][1] if isinstance(r["expect"], tuple) else None,
         exempt_until=r["exempt_until"], exempt_note=r["exempt_note"],
-        permission_set=r["permission_set"], ignored=ignored)
+        permission_set=r["permission_set"], ignored=ignored, wording=wording)
     assert len(annotation) <= 256, r["name"]
     return rule.compliance, annotation
 
@@ -825,8 +827,10 @@ def main():
         rows = []
         for r, d in zip(SCENARIOS, roles):
             compliance, annotation = expected_for(r, identity_center_roles)
+            _, detail = expected_for(r, identity_center_roles, text.AGES)
             rows.append({"RoleName": d["RoleName"], "RoleId": d["RoleId"],
-                         "ComplianceType": compliance, "Annotation": annotation})
+                         "ComplianceType": compliance, "Annotation": annotation,
+                         "Detail": detail})
         return rows
 
     expected = expected_with("evaluate")

@@ -290,13 +290,17 @@ def finding(r, slot):
         created=None if slot == 0 else c["created"].date(),
         used_days=None if used is None else whole_days(used),
         age_days=whole_days(set_or_created),
+        used_on=None if used is None else used.date(),
+        set_on=set_or_created.date(),
         region=c.get("region"),
         service=c.get("service"),
         set_after_sign_in=set_after_sign_in(slot, c),
     )
 
 
-def expected_for(r):
+def expected_for(r, wording=text.STABLE):
+    """ComplianceType and Annotation (wording AGES: the verdict as role-audit's table words
+    it)."""
     rule = rule_of(r)
     ignored = text.Ignored(*r["ignored"]) if r["ignored"] else None
     # Rule 4 names the findings the row states; rule 5 every active credential.
@@ -308,7 +312,8 @@ def expected_for(r):
     annotation = text.user_annotation(
         rule, r["name"], max_days=MAX_DAYS, exempt_tag_key=EXEMPT_TAG_KEY,
         generated=rfc3339(GENERATED), created=rfc3339(r["created"]), pattern=r["pattern"],
-        exempt_until=r["exempt_until"], findings=named, inactive=inactive, ignored=ignored)
+        exempt_until=r["exempt_until"], findings=named, inactive=inactive, ignored=ignored,
+        wording=wording)
     # Config's limit; the rows are written to stay under it, so no cut is expected.
     assert len(annotation) <= 256, f"{r['name']}: annotation over 256 characters"
     return rule.compliance, annotation
@@ -411,9 +416,11 @@ def main():
     counts = Counter()
     for r, u in zip(SCENARIOS, users):
         compliance, annotation = expected_for(r)
+        _, detail = expected_for(r, text.AGES)
         counts[rule_of(r)] += 1
         expected.append({"UserName": u["UserName"], "UserId": u["UserId"],
-                         "ComplianceType": compliance, "Annotation": annotation})
+                         "ComplianceType": compliance, "Annotation": annotation,
+                         "Detail": detail})
     problems = [f"rule {rule.row} ({rule.compliance}) has {counts[rule]} users, at least {MIN_USERS_PER_RULE} wanted"
                 for rule in text.USER_RULES if counts[rule] < MIN_USERS_PER_RULE]
     for problem in problems:

@@ -160,18 +160,24 @@ pub async fn publish(
     options: PublishOptions,
 ) -> Result<PublishReport, Error> {
     let ordering = aws_smithy_types::DateTime::from_millis(ordering_timestamp.timestamp_millis());
-    let mut all = evaluations
-        .iter()
-        .map(|e| to_config(e, ordering))
-        .collect::<Result<Vec<_>, _>>()?;
-    if let Some(marker) = marker {
-        all.push(marker_to_config(marker, ordering)?);
+    // Every evaluation is checked before any call; each batch is converted only when it is
+    // sent, so at most `concurrency` batches of the SDK's type exist at once.
+    for evaluation in evaluations {
+        to_config(evaluation, ordering)?;
     }
-    let total = all.len();
-    let batches: Vec<Vec<ConfigEvaluation>> = all
+    let marker = marker
+        .map(|m| marker_to_config(m, ordering))
+        .transpose()?;
+    let total = evaluations.len() + usize::from(marker.is_some());
+    let batches = evaluations
         .chunks(MAX_EVALUATIONS_PER_CALL)
-        .map(<[ConfigEvaluation]>::to_vec)
-        .collect();
+        .map(|chunk| {
+            chunk
+                .iter()
+                .filter_map(|e| to_config(e, ordering).ok())
+                .collect::<Vec<_>>()
+        })
+        .chain(marker.map(|m| vec![m]));
 
     let outcomes: Vec<BatchOutcome> = futures::stream::iter(batches)
         .map(|batch| publish_batch(client, batch, token, options.retry))
@@ -745,6 +751,7 @@ mod tests {
             path: "/".to_owned(),
             compliance,
             reason: Reason::NoLongerExists,
+            detail: String::new(),
             annotation: "alice: no longer exists".to_owned(),
         }
     }

@@ -31,7 +31,11 @@ pub struct Row {
     pub compliance_type: Compliance,
     pub days_since_last_use: Option<i64>,
     pub last_used_region: Option<String>,
+    /// What Config gets or holds: JSON and CSV show this.
     pub annotation: String,
+    /// The verdict for people, with ages as of the run ([`Evaluation::detail`]), shown by the
+    /// table; None for results Config recorded, whose annotation is all there is.
+    pub detail: Option<String>,
     /// When Config recorded the result (reports only), RFC 3339.
     pub result_recorded_time: Option<String>,
     /// The account the principal is in (aggregator reports only).
@@ -112,6 +116,7 @@ impl From<&Evaluation> for Row {
             days_since_last_use: e.days_since_last_use(),
             last_used_region: e.last_used_region().map(str::to_owned),
             annotation: e.annotation.clone(),
+            detail: Some(e.detail.clone()),
             result_recorded_time: None,
             account_id: None,
         }
@@ -244,10 +249,8 @@ fn table(kind: RuleKind, rows: &[Row], style: TableStyle) -> String {
             } else {
                 &r.name
             };
-            let reason = r
-                .annotation
-                .strip_prefix(&format!("{}: ", r.name))
-                .unwrap_or(&r.annotation);
+            let text = r.detail.as_deref().unwrap_or(&r.annotation);
+            let reason = text.strip_prefix(&format!("{}: ", r.name)).unwrap_or(text);
             let mut line = vec![r.compliance_type.as_str().to_owned()];
             if accounts {
                 line.push(r.account_id.clone().unwrap_or_default());

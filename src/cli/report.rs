@@ -34,6 +34,7 @@ pub fn join(results: &[RecordedResult], roles: &[Role], now: DateTime<Utc>) -> V
                 days_since_last_use: last_used.map(|u| whole_days(u.at, now)),
                 last_used_region: last_used.and_then(|u| u.region.clone()),
                 annotation: result.annotation.clone().unwrap_or_default(),
+                detail: None,
                 result_recorded_time: recorded_time(result),
                 account_id: None,
             }
@@ -59,6 +60,7 @@ pub fn join_users(results: &[RecordedResult], users: &[User]) -> Vec<Row> {
                 days_since_last_use: None,
                 last_used_region: None,
                 annotation: result.annotation.clone().unwrap_or_default(),
+                detail: None,
                 result_recorded_time: recorded_time(result),
                 account_id: None,
             }
@@ -94,6 +96,7 @@ pub fn aggregate_rows(results: &[AggregateResult]) -> Vec<Row> {
                 days_since_last_use: None,
                 last_used_region: None,
                 annotation,
+                detail: None,
                 result_recorded_time: recorded_time(&a.result),
                 account_id: Some(a.account_id.clone()),
             }
@@ -330,6 +333,7 @@ mod tests {
             days_since_last_use: None,
             last_used_region: None,
             annotation: annotation.to_owned(),
+            detail: None,
             result_recorded_time: Some("2025-12-31T18:00:00Z".to_owned()),
             account_id: None,
         };
@@ -398,6 +402,7 @@ mod tests {
                     days_since_last_use: Some(75),
                     last_used_region: Some("eu-west-1".to_owned()),
                     annotation: "ci-deploy: last used 75 days ago".to_owned(),
+                    detail: None,
                     result_recorded_time: Some("2025-12-31T18:00:00Z".to_owned()),
                     account_id: None,
                 },
@@ -410,6 +415,7 @@ mod tests {
                     days_since_last_use: None,
                     last_used_region: None,
                     annotation: "old-role: last used 3 days ago".to_owned(),
+                    detail: None,
                     result_recorded_time: Some("2025-12-31T18:00:00Z".to_owned()),
                     account_id: None,
                 },
@@ -545,6 +551,7 @@ mod aggregate_tests {
             days_since_last_use: None,
             last_used_region: None,
             annotation: "ci-legacy: last used 90 days ago".to_owned(),
+            detail: None,
             result_recorded_time: None,
             account_id: Some("444455556666".to_owned()),
         }

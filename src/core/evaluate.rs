@@ -38,17 +38,17 @@ pub enum Reason {
         note: Option<String>,
     },
     YoungerThanThreshold {
-        age_days: i64,
+        created: Past,
     },
     NoUseRecorded {
-        age_days: i64,
+        created: Past,
     },
     UnusedTooLong {
-        days: i64,
+        last_used: Past,
         region: Option<String>,
     },
     UsedRecently {
-        days: i64,
+        last_used: Past,
         region: Option<String>,
     },
     /// Config still holds a result for a resource that no longer exists.
@@ -75,6 +75,42 @@ pub enum Reason {
     },
 }
 
+/// A moment before the run, as the two wordings state it: its UTC calendar date, which stays
+/// put, and the whole days since, which grow every day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Past {
+    pub date: NaiveDate,
+    /// floor((now - t) / 24 h), see [`whole_days`].
+    pub days: i64,
+}
+
+impl Past {
+    pub fn of(at: DateTime<Utc>, now: DateTime<Utc>) -> Self {
+        Past {
+            date: at.date_naive(),
+            days: whole_days(at, now),
+        }
+    }
+
+    /// "2025-10-01" for Config, "61 days ago" for people.
+    fn worded(&self, wording: Wording) -> String {
+        match wording {
+            Wording::Stable => self.date.to_string(),
+            Wording::Ages => format!("{} ago", days(self.days)),
+        }
+    }
+}
+
+/// Who a verdict is worded for. Config compares each result with the one it holds, so its
+/// annotation states only what changes with the verdict's basis: dates, never ages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wording {
+    /// [`Evaluation::annotation`]: the same text every run until the basis changes.
+    Stable,
+    /// [`Evaluation::detail`]: ages as of the run, for people.
+    Ages,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evaluation {
     pub resource_type: ResourceType,
@@ -85,15 +121,20 @@ pub struct Evaluation {
     pub path: String,
     pub compliance: Compliance,
     pub reason: Reason,
-    /// At most [`MAX_ANNOTATION_CHARS`] characters, starting with the role name.
+    /// What Config gets: at most [`MAX_ANNOTATION_CHARS`] characters, starting with the
+    /// principal's name, in [`Wording::Stable`].
     pub annotation: String,
+    /// The same verdict for people, in [`Wording::Ages`], cut the same way.
+    pub detail: String,
 }
 
 impl Evaluation {
     /// Whole days since the role was last used, where IAM recorded a use.
     pub fn days_since_last_use(&self) -> Option<i64> {
         match &self.reason {
-            Reason::UnusedTooLong { days, .. } | Reason::UsedRecently { days, .. } => Some(*days),
+            Reason::UnusedTooLong { last_used, .. } | Reason::UsedRecently { last_used, .. } => {
+                Some(last_used.days)
+            }
             _ => None,
         }
     }
@@ -119,7 +160,8 @@ pub fn evaluate(roles: &[Role], params: &RoleParameters, now: DateTime<Utc>) -> 
 
 pub fn evaluate_role(role: &Role, params: &RoleParameters, now: DateTime<Utc>) -> Evaluation {
     let (compliance, reason, ignored) = decide(role, params, now);
-    let annotation = annotate(role, compliance, &reason, ignored.as_ref(), params);
+    let annotate = |wording| annotate(role, compliance, &reason, ignored.as_ref(), params, wording);
+    let (annotation, detail) = (annotate(Wording::Stable), annotate(Wording::Ages));
     Evaluation {
         resource_type: ResourceType::IamRole,
         resource_id: role.role_id.clone(),
@@ -128,6 +170,7 @@ pub fn evaluate_role(role: &Role, params: &RoleParameters, now: DateTime<Utc>) -
         compliance,
         reason,
         annotation,
+        detail,
     }
 }
 
@@ -225,25 +268,28 @@ fn decide(
 /// Age and last use: the rules every evaluated role ends with.
 fn judge_use(role: &Role, params: &RoleParameters, now: DateTime<Utc>) -> (Compliance, Reason) {
     let threshold = i64::from(params.max_days);
-    let age_days = whole_days(role.created, now);
-    if age_days <= threshold {
+    let created = Past::of(role.created, now);
+    if created.days <= threshold {
         return (
             Compliance::Compliant,
-            Reason::YoungerThanThreshold { age_days },
+            Reason::YoungerThanThreshold { created },
         );
     }
-    let Some(last_used) = &role.last_used else {
-        return (Compliance::NonCompliant, Reason::NoUseRecorded { age_days });
+    let Some(used) = &role.last_used else {
+        return (Compliance::NonCompliant, Reason::NoUseRecorded { created });
     };
-    let days = whole_days(last_used.at, now);
-    let region = last_used.region.clone();
-    if days > threshold {
+    let last_used = Past::of(used.at, now);
+    let region = used.region.clone();
+    if last_used.days > threshold {
         (
             Compliance::NonCompliant,
-            Reason::UnusedTooLong { days, region },
+            Reason::UnusedTooLong { last_used, region },
         )
     } else {
-        (Compliance::Compliant, Reason::UsedRecently { days, region })
+        (
+            Compliance::Compliant,
+            Reason::UsedRecently { last_used, region },
+        )
     }
 }
 
@@ -275,8 +321,9 @@ fn annotate(
     reason: &Reason,
     ignored: Option<&IgnoredExemption>,
     params: &RoleParameters,
+    wording: Wording,
 ) -> String {
-    let mut text = format!("{}: {}", role.name, verdict(reason, params));
+    let mut text = format!("{}: {}", role.name, verdict(reason, params, wording));
     if compliance == Compliance::NonCompliant {
         match role.kind() {
             RoleKind::Customer => {}
@@ -346,8 +393,9 @@ pub(crate) fn shared_verdict(reason: &Reason) -> Option<String> {
     }
 }
 
-/// The verdict's reason, without the role name.
-fn verdict(reason: &Reason, params: &RoleParameters) -> String {
+/// The verdict's reason, without the role name. The threshold is in every verdict that
+/// depends on it, so a changed parameter changes every such annotation.
+fn verdict(reason: &Reason, params: &RoleParameters, wording: Wording) -> String {
     let max = params.max_days;
     match reason {
         Reason::ServiceLinkedExcluded => format!(
@@ -361,31 +409,38 @@ fn verdict(reason: &Reason, params: &RoleParameters) -> String {
         Reason::Allowlisted { .. } | Reason::ExemptByTag { .. } => {
             shared_verdict(reason).unwrap_or_default()
         }
-        Reason::YoungerThanThreshold { age_days } => format!(
-            "created {} ago, within the {max}-day threshold",
-            days(*age_days)
+        Reason::YoungerThanThreshold { created } => format!(
+            "created {}, within the {max}-day threshold",
+            created.worded(wording)
         ),
         // IAM tracks the trailing 400 days, less in Regions that began tracking within the
         // last year: claim no more than that.
-        Reason::NoUseRecorded { age_days } => format!(
-            "no use recorded by IAM (it tracks up to {TRACKING_WINDOW_DAYS} days), created {} ago",
-            days(*age_days)
+        Reason::NoUseRecorded { created } => format!(
+            "no use recorded by IAM (it tracks up to {TRACKING_WINDOW_DAYS} days), created {}, over the {max}-day threshold",
+            created.worded(wording)
         ),
-        Reason::UnusedTooLong { days: n, region } => format!(
-            "last used {} ago{}, over the {max}-day threshold",
-            days(*n),
+        Reason::UnusedTooLong { last_used, region } => format!(
+            "last used {}{}, over the {max}-day threshold",
+            last_used.worded(wording),
             in_region(region)
         ),
-        Reason::UsedRecently { days: n, region } => {
-            format!("last used {} ago{}", days(*n), in_region(region))
+        // The date and Region of a recent use move with every use: Config hears only that the
+        // role is within the threshold.
+        Reason::UsedRecently { .. } if wording == Wording::Stable => {
+            format!("used within the {max}-day threshold")
         }
+        Reason::UsedRecently { last_used, region } => format!(
+            "last used {}{}, within the {max}-day threshold",
+            last_used.worded(wording),
+            in_region(region)
+        ),
         Reason::NoLongerExists => NO_LONGER_EXISTS.to_owned(),
         // The users rule's reasons, never decided for a role.
         Reason::CreatedAfterReport { .. }
         | Reason::NotInReport { .. }
         | Reason::NoActiveCredential
         | Reason::CredentialsUnused { .. }
-        | Reason::CredentialsUsed { .. } => users::verdict(reason, max),
+        | Reason::CredentialsUsed { .. } => users::verdict(reason, max, wording),
     }
 }
 
@@ -417,17 +472,19 @@ pub(crate) const NO_LONGER_EXISTS: &str = "no longer exists";
 pub fn clean_up_evaluations(vanished: &[(ResourceType, &str)]) -> Vec<Evaluation> {
     vanished
         .iter()
-        .map(|(resource_type, id)| Evaluation {
-            resource_type: *resource_type,
-            resource_id: (*id).to_owned(),
-            name: String::new(),
-            path: String::new(),
-            compliance: Compliance::NotApplicable,
-            reason: Reason::NoLongerExists,
-            annotation: truncate_annotation(format!(
-                "{id}: {} {NO_LONGER_EXISTS}",
-                resource_type.noun()
-            )),
+        .map(|(resource_type, id)| {
+            let annotation =
+                truncate_annotation(format!("{id}: {} {NO_LONGER_EXISTS}", resource_type.noun()));
+            Evaluation {
+                resource_type: *resource_type,
+                resource_id: (*id).to_owned(),
+                name: String::new(),
+                path: String::new(),
+                compliance: Compliance::NotApplicable,
+                reason: Reason::NoLongerExists,
+                detail: annotation.clone(),
+                annotation,
+            }
         })
         .collect()
 }
@@ -541,51 +598,51 @@ mod tests {
                 DEFAULTS,
                 role("/young", days(60)),
                 Compliant,
-                "young: created 60 days ago, within the 60-day threshold",
+                "young: created 2025-11-02, within the 60-day threshold",
             ),
             (
                 DEFAULTS,
                 role("/young", days(61) - Duration::seconds(1)),
                 Compliant,
-                "young: created 60 days ago, within the 60-day threshold",
+                "young: created 2025-11-01, within the 60-day threshold",
             ),
             (
                 DEFAULTS,
                 role("/old", days(61)),
                 NonCompliant,
-                "old: no use recorded by IAM (it tracks up to 400 days), created 61 days ago",
+                "old: no use recorded by IAM (it tracks up to 400 days), created 2025-11-01, over the 60-day threshold",
             ),
             (
                 DEFAULTS,
                 role("/fresh", Duration::hours(3)),
                 Compliant,
-                "fresh: created 0 days ago, within the 60-day threshold",
+                "fresh: created 2025-12-31, within the 60-day threshold",
             ),
             (
                 DEFAULTS,
                 role("/day", days(1)),
                 Compliant,
-                "day: created 1 day ago, within the 60-day threshold",
+                "day: created 2025-12-31, within the 60-day threshold",
             ),
             // Never used: young is compliant by age, old is not.
             (
                 DEFAULTS,
                 role("/never-young", days(5)),
                 Compliant,
-                "never-young: created 5 days ago, within the 60-day threshold",
+                "never-young: created 2025-12-27, within the 60-day threshold",
             ),
             (
                 DEFAULTS,
                 role("/never-old", days(900)),
                 NonCompliant,
-                "never-old: no use recorded by IAM (it tracks up to 400 days), created 900 days ago",
+                "never-old: no use recorded by IAM (it tracks up to 400 days), created 2023-07-16, over the 60-day threshold",
             ),
             // Last use: exactly the threshold is compliant, threshold + 1 is not.
             (
                 DEFAULTS,
                 used(role("/edge", days(500)), days(60), Some("eu-west-1")),
                 Compliant,
-                "edge: last used 60 days ago in eu-west-1",
+                "edge: used within the 60-day threshold",
             ),
             (
                 DEFAULTS,
@@ -595,13 +652,13 @@ mod tests {
                     Some("eu-west-1"),
                 ),
                 Compliant,
-                "edge: last used 60 days ago in eu-west-1",
+                "edge: used within the 60-day threshold",
             ),
             (
                 DEFAULTS,
                 used(role("/stale", days(500)), days(61), Some("us-east-1")),
                 NonCompliant,
-                "stale: last used 61 days ago in us-east-1, over the 60-day threshold",
+                "stale: last used 2025-11-01 in us-east-1, over the 60-day threshold",
             ),
             (
                 DEFAULTS,
@@ -611,19 +668,19 @@ mod tests {
                     Some("ap-south-1"),
                 ),
                 Compliant,
-                "today: last used 0 days ago in ap-south-1",
+                "today: used within the 60-day threshold",
             ),
             (
                 DEFAULTS,
                 used(role("/noregion", days(500)), days(1), None),
                 Compliant,
-                "noregion: last used 1 day ago",
+                "noregion: used within the 60-day threshold",
             ),
             (
                 DEFAULTS,
                 used(role("/noregion", days(500)), days(90), None),
                 NonCompliant,
-                "noregion: last used 90 days ago, over the 60-day threshold",
+                "noregion: last used 2025-10-03, over the 60-day threshold",
             ),
             // A use in the future (clock skew) counts as today.
             (
@@ -634,20 +691,20 @@ mod tests {
                     Some("eu-west-1"),
                 ),
                 Compliant,
-                "skew: last used 0 days ago in eu-west-1",
+                "skew: used within the 60-day threshold",
             ),
             // Another threshold.
             (
                 r#"{"max_days_for_last_used":"7"}"#,
                 used(role("/weekly", days(30)), days(8), Some("eu-west-1")),
                 NonCompliant,
-                "weekly: last used 8 days ago in eu-west-1, over the 7-day threshold",
+                "weekly: last used 2025-12-24 in eu-west-1, over the 7-day threshold",
             ),
             (
                 r#"{"max_days_for_last_used":400}"#,
                 role("/long", days(400)),
                 Compliant,
-                "long: created 400 days ago, within the 400-day threshold",
+                "long: created 2024-11-27, within the 400-day threshold",
             ),
         ]);
     }
@@ -657,20 +714,20 @@ mod tests {
         let unused = |p: &str| role(p, days(1000));
         check(&[
             (ALLOW, unused("/breakglass-role"), Compliant, "breakglass-role: allowlisted by pattern /breakglass-role"),
-            (ALLOW, unused("/breakglass-role-2"), NonCompliant, "breakglass-role-2: no use recorded by IAM (it tracks up to 400 days), created 1000 days ago"),
+            (ALLOW, unused("/breakglass-role-2"), NonCompliant, "breakglass-role-2: no use recorded by IAM (it tracks up to 400 days), created 2023-04-07, over the 60-day threshold"),
             (ALLOW, unused("/security-audit"), Compliant, "security-audit: allowlisted by pattern /security-*"),
             // `*` crosses `/`, as the blog's fnmatch did.
             (ALLOW, unused("/security-team/responder"), Compliant, "responder: allowlisted by pattern /security-*"),
-            (ALLOW, unused("/teams/security-tools"), NonCompliant, "security-tools: no use recorded by IAM (it tracks up to 400 days), created 1000 days ago"),
+            (ALLOW, unused("/teams/security-tools"), NonCompliant, "security-tools: no use recorded by IAM (it tracks up to 400 days), created 2023-04-07, over the 60-day threshold"),
             (ALLOW, unused("/service-role/codebuild"), Compliant, "codebuild: allowlisted by pattern /service-role/*"),
             (ALLOW, unused("/deep/path/ci-1"), Compliant, "ci-1: allowlisted by pattern */ci-?"),
-            (ALLOW, unused("/ci-12"), NonCompliant, "ci-12: no use recorded by IAM (it tracks up to 400 days), created 1000 days ago"),
+            (ALLOW, unused("/ci-12"), NonCompliant, "ci-12: no use recorded by IAM (it tracks up to 400 days), created 2023-04-07, over the 60-day threshold"),
             (ALLOW, unused("/teamb/etl"), Compliant, "etl: allowlisted by pattern /team[ab]/*"),
-            (ALLOW, unused("/teamc/etl"), NonCompliant, "etl: no use recorded by IAM (it tracks up to 400 days), created 1000 days ago"),
+            (ALLOW, unused("/teamc/etl"), NonCompliant, "etl: no use recorded by IAM (it tracks up to 400 days), created 2023-04-07, over the 60-day threshold"),
             (ALLOW, unused("/xaz"), Compliant, "xaz: allowlisted by pattern /x[!y]z"),
-            (ALLOW, unused("/xyz"), NonCompliant, "xyz: no use recorded by IAM (it tracks up to 400 days), created 1000 days ago"),
+            (ALLOW, unused("/xyz"), NonCompliant, "xyz: no use recorded by IAM (it tracks up to 400 days), created 2023-04-07, over the 60-day threshold"),
             // Matching is case-sensitive, like IAM paths.
-            (ALLOW, unused("/Breakglass-Role"), NonCompliant, "Breakglass-Role: no use recorded by IAM (it tracks up to 400 days), created 1000 days ago"),
+            (ALLOW, unused("/Breakglass-Role"), NonCompliant, "Breakglass-Role: no use recorded by IAM (it tracks up to 400 days), created 2023-04-07, over the 60-day threshold"),
             // The blog's parameter name still works.
             (r#"{"role_whitelist":"/legacy"}"#, unused("/legacy"), Compliant, "legacy: allowlisted by pattern /legacy"),
             // The first pattern in the order given is named.
@@ -684,20 +741,20 @@ mod tests {
         let linked = "/aws-service-role/support.amazonaws.com/AWSServiceRoleForSupport";
         check(&[
             (tag, tagged(role("/kept", days(900)), "keep"), Compliant, "kept: exempt by tag keep"),
-            (tag, tagged(role("/other", days(900)), "keep-until"), NonCompliant, "other: no use recorded by IAM (it tracks up to 400 days), created 900 days ago"),
-            (tag, tagged(role("/Kept", days(900)), "Keep"), NonCompliant, "Kept: no use recorded by IAM (it tracks up to 400 days), created 900 days ago"),
+            (tag, tagged(role("/other", days(900)), "keep-until"), NonCompliant, "other: no use recorded by IAM (it tracks up to 400 days), created 2023-07-16, over the 60-day threshold"),
+            (tag, tagged(role("/Kept", days(900)), "Keep"), NonCompliant, "Kept: no use recorded by IAM (it tracks up to 400 days), created 2023-07-16, over the 60-day threshold"),
             // Allowlist is checked before the tag.
             (tag, tagged(role("/both", days(900)), "keep"), Compliant, "both: allowlisted by pattern /both"),
             // Without the parameter, tags mean nothing.
-            (DEFAULTS, tagged(role("/kept", days(900)), "keep"), NonCompliant, "kept: no use recorded by IAM (it tracks up to 400 days), created 900 days ago"),
+            (DEFAULTS, tagged(role("/kept", days(900)), "keep"), NonCompliant, "kept: no use recorded by IAM (it tracks up to 400 days), created 2023-07-16, over the 60-day threshold"),
             // Service-linked roles: excluded by default, before every other rule.
             (DEFAULTS, role(linked, days(900)), NotApplicable, "AWSServiceRoleForSupport: service-linked role, not evaluated (service_linked_roles=exclude)"),
             (r#"{"role_allowlist":"/aws-service-role/*"}"#, role(linked, days(2)), NotApplicable, "AWSServiceRoleForSupport: service-linked role, not evaluated (service_linked_roles=exclude)"),
-            (r#"{"service_linked_roles":"evaluate"}"#, role(linked, days(900)), NonCompliant, "AWSServiceRoleForSupport: no use recorded by IAM (it tracks up to 400 days), created 900 days ago; service-linked role: delete it only through its service or iam delete-service-linked-role, once the service no longer uses it"),
-            (r#"{"service_linked_roles":"evaluate"}"#, used(role(linked, days(900)), days(200), Some("us-east-1")), NonCompliant, "AWSServiceRoleForSupport: last used 200 days ago in us-east-1, over the 60-day threshold; service-linked role: delete it only through its service or iam delete-service-linked-role, once the service no longer uses it"),
+            (r#"{"service_linked_roles":"evaluate"}"#, role(linked, days(900)), NonCompliant, "AWSServiceRoleForSupport: no use recorded by IAM (it tracks up to 400 days), created 2023-07-16, over the 60-day threshold; service-linked role: delete it only through its service or iam delete-service-linked-role, once the service no longer uses it"),
+            (r#"{"service_linked_roles":"evaluate"}"#, used(role(linked, days(900)), days(200), Some("us-east-1")), NonCompliant, "AWSServiceRoleForSupport: last used 2025-06-15 in us-east-1, over the 60-day threshold; service-linked role: delete it only through its service or iam delete-service-linked-role, once the service no longer uses it"),
             // Service-linked exclusion comes before the exempt tag too.
             (r#"{"exempt_tag_key":"keep"}"#, tagged_with(role(linked, days(900)), "keep", "until=soon"), NotApplicable, "AWSServiceRoleForSupport: service-linked role, not evaluated (service_linked_roles=exclude)"),
-            (r#"{"service_linked_roles":"evaluate"}"#, used(role(linked, days(900)), days(3), Some("us-east-1")), Compliant, "AWSServiceRoleForSupport: last used 3 days ago in us-east-1"),
+            (r#"{"service_linked_roles":"evaluate"}"#, used(role(linked, days(900)), days(3), Some("us-east-1")), Compliant, "AWSServiceRoleForSupport: used within the 60-day threshold"),
             (r#"{"service_linked_roles":"evaluate","role_allowlist":"/aws-service-role/*"}"#, role(linked, days(900)), Compliant, "AWSServiceRoleForSupport: allowlisted by pattern /aws-service-role/*"),
         ]);
     }
@@ -711,19 +768,19 @@ mod tests {
         let data = format!("{SSO}AWSReservedSSO_Data_Engineer_RO_0a1b2c3d4e5f6789");
         let odd = format!("{SSO}AWSReservedSSO_LegacyAdmins");
         check(&[
-            (DEFAULTS, role(&admin, days(900)), NonCompliant, "AWSReservedSSO_AdministratorAccess_1234567890abcdef: no use recorded by IAM (it tracks up to 400 days), created 900 days ago; IAM Identity Center permission set AdministratorAccess: remove its assignment to this account"),
-            (DEFAULTS, used(role(&data, days(900)), days(75), Some("us-east-1")), NonCompliant, "AWSReservedSSO_Data_Engineer_RO_0a1b2c3d4e5f6789: last used 75 days ago in us-east-1, over the 60-day threshold; IAM Identity Center permission set Data_Engineer_RO: remove its assignment to this account"),
-            (DEFAULTS, role(&odd, days(900)), NonCompliant, "AWSReservedSSO_LegacyAdmins: no use recorded by IAM (it tracks up to 400 days), created 900 days ago; IAM Identity Center role, permission set not readable from the name: remove the set's assignment to this account"),
+            (DEFAULTS, role(&admin, days(900)), NonCompliant, "AWSReservedSSO_AdministratorAccess_1234567890abcdef: no use recorded by IAM (it tracks up to 400 days), created 2023-07-16, over the 60-day threshold; IAM Identity Center permission set AdministratorAccess: remove its assignment to this account"),
+            (DEFAULTS, used(role(&data, days(900)), days(75), Some("us-east-1")), NonCompliant, "AWSReservedSSO_Data_Engineer_RO_0a1b2c3d4e5f6789: last used 2025-10-18 in us-east-1, over the 60-day threshold; IAM Identity Center permission set Data_Engineer_RO: remove its assignment to this account"),
+            (DEFAULTS, role(&odd, days(900)), NonCompliant, "AWSReservedSSO_LegacyAdmins: no use recorded by IAM (it tracks up to 400 days), created 2023-07-16, over the 60-day threshold; IAM Identity Center role, permission set not readable from the name: remove the set's assignment to this account"),
             // Compliant ones need no advice.
-            (DEFAULTS, used(role(&admin, days(900)), days(2), Some("eu-west-2")), Compliant, "AWSReservedSSO_AdministratorAccess_1234567890abcdef: last used 2 days ago in eu-west-2"),
-            (DEFAULTS, role(&data, days(10)), Compliant, "AWSReservedSSO_Data_Engineer_RO_0a1b2c3d4e5f6789: created 10 days ago, within the 60-day threshold"),
-            (r#"{"identity_center_roles":"evaluate"}"#, role(&admin, days(900)), NonCompliant, "AWSReservedSSO_AdministratorAccess_1234567890abcdef: no use recorded by IAM (it tracks up to 400 days), created 900 days ago; IAM Identity Center permission set AdministratorAccess: remove its assignment to this account"),
+            (DEFAULTS, used(role(&admin, days(900)), days(2), Some("eu-west-2")), Compliant, "AWSReservedSSO_AdministratorAccess_1234567890abcdef: used within the 60-day threshold"),
+            (DEFAULTS, role(&data, days(10)), Compliant, "AWSReservedSSO_Data_Engineer_RO_0a1b2c3d4e5f6789: created 2025-12-22, within the 60-day threshold"),
+            (r#"{"identity_center_roles":"evaluate"}"#, role(&admin, days(900)), NonCompliant, "AWSReservedSSO_AdministratorAccess_1234567890abcdef: no use recorded by IAM (it tracks up to 400 days), created 2023-07-16, over the 60-day threshold; IAM Identity Center permission set AdministratorAccess: remove its assignment to this account"),
             // Evaluated, they follow the allowlist and tags like any role.
             (r#"{"role_allowlist":"/aws-reserved/*"}"#, role(&admin, days(900)), Compliant, "AWSReservedSSO_AdministratorAccess_1234567890abcdef: allowlisted by pattern /aws-reserved/*"),
             (r#"{"exempt_tag_key":"keep"}"#, tagged(role(&data, days(900)), "keep"), Compliant, "AWSReservedSSO_Data_Engineer_RO_0a1b2c3d4e5f6789: exempt by tag keep"),
             // The path decides, not the name.
-            (DEFAULTS, role("/AWSReservedSSO_Admin_0a1b2c3d4e5f6789", days(900)), NonCompliant, "AWSReservedSSO_Admin_0a1b2c3d4e5f6789: no use recorded by IAM (it tracks up to 400 days), created 900 days ago"),
-            (DEFAULTS, role("/aws-reserved/other.amazonaws.com/AWSReservedSSO_Admin_0a1b2c3d4e5f6789", days(900)), NonCompliant, "AWSReservedSSO_Admin_0a1b2c3d4e5f6789: no use recorded by IAM (it tracks up to 400 days), created 900 days ago"),
+            (DEFAULTS, role("/AWSReservedSSO_Admin_0a1b2c3d4e5f6789", days(900)), NonCompliant, "AWSReservedSSO_Admin_0a1b2c3d4e5f6789: no use recorded by IAM (it tracks up to 400 days), created 2023-07-16, over the 60-day threshold"),
+            (DEFAULTS, role("/aws-reserved/other.amazonaws.com/AWSReservedSSO_Admin_0a1b2c3d4e5f6789", days(900)), NonCompliant, "AWSReservedSSO_Admin_0a1b2c3d4e5f6789: no use recorded by IAM (it tracks up to 400 days), created 2023-07-16, over the 60-day threshold"),
         ]);
     }
 
@@ -739,7 +796,7 @@ mod tests {
             (exclude, tagged_with(role(&odd, days(3)), "keep", "until=soon"), NotApplicable, &format!("custom-name: {na}")),
             // Other roles are untouched by the mode.
             (exclude, role("/aws-reserved/x", days(900)), Compliant, "x: allowlisted by pattern /aws-reserved/*"),
-            (r#"{"identity_center_roles":"exclude"}"#, role("/ordinary", days(900)), NonCompliant, "ordinary: no use recorded by IAM (it tracks up to 400 days), created 900 days ago"),
+            (r#"{"identity_center_roles":"exclude"}"#, role("/ordinary", days(900)), NonCompliant, "ordinary: no use recorded by IAM (it tracks up to 400 days), created 2023-07-16, over the 60-day threshold"),
             (r#"{"identity_center_roles":"exclude"}"#, role("/aws-service-role/x/AWSServiceRoleForX", days(900)), NotApplicable, "AWSServiceRoleForX: service-linked role, not evaluated (service_linked_roles=exclude)"),
         ]);
     }
@@ -781,16 +838,16 @@ mod tests {
             // The forms a real IAM tag value can hold: no ';' or ',' there.
             (KEEP, kept("until=2027-03-31 DR role - owner ops@example.com"), Compliant, "kept: exempt by tag keep until 2027-03-31 (DR role - owner ops@example.com)"),
             (KEEP, kept("until=2027-03-31 / DR"), Compliant, "kept: exempt by tag keep until 2027-03-31 (DR)"),
-            (KEEP, kept("until=2025-12-31"), NonCompliant, "kept: no use recorded by IAM (it tracks up to 400 days), created 900 days ago; exemption tag keep expired after 2025-12-31"),
-            (KEEP, kept_used("until=2025-06-30; migration", 80), NonCompliant, "kept: last used 80 days ago in eu-west-1, over the 60-day threshold; exemption tag keep expired after 2025-06-30"),
-            (KEEP, kept_used("until=2025-06-30", 3), Compliant, "kept: last used 3 days ago in eu-west-1; exemption tag keep expired after 2025-06-30"),
+            (KEEP, kept("until=2025-12-31"), NonCompliant, "kept: no use recorded by IAM (it tracks up to 400 days), created 2023-07-16, over the 60-day threshold; exemption tag keep expired after 2025-12-31"),
+            (KEEP, kept_used("until=2025-06-30; migration", 80), NonCompliant, "kept: last used 2025-10-13 in eu-west-1, over the 60-day threshold; exemption tag keep expired after 2025-06-30"),
+            (KEEP, kept_used("until=2025-06-30", 3), Compliant, "kept: used within the 60-day threshold; exemption tag keep expired after 2025-06-30"),
             // Key-only: any other value, for ever.
             (KEEP, kept("quarterly job see FIN-1423"), Compliant, "kept: exempt by tag keep"),
             (KEEP, kept(""), Compliant, "kept: exempt by tag keep"),
             // The allowlist comes first: its roles' tags are not read.
             (KEEP, tagged_with(role("/allowed", days(900)), "keep", "until=soon"), Compliant, "allowed: allowlisted by pattern /allowed"),
             // Another key's date means nothing.
-            (KEEP, tagged_with(role("/other", days(900)), "keep-until", "until=2030-01-01"), NonCompliant, "other: no use recorded by IAM (it tracks up to 400 days), created 900 days ago"),
+            (KEEP, tagged_with(role("/other", days(900)), "keep-until", "until=2030-01-01"), NonCompliant, "other: no use recorded by IAM (it tracks up to 400 days), created 2023-07-16, over the 60-day threshold"),
         ]);
         let end_of_day = Utc.with_ymd_and_hms(2026, 1, 1, 23, 59, 59).unwrap();
         let next_day = Utc.with_ymd_and_hms(2026, 1, 2, 0, 0, 0).unwrap();
@@ -803,13 +860,13 @@ mod tests {
                 "kept: exempt by tag keep until 2026-01-01",
             )],
         );
-        check_at(next_day, &[(KEEP, kept("until=2026-01-01"), NonCompliant, "kept: no use recorded by IAM (it tracks up to 400 days), created 901 days ago; exemption tag keep expired after 2026-01-01")]);
+        check_at(next_day, &[(KEEP, kept("until=2026-01-01"), NonCompliant, "kept: no use recorded by IAM (it tracks up to 400 days), created 2023-07-16, over the 60-day threshold; exemption tag keep expired after 2026-01-01")]);
     }
 
     #[test]
     fn an_exemption_that_is_not_a_date_is_ignored_and_says_why() {
         let kept = |value: &str| tagged_with(role("/kept", days(900)), "keep", value);
-        let never = "kept: no use recorded by IAM (it tracks up to 400 days), created 900 days ago";
+        let never = "kept: no use recorded by IAM (it tracks up to 400 days), created 2023-07-16, over the 60-day threshold";
         check(&[
             (KEEP, kept("until=soon"), NonCompliant, &format!("{never}; exemption tag keep ignored: \"until=soon\" is not a date YYYY-MM-DD")),
             (KEEP, kept("until=2027-02-30"), NonCompliant, &format!("{never}; exemption tag keep ignored: \"until=2027-02-30\" names a day that does not exist")),
@@ -820,7 +877,7 @@ mod tests {
             (KEEP, kept("2020-01-01"), NonCompliant, &format!("{never}; exemption tag keep ignored: \"2020-01-01\" must start with until=YYYY-MM-DD")),
             (KEEP, kept("DR until=2027-03-31"), NonCompliant, &format!("{never}; exemption tag keep ignored: \"DR until=2027-03-31\" must start with until=YYYY-MM-DD")),
             // Evaluated normally: a young role stays compliant, and still hears of its tag.
-            (KEEP, tagged_with(role("/young", days(5)), "keep", "until=soon"), Compliant, "young: created 5 days ago, within the 60-day threshold; exemption tag keep ignored: \"until=soon\" is not a date YYYY-MM-DD"),
+            (KEEP, tagged_with(role("/young", days(5)), "keep", "until=soon"), Compliant, "young: created 2025-12-27, within the 60-day threshold; exemption tag keep ignored: \"until=soon\" is not a date YYYY-MM-DD"),
         ]);
     }
 
@@ -848,10 +905,11 @@ mod tests {
         );
         assert_eq!(
             got.annotation,
-            format!("kept: no use recorded by IAM (it tracks up to 400 days), created 900 days ago; exemption tag keep ignored: \"until={}…\" is not a date YYYY-MM-DD", "x".repeat(33))
+            format!("kept: no use recorded by IAM (it tracks up to 400 days), created 2023-07-16, over the 60-day threshold; exemption tag keep ignored: \"until={}…\" is not a date YYYY-MM-DD", "x".repeat(33))
         );
 
-        // The longest names and keys IAM allows: the name and verdict come first, whole.
+        // The longest names and keys IAM allows: the name, the verdict and the permission set
+        // come first, whole; only the end of the advice is cut.
         let key = "k".repeat(128);
         let name = format!("AWSReservedSSO_{}_0a1b2c3d4e5f6789", "P".repeat(32));
         assert_eq!(name.len(), 64);
@@ -865,8 +923,9 @@ mod tests {
             now(),
         );
         assert!(got.annotation.chars().count() <= MAX_ANNOTATION_CHARS);
-        let advice = format!("{name}: no use recorded by IAM (it tracks up to 400 days), created 9999 days ago; IAM Identity Center permission set {} : remove its assignment to this account", "P".repeat(32)).replace(" :", ":");
+        let advice = format!("{name}: no use recorded by IAM (it tracks up to 400 days), created 1998-08-17, over the 60-day threshold; IAM Identity Center permission set {} : remove its assignment", "P".repeat(32)).replace(" :", ":");
         assert!(got.annotation.starts_with(&advice), "{}", got.annotation);
+        assert!(got.annotation.ends_with('…'), "{}", got.annotation);
     }
 
     #[test]
@@ -964,6 +1023,238 @@ mod tests {
                 non_compliant: 1,
                 not_applicable: 1
             }
+        );
+    }
+
+    /// An account no verdict of which changes within a week: used roles stay within the
+    /// threshold, young roles stay young, the dated exemption holds.
+    fn unchanging_roles() -> Vec<Role> {
+        let admin = format!("{SSO}AWSReservedSSO_AdministratorAccess_1234567890abcdef");
+        vec![
+            role("/young", days(10)),
+            role("/never", days(900)),
+            used(role("/stale", days(500)), days(100), Some("us-east-1")),
+            used(role("/stale-noregion", days(500)), days(90), None),
+            used(role("/recent", days(500)), days(3), Some("eu-west-1")),
+            used(role(&admin, days(900)), days(75), Some("us-east-1")),
+            role("/aws-service-role/x/AWSServiceRoleForX", days(900)),
+            role("/allowed", days(900)),
+            tagged(role("/kept", days(900)), "keep"),
+            tagged_with(
+                role("/kept-dated", days(900)),
+                "keep",
+                "until=2026-03-31 DR",
+            ),
+            tagged_with(
+                used(role("/expired", days(900)), days(80), Some("eu-west-1")),
+                "keep",
+                "until=2025-06-30",
+            ),
+            tagged_with(role("/invalid", days(900)), "keep", "until=soon"),
+        ]
+    }
+
+    #[test]
+    fn annotations_stay_the_same_from_day_to_day_while_no_verdict_changes() {
+        let roles = unchanging_roles();
+        let params = params(KEEP);
+        let today = evaluate(&roles, &params, now());
+        for later in [now() + days(1), now() + days(7)] {
+            let then = evaluate(&roles, &params, later);
+            for (a, b) in today.iter().zip(&then) {
+                assert_eq!(a.compliance, b.compliance, "no verdict changes: {}", a.name);
+                assert_eq!(a.annotation, b.annotation, "at {later}");
+            }
+        }
+        // A role in use moves its last use, and maybe its Region, with every use: Config hears
+        // the same verdict.
+        let in_use = |ago, region| used(role("/recent", days(500)), ago, Some(region));
+        let recent = evaluate_role(&in_use(days(3), "eu-west-1"), &params, now());
+        let next_day = evaluate_role(&in_use(days(2), "us-east-2"), &params, now() + days(1));
+        assert_eq!(recent.annotation, next_day.annotation);
+        // People still read ages, which grow with every day.
+        let stale = |at| {
+            evaluate(&roles, &params, at)
+                .into_iter()
+                .find(|e| e.name == "stale")
+                .unwrap()
+                .detail
+        };
+        assert_eq!(
+            stale(now()),
+            "stale: last used 100 days ago in us-east-1, over the 60-day threshold"
+        );
+        assert_eq!(
+            stale(now() + days(1)),
+            "stale: last used 101 days ago in us-east-1, over the 60-day threshold"
+        );
+    }
+
+    #[test]
+    fn a_changed_threshold_changes_every_annotation_that_depends_on_it() {
+        let roles = unchanging_roles();
+        let before = evaluate(&roles, &params(KEEP), now());
+        let after = evaluate(
+            &roles,
+            &params(
+                r#"{"exempt_tag_key":"keep","role_allowlist":"/allowed","max_days_for_last_used":"70"}"#,
+            ),
+            now(),
+        );
+        let changed: Vec<&str> = before
+            .iter()
+            .zip(&after)
+            .filter(|(a, b)| a.annotation != b.annotation)
+            .map(|(a, _)| a.name.as_str())
+            .collect();
+        // Allowlisted, exempt and excluded roles do not depend on it.
+        assert_eq!(
+            changed,
+            [
+                "young",
+                "never",
+                "stale",
+                "stale-noregion",
+                "recent",
+                "AWSReservedSSO_AdministratorAccess_1234567890abcdef",
+                "expired",
+                "invalid"
+            ]
+        );
+    }
+
+    /// Each verdict on a role's use, as Config gets it and as people read it.
+    #[test]
+    fn the_detail_words_the_same_verdict_with_ages() {
+        let admin = format!("{SSO}AWSReservedSSO_AdministratorAccess_1234567890abcdef");
+        let cases = [
+            (
+                role("/young", days(12)),
+                "young: created 2025-12-20, within the 60-day threshold",
+                "young: created 12 days ago, within the 60-day threshold",
+            ),
+            (
+                role("/never", days(900)),
+                "never: no use recorded by IAM (it tracks up to 400 days), created 2023-07-16, over the 60-day threshold",
+                "never: no use recorded by IAM (it tracks up to 400 days), created 900 days ago, over the 60-day threshold",
+            ),
+            (
+                used(role("/stale", days(500)), days(61), Some("us-east-1")),
+                "stale: last used 2025-11-01 in us-east-1, over the 60-day threshold",
+                "stale: last used 61 days ago in us-east-1, over the 60-day threshold",
+            ),
+            (
+                used(role("/noregion", days(500)), days(1), None),
+                "noregion: used within the 60-day threshold",
+                "noregion: last used 1 day ago, within the 60-day threshold",
+            ),
+            (
+                used(role("/recent", days(500)), days(3), Some("eu-west-1")),
+                "recent: used within the 60-day threshold",
+                "recent: last used 3 days ago in eu-west-1, within the 60-day threshold",
+            ),
+            (
+                used(role(&admin, days(900)), days(75), Some("us-east-1")),
+                "AWSReservedSSO_AdministratorAccess_1234567890abcdef: last used 2025-10-18 in us-east-1, over the 60-day threshold; IAM Identity Center permission set AdministratorAccess: remove its assignment to this account",
+                "AWSReservedSSO_AdministratorAccess_1234567890abcdef: last used 75 days ago in us-east-1, over the 60-day threshold; IAM Identity Center permission set AdministratorAccess: remove its assignment to this account",
+            ),
+            (
+                tagged_with(role("/kept", days(900)), "keep", "until=2026-03-31 DR"),
+                "kept: exempt by tag keep until 2026-03-31 (DR)",
+                "kept: exempt by tag keep until 2026-03-31 (DR)",
+            ),
+        ];
+        for (role, annotation, detail) in cases {
+            let got = evaluate_role(&role, &params(KEEP), now());
+            assert_eq!(
+                (got.annotation.as_str(), got.detail.as_str()),
+                (annotation, detail)
+            );
+        }
+        let gone = clean_up_evaluations(&[(ResourceType::IamRole, "AROAGONE")]);
+        assert_eq!(gone[0].detail, gone[0].annotation);
+    }
+
+    /// The cells of each row of the first `| # |` table in the README after `heading`.
+    pub(super) fn readme_table(heading: &str) -> Vec<Vec<&'static str>> {
+        let readme = include_str!("../../README.md");
+        let section = readme
+            .split(heading)
+            .nth(1)
+            .unwrap_or_else(|| panic!("the README has the section {heading:?}"));
+        section
+            .lines()
+            .skip_while(|l| !l.starts_with("| # |"))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| l.trim_matches('|').split(" | ").map(str::trim).collect())
+            .collect()
+    }
+
+    /// One role per row of the README's rules table, built here; the table gives the result
+    /// and the annotation (NAME stands for the role name).
+    #[test]
+    fn the_readme_table_matches_the_evaluator() {
+        let rows = readme_table("\n## What it reports\n");
+        let tags = r#"{"exempt_tag_key":"keep","role_allowlist":"/service-role/*"}"#;
+        let cases: Vec<(&str, &str, Role)> = vec![
+            (
+                "1",
+                DEFAULTS,
+                role("/aws-service-role/x/AWSServiceRoleForX", days(900)),
+            ),
+            (
+                "1b",
+                r#"{"identity_center_roles":"exclude"}"#,
+                role(
+                    &format!("{SSO}AWSReservedSSO_Admin_0a1b2c3d4e5f6789"),
+                    days(900),
+                ),
+            ),
+            ("2", tags, role("/service-role/codebuild", days(900))),
+            ("3", tags, tagged(role("/kept", days(900)), "keep")),
+            (
+                "3b",
+                tags,
+                tagged_with(
+                    role("/kept", days(900)),
+                    "keep",
+                    "until=2026-03-31 DR role - owner ops",
+                ),
+            ),
+            ("4", DEFAULTS, role("/young", days(12))),
+            ("5", DEFAULTS, role("/never", days(900))),
+            (
+                "6",
+                DEFAULTS,
+                used(role("/stale", days(500)), days(61), Some("us-east-1")),
+            ),
+            (
+                "7",
+                DEFAULTS,
+                used(role("/recent", days(500)), days(3), Some("eu-west-1")),
+            ),
+        ];
+        assert_eq!(
+            rows.iter().map(|r| r[0]).collect::<Vec<_>>(),
+            cases.iter().map(|c| c.0).chain(["–"]).collect::<Vec<_>>(),
+            "the README's rows and this test's cases"
+        );
+        for (row, (id, json, role)) in rows.iter().zip(&cases) {
+            let got = evaluate_role(role, &params(json), now());
+            let annotation = row[3].trim_matches('`').replace("NAME", &role.name);
+            assert_eq!(
+                (got.compliance.as_str(), got.annotation.as_str()),
+                (row[2], annotation.as_str()),
+                "README row {id}"
+            );
+        }
+        let gone = &clean_up_evaluations(&[(ResourceType::IamRole, "AROA…")])[0];
+        let last = rows.last().unwrap();
+        assert_eq!(
+            (gone.compliance.as_str(), gone.annotation.as_str()),
+            (last[2], last[3].trim_matches('`')),
+            "README row –"
         );
     }
 }

@@ -140,6 +140,7 @@ mod tests {
                 pattern: "/*".to_owned(),
             },
             annotation: annotation.to_owned(),
+            detail: annotation.to_owned(),
         }
     }
 

@@ -292,8 +292,16 @@ pub async fn handle_rule<R: Rule>(
         tokio::try_join!(R::read(&iam_client), recorded)
     };
     let (fetched, recorded) = within_reading_budget(read, R::PRINCIPALS, budget, context).await?;
+    let Read {
+        account,
+        principals,
+        pages,
+        credential_report_generated,
+    } = fetched;
 
-    let evaluations = R::evaluate(&fetched.account, &invocation.params, context.now);
+    let evaluations = R::evaluate(&account, &invocation.params, context.now);
+    // What was read is not needed once judged: freed before publishing, the run's peak.
+    drop(account);
     let tally = Tally::of(&evaluations);
     // TESTMODE runs read no results, so they send everything.
     let publish = if test_mode {
@@ -309,6 +317,7 @@ pub async fn handle_rule<R: Rule>(
         &invocation.account_id,
         R::PRINCIPALS,
     );
+    drop(recorded);
 
     if let Some(left) = context.time_left() {
         budget
@@ -318,9 +327,9 @@ pub async fn handle_rule<R: Rule>(
                 detail: format!(
                     "{} {} read in {} IAM pages and {} evaluations ready, but {} ms are left \
                      and sending them is budgeted at {} ms",
-                    fetched.principals,
+                    principals,
                     R::PRINCIPALS,
-                    fetched.pages,
+                    pages,
                     plan.evaluations(),
                     left.as_millis(),
                     needed.as_millis()
@@ -341,21 +350,21 @@ pub async fn handle_rule<R: Rule>(
     let summary = Summary {
         account_id: invocation.account_id.clone(),
         rule_kind: R::KIND.as_str(),
-        principals: fetched.principals,
+        principals,
         tally,
         publish: publish.as_str(),
         evaluations_sent: plan.evaluations(),
         unchanged: plan.unchanged,
         account_marker_sent: plan.marker.is_some(),
         stale_cleaned: plan.stale_cleaned,
-        iam_pages: fetched.pages,
+        iam_pages: pages,
         compliance_result_pages_read: !test_mode,
         put_evaluations_calls: report.calls,
         resent_evaluations: report.resent_evaluations,
         sdk_retries: clients.attempts.read().retries_since(attempts_at_start),
         test_mode,
         not_judged: plan.not_judged,
-        credential_report_generated: fetched.credential_report_generated,
+        credential_report_generated,
     };
     summary.log(&invocation.rule_name);
     Ok(summary)

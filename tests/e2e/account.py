@@ -145,10 +145,16 @@ class RoleSpec:
     expected_compliance: str
     expected_annotation: str
     expected_days_since_last_use: int | None
+    # The same verdict with ages, as role-audit's table words it.
+    expected_detail: str = ""
 
 
-def expected_annotation(kind: Kind, name: str, keep_until: date | None = None) -> str:
-    """The README's annotation for the rule the row states, with what the README adds to it."""
+def expected_annotation(
+    kind: Kind, name: str, now: datetime, keep_until: date | None = None, wording: str = text.STABLE
+) -> str:
+    """The README's annotation for the rule the row states, with what the README adds to it
+    (wording AGES: the same verdict as role-audit's table words it). The days it states are
+    those of the timestamps build_account gives the role."""
     ignored = None
     if kind.ignored == "expired":
         ignored = text.Ignored(text.EXPIRED, keep_until.isoformat())
@@ -158,10 +164,17 @@ def expected_annotation(kind: Kind, name: str, keep_until: date | None = None) -
     return text.annotation(
         text.EXEMPT_UNTIL if dated else kind.rule, name, max_days=MAX_DAYS,
         exempt_tag_key=EXEMPT_TAG_KEY, created_days=kind.created_days_ago,
-        used_days=kind.used_days_ago, region=kind.region, pattern=kind.pattern,
+        created_on=_ago(now, kind.created_days_ago).date(), used_days=kind.used_days_ago,
+        used_on=_ago(now, kind.used_days_ago).date() if kind.used_days_ago is not None else None,
+        region=kind.region, pattern=kind.pattern,
         exempt_until=keep_until.isoformat() if dated else None, exempt_note="e2e" if dated else None,
-        permission_set=kind.permission_set, ignored=ignored,
+        permission_set=kind.permission_set, ignored=ignored, wording=wording,
     )
+
+
+def _ago(now: datetime, n: int) -> datetime:
+    """n days (and MARGIN) before now, in UTC: every timestamp of the account."""
+    return (now - timedelta(days=n) - MARGIN).astimezone(timezone.utc)
 
 
 def _check_row(kind: Kind) -> None:
@@ -201,7 +214,7 @@ def build_account(now: datetime, total: int = TOTAL_ROLES) -> list[RoleSpec]:
         _check_row(kind)
 
     def ago(n: int) -> datetime:
-        return (now - timedelta(days=n) - MARGIN).astimezone(timezone.utc)
+        return _ago(now, n)
 
     roles: list[RoleSpec] = []
     one_offs_done: set[str] = set()
@@ -233,7 +246,8 @@ def build_account(now: datetime, total: int = TOTAL_ROLES) -> list[RoleSpec]:
                 region=kind.region,
                 tags=tags,
                 expected_compliance=kind.rule.compliance,
-                expected_annotation=expected_annotation(kind, name, keep_until),
+                expected_annotation=expected_annotation(kind, name, now, keep_until),
+                expected_detail=expected_annotation(kind, name, now, keep_until, text.AGES),
                 expected_days_since_last_use=(
                     kind.used_days_ago if kind.rule in (UNUSED_TOO_LONG, USED_RECENTLY) else None
                 ),

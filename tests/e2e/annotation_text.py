@@ -58,6 +58,18 @@ def days(n: int) -> str:
     return "1 day" if n == 1 else f"{n} days"
 
 
+# Who the text is for. Config's annotation (STABLE) states the UTC day of each timestamp,
+# never an age, so it stays the same every run until the verdict's basis changes; role-audit's
+# table (AGES) words the same verdict with whole days ago, as of the run.
+STABLE = "stable"
+AGES = "ages"
+
+
+def when(on: date, days_ago: int, wording: str) -> str:
+    """A past moment: its day for Config, its age for people."""
+    return on.isoformat() if wording == STABLE else f"{days(days_ago)} ago"
+
+
 @dataclass(frozen=True)
 class Ignored:
     """An exempt tag that did not exempt: EXPIRED with its date, or another reason with the
@@ -74,15 +86,20 @@ def annotation(
     max_days: int,
     exempt_tag_key: str,
     created_days: int,
+    created_on: date,
     used_days: int | None = None,
+    used_on: date | None = None,
     region: str | None = None,
     pattern: str | None = None,
     exempt_until: date | str | None = None,
     exempt_note: str | None = None,
     permission_set: object = None,
     ignored: Ignored | None = None,
+    wording: str = STABLE,
 ) -> str:
-    """The annotation the README gives `rule` for this role, with what it adds to rules 4 to 7.
+    """The annotation the README gives `rule` for this role, with what it adds to rules 4 to 7
+    (wording AGES: the same verdict as role-audit's table words it). created_on/used_on: the
+    UTC days of CreateDate and LastUsedDate, created_days/used_days: whole days since.
     permission_set: None (not an Identity Center role), its name, or UNREADABLE."""
     in_region = f" in {region}" if region else ""
     if rule == SERVICE_LINKED:
@@ -98,15 +115,21 @@ def annotation(
         if exempt_note:
             text += f" ({exempt_note})"
         return text
+    created = when(created_on, created_days, wording)
     if rule == YOUNG:
-        text = f"{name}: created {days(created_days)} ago, within the {max_days}-day threshold"
+        text = f"{name}: created {created}, within the {max_days}-day threshold"
     elif rule == NO_USE_RECORDED:
         text = (f"{name}: no use recorded by IAM (it tracks up to {TRACKING_WINDOW_DAYS} days), "
-                f"created {days(created_days)} ago")
+                f"created {created}, over the {max_days}-day threshold")
     elif rule == UNUSED_TOO_LONG:
-        text = f"{name}: last used {days(used_days)} ago{in_region}, over the {max_days}-day threshold"
+        used = when(used_on, used_days, wording)
+        text = f"{name}: last used {used}{in_region}, over the {max_days}-day threshold"
+    elif rule == USED_RECENTLY and wording == STABLE:
+        # The day and Region of a recent use move with every use.
+        text = f"{name}: used within the {max_days}-day threshold"
     elif rule == USED_RECENTLY:
-        text = f"{name}: last used {days(used_days)} ago{in_region}"
+        used = when(used_on, used_days, wording)
+        text = f"{name}: last used {used}{in_region}, within the {max_days}-day threshold"
     else:
         raise AssertionError(f"no annotation for row {rule.row} of a role that exists")
     if rule.compliance == NON_COMPLIANT and permission_set is UNREADABLE:
@@ -190,26 +213,30 @@ class Finding:
     created: date | None  # an access key's creation (its last_rotated); None for the password
     used_days: int | None  # whole days since its last use; None: never used
     age_days: int  # whole days since it was set (password) or created (key)
+    used_on: date | None  # the UTC day of its last use; None: never used
+    set_on: date  # the UTC day it was set (password) or created (key)
     region: str | None = None
     service: str | None = None
     # The password only: it was set (reset) after the user's last sign-in, so it has not been
     # used since it was set (used_days is then None, age_days the days since it was set).
     set_after_sign_in: bool = False
 
-    def text(self) -> str:
+    def text(self, wording: str = STABLE) -> str:
+        set_ = when(self.set_on, self.age_days, wording)
         if self.slot == 0:
             if self.set_after_sign_in:
                 assert self.used_days is None, "a password set after the last sign-in is unused"
-                return f"password not used since it was set {days(self.age_days)} ago"
+                return f"password not used since it was set {set_}"
             if self.used_days is None:
-                return f"password never used, set {days(self.age_days)} ago"
-            return f"password last used {days(self.used_days)} ago"
+                return f"password never used, set {set_}"
+            return f"password last used {when(self.used_on, self.used_days, wording)}"
         key = f"access key {self.slot} (created {self.created})"
         if self.used_days is None:
-            return f"{key} never used in {days(self.age_days)}"
+            # The creation day is already there: only people hear how long.
+            return f"{key} never used" if wording == STABLE else f"{key} never used in {days(self.age_days)}"
         where = f" in {self.region}" if self.region else ""
         by = f" by {self.service}" if self.service else ""
-        return f"{key} last used {days(self.used_days)} ago{where}{by}"
+        return f"{key} last used {when(self.used_on, self.used_days, wording)}{where}{by}"
 
 
 def user_annotation(
@@ -225,8 +252,10 @@ def user_annotation(
     findings: tuple[Finding, ...] = (),
     inactive: tuple[tuple[int, date], ...] = (),
     ignored: Ignored | None = None,
+    wording: str = STABLE,
 ) -> str:
-    """The annotation the README gives the users rule's `rule` for this user. `generated` and
+    """The annotation the README gives the users rule's `rule` for this user (wording AGES:
+    the same verdict as role-audit's table words it). `generated` and
     `created` are RFC 3339 times as the annotation shows them. `findings`: for rule 4 the
     credentials unused too long, for rule 5 every active credential, in order (password, key 1,
     key 2); `inactive`: the inactive keys (slot, creation day), named after rules 3 to 5."""
@@ -237,19 +266,25 @@ def user_annotation(
         if exempt_until is not None:
             text += f" until {exempt_until}"
         return text
+    if rule == USER_CREATED_AFTER_REPORT and wording == STABLE:
+        # The report's time changes with every report.
+        return f"{name}: created {created}, after the credential report; judged from the next report"
     if rule == USER_CREATED_AFTER_REPORT:
         return (f"{name}: created {created}, after the credential report of {generated}; "
                 f"judged from the next report")
     if rule == USER_NOT_IN_REPORT:
         return (f"{name}: not in the credential report generated {generated}, though created "
                 f"before it; not judged this run")
-    listed = "; ".join(f.text() for f in findings)
+    listed = "; ".join(f.text(wording) for f in findings)
     if rule == USER_NO_ACTIVE_CREDENTIAL:
         text = f"{name}: no active credential (no console password, no active access key)"
     elif rule == USER_UNUSED_CREDENTIAL:
         n = len(findings)
         credentials = "1 active credential" if n == 1 else f"{n} active credentials"
         text = f"{name}: {credentials} unused for over {max_days} days: {listed}"
+    elif rule == USER_CREDENTIALS_USED and wording == STABLE:
+        # Each credential's last use moves daily: Config hears only the verdict.
+        text = f"{name}: every active credential used or created within {max_days} days"
     elif rule == USER_CREDENTIALS_USED:
         text = f"{name}: every active credential used or created within {max_days} days: {listed}"
     else:

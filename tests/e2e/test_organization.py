@@ -89,7 +89,10 @@ def member_role(now: datetime) -> RoleSpec:
         region=None,
         tags=[],
         expected_compliance=COMPLIANT,
-        expected_annotation=f"{MEMBER_ROLE}: created 0 days ago, within the 60-day threshold",
+        expected_annotation=(
+            f"{MEMBER_ROLE}: created {(now - MARGIN).astimezone(timezone.utc).date()}, "
+            "within the 60-day threshold"
+        ),
         expected_days_since_last_use=None,
     )
 

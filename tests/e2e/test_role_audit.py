@@ -301,9 +301,12 @@ def summary_line(rows: list[dict], gone: int = 0) -> str:
     return line + (f" ({gone} no longer exists)" if gone == 1 else "")
 
 
-def assert_table(text: str, rows: list[dict], header: list[str], gone: int = 0) -> None:
+def assert_table(
+    text: str, rows: list[dict], header: list[str], gone: int = 0, details: dict[str, str] | None = None
+) -> None:
     """The table shows exactly `rows` (the JSON rows of the same command), in order, then a
-    blank line and the count line."""
+    blank line and the count line. details: RoleId -> the verdict worded with ages, which
+    `evaluate` shows in place of the annotation; without it the reason is the annotation."""
     assert "\x1b" not in text, "colour codes in a table written to a pipe"
     shown, rest = table_rows(text, header)
     assert rest == ["", summary_line(rows, gone), ""], f"after the rows: {rest!r}"
@@ -314,14 +317,15 @@ def assert_table(text: str, rows: list[dict], header: list[str], gone: int = 0) 
         row = by_id[cell["ROLE ID"]]
         name = row["RoleName"]
         days, region = row["DaysSinceLastUse"], row["LastUsedRegion"]
+        reason = details[row["RoleId"]] if details is not None else row["Annotation"]
         want = {
             "COMPLIANCE": row["ComplianceType"],
             "ROLE": name or GONE,
             "ROLE ID": row["RoleId"],
             "UNUSED": "-" if days is None else f"{days}d",
             "REGION": region or "-",
-            # The reason is the annotation without the role name it starts with.
-            "REASON": row["Annotation"].removeprefix(f"{name}: ") if name else row["Annotation"],
+            # The reason is the annotation (or detail) without the role name it starts with.
+            "REASON": reason.removeprefix(f"{name}: ") if name else reason,
         }
         if "RECORDED" in header:
             want["RECORDED"] = row["ResultRecordedTime"]
@@ -377,14 +381,18 @@ def test_evaluate_live_csv_is_the_json_rows(audit, audit_account):
     assert any("," in row["Annotation"] for row in got)
 
 
-def test_evaluate_live_table_lists_non_compliant_first_and_counts_without_colour(audit):
+def test_evaluate_live_table_lists_non_compliant_first_and_counts_without_colour(
+    audit, audit_account
+):
     as_json = audit(*evaluate_args("--format", "json")).json()
     table = audit(*evaluate_args("--format", "table"))
     default = audit(*evaluate_args())
 
     assert (table.returncode, table.stderr) == (0, ""), table.stderr
     assert default.stdout == table.stdout, "table is the default format"
-    assert_table(table.stdout, as_json, EVALUATE_HEADER)
+    # People read ages; the JSON's Annotation is what Config gets.
+    details = {role_id: spec.expected_detail for role_id, spec in audit_account.roles.items()}
+    assert_table(table.stdout, as_json, EVALUATE_HEADER, details=details)
     assert table.stdout.splitlines()[-1] == summary_line(as_json)
     counts = re.fullmatch(
         r"(\d+) roles: (\d+) NON_COMPLIANT, (\d+) COMPLIANT, (\d+) NOT_APPLICABLE",

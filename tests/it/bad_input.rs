@@ -165,10 +165,10 @@ const REPORT_SHORT_ROW: &str = "line 3, row: has 3 fields where the header has 2
 /// Config holds nothing for the rule, so the service-linked role (5), NOT_APPLICABLE, is not
 /// sent.
 fn defaults_sent() -> Vec<Sent> {
-    let unused = "no use recorded by IAM (it tracks up to 400 days), created 1000 days ago";
+    let unused = "no use recorded by IAM (it tracks up to 400 days), created 2023-04-07, over the 60-day threshold";
     vec![
-        ("AROA00000000000000001".to_owned(), "COMPLIANT", "used-60-days-ago: last used 60 days ago in eu-west-1".to_owned()),
-        ("AROA00000000000000002".to_owned(), "NON_COMPLIANT", "used-61-days-ago: last used 61 days ago in eu-west-1, over the 60-day threshold".to_owned()),
+        ("AROA00000000000000001".to_owned(), "COMPLIANT", "used-60-days-ago: used within the 60-day threshold".to_owned()),
+        ("AROA00000000000000002".to_owned(), "NON_COMPLIANT", "used-61-days-ago: last used 2025-11-01 in eu-west-1, over the 60-day threshold".to_owned()),
         ("AROA00000000000000003".to_owned(), "NON_COMPLIANT", format!("allowlisted-by-the-event: {unused}")),
         ("AROA00000000000000004".to_owned(), "NON_COMPLIANT", format!("tagged-keep: {unused}")),
         ("AROA00000000000000006".to_owned(), "NON_COMPLIANT", format!("AWSReservedSSO_DataEngineer_0123456789abcdef: {unused}; IAM Identity Center permission set DataEngineer: remove its assignment to this account")),
@@ -239,7 +239,7 @@ fn cases() -> Vec<Case> {
         Case { input: "IAM: a role without `CreateDate`", given: Input::IamPages(vec![vec![role_detail(1), no_date]], Truncation::Normal), outcome: iam_error("page 1: role AROA00000000000000009 has no CreateDate") },
         Case { input: "IAM: the same RoleId on pages 1 and 2", given: Input::IamPages(vec![vec![role_detail(1), role_detail(2)], vec![role_detail(2)]], Truncation::Normal), outcome: iam_error("page 2: RoleId AROA00000000000000002 (role-0002) was listed twice; the role list changed while it was being read, try again") },
         Case { input: "IAM: `IsTruncated=true` and no `Marker`", given: Input::IamPages(vec![vec![role_detail(1)]], Truncation::LastWithoutMarker), outcome: iam_error("page 1: IsTruncated is true but no Marker was returned") },
-        Case { input: "IAM: non-ASCII role name and path", given: Input::IamPages(vec![vec![iam_role(3, "/équipe/", "rôle-données", None, &[])]], Truncation::Normal), outcome: Outcome::Accepted { readme: "NON_COMPLIANT, rôle-données: no use recorded by IAM (it tracks up to 400 days), created 1000 days ago", sent: vec![("AROA00000000000000003".to_owned(), "NON_COMPLIANT", "rôle-données: no use recorded by IAM (it tracks up to 400 days), created 1000 days ago".to_owned())] } },
+        Case { input: "IAM: non-ASCII role name and path", given: Input::IamPages(vec![vec![iam_role(3, "/équipe/", "rôle-données", None, &[])]], Truncation::Normal), outcome: Outcome::Accepted { readme: "NON_COMPLIANT, rôle-données: no use recorded by IAM (it tracks up to 400 days), created 2023-04-07, over the 60-day threshold", sent: vec![("AROA00000000000000003".to_owned(), "NON_COMPLIANT", "rôle-données: no use recorded by IAM (it tracks up to 400 days), created 2023-04-07, over the 60-day threshold".to_owned())] } },
     ]
 }
 

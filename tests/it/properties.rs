@@ -277,6 +277,21 @@ proptest! {
         prop_assert_eq!(evaluation.compliance, Compliance::NotApplicable, "{:?}", evaluation.annotation);
     }
 
+    /// Config is sent only what differs from what it holds: a later run must write the same
+    /// annotation wherever the rule and result that decided it are the same.
+    #[test]
+    fn an_annotation_changes_only_with_the_rule_that_decided_it(
+        roles in arb_roles(), params in arb_params(), later in 1i64..800
+    ) {
+        let today = evaluate(&roles, &params, now());
+        let then = evaluate(&roles, &params, now() + Duration::days(later));
+        for (a, b) in today.iter().zip(&then) {
+            if a.compliance == b.compliance && std::mem::discriminant(&a.reason) == std::mem::discriminant(&b.reason) {
+                prop_assert_eq!(&a.annotation, &b.annotation, "{} days later", later);
+            }
+        }
+    }
+
     #[test]
     fn every_role_gets_one_evaluation_whose_annotation_fits_config_and_starts_with_its_name(roles in arb_roles(), params in arb_params()) {
         let evaluations = evaluate(&roles, &params, now());

@@ -14,10 +14,11 @@ use aws_smithy_runtime_api::client::http::{
     SharedHttpConnector,
 };
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use chrono::NaiveDate;
 use iam_role_last_used::aws::config_rule;
 use iam_role_last_used::aws::iam::fetch_roles;
 use iam_role_last_used::aws::AttemptCounter;
-use iam_role_last_used::core::evaluate::{Evaluation, Reason};
+use iam_role_last_used::core::evaluate::{Evaluation, Past, Reason};
 use iam_role_last_used::core::event::ResultToken;
 use iam_role_last_used::core::results::{Compliance, ResourceType};
 use iam_role_last_used::core::settings::PublishOptions;
@@ -37,8 +38,14 @@ fn evaluations(count: usize) -> Vec<Evaluation> {
             name: format!("role-{n:04}"),
             path: "/".to_owned(),
             compliance: Compliance::NonCompliant,
-            reason: Reason::NoUseRecorded { age_days: 1000 },
+            reason: Reason::NoUseRecorded {
+                created: Past {
+                    date: NaiveDate::from_ymd_opt(2023, 4, 7).unwrap(),
+                    days: 1000,
+                },
+            },
             annotation: format!("role-{n:04}: no use recorded"),
+            detail: format!("role-{n:04}: no use recorded"),
         })
         .collect()
 }

@@ -137,7 +137,7 @@ fn bundled_non_compliant_results() -> Vec<RecordedResult> {
         resource_id: "AROAZZZZZZZZZZZZZZZZZ".to_owned(),
         compliance: compliance("NON_COMPLIANT"),
         annotation: Some(
-            "old-batch-job: last used 300 days ago in us-east-1, over the 60-day threshold"
+            "old-batch-job: last used 2025-03-07 in us-east-1, over the 60-day threshold"
                 .to_owned(),
         ),
         recorded: Some(recorded - Duration::days(1)),
@@ -216,7 +216,7 @@ fn the_report_shows_what_config_recorded_beside_the_role_it_names() {
         result(
             "AROA00000000000000001",
             "NON_COMPLIANT",
-            Some("ci-legacy: last used 90 days ago in eu-west-1, over the 60-day threshold"),
+            Some("ci-legacy: last used 2025-10-02 in eu-west-1, over the 60-day threshold"),
             Some("2025-12-31T17:00:00Z"),
         ),
         result(
@@ -228,7 +228,7 @@ fn the_report_shows_what_config_recorded_beside_the_role_it_names() {
         result(
             "AROAGONE0000000000003",
             "NON_COMPLIANT",
-            Some("old-batch-job: last used 300 days ago in us-east-1, over the 60-day threshold"),
+            Some("old-batch-job: last used 2025-03-07 in us-east-1, over the 60-day threshold"),
             Some("2025-12-30T17:00:00Z"),
         ),
         result(
@@ -257,6 +257,7 @@ fn the_report_shows_what_config_recorded_beside_the_role_it_names() {
         days_since_last_use: days,
         last_used_region: region.map(str::to_owned),
         annotation: annotation.to_owned(),
+        detail: None,
         result_recorded_time: recorded.map(str::to_owned),
         account_id: None,
     };
@@ -271,7 +272,7 @@ fn the_report_shows_what_config_recorded_beside_the_role_it_names() {
                 "NON_COMPLIANT",
                 Some(90),
                 Some("eu-west-1"),
-                "ci-legacy: last used 90 days ago in eu-west-1, over the 60-day threshold",
+                "ci-legacy: last used 2025-10-02 in eu-west-1, over the 60-day threshold",
                 Some("2025-12-31T17:00:00Z")
             ),
             row(
@@ -291,7 +292,7 @@ fn the_report_shows_what_config_recorded_beside_the_role_it_names() {
                 "NON_COMPLIANT",
                 None,
                 None,
-                "old-batch-job: last used 300 days ago in us-east-1, over the 60-day threshold",
+                "old-batch-job: last used 2025-03-07 in us-east-1, over the 60-day threshold",
                 Some("2025-12-30T17:00:00Z")
             ),
             // One second short of 3 days before: 2 whole days.
@@ -337,7 +338,7 @@ fn the_report_shows_what_config_recorded_beside_the_role_it_names() {
                 "90d",
                 "eu-west-1",
                 "2025-12-31T17:00:00Z",
-                "last used 90 days ago in eu-west-1, over the 60-day threshold"
+                "last used 2025-10-02 in eu-west-1, over the 60-day threshold"
             ],
             vec![
                 "NON_COMPLIANT",
@@ -346,7 +347,7 @@ fn the_report_shows_what_config_recorded_beside_the_role_it_names() {
                 "-",
                 "-",
                 "2025-12-30T17:00:00Z",
-                "old-batch-job: last used 300 days ago in us-east-1, over the 60-day threshold"
+                "old-batch-job: last used 2025-03-07 in us-east-1, over the 60-day threshold"
             ],
             vec![
                 "COMPLIANT",

@@ -9,8 +9,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::core::credential_report::{AccessKey, CredentialRow};
 use crate::core::evaluate::{
-    clip, days, exemption_by_tag, ignored_note, shared_verdict, truncate_annotation, whole_days,
-    Evaluation, IgnoredExemption, Reason, TagExemption, NO_LONGER_EXISTS,
+    clip, days, exemption_by_tag, ignored_note, shared_verdict, truncate_annotation, Evaluation,
+    IgnoredExemption, Past, Reason, TagExemption, Wording, NO_LONGER_EXISTS,
 };
 use crate::core::params::UserParameters;
 use crate::core::results::{Compliance, ResourceType};
@@ -26,8 +26,8 @@ const MAX_PLACE_CHARS: usize = 30;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CredentialUse {
     pub credential: Credential,
-    /// Whole days since it was set (password) or created (key).
-    pub age_days: i64,
+    /// When it was set (password) or created (key).
+    pub set: Past,
     /// None: never used (no use recorded since IAM began tracking).
     pub last_used: Option<LastUse>,
 }
@@ -35,7 +35,7 @@ pub struct CredentialUse {
 impl CredentialUse {
     /// Days without use: since the last use, or since it was set when never used.
     pub fn unused_days(&self) -> i64 {
-        self.last_used.as_ref().map_or(self.age_days, |u| u.days)
+        self.last_used.as_ref().map_or(self.set.days, |u| u.at.days)
     }
 }
 
@@ -55,7 +55,7 @@ pub enum Credential {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LastUse {
-    pub days: i64,
+    pub at: Past,
     pub region: Option<String>,
     pub service: Option<String>,
 }
@@ -88,22 +88,26 @@ fn evaluate_user(
     now: DateTime<Utc>,
 ) -> Evaluation {
     let decision = decide(account, user, params, now);
-    let mut text = format!(
-        "{}: {}",
-        user.name,
-        verdict(&decision.reason, params.max_days)
-    );
-    if !decision.inactive.is_empty() {
-        let keys: Vec<String> = decision
-            .inactive
-            .iter()
-            .map(|k| format!("access key {} (created {})", k.slot, k.created))
-            .collect();
-        text.push_str(&format!("; inactive: {}", keys.join(", ")));
-    }
-    if let Some(ignored) = &decision.ignored {
-        text.push_str(&ignored_note(ignored));
-    }
+    let annotate = |wording| {
+        let mut text = format!(
+            "{}: {}",
+            user.name,
+            verdict(&decision.reason, params.max_days, wording)
+        );
+        if !decision.inactive.is_empty() {
+            let keys: Vec<String> = decision
+                .inactive
+                .iter()
+                .map(|k| format!("access key {} (created {})", k.slot, k.created))
+                .collect();
+            text.push_str(&format!("; inactive: {}", keys.join(", ")));
+        }
+        if let Some(ignored) = &decision.ignored {
+            text.push_str(&ignored_note(ignored));
+        }
+        truncate_annotation(text)
+    };
+    let (annotation, detail) = (annotate(Wording::Stable), annotate(Wording::Ages));
     Evaluation {
         resource_type: ResourceType::IamUser,
         resource_id: user.user_id.clone(),
@@ -111,7 +115,8 @@ fn evaluate_user(
         path: user.path.clone(),
         compliance: decision.compliance,
         reason: decision.reason,
-        annotation: truncate_annotation(text),
+        annotation,
+        detail,
     }
 }
 
@@ -216,9 +221,9 @@ fn credentials(
                 set_known: password.last_changed.is_some(),
                 set_after_use,
             },
-            age_days: whole_days(password.last_changed.unwrap_or(row.user_created), as_of),
+            set: Past::of(password.last_changed.unwrap_or(row.user_created), as_of),
             last_used: last_used.map(|at| LastUse {
-                days: whole_days(at, as_of),
+                at: Past::of(at, as_of),
                 region: None,
                 service: None,
             }),
@@ -245,9 +250,9 @@ fn credentials(
                 slot,
                 created: created.date_naive(),
             },
-            age_days: whole_days(*created, as_of),
+            set: Past::of(*created, as_of),
             last_used: last_used.as_ref().map(|u| LastUse {
-                days: whole_days(u.at, as_of),
+                at: Past::of(u.at, as_of),
                 region: u.region.clone(),
                 service: u.service.clone(),
             }),
@@ -257,11 +262,16 @@ fn credentials(
 }
 
 /// The verdict, without the user name; the threshold is in the verdicts of rules 4 and 5.
-pub(crate) fn verdict(reason: &Reason, max: u32) -> String {
+pub(crate) fn verdict(reason: &Reason, max: u32, wording: Wording) -> String {
     if let Some(text) = shared_verdict(reason) {
         return text;
     }
     match reason {
+        // The report's generation time changes every run: Config hears only the user's.
+        Reason::CreatedAfterReport { created, .. } if wording == Wording::Stable => format!(
+            "created {}, after the credential report; judged from the next report",
+            timestamp(*created)
+        ),
         Reason::CreatedAfterReport { created, generated } => format!(
             "created {}, after the credential report of {}; judged from the next report",
             timestamp(*created),
@@ -281,11 +291,15 @@ pub(crate) fn verdict(reason: &Reason, max: u32) -> String {
             } else {
                 format!("{} active credentials", findings.len())
             },
-            listed(findings)
+            listed(findings, wording)
         ),
+        // Each credential's last use moves with every use: Config hears only the verdict.
+        Reason::CredentialsUsed { .. } if wording == Wording::Stable => {
+            format!("every active credential used or created within {max} days")
+        }
         Reason::CredentialsUsed { uses } => format!(
             "every active credential used or created within {max} days: {}",
-            listed(uses)
+            listed(uses, wording)
         ),
         // The roles' own reasons are never decided for a user.
         Reason::ServiceLinkedExcluded
@@ -300,16 +314,20 @@ pub(crate) fn verdict(reason: &Reason, max: u32) -> String {
     }
 }
 
-fn listed(uses: &[CredentialUse]) -> String {
-    uses.iter().map(describe).collect::<Vec<_>>().join("; ")
+fn listed(uses: &[CredentialUse], wording: Wording) -> String {
+    uses.iter()
+        .map(|use_| describe(use_, wording))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
-/// "password never used, set 400 days ago", "access key 2 (created 2024-05-01) last used 120
-/// days ago in us-east-1 by s3".
-fn describe(use_: &CredentialUse) -> String {
+/// "password never used, set 2024-11-27" (or "set 400 days ago"), "access key 2 (created
+/// 2024-05-01) last used 2025-09-03 in us-east-1 by s3".
+fn describe(use_: &CredentialUse, wording: Wording) -> String {
+    let set = use_.set.worded(wording);
     match (&use_.credential, &use_.last_used) {
         (Credential::Password { .. }, Some(last)) => {
-            format!("password last used {} ago", days(last.days))
+            format!("password last used {}", last.at.worded(wording))
         }
         (
             Credential::Password {
@@ -317,31 +335,23 @@ fn describe(use_: &CredentialUse) -> String {
                 ..
             },
             None,
-        ) => format!(
-            "password not used since it was set {} ago",
-            days(use_.age_days)
-        ),
+        ) => format!("password not used since it was set {set}"),
         (
             Credential::Password {
                 set_known: true, ..
             },
             None,
-        ) => {
-            format!("password never used, set {} ago", days(use_.age_days))
-        }
+        ) => format!("password never used, set {set}"),
         (
             Credential::Password {
                 set_known: false, ..
             },
             None,
-        ) => format!(
-            "password never used, user created {} ago",
-            days(use_.age_days)
-        ),
+        ) => format!("password never used, user created {set}"),
         (Credential::AccessKey { slot, created }, Some(last)) => {
             let mut text = format!(
-                "access key {slot} (created {created}) last used {} ago",
-                days(last.days)
+                "access key {slot} (created {created}) last used {}",
+                last.at.worded(wording)
             );
             if let Some(region) = &last.region {
                 text.push_str(&format!(" in {}", clip(region, MAX_PLACE_CHARS)));
@@ -351,10 +361,14 @@ fn describe(use_: &CredentialUse) -> String {
             }
             text
         }
-        (Credential::AccessKey { slot, created }, None) => format!(
-            "access key {slot} (created {created}) never used in {}",
-            days(use_.age_days)
-        ),
+        // The creation day, in the text already, dates it for Config; people also hear how long.
+        (Credential::AccessKey { slot, created }, None) => match wording {
+            Wording::Stable => format!("access key {slot} (created {created}) never used"),
+            Wording::Ages => format!(
+                "access key {slot} (created {created}) never used in {}",
+                days(use_.set.days)
+            ),
+        },
     }
 }
 
@@ -499,14 +513,14 @@ mod tests {
     fn the_threshold_and_one_day_over_for_each_credential() {
         let u = || with_row(user("/alice"));
         check(&[
-            ("{}", u().password(Some(500), Some(45)), Compliant, "alice: every active credential used or created within 45 days: password last used 45 days ago"),
-            ("{}", u().password(Some(500), Some(46)), NonCompliant, "alice: 1 active credential unused for over 45 days: password last used 46 days ago"),
-            ("{}", u().key(1, true, 500, Some(45)), Compliant, "alice: every active credential used or created within 45 days: access key 1 (created 2024-08-19) last used 45 days ago in us-east-1 by s3"),
-            ("{}", u().key(1, true, 500, Some(46)), NonCompliant, "alice: 1 active credential unused for over 45 days: access key 1 (created 2024-08-19) last used 46 days ago in us-east-1 by s3"),
-            ("{}", u().key(2, true, 500, Some(45)), Compliant, "alice: every active credential used or created within 45 days: access key 2 (created 2024-08-19) last used 45 days ago in us-east-1 by s3"),
-            ("{}", u().key(2, true, 500, Some(46)), NonCompliant, "alice: 1 active credential unused for over 45 days: access key 2 (created 2024-08-19) last used 46 days ago in us-east-1 by s3"),
-            (r#"{"max_days_for_last_used":"90"}"#, u().key(2, true, 500, Some(90)), Compliant, "alice: every active credential used or created within 90 days: access key 2 (created 2024-08-19) last used 90 days ago in us-east-1 by s3"),
-            (r#"{"max_days_for_last_used":"90"}"#, u().key(2, true, 500, Some(91)), NonCompliant, "alice: 1 active credential unused for over 90 days: access key 2 (created 2024-08-19) last used 91 days ago in us-east-1 by s3"),
+            ("{}", u().password(Some(500), Some(45)), Compliant, "alice: every active credential used or created within 45 days"),
+            ("{}", u().password(Some(500), Some(46)), NonCompliant, "alice: 1 active credential unused for over 45 days: password last used 2025-11-16"),
+            ("{}", u().key(1, true, 500, Some(45)), Compliant, "alice: every active credential used or created within 45 days"),
+            ("{}", u().key(1, true, 500, Some(46)), NonCompliant, "alice: 1 active credential unused for over 45 days: access key 1 (created 2024-08-19) last used 2025-11-16 in us-east-1 by s3"),
+            ("{}", u().key(2, true, 500, Some(45)), Compliant, "alice: every active credential used or created within 45 days"),
+            ("{}", u().key(2, true, 500, Some(46)), NonCompliant, "alice: 1 active credential unused for over 45 days: access key 2 (created 2024-08-19) last used 2025-11-16 in us-east-1 by s3"),
+            (r#"{"max_days_for_last_used":"90"}"#, u().key(2, true, 500, Some(90)), Compliant, "alice: every active credential used or created within 90 days"),
+            (r#"{"max_days_for_last_used":"90"}"#, u().key(2, true, 500, Some(91)), NonCompliant, "alice: 1 active credential unused for over 90 days: access key 2 (created 2024-08-19) last used 2025-10-02 in us-east-1 by s3"),
         ]);
     }
 
@@ -514,13 +528,13 @@ mod tests {
     fn a_credential_never_used_counts_from_when_it_was_set() {
         let u = || with_row(user("/bob"));
         check(&[
-            ("{}", u().key(1, true, 1, None), Compliant, "bob: every active credential used or created within 45 days: access key 1 (created 2025-12-31) never used in 1 day"),
-            ("{}", u().key(1, true, 45, None), Compliant, "bob: every active credential used or created within 45 days: access key 1 (created 2025-11-17) never used in 45 days"),
-            ("{}", u().key(1, true, 46, None), NonCompliant, "bob: 1 active credential unused for over 45 days: access key 1 (created 2025-11-16) never used in 46 days"),
-            ("{}", u().password(Some(45), None), Compliant, "bob: every active credential used or created within 45 days: password never used, set 45 days ago"),
-            ("{}", u().password(Some(400), None), NonCompliant, "bob: 1 active credential unused for over 45 days: password never used, set 400 days ago"),
+            ("{}", u().key(1, true, 1, None), Compliant, "bob: every active credential used or created within 45 days"),
+            ("{}", u().key(1, true, 45, None), Compliant, "bob: every active credential used or created within 45 days"),
+            ("{}", u().key(1, true, 46, None), NonCompliant, "bob: 1 active credential unused for over 45 days: access key 1 (created 2025-11-16) never used"),
+            ("{}", u().password(Some(45), None), Compliant, "bob: every active credential used or created within 45 days"),
+            ("{}", u().password(Some(400), None), NonCompliant, "bob: 1 active credential unused for over 45 days: password never used, set 2024-11-27"),
             // No password_last_changed: counted from the user's creation (2020-01-01).
-            ("{}", u().password(None, None), NonCompliant, "bob: 1 active credential unused for over 45 days: password never used, user created 2192 days ago"),
+            ("{}", u().password(None, None), NonCompliant, "bob: 1 active credential unused for over 45 days: password never used, user created 2020-01-01"),
         ]);
     }
 
@@ -530,12 +544,12 @@ mod tests {
         // used, so a password reset since has not been used.
         let u = || with_row(user("/erin"));
         check(&[
-            ("{}", u().password(Some(2), Some(200)), Compliant, "erin: every active credential used or created within 45 days: password not used since it was set 2 days ago"),
-            ("{}", u().password(Some(45), Some(200)), Compliant, "erin: every active credential used or created within 45 days: password not used since it was set 45 days ago"),
-            ("{}", u().password(Some(46), Some(200)), NonCompliant, "erin: 1 active credential unused for over 45 days: password not used since it was set 46 days ago"),
+            ("{}", u().password(Some(2), Some(200)), Compliant, "erin: every active credential used or created within 45 days"),
+            ("{}", u().password(Some(45), Some(200)), Compliant, "erin: every active credential used or created within 45 days"),
+            ("{}", u().password(Some(46), Some(200)), NonCompliant, "erin: 1 active credential unused for over 45 days: password not used since it was set 2025-11-16"),
             // Set before the last sign-in: the sign-in counts.
-            ("{}", u().password(Some(200), Some(46)), NonCompliant, "erin: 1 active credential unused for over 45 days: password last used 46 days ago"),
-            ("{}", u().password(Some(200), Some(45)), Compliant, "erin: every active credential used or created within 45 days: password last used 45 days ago"),
+            ("{}", u().password(Some(200), Some(46)), NonCompliant, "erin: 1 active credential unused for over 45 days: password last used 2025-11-16"),
+            ("{}", u().password(Some(200), Some(45)), Compliant, "erin: every active credential used or created within 45 days"),
         ]);
     }
 
@@ -545,8 +559,8 @@ mod tests {
         check(&[
             ("{}", u(), Compliant, "carol: no active credential (no console password, no active access key)"),
             ("{}", u().key(1, false, 900, None), Compliant, "carol: no active credential (no console password, no active access key); inactive: access key 1 (created 2023-07-16)"),
-            ("{}", u().key(1, false, 900, Some(800)).key(2, true, 10, Some(1)), Compliant, "carol: every active credential used or created within 45 days: access key 2 (created 2025-12-22) last used 1 day ago in us-east-1 by s3; inactive: access key 1 (created 2023-07-16)"),
-            ("{}", u().key(1, true, 900, Some(100)).key(2, false, 900, None), NonCompliant, "carol: 1 active credential unused for over 45 days: access key 1 (created 2023-07-16) last used 100 days ago in us-east-1 by s3; inactive: access key 2 (created 2023-07-16)"),
+            ("{}", u().key(1, false, 900, Some(800)).key(2, true, 10, Some(1)), Compliant, "carol: every active credential used or created within 45 days; inactive: access key 1 (created 2023-07-16)"),
+            ("{}", u().key(1, true, 900, Some(100)).key(2, false, 900, None), NonCompliant, "carol: 1 active credential unused for over 45 days: access key 1 (created 2023-07-16) last used 2025-09-23 in us-east-1 by s3; inactive: access key 2 (created 2023-07-16)"),
         ]);
     }
 
@@ -554,8 +568,8 @@ mod tests {
     fn each_unused_credential_is_named_and_only_those() {
         let u = || with_row(user("/dave"));
         check(&[
-            ("{}", u().password(Some(500), Some(400)).key(1, true, 500, Some(3)).key(2, true, 120, None), NonCompliant, "dave: 2 active credentials unused for over 45 days: password last used 400 days ago; access key 2 (created 2025-09-03) never used in 120 days"),
-            ("{}", u().password(Some(500), Some(2)).key(1, true, 500, Some(3)).key(2, true, 20, None), Compliant, "dave: every active credential used or created within 45 days: password last used 2 days ago; access key 1 (created 2024-08-19) last used 3 days ago in us-east-1 by s3; access key 2 (created 2025-12-12) never used in 20 days"),
+            ("{}", u().password(Some(500), Some(400)).key(1, true, 500, Some(3)).key(2, true, 120, None), NonCompliant, "dave: 2 active credentials unused for over 45 days: password last used 2024-11-27; access key 2 (created 2025-09-03) never used"),
+            ("{}", u().password(Some(500), Some(2)).key(1, true, 500, Some(3)).key(2, true, 20, None), Compliant, "dave: every active credential used or created within 45 days"),
         ]);
     }
 
@@ -568,8 +582,8 @@ mod tests {
             (r#"{"user_allowlist":"/ci/*","exempt_tag_key":"keep"}"#, Case { user: tagged(user("/ci/deployer"), "keep", "until=2020-01-01"), row: stale().row }, Compliant, "deployer: allowlisted by pattern /ci/*"),
             (r#"{"exempt_tag_key":"keep"}"#, Case { user: tagged(user("/ci/deployer"), "keep", "yes"), row: stale().row }, Compliant, "deployer: exempt by tag keep"),
             (r#"{"exempt_tag_key":"keep"}"#, Case { user: tagged(user("/ci/deployer"), "keep", "until=2026-01-01 audit"), row: stale().row }, Compliant, "deployer: exempt by tag keep until 2026-01-01 (audit)"),
-            (r#"{"exempt_tag_key":"keep"}"#, Case { user: tagged(user("/ci/deployer"), "keep", "until=2025-12-31"), row: stale().row }, NonCompliant, "deployer: 1 active credential unused for over 45 days: access key 1 (created 2023-07-16) last used 800 days ago in us-east-1 by s3; exemption tag keep expired after 2025-12-31"),
-            (r#"{"exempt_tag_key":"keep"}"#, Case { user: tagged(user("/ci/deployer"), "keep", "until=2026-02-30"), row: stale().row }, NonCompliant, "deployer: 1 active credential unused for over 45 days: access key 1 (created 2023-07-16) last used 800 days ago in us-east-1 by s3; exemption tag keep ignored: \"until=2026-02-30\" names a day that does not exist"),
+            (r#"{"exempt_tag_key":"keep"}"#, Case { user: tagged(user("/ci/deployer"), "keep", "until=2025-12-31"), row: stale().row }, NonCompliant, "deployer: 1 active credential unused for over 45 days: access key 1 (created 2023-07-16) last used 2023-10-24 in us-east-1 by s3; exemption tag keep expired after 2025-12-31"),
+            (r#"{"exempt_tag_key":"keep"}"#, Case { user: tagged(user("/ci/deployer"), "keep", "until=2026-02-30"), row: stale().row }, NonCompliant, "deployer: 1 active credential unused for over 45 days: access key 1 (created 2023-07-16) last used 2023-10-24 in us-east-1 by s3; exemption tag keep ignored: \"until=2026-02-30\" names a day that does not exist"),
             // Allowlisted and exempt users need no row.
             (r#"{"user_allowlist":"/ci/*"}"#, Case { user: user("/ci/deployer"), row: None }, Compliant, "deployer: allowlisted by pattern /ci/*"),
         ]);
@@ -586,8 +600,8 @@ mod tests {
         let mut old_recreated = recreated.clone();
         old_recreated.user.created = generated() - Duration::days(1);
         check(&[
-            ("{}", Case { user: young, row: None }, Compliant, "erin: created 2026-01-01T10:30:00Z, after the credential report of 2026-01-01T10:00:00Z; judged from the next report"),
-            ("{}", recreated, Compliant, "frank: created 2026-01-01T10:05:00Z, after the credential report of 2026-01-01T10:00:00Z; judged from the next report"),
+            ("{}", Case { user: young, row: None }, Compliant, "erin: created 2026-01-01T10:30:00Z, after the credential report; judged from the next report"),
+            ("{}", recreated, Compliant, "frank: created 2026-01-01T10:05:00Z, after the credential report; judged from the next report"),
             ("{}", Case { user: user("/grace"), row: None }, InsufficientData, "grace: not in the credential report generated 2026-01-01T10:00:00Z, though created before it; not judged this run"),
             ("{}", old_recreated, InsufficientData, "frank: not in the credential report generated 2026-01-01T10:00:00Z, though created before it; not judged this run"),
         ]);
@@ -637,7 +651,7 @@ mod tests {
             earlier,
         );
         assert_eq!(
-            evaluation.annotation,
+            evaluation.detail,
             "heidi: every active credential used or created within 45 days: access key 1 (created 2024-08-19) last used 42 days ago in us-east-1 by s3"
         );
     }
@@ -670,10 +684,159 @@ mod tests {
         );
         assert!(
             evaluation.annotation.starts_with(&format!(
-                "{name}: 2 active credentials unused for over 45 days: password never used, set 900 days ago; access key 1 (created 2023-07-16) last used 800 days ago in ap-southeast-2 by secretsmanager"
+                "{name}: 2 active credentials unused for over 45 days: password never used, set 2023-07-16; access key 1 (created 2023-07-16) last used 2023-10-24 in ap-southeast-2 by secretsmanager"
             )),
             "{}",
             evaluation.annotation
+        );
+    }
+
+    /// The same users and report rows, evaluated with the report generated at `generated`.
+    fn evaluate_all(
+        cases: &[Case],
+        json: &str,
+        generated: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Vec<Evaluation> {
+        let account = UsersAccount {
+            users: cases.iter().map(|c| c.user.clone()).collect(),
+            report: CredentialReport {
+                generated,
+                rows: cases.iter().filter_map(|c| c.row.clone()).collect(),
+            },
+        };
+        evaluate(&account, &params(json), now)
+    }
+
+    #[test]
+    fn annotations_stay_the_same_from_day_to_day_while_no_verdict_changes() {
+        // No verdict of these changes within a week: the used credentials stay within 45 days.
+        let cases = [
+            with_row(user("/alice")).key(1, true, 500, Some(100)),
+            with_row(user("/bob")).password(Some(400), None),
+            with_row(user("/bob2")).password(None, None),
+            with_row(user("/carol")).key(1, false, 900, None),
+            with_row(user("/dave"))
+                .password(Some(500), Some(2))
+                .key(1, true, 500, Some(3))
+                .key(2, false, 900, None),
+            with_row(user("/erin")).password(Some(100), Some(200)),
+            with_row(user("/frank")).key(2, true, 200, None),
+            with_row(user("/grace"))
+                .password(Some(500), Some(300))
+                .key(1, true, 500, Some(1)),
+            Case {
+                user: tagged(user("/heidi"), "keep", "until=2026-03-31 audit"),
+                row: None,
+            },
+            Case {
+                user: tagged(user("/ivan"), "keep", "until=2025-06-30"),
+                row: with_row(user("/ivan")).key(1, true, 900, Some(800)).row,
+            },
+        ];
+        let json = r#"{"exempt_tag_key":"keep"}"#;
+        let today = evaluate_all(&cases, json, generated(), now());
+        // An unchanged account's report a day or a week later holds the same rows.
+        for later in [Duration::days(1), Duration::days(7)] {
+            let then = evaluate_all(&cases, json, generated() + later, now() + later);
+            for (a, b) in today.iter().zip(&then) {
+                assert_eq!(a.compliance, b.compliance, "no verdict changes: {}", a.name);
+                assert_eq!(a.annotation, b.annotation, "{later}");
+            }
+        }
+        // Credentials in use move their last use with every use: Config hears the same verdict.
+        let in_use = |password_used, key_used| {
+            with_row(user("/kim"))
+                .password(Some(500), Some(password_used))
+                .key(1, true, 500, Some(key_used))
+        };
+        let first = evaluate_all(&[in_use(3, 5)], json, generated(), now());
+        let day = Duration::days(1);
+        let second = evaluate_all(&[in_use(1, 0)], json, generated() + day, now() + day);
+        assert_eq!(first[0].compliance, Compliant);
+        assert_eq!(first[0].annotation, second[0].annotation);
+        // A user created after the report is judged from the next one: until then, runs on
+        // reports generated before the user was created agree.
+        let mut young = user("/judy");
+        young.created = generated() + Duration::minutes(50);
+        let young = [Case {
+            user: young,
+            row: None,
+        }];
+        let first = evaluate_all(&young, "{}", generated(), generated() + Duration::hours(1));
+        let second = evaluate_all(
+            &young,
+            "{}",
+            generated() + Duration::minutes(40),
+            generated() + Duration::hours(2),
+        );
+        assert_eq!(first[0].compliance, Compliant);
+        assert_eq!(first[0].annotation, second[0].annotation);
+        assert_ne!(
+            first[0].detail, second[0].detail,
+            "people see the report's time"
+        );
+    }
+
+    /// Each finding as Config gets it and as people read it.
+    #[test]
+    fn the_detail_words_the_same_verdict_with_ages() {
+        let u = |name: &str| with_row(user(name));
+        let cases = [
+            (
+                u("/dave").password(Some(400), None).key(1, true, 500, Some(3)).key(2, true, 500, Some(120)),
+                NonCompliant,
+                "dave: 2 active credentials unused for over 45 days: password never used, set 2024-11-27; access key 2 (created 2024-08-19) last used 2025-09-03 in us-east-1 by s3",
+                "dave: 2 active credentials unused for over 45 days: password never used, set 400 days ago; access key 2 (created 2024-08-19) last used 120 days ago in us-east-1 by s3",
+            ),
+            (
+                u("/erin").password(Some(46), Some(200)).key(1, true, 200, None),
+                NonCompliant,
+                "erin: 2 active credentials unused for over 45 days: password not used since it was set 2025-11-16; access key 1 (created 2025-06-15) never used",
+                "erin: 2 active credentials unused for over 45 days: password not used since it was set 46 days ago; access key 1 (created 2025-06-15) never used in 200 days",
+            ),
+            (
+                u("/bob").password(None, Some(50)),
+                NonCompliant,
+                "bob: 1 active credential unused for over 45 days: password last used 2025-11-12",
+                "bob: 1 active credential unused for over 45 days: password last used 50 days ago",
+            ),
+            (
+                u("/bob").password(None, None),
+                NonCompliant,
+                "bob: 1 active credential unused for over 45 days: password never used, user created 2020-01-01",
+                "bob: 1 active credential unused for over 45 days: password never used, user created 2192 days ago",
+            ),
+            (
+                u("/eve").password(Some(500), Some(3)).key(1, true, 1, None).key(2, false, 900, None),
+                Compliant,
+                "eve: every active credential used or created within 45 days; inactive: access key 2 (created 2023-07-16)",
+                "eve: every active credential used or created within 45 days: password last used 3 days ago; access key 1 (created 2025-12-31) never used in 1 day; inactive: access key 2 (created 2023-07-16)",
+            ),
+        ];
+        for (case, compliance, annotation, detail) in cases {
+            let got = run("{}", &case, now());
+            assert_eq!(
+                (got.compliance, got.annotation.as_str(), got.detail.as_str()),
+                (compliance, annotation, detail)
+            );
+        }
+        let mut young = user("/judy");
+        young.created = generated() + Duration::minutes(30);
+        let got = run(
+            "{}",
+            &Case {
+                user: young,
+                row: None,
+            },
+            now(),
+        );
+        assert_eq!(
+            (got.annotation.as_str(), got.detail.as_str()),
+            (
+                "judy: created 2026-01-01T10:30:00Z, after the credential report; judged from the next report",
+                "judy: created 2026-01-01T10:30:00Z, after the credential report of 2026-01-01T10:00:00Z; judged from the next report"
+            )
         );
     }
 
@@ -681,18 +844,8 @@ mod tests {
     /// and the annotation.
     #[test]
     fn the_readme_table_matches_the_evaluator() {
-        let readme = include_str!("../../../README.md");
-        let section = readme
-            .split("### The users rule (`RULE_KIND=users`)")
-            .nth(1)
-            .expect("the README has the users rule's section");
-        let rows: Vec<Vec<&str>> = section
-            .lines()
-            .skip_while(|l| !l.starts_with("| # |"))
-            .skip(2)
-            .take_while(|l| l.starts_with('|'))
-            .map(|l| l.trim_matches('|').split(" | ").map(str::trim).collect())
-            .collect();
+        let rows =
+            crate::core::evaluate::tests::readme_table("### The users rule (`RULE_KIND=users`)");
         let mut young = user("/erin");
         young.created = generated() + Duration::minutes(30);
         let tag = |value: &str| Case {

@@ -20,6 +20,22 @@ X-Amz-Target header, awsJson1.1, or the Action form field, awsquery):
   every role plus `stale` results for RoleIds that are no longer roles, paged by Limit
   (at most 100, as Config) and NextToken, as an account looks after its first evaluation.
 
+With recorded=stored (the monthly-bill simulation, bench/bill.py) the account and Config behave
+as over weeks of daily runs instead:
+
+* The account (BillAccount) is N roles that change by simulated day, seeded: from day 2, each
+  day a share of them becomes unused past the 60-day threshold or is used again, some are
+  created and some deleted; roles in use are used every 1 to 30 days. Its pages are rendered
+  again when the day changes (POST /__bench/day), either at the simulated times (the function's
+  clock is then moved to the day) or moved back by the days gone by (clock "shift").
+* Config stores what it is sent (ConfigStore): PutEvaluations without TestMode keeps
+  (ResourceType, ResourceId) -> ComplianceType, Annotation, ResultRecordedTime for the rule the
+  ResultToken names (result_token(rule)), the latest call winning, one store per rule;
+  GetComplianceDetailsByConfigRule serves a rule's results filtered by ComplianceTypes
+  (COMPLIANT and NON_COMPLIANT when none are given: NOT_APPLICABLE results only when asked),
+  Limit (at most 100) and NextToken, with Annotation and ResultRecordedTime. An unknown token or
+  rule is refused as Config refuses it.
+
 With kind "users" the account is N IAM users instead (USER_KINDS: about 45 % with a console
 password, 70 % with one or two access keys, some inactive; allowlisted, exempt by tag, never
 used, new, unused past 45 days, used recently), served as:
@@ -51,6 +67,16 @@ Control (not counted, never delayed):
                            "kind": "roles"|"users", "users": N, "report": "complete"|"started"}
        renders the account (cached per N) and resets the counters; answers with the sizes.
   GET  /__bench/stats     the counters, as JSON.
+  POST /__bench/configure {"recorded": "stored", "roles": N, "latency_ms": L, "bill": {"rules":
+                           [NAME, ...], "days": D, "change_percent": 1, "create_percent": 0.5,
+                           "delete_percent": 0.5, "seed": S, "clock": "function"|"shift",
+                           "drop": {"rule": NAME, "day": d}}}
+       the changing account at day 1 and empty stores for the rules; "drop" is a fault for
+       the benchmark's own test: on day d the first COMPLIANT or NON_COMPLIANT evaluation sent
+       for that rule is silently not stored.
+  POST /__bench/day {"day": d}   the account moved on to day d; resets the counters.
+  POST /__bench/reset            resets the counters only.
+  GET  /__bench/stored?rule=NAME what Config holds for the rule, and what "drop" dropped.
 
 Run standalone: python3 bench/fake_aws.py [--port 0] [--roles N] [--latency-ms L]
                 [--kind users --users N --report complete|started]
@@ -68,6 +94,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -181,12 +208,67 @@ KINDS = [
 ]
 
 
+# Where a role's fragment template takes its two times (bytes no XML or URL-encoding produces).
+CREATE_SLOT = b"\x00CreateDate\x00"
+LAST_USED_SLOT = b"\x00RoleLastUsed\x00"
+
+
+def last_used_xml(last_used: datetime | None, region: str | None) -> bytes:
+    if last_used is None:
+        return b"<RoleLastUsed/>"
+    return (f"<RoleLastUsed><LastUsedDate>{_iso(last_used)}</LastUsedDate>"
+            f"<Region>{region}</Region></RoleLastUsed>").encode()
+
+
+@dataclass
+class RoleTemplate:
+    """A role as generated: its kind, its times, and its RoleDetailList member with the two
+    times left as slots (CREATE_SLOT, LAST_USED_SLOT), so that an account can render the same
+    role at other times."""
+
+    index: int
+    kind: str
+    role_id: str
+    created: datetime
+    last_used: datetime | None
+    region: str | None  # where it was last used; None when never used
+    parts: list[bytes]  # the member split at the slots
+    slots: list[bytes]  # which slot follows parts[i]
+
+    def render(self, created: datetime, last_used: datetime | None, region: str | None) -> bytes:
+        values = {CREATE_SLOT: _iso(created).encode(), LAST_USED_SLOT: last_used_xml(last_used, region)}
+        out = [self.parts[0]]
+        for slot, part in zip(self.slots, self.parts[1:]):
+            out += [values[slot], part]
+        return b"".join(out)
+
+
+def _split_slots(template: bytes) -> tuple[list[bytes], list[bytes]]:
+    parts, slots = [], []
+    rest = template
+    while True:
+        found = [(rest.find(s), s) for s in (CREATE_SLOT, LAST_USED_SLOT) if rest.find(s) >= 0]
+        if not found:
+            parts.append(rest)
+            return parts, slots
+        at, slot = min(found)
+        parts.append(rest[:at])
+        slots.append(slot)
+        rest = rest[at + len(slot):]
+
+
 def make_role_fragments(count: int, now: datetime) -> tuple[list[bytes], list[str], dict]:
     """The RoleDetailList members of the first `count` roles, rendered, and their RoleIds."""
+    templates, info = make_role_templates(count, now)
+    fragments = [t.render(t.created, t.last_used, t.region) for t in templates]
+    return fragments, [t.role_id for t in templates], info
+
+
+def make_role_templates(count: int, now: datetime) -> tuple[list[RoleTemplate], dict]:
+    """The first `count` roles of the seeded account, as of `now`."""
     rng = random.Random(SEED)
     kinds = [k for k, w in KINDS for _ in range(w)]
-    fragments: list[bytes] = []
-    ids: list[str] = []
+    templates: list[RoleTemplate] = []
     inline_chars = 0
     inline_count = 0
     for index in range(count):
@@ -206,7 +288,6 @@ def make_role_fragments(count: int, now: datetime) -> tuple[list[bytes], list[st
         elif rng.random() < 0.3:
             path = f"/{team}/"
         role_id = _role_id(index)
-        ids.append(role_id)
 
         if kind == "young":
             created = now - timedelta(days=rng.randint(0, 59), hours=rng.randint(1, 20))
@@ -260,15 +341,9 @@ def make_role_fragments(count: int, now: datetime) -> tuple[list[bytes], list[st
         tags_xml = "".join(
             f"<member><Key>{_xml(k)}</Key><Value>{_xml(v)}</Value></member>" for k, v in tags
         )
-        if last_used is None:
-            last_used_xml = "<RoleLastUsed/>"
-        else:
-            last_used_xml = (
-                f"<RoleLastUsed><LastUsedDate>{_iso(last_used)}</LastUsedDate>"
-                f"<Region>{rng.choice(REGIONS)}</Region></RoleLastUsed>"
-            )
+        region = None if last_used is None else rng.choice(REGIONS)
         arn = f"arn:aws:iam::{ACCOUNT_ID}:role{path}{name}"
-        create = _iso(created)
+        create = CREATE_SLOT.decode()
         instance_profiles = "<InstanceProfileList/>"
         if rng.random() < 0.1:
             profile_id = "AIPA" + role_id[4:]
@@ -289,7 +364,7 @@ def make_role_fragments(count: int, now: datetime) -> tuple[list[bytes], list[st
                 f"<PermissionsBoundaryArn>arn:aws:iam::{ACCOUNT_ID}:policy/boundary</PermissionsBoundaryArn>"
                 "</PermissionsBoundary>"
             )
-        fragments.append((
+        parts, slots = _split_slots((
             "<member>"
             f"<Path>{path}</Path><RoleName>{name}</RoleName><RoleId>{role_id}</RoleId>"
             f"<Arn>{arn}</Arn><CreateDate>{create}</CreateDate>"
@@ -297,14 +372,15 @@ def make_role_fragments(count: int, now: datetime) -> tuple[list[bytes], list[st
             f"{instance_profiles}"
             f"<RolePolicyList>{''.join(policies)}</RolePolicyList>"
             f"<AttachedManagedPolicies>{attached}</AttachedManagedPolicies>"
-            f"{boundary}<Tags>{tags_xml}</Tags>{last_used_xml}"
+            f"{boundary}<Tags>{tags_xml}</Tags>{LAST_USED_SLOT.decode()}"
             "</member>"
         ).encode())
+        templates.append(RoleTemplate(index, kind, role_id, created, last_used, region, parts, slots))
     info = {
         "inline_policies": inline_count,
         "inline_policy_chars_mean": round(inline_chars / max(inline_count, 1)),
     }
-    return fragments, ids, info
+    return templates, info
 
 
 def _marker(offset: int) -> str:
@@ -745,6 +821,294 @@ def _request_id(key: tuple) -> str:
     return hashlib.md5(repr(key).encode()).hexdigest()
 
 
+# ---- the 30-day simulation: an account that changes by day, a Config that keeps results ------
+
+# events/scheduled.json's max_days_for_last_used: the threshold the simulated changes cross.
+BILL_THRESHOLD_DAYS = 60
+# Days between two uses of a role in use (a role used weekly is used on every 7th day).
+USE_PERIODS = [1, 1, 1, 2, 3, 7, 14, 30]
+# Roles whose verdict follows their use: not service-linked, allowlisted or exempt by tag.
+EVALUATED_KINDS = ("young", "never-used", "unused-too-long", "used-recently")
+COMPLIANCE_STORED = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE")
+TOKEN_PREFIX = "bench-rule:"
+
+
+def result_token(rule: str) -> str:
+    """The ResultToken of an event of `rule` (opaque to the function; the fake reads the rule
+    back from it, as Config does from its own tokens)."""
+    return base64.b64encode(f"{TOKEN_PREFIX}{rule}".encode()).decode()
+
+
+def rule_of_token(token: str) -> str | None:
+    try:
+        text = base64.b64decode(token.encode(), validate=True).decode()
+    except ValueError:
+        return None
+    return text[len(TOKEN_PREFIX):] if text.startswith(TOKEN_PREFIX) else None
+
+
+def _whole_days(delta: timedelta) -> int:
+    return delta // timedelta(days=1)
+
+
+@dataclass
+class SimRole:
+    template: RoleTemplate
+    created: datetime  # simulated time
+    last_used: datetime | None  # while not in use: fixed; in use: set each day from period
+    region: str | None
+    period: int | None  # days between uses while in use; None: not in use
+    phase: int
+    hours: int  # its use of the day comes this many hours before the day's moment (1..20)
+    crosses_on: int | None = None  # the day its last use passes the threshold (scheduled)
+    present: bool = True
+
+    def verdict_basis(self, now: datetime) -> str:
+        """What the rule's verdict rests on, for counting the account's changes (the function
+        judges; this only classifies the simulated events)."""
+        if self.template.kind not in EVALUATED_KINDS:
+            return "fixed"
+        if _whole_days(now - self.created) <= BILL_THRESHOLD_DAYS:
+            return "young"
+        if self.last_used is not None and _whole_days(now - self.last_used) <= BILL_THRESHOLD_DAYS:
+            return "used"
+        return "unused"
+
+
+class BillAccount:
+    """N roles that change by simulated day, deterministic (seeded): each day from day 2,
+    `change_percent` % of N change between used and unused past the threshold (half of them
+    newly unused, half used again), `create_percent` % are created and `delete_percent` %
+    deleted. Roles in use are used every 1 to 30 days (USE_PERIODS), so none crosses the
+    threshold by itself; the roles that become unused on day j are chosen at set-up and
+    stopped being used so that their last use is 61 days old on day j; young roles (created
+    within the threshold) age past it as time goes by, which the day's events count as
+    `aged_past_threshold`.
+
+    Simulated day d is the moment `start` + (d - 1) days. With `shift` every IAM time is
+    rendered relative to the real clock (moved back by the simulated days gone by: the
+    function's real clock then sees the account a day older each day); without it the times
+    are rendered as simulated and the function's clock must be moved to the day's moment."""
+
+    def __init__(self, roles: int, days: int, change_percent: float, create_percent: float,
+                 delete_percent: float, seed: int, shift: bool, start: datetime) -> None:
+        self.roles, self.days, self.shift, self.start = roles, days, shift, start
+        changes = round(roles * change_percent / 100)
+        self.per_day = {
+            "newly_unused": changes - changes // 2,
+            "used_again": changes // 2,
+            "created": round(roles * create_percent / 100),
+            "deleted": round(roles * delete_percent / 100),
+        }
+        self.settings = {"days": days, "change_percent": change_percent,
+                         "create_percent": create_percent, "delete_percent": delete_percent,
+                         "seed": seed, "clock": "shift" if shift else "function"}
+        self.templates, self.info = make_role_templates(
+            roles + self.per_day["created"] * max(days - 1, 0), start)
+        self.rng = random.Random(seed)
+        self.roles_by_index: list[SimRole] = []
+        for template in self.templates[:roles]:
+            self.roles_by_index.append(self._initial(template))
+        self.next_index = roles
+        self.day = 1
+        self._schedule_newly_unused()
+        self._use(1)
+        self.events: list[dict] = [self._events(1, {"newly_unused": 0, "used_again": 0,
+                                                    "created": 0, "deleted": 0})]
+        self.pages: dict[tuple[int, int], bytes] = {}
+        self.fragments: list[bytes] = []
+        self.render()
+
+    def now(self, day: int) -> datetime:
+        return self.start + timedelta(days=day - 1)
+
+    def _initial(self, t: RoleTemplate) -> SimRole:
+        role = SimRole(t, t.created, t.last_used, t.region, None, 0, self.rng.randint(1, 20))
+        if t.kind in ("used-recently",) or (t.kind == "young" and t.last_used is not None):
+            self._start_use(role, 1)
+        return role
+
+    def _start_use(self, role: SimRole, day: int) -> None:
+        role.period = self.rng.choice(USE_PERIODS)
+        role.phase = self.rng.randrange(role.period) if day == 1 else (-day) % role.period
+        role.region = role.region or self.rng.choice(REGIONS)
+
+    def _use(self, day: int) -> None:
+        """Sets each role in use to its last use as of `day`."""
+        now = self.now(day)
+        for role in self.roles_by_index:
+            if role.present and role.period is not None:
+                ago = (day + role.phase) % role.period
+                role.last_used = max(now - timedelta(days=ago, hours=role.hours), role.created)
+
+    def _schedule_newly_unused(self) -> None:
+        candidates = [r for r in self.roles_by_index
+                      if r.template.kind == "used-recently" and r.period is not None]
+        self.rng.shuffle(candidates)
+        for day in range(2, self.days + 1):
+            for _ in range(self.per_day["newly_unused"]):
+                if not candidates:
+                    return
+                role = candidates.pop()
+                role.crosses_on = day
+                role.period = None
+                role.last_used = self.now(day) - timedelta(days=BILL_THRESHOLD_DAYS + 1,
+                                                           hours=role.hours)
+
+    def advance(self, day: int) -> list[dict]:
+        """Applies every day's events up to `day` (days only go forward) and renders the
+        account as of `day`; returns the events of the days applied."""
+        if day < self.day:
+            raise ValueError(f"day {day} is before the account's day {self.day}")
+        applied = []
+        while self.day < day:
+            self.day += 1
+            applied.append(self._step(self.day))
+        self.render()
+        return applied
+
+    def _step(self, day: int) -> dict:
+        now = self.now(day)
+        present = [r for r in self.roles_by_index if r.present]
+        deletable = [r for r in present if r.crosses_on is None or r.crosses_on < day]
+        deleted = self.rng.sample(deletable, min(self.per_day["deleted"], len(deletable)))
+        for role in deleted:
+            role.present = False
+        unused = [r for r in present if r.present and r.period is None
+                  and r.verdict_basis(now) == "unused"]
+        again = self.rng.sample(unused, min(self.per_day["used_again"], len(unused)))
+        for role in again:
+            self._start_use(role, day)
+        created = 0
+        for _ in range(self.per_day["created"]):
+            template = self.templates[self.next_index]
+            self.next_index += 1
+            hours = self.rng.randint(1, 20)
+            role = SimRole(template, now - timedelta(hours=hours), None, None, None, 0, hours)
+            if template.kind in EVALUATED_KINDS and self.rng.random() < 0.5:
+                self._start_use(role, day)
+            self.roles_by_index.append(role)
+            created += 1
+        self._use(day)
+        return self._events(day, {"newly_unused": sum(r.crosses_on == day and r.present
+                                                      for r in self.roles_by_index),
+                                  "used_again": len(again), "created": created,
+                                  "deleted": len(deleted)})
+
+    def _events(self, day: int, counts: dict) -> dict:
+        now, before = self.now(day), self.now(day - 1)
+        aged = sum(r.present and r.template.kind in EVALUATED_KINDS
+                   and _whole_days(before - r.created) <= BILL_THRESHOLD_DAYS
+                   < _whole_days(now - r.created) for r in self.roles_by_index)
+        return {"day": day, "roles": sum(r.present for r in self.roles_by_index), **counts,
+                "aged_past_threshold": aged}
+
+    def render(self) -> None:
+        shift = (datetime.now(timezone.utc).replace(microsecond=0) - self.now(self.day)
+                 if self.shift else timedelta(0))
+        self.fragments = [
+            r.template.render(r.created + shift,
+                              None if r.last_used is None else r.last_used + shift, r.region)
+            for r in self.roles_by_index if r.present]
+        self.pages = {}
+
+    @property
+    def count(self) -> int:
+        return len(self.fragments)
+
+    def clock_offset_s(self) -> float:
+        """What the function's clock must add to the real one to read the day's moment (0 when
+        the times are shifted instead)."""
+        if self.shift:
+            return 0.0
+        return (self.now(self.day) - datetime.now(timezone.utc)).total_seconds()
+
+    def iam_page(self, offset: int, max_items: int) -> bytes:
+        key = (offset, max_items)
+        page = self.pages.get(key)
+        if page is None:
+            end = min(offset + max_items, self.count)
+            truncated = end < self.count
+            marker = f"<Marker>{_marker(end)}</Marker>" if truncated else ""
+            page = b"".join([
+                f'<GetAccountAuthorizationDetailsResponse xmlns="{IAM_NS}">'
+                "<GetAccountAuthorizationDetailsResult>"
+                f"<IsTruncated>{'true' if truncated else 'false'}</IsTruncated>{marker}"
+                "<UserDetailList/><GroupDetailList/><RoleDetailList>".encode(),
+                *self.fragments[offset:end],
+                "</RoleDetailList><Policies/></GetAccountAuthorizationDetailsResult>"
+                f"<ResponseMetadata><RequestId>{_request_id(('bill', self.day, key))}</RequestId>"
+                "</ResponseMetadata></GetAccountAuthorizationDetailsResponse>".encode(),
+            ])
+            self.pages[key] = page
+        return page
+
+
+class ConfigStore:
+    """What AWS Config keeps of a custom rule's evaluations: PutEvaluations without TestMode
+    stores one result per (ResourceType, ResourceId) for the rule its ResultToken stands for,
+    the latest call winning; GetComplianceDetailsByConfigRule serves them back filtered by
+    ComplianceTypes (COMPLIANT and NON_COMPLIANT when none are given: NOT_APPLICABLE results
+    only when asked for), Limit (at most 100) and NextToken. Rules are independent."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.rules: dict[str, dict[tuple[str, str], dict]] = {}
+        # A fault for the benchmark's own test: (rule, day) whose first COMPLIANT or
+        # NON_COMPLIANT evaluation is silently not stored.
+        self.drop: tuple[str, int] | None = None
+        self.dropped: list[list[str]] = []
+
+    def reset(self, rules: list[str], drop: tuple[str, int] | None) -> None:
+        with self.lock:
+            self.rules = {rule: {} for rule in rules}
+            self.drop, self.dropped = drop, []
+
+    def put(self, rule: str, evaluations: list[dict], day: int, recorded_at: float) -> None:
+        with self.lock:
+            results = self.rules[rule]
+            for evaluation in evaluations:
+                key = (evaluation["ComplianceResourceType"], evaluation["ComplianceResourceId"])
+                if (self.drop == (rule, day)
+                        and evaluation["ComplianceType"] in ("COMPLIANT", "NON_COMPLIANT")):
+                    self.drop = None
+                    self.dropped.append([rule, key[1]])
+                    continue
+                results[key] = {
+                    "ResourceType": key[0], "ResourceId": key[1],
+                    "ComplianceType": evaluation["ComplianceType"],
+                    "Annotation": evaluation.get("Annotation"),
+                    "OrderingTimestamp": evaluation.get("OrderingTimestamp"),
+                    "ResultRecordedTime": recorded_at,
+                }
+
+    def query(self, rule: str, types: list[str], offset: int, limit: int) -> tuple[list[dict], bool]:
+        with self.lock:
+            matching = [r for r in self.rules[rule].values() if r["ComplianceType"] in types]
+            return [dict(r) for r in matching[offset:offset + limit]], offset + limit < len(matching)
+
+    def held(self, rule: str) -> dict:
+        """The rule's results: ResourceId -> [ResourceType, ComplianceType, Annotation]."""
+        with self.lock:
+            return {rid: [rtype, r["ComplianceType"], r["Annotation"]]
+                    for (rtype, rid), r in self.rules.get(rule, {}).items()}
+
+
+def _next_token(rule: str, types: list[str], offset: int) -> str:
+    return base64.b64encode(f"bench-next:{rule}:{','.join(types)}:{offset}".encode()).decode()
+
+
+def _next_offset(token: str, rule: str, types: list[str]) -> int | None:
+    try:
+        text = base64.b64decode(token.encode(), validate=True).decode()
+        prefix, token_rule, token_types, offset = text.rsplit(":", 3)
+        if (prefix, token_rule, token_types) != ("bench-next", rule, ",".join(types)):
+            return None
+        return int(offset) if int(offset) > 0 else None
+    except ValueError:
+        return None
+
+
 # ---- the counters ---------------------------------------------------------------------------
 
 class Stats:
@@ -757,6 +1121,9 @@ class Stats:
         self.in_flight: dict[str, int] = {}
         self.max_in_flight: dict[str, int] = {}
         self.evaluations = 0
+        # Evaluations received without TestMode, by the rule their ResultToken names
+        # (recorded "stored" only).
+        self.evaluations_by_rule: dict[str, int] = {}
         self.max_evaluations_per_call = 0
         self.connections = 0
         self.first_request = None
@@ -803,6 +1170,7 @@ class Stats:
                 "ops": {k: {**v, "ports": sorted(v.get("ports", ()))} for k, v in self.ops.items()},
                 "max_in_flight": dict(self.max_in_flight),
                 "evaluations": self.evaluations,
+                "evaluations_by_rule": dict(self.evaluations_by_rule),
                 "max_evaluations_per_call": self.max_evaluations_per_call,
                 "connections": self.connections,
                 "first_request": self.first_request,
@@ -821,15 +1189,20 @@ class FakeAwsServer(ThreadingHTTPServer):
         super().__init__(address, Handler)
         self.account = Account()
         self.stats = Stats()
+        self.bill: BillAccount | None = None
+        self.store = ConfigStore()
         self.settings = {"kind": "roles", "roles": 0, "users": 0, "latency_ms": 0.0,
                          "recorded": "none", "stale": 0, "report": "complete"}
         # GenerateCredentialReport calls since the last configure (the report's state follows).
         self.generate_calls = 0
 
     def configure(self, roles: int, latency_ms: float, recorded: str, stale: int,
-                  kind: str = "roles", users: int = 0, report: str = "complete") -> dict:
-        if recorded not in ("none", "all"):
-            raise ValueError(f"recorded must be none or all, not {recorded!r}")
+                  kind: str = "roles", users: int = 0, report: str = "complete",
+                  bill: dict | None = None) -> dict:
+        if recorded not in ("none", "all", "stored"):
+            raise ValueError(f"recorded must be none, all or stored, not {recorded!r}")
+        if recorded == "stored":
+            return self.configure_bill(roles, latency_ms, bill or {})
         if kind not in ("roles", "users"):
             raise ValueError(f"kind must be roles or users, not {kind!r}")
         if report not in REPORT_STATES:
@@ -863,8 +1236,44 @@ class FakeAwsServer(ThreadingHTTPServer):
             **info,
         }
 
+    def configure_bill(self, roles: int, latency_ms: float, bill: dict) -> dict:
+        """An account that changes by day (BillAccount) at day 1, and a Config that stores what
+        it is sent, for the rules `bill["rules"]`, all empty."""
+        started = time.monotonic()
+        rules = [str(r) for r in bill.get("rules", [RULE_NAME])]
+        drop = bill.get("drop")
+        self.bill = BillAccount(
+            roles, int(bill.get("days", 30)), float(bill.get("change_percent", 1.0)),
+            float(bill.get("create_percent", 0.5)), float(bill.get("delete_percent", 0.5)),
+            int(bill.get("seed", SEED)), str(bill.get("clock", "shift")) == "shift",
+            datetime.now(timezone.utc).replace(microsecond=0))
+        self.store.reset(rules, (str(drop["rule"]), int(drop["day"])) if drop else None)
+        self.settings = {"kind": "roles", "roles": roles, "users": 0, "latency_ms": latency_ms,
+                         "recorded": "stored", "stale": 0, "report": "complete"}
+        self.stats.reset()
+        return {**self.settings, **self.bill.settings, "rules": rules, "per_day": self.bill.per_day,
+                "render_seconds": round(time.monotonic() - started, 3), **self.bill.info,
+                **self.day_info([])}
+
+    def day_info(self, events: list[dict]) -> dict:
+        bill = self.bill
+        return {"day": bill.day, "roles_present": bill.count, "events": events,
+                "day_events": bill.events[-1] if not events else events[-1],
+                "clock_offset_s": bill.clock_offset_s(),
+                "day_moment": _iso(bill.now(bill.day))}
+
+    def advance_day(self, day: int) -> dict:
+        if self.bill is None:
+            raise ValueError("no simulated account: configure recorded=stored first")
+        events = self.bill.advance(day)
+        self.bill.events += events
+        self.stats.reset()
+        return self.day_info(events)
+
     @property
     def principals(self) -> int:
+        if self.settings["recorded"] == "stored" and self.bill is not None:
+            return self.bill.count
         return self.settings[self.settings["kind"]]
 
     def handle_error(self, request, client_address) -> None:
@@ -913,9 +1322,14 @@ class Handler(BaseHTTPRequestHandler):
     # -- dispatch
 
     def do_GET(self) -> None:
-        if self.path == "/__bench/stats":
+        path, _, query = self.path.partition("?")
+        if path == "/__bench/stats":
             self._send(200, "application/json",
                        json.dumps(self.server.stats.snapshot()).encode())
+        elif path == "/__bench/stored":
+            rule = urllib.parse.parse_qs(query).get("rule", [""])[0]
+            self._send(200, "application/json", json.dumps({
+                "held": self.server.store.held(rule), "dropped": self.server.store.dropped}).encode())
         else:
             self._send(404, "text/plain", b"not found\n")
 
@@ -933,9 +1347,20 @@ class Handler(BaseHTTPRequestHandler):
                     int(args.get("roles", 1000)), float(args.get("latency_ms", 0)),
                     str(args.get("recorded", "none")), int(args.get("stale", 0)),
                     str(args.get("kind", "roles")), int(args.get("users", 0)),
-                    str(args.get("report", "complete")))
+                    str(args.get("report", "complete")), args.get("bill"))
                 self._send(200, "application/json", json.dumps(result).encode())
-            except (ValueError, TypeError) as error:
+            except (ValueError, TypeError, KeyError) as error:
+                self._send(400, "text/plain", f"{error}\n".encode())
+            return
+        if self.path in ("/__bench/day", "/__bench/reset"):
+            try:
+                if self.path == "/__bench/day":
+                    result = self.server.advance_day(int(json.loads(body or b"{}")["day"]))
+                else:
+                    self.server.stats.reset()
+                    result = {}
+                self._send(200, "application/json", json.dumps(result).encode())
+            except (ValueError, TypeError, KeyError) as error:
                 self._send(400, "text/plain", f"{error}\n".encode())
             return
 
@@ -1012,6 +1437,8 @@ class Handler(BaseHTTPRequestHandler):
             return 400, "text/xml", self._iam_error("ValidationError", "Invalid Marker")
         if settings["kind"] == "users":
             return 200, "text/xml", self.server.account.users.details_page(count, offset, max_items)
+        if settings["recorded"] == "stored":
+            return 200, "text/xml", self.server.bill.iam_page(offset, max_items)
         return 200, "text/xml", self.server.account.iam_page(count, offset, max_items)
 
     def _users_op(self, op: str, form: dict[str, list[str]]) -> tuple[int, str, bytes]:
@@ -1073,6 +1500,8 @@ class Handler(BaseHTTPRequestHandler):
                 "</ErrorResponse>").encode()
 
     def _put_evaluations(self, body: bytes) -> tuple[int, str, bytes]:
+        if self.server.settings["recorded"] == "stored":
+            return self._store_evaluations(body)
         # Counted, not parsed: parsing 30 KB under the GIL would delay the other requests.
         if not body.startswith(b"{") or b'"Evaluations"' not in body:
             return 400, "application/x-amz-json-1.1", b'{"__type":"SerializationException"}'
@@ -1086,8 +1515,81 @@ class Handler(BaseHTTPRequestHandler):
                     b'{"__type":"InvalidParameterValueException","message":"more than 100"}')
         return 200, "application/x-amz-json-1.1", b'{"FailedEvaluations":[]}'
 
+    @staticmethod
+    def _config_error(code: str, message: str) -> tuple[int, str, bytes]:
+        return (400, "application/x-amz-json-1.1",
+                json.dumps({"__type": code, "message": message}).encode())
+
+    def _store_evaluations(self, body: bytes) -> tuple[int, str, bytes]:
+        """PutEvaluations stored (recorded "stored"): parsed, checked, kept per rule."""
+        try:
+            args = json.loads(body)
+            evaluations = args.get("Evaluations") or []
+            token = str(args.get("ResultToken") or "")
+            for evaluation in evaluations:
+                if evaluation["ComplianceType"] not in COMPLIANCE_STORED:
+                    return self._config_error("InvalidParameterValueException",
+                                              f"ComplianceType {evaluation['ComplianceType']}")
+                str(evaluation["ComplianceResourceType"]), str(evaluation["ComplianceResourceId"])
+        except (ValueError, AttributeError, KeyError, TypeError):
+            return self._config_error("SerializationException", "not a PutEvaluations request")
+        stats, server = self.server.stats, self.server
+        with stats.lock:
+            stats.evaluations += len(evaluations)
+            stats.max_evaluations_per_call = max(stats.max_evaluations_per_call, len(evaluations))
+        if len(evaluations) > 100:
+            return self._config_error("InvalidParameterValueException", "more than 100")
+        rule = rule_of_token(token)
+        if rule is None or rule not in server.store.rules:
+            return self._config_error("InvalidResultTokenException",
+                                      "The result token is invalid.")
+        if not args.get("TestMode"):
+            with stats.lock:
+                stats.evaluations_by_rule[rule] = stats.evaluations_by_rule.get(rule, 0) + len(evaluations)
+            server.store.put(rule, evaluations, server.bill.day,
+                             time.time() + server.bill.clock_offset_s())
+        return 200, "application/x-amz-json-1.1", b'{"FailedEvaluations":[]}'
+
+    def _stored_results(self, body: bytes) -> tuple[int, str, bytes]:
+        try:
+            args = json.loads(body or b"{}")
+            rule = str(args.get("ConfigRuleName") or "")
+            types = list(args.get("ComplianceTypes") or ["COMPLIANT", "NON_COMPLIANT"])
+            limit = int(args.get("Limit") or CONFIG_MAX_LIMIT)
+            token = args.get("NextToken")
+        except (ValueError, AttributeError, TypeError):
+            return self._config_error("SerializationException", "not a request")
+        if rule not in self.server.store.rules:
+            return self._config_error("NoSuchConfigRuleException",
+                                      f"The ConfigRule '{rule}' provided in the request is invalid.")
+        if any(t not in COMPLIANCE_STORED for t in types):
+            return self._config_error("InvalidParameterValueException", f"ComplianceTypes {types}")
+        offset = _next_offset(token, rule, types) if token else 0
+        if offset is None or not 1 <= limit <= CONFIG_MAX_LIMIT:
+            return self._config_error("InvalidNextTokenException", "bad NextToken or Limit")
+        page, more = self.server.store.query(rule, types, offset, limit)
+        response: dict = {"EvaluationResults": [
+            {
+                "EvaluationResultIdentifier": {
+                    "EvaluationResultQualifier": {
+                        "ConfigRuleName": rule, "ResourceType": r["ResourceType"],
+                        "ResourceId": r["ResourceId"], "EvaluationMode": "DETECTIVE"},
+                    "OrderingTimestamp": r["OrderingTimestamp"],
+                },
+                "ComplianceType": r["ComplianceType"],
+                "ResultRecordedTime": r["ResultRecordedTime"],
+                "ConfigRuleInvokedTime": r["ResultRecordedTime"],
+                **({"Annotation": r["Annotation"]} if r["Annotation"] is not None else {}),
+            }
+            for r in page]}
+        if more:
+            response["NextToken"] = _next_token(rule, types, offset + limit)
+        return 200, "application/x-amz-json-1.1", json.dumps(response, separators=(",", ":")).encode()
+
     def _compliance_details(self, body: bytes) -> tuple[int, str, bytes]:
         settings = self.server.settings
+        if settings["recorded"] == "stored":
+            return self._stored_results(body)
         if settings["recorded"] == "none":
             return 200, "application/x-amz-json-1.1", b'{"EvaluationResults":[]}'
         try:

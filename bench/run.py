@@ -42,6 +42,11 @@ sample rule IAM_USER_USED_LAST_90_DAYS against the same account at L = 0 (--patt
 and a table puts requests, CPU, wall time and peak RSS side by side with ratios. --quick runs
 1 000 roles and 1 000 users (report STARTED first), L = 0 and 50 ms, and one pattern run.
 
+--bill runs the 30-day bill simulation instead (bench/bill.py, with its own options: see
+`bench/run.py --bill --help`): the binary run daily with publish=changes beside publish=all
+against an account that changes by day and a Config that stores, checked to hold the same
+compliance every day, with the evaluations recorded, Config's price and Access Analyzer's.
+
 Usage: bench/run.py [--quick] [--kind roles|users|all] [--reps R] [--roles 1000,5000,10000]
                     [--users 1000,5000] [--report complete|started] [--pattern-reps P]
                     [--latency-ms 0,50]
@@ -71,6 +76,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -120,6 +126,9 @@ class Invocation:
     outcome: str | None = None  # response | error | init-error
     body: bytes = b""
     error_type: str = ""
+    # Seconds the function's clock runs ahead of the real one (a simulated day): its deadline
+    # is given on its own clock.
+    clock_offset_s: float = 0.0
     done: threading.Event = field(default_factory=threading.Event)
     finished: threading.Event = field(default_factory=threading.Event)
 
@@ -175,7 +184,7 @@ class RuntimeHandler(BaseHTTPRequestHandler):
             invocation.finished.wait(RUN_TIMEOUT_S)
             self.close_connection = True
             return
-        deadline_ms = int(time.time() * 1000) + FUNCTION_TIMEOUT_MS
+        deadline_ms = int((time.time() + invocation.clock_offset_s) * 1000) + FUNCTION_TIMEOUT_MS
         self._reply(200, invocation.event, {
             "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
             "Lambda-Runtime-Deadline-Ms": str(deadline_ms),
@@ -244,6 +253,24 @@ class Fake:
             "users": roles if kind == "users" else 0, "latency_ms": latency_ms,
             "recorded": recorded, "stale": stale, "report": report})
 
+    def configure_bill(self, roles: int, latency_ms: float, bill: dict) -> dict:
+        """An account that changes by simulated day, and a Config that stores (bench/bill.py)."""
+        return self._call("POST", "/__bench/configure", {
+            "roles": roles, "latency_ms": latency_ms, "recorded": "stored", "bill": bill})
+
+    def day(self, day: int) -> dict:
+        """The simulated account moved on to `day` (counters reset)."""
+        return self._call("POST", "/__bench/day", {"day": day})
+
+    def reset(self) -> None:
+        """The counters reset, nothing else."""
+        self._call("POST", "/__bench/reset", {})
+
+    def stored(self, rule: str) -> dict:
+        """What Config holds for `rule`: {"held": {ResourceId: [type, compliance, annotation]},
+        "dropped": [[rule, ResourceId], ...]}."""
+        return self._call("GET", "/__bench/stored?rule=" + urllib.parse.quote(rule))
+
     def stats(self) -> dict:
         return self._call("GET", "/__bench/stats")
 
@@ -281,10 +308,15 @@ RUNNER = [str(Path(word).resolve()) if i == 0 and os.sep in word else word
 
 def run_once(binary: Path, runtime: RuntimeApi, fake: Fake, env: dict, event: bytes,
              roles: int, latency_ms: float, recorded: str, stale: int, log_path: Path,
-             kind: str = "roles", report_mode: str = "complete") -> dict:
-    """One cold run against an account of `roles` principals (roles, or users with kind users)."""
-    setup = fake.configure(roles, latency_ms, recorded, stale, kind, report_mode)
-    invocation = Invocation(event=event, request_id=f"bench-{roles}-{int(latency_ms)}-{time.time_ns()}")
+             kind: str = "roles", report_mode: str = "complete", *, setup: dict | None = None,
+             checker=None, clock_offset_s: float = 0.0) -> dict:
+    """One cold run against an account of `roles` principals (roles, or users with kind users).
+    With `setup` the fake is already configured (its counters reset) and `checker(summary,
+    stats)` says what is wrong with the run instead of the count checks."""
+    if setup is None:
+        setup = fake.configure(roles, latency_ms, recorded, stale, kind, report_mode)
+    invocation = Invocation(event=event, request_id=f"bench-{roles}-{int(latency_ms)}-{time.time_ns()}",
+                            clock_offset_s=clock_offset_s)
     runtime.current = invocation
     with open(log_path, "wb") as log:
         spawned = time.monotonic()
@@ -327,7 +359,9 @@ def run_once(binary: Path, runtime: RuntimeApi, fake: Fake, env: dict, event: by
     stats = fake.stats()
     ops = stats["ops"]
     count = lambda op: ops.get(op, {}).get("requests", 0)  # noqa: E731
-    if kind == "users":
+    if checker is not None:
+        problems = checker(summary, stats)
+    elif kind == "users":
         problems = check_user_counts(summary, stats, setup, roles, stale if recorded == "all" else 0)
     else:
         problems = check_counts(summary, stats, roles, stale if recorded == "all" else 0)
@@ -522,16 +556,43 @@ def run_pattern_once(fake: Fake, env: dict, event_path: Path, users: int, max_da
     }
 
 
+def expected_evaluations(summary: dict, every: int, problems: list[str]) -> int:
+    """The evaluations a run must have sent: `every` (one per principal and per result of a
+    principal that is gone), or with publish=changes what its summary says it sent, which is
+    at least 1 and at most `every` (the fake holds no result to compare with but the recorded
+    ones, so it cannot tell which results changed)."""
+    if summary.get("publish") != "changes":
+        return every
+    claimed = summary.get("evaluations_sent")
+    if not isinstance(claimed, int) or not 1 <= claimed <= every:
+        problems.append(f"the response says evaluations_sent={claimed!r} with publish=changes, "
+                        f"expected 1 to {every}")
+        return every
+    return claimed
+
+
+def with_publish(event: bytes, publish: str) -> bytes:
+    """The event with the rule parameter publish=`publish` (none with "omit": a build without
+    the parameter refuses it)."""
+    if publish == "omit":
+        return event
+    decoded = json.loads(event)
+    params = json.loads(decoded["ruleParameters"])
+    params["publish"] = publish
+    decoded["ruleParameters"] = json.dumps(params, separators=(",", ":"))
+    return json.dumps(decoded).encode()
+
+
 def check_counts(summary: dict, stats: dict, roles: int, stale: int) -> list[str]:
     """What is wrong with a run, from what the fake served: `roles` roles, of which the rule
     must evaluate each once, and `stale` recorded results for roles that are gone, each cleaned
     up to NOT_APPLICABLE. The function's own summary must say the same numbers."""
     ops = stats["ops"]
     count = lambda op: ops.get(op, {}).get("requests", 0)  # noqa: E731
-    evaluations = roles + stale
-    problems = []
     if not isinstance(summary, dict):
         return [f"the response is not a summary object: {summary!r}"]
+    problems: list[str] = []
+    evaluations = expected_evaluations(summary, roles + stale, problems)
     for key, want in (("principals", roles), ("stale_cleaned", stale)):
         if key not in summary:
             problems.append(f"the response has no {key}: {summary}")
@@ -562,10 +623,10 @@ def check_user_counts(summary: dict, stats: dict, setup: dict, users: int, stale
     STARTED; the per-user calls are never made."""
     ops = stats["ops"]
     count = lambda op: ops.get(op, {}).get("requests", 0)  # noqa: E731
-    evaluations = users + stale
     if not isinstance(summary, dict):
         return [f"the response is not a summary object: {summary!r}"]
-    problems = []
+    problems: list[str] = []
+    evaluations = expected_evaluations(summary, users + stale, problems)
     expected = {"rule_kind": "users", "principals": users, "stale_cleaned": stale, "not_judged": 0,
                 "credential_report_generated": setup["report_generated"]}
     for key, want in expected.items():
@@ -1101,7 +1162,40 @@ def run_users(args, variants: list[dict], patterns: list[dict], runtime: Runtime
                       f"{sum(pattern['requests'].values())} requests", file=sys.stderr, flush=True)
     return total
 
+def lambda_environment(runtime: RuntimeApi, fake: Fake, function_env: dict) -> dict:
+    """What Lambda sets for a 128 MB function, pointed at the fake, then `function_env`."""
+    home = tempfile.mkdtemp(prefix="bench-home-")
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": home,
+        "TZ": ":UTC",
+        "LANG": "C.UTF-8",
+        "AWS_LAMBDA_RUNTIME_API": runtime.address,  # host:port, as Lambda sets it
+        "AWS_LAMBDA_FUNCTION_NAME": FUNCTION_NAME,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{FUNCTION_NAME}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
+        "AWS_LAMBDA_LOG_FORMAT": "JSON",
+        "AWS_LAMBDA_LOG_LEVEL": "INFO",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "_HANDLER": "bootstrap",
+        "AWS_ENDPOINT_URL": fake.url,
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "AKIDBENCHMARKFAKE000",
+        "AWS_SECRET_ACCESS_KEY": "bench-fake-secret-key",
+        "AWS_SESSION_TOKEN": "bench-fake-session-token",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        # What the template deploys (MALLOC_ARENA_MAX among it), then --env on top.
+        **function_env,
+    }
+
+
 def main() -> int:
+    if "--bill" in sys.argv[1:]:
+        import bill  # the 30-day simulation (bench/bill.py), with its own options
+        return bill.main([a for a in sys.argv[1:] if a != "--bill"])
     parser = argparse.ArgumentParser(
         description="Benchmark the Lambda binary against a fake IAM and Config.",
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
@@ -1145,6 +1239,11 @@ def main() -> int:
                              "(one per role, plus --stale vanished ones; the clean-up read pages)")
     parser.add_argument("--stale", type=int, default=0, help="with --recorded all: vanished role ids")
     parser.add_argument("--event", default=str(REPO / "events" / "scheduled.json"))
+    parser.add_argument("--publish", choices=["all", "changes", "omit"], default="all",
+                        help="the rule parameter publish the event carries: all (default: every "
+                             "result, one per principal, as every figure here), changes (then the "
+                             "counts checked are the summary's evaluations_sent, at most one per "
+                             "principal), or omit (a build without the parameter)")
     parser.add_argument("--json", help="write every run's measurements to this file")
     parser.add_argument("--logs", help="keep the function's logs in this directory")
     args = parser.parse_args()
@@ -1172,10 +1271,10 @@ def main() -> int:
     template_env = template_environment(Path(args.template), FUNCTION_ID)
     function_env = {**template_env, **extra_env}
     c_cfg, c_cfg_source = configured_concurrency(args, function_env)
-    event = Path(args.event).read_bytes()
+    event = with_publish(Path(args.event).read_bytes(), args.publish)
     users_env_template, users_env_source = users_function_environment(Path(args.template))
     users_function_env = {**users_env_template, **extra_env}
-    user_event = users_event(event)
+    user_event = with_publish(users_event(event), args.publish)
 
     load_before = loadavg()
     fake = Fake()
@@ -1183,32 +1282,7 @@ def main() -> int:
     threading.Thread(target=runtime.serve_forever, daemon=True).start()
     logs = Path(args.logs) if args.logs else Path(tempfile.mkdtemp(prefix="bench-logs-"))
     logs.mkdir(parents=True, exist_ok=True)
-    home = tempfile.mkdtemp(prefix="bench-home-")
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": home,
-        "TZ": ":UTC",
-        "LANG": "C.UTF-8",
-        "AWS_LAMBDA_RUNTIME_API": runtime.address,  # host:port, as Lambda sets it
-        "AWS_LAMBDA_FUNCTION_NAME": FUNCTION_NAME,
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{FUNCTION_NAME}",
-        "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
-        "AWS_LAMBDA_LOG_FORMAT": "JSON",
-        "AWS_LAMBDA_LOG_LEVEL": "INFO",
-        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-        "_HANDLER": "bootstrap",
-        "AWS_ENDPOINT_URL": fake.url,
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "AKIDBENCHMARKFAKE000",
-        "AWS_SECRET_ACCESS_KEY": "bench-fake-secret-key",
-        "AWS_SESSION_TOKEN": "bench-fake-session-token",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        # What the template deploys (MALLOC_ARENA_MAX among it), then --env on top.
-        **function_env,
-    }
+    env = lambda_environment(runtime, fake, function_env)
 
     started = time.monotonic()
     total = 0
@@ -1277,6 +1351,7 @@ def main() -> int:
                   f"{time.monotonic() - started:.0f}s; "
                   f"recorded results: {args.recorded}"
                   + (f" (+{args.stale} stale)" if args.stale else "")
+                  + f"; rule parameter publish: {args.publish}"
                   + f"; function environment: "
                   + " ".join(f"{k}={v}" for k, v in function_env.items())
                   + (f" (--env: {' '.join(args.env)})" if args.env else " (template.yaml)"))

@@ -339,3 +339,181 @@ def test_bench_quick_users_run_fails_on_wrong_counts(tmp_path, mode, messages):
     assert "bench: FAIL: the run is wrong: " in result.stderr, result.stderr
     for message in messages:
         assert message in result.stderr, result.stderr
+
+
+# ---- the monthly bill (bench/bill.py, `scripts/bench --bill`) ---------------------------------
+
+import bill as bench_bill  # noqa: E402
+import fake_aws as bench_fake  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "evaluations, dollars",
+    [
+        # AWS Config's tiers: $0.001 each for the first 100 000 a month, $0.0008 for the next
+        # 400 000, $0.0005 beyond (the issue's 5 000 roles daily: 150 000, about $140).
+        (0, 0.0),
+        (30_000, 30.0),
+        (100_000, 100.0),
+        (150_000, 140.0),
+        (500_000, 420.0),
+        (600_000, 470.0),
+    ],
+)
+def test_config_price_follows_the_tiers(evaluations, dollars):
+    assert bench_bill.config_price(evaluations) == pytest.approx(dollars)
+
+
+def _call(port, path, body=None, target=None):
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"X-Amz-Target": f"StarlingDoveService.{target}"} if target else {}
+    connection.request("POST" if body is not None else "GET", path,
+                       body=json.dumps(body).encode() if body is not None else None,
+                       headers=headers)  # fmt: skip
+    response = connection.getresponse()
+    data = response.read()
+    connection.close()
+    return response.status, json.loads(data) if data.startswith(b"{") else data
+
+
+def test_stored_config_keeps_each_rules_results_and_serves_them_as_config_does():
+    server = bench_fake.serve(0)
+    port = server.server_address[1]
+    try:
+        status, _ = _call(port, "/__bench/configure", {
+            "roles": 30, "recorded": "stored", "bill": {"rules": ["rule-a", "rule-b"], "days": 3}})
+        assert status == 200
+        types = ["COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"]
+        evaluations = [{"ComplianceResourceType": "AWS::IAM::Role", "ComplianceResourceId": f"AROA{i:03d}",
+                        "ComplianceType": types[i % 3], "Annotation": f"role {i}",
+                        "OrderingTimestamp": 1767225600.0} for i in range(150)]  # fmt: skip
+        for start in (0, 100):
+            status, body = _call(port, "/", {"ResultToken": bench_fake.result_token("rule-a"),
+                                             "Evaluations": evaluations[start:start + 100]},
+                                 "PutEvaluations")  # fmt: skip
+            assert (status, body) == (200, {"FailedEvaluations": []})
+        # TestMode stores nothing; an unknown token is refused.
+        status, _ = _call(port, "/", {"ResultToken": bench_fake.result_token("rule-b"),
+                                      "Evaluations": evaluations[:5], "TestMode": True}, "PutEvaluations")
+        assert status == 200
+        status, body = _call(port, "/", {"ResultToken": "not-a-token", "Evaluations": evaluations[:1]},
+                             "PutEvaluations")  # fmt: skip
+        assert (status, body["__type"]) == (400, "InvalidResultTokenException")
+
+        def read(rule, compliance_types=None, limit=100):
+            ids, token, pages = [], None, 0
+            while True:
+                request = {"ConfigRuleName": rule, "Limit": limit,
+                           **({"ComplianceTypes": compliance_types} if compliance_types else {}),
+                           **({"NextToken": token} if token else {})}
+                status, body = _call(port, "/", request, "GetComplianceDetailsByConfigRule")
+                assert status == 200, body
+                pages += 1
+                ids += [(r["EvaluationResultIdentifier"]["EvaluationResultQualifier"]["ResourceId"],
+                         r["ComplianceType"], r["Annotation"]) for r in body["EvaluationResults"]]
+                token = body.get("NextToken")
+                if not token:
+                    return ids, pages
+
+        # No filter: COMPLIANT and NON_COMPLIANT only (100 of the 150), 100 a page at most.
+        got, pages = read("rule-a", limit=30)
+        assert (len(got), pages) == (100, 4)
+        assert {c for _, c, _ in got} == {"COMPLIANT", "NON_COMPLIANT"}
+        assert ("AROA001", "NON_COMPLIANT", "role 1") in got
+        not_applicable, _ = read("rule-a", ["NOT_APPLICABLE"])
+        assert [i for i, _, _ in not_applicable] == [f"AROA{i:03d}" for i in range(2, 150, 3)]
+        # The other rule holds nothing: the TestMode call was not stored.
+        assert read("rule-b", types) == ([], 1)
+        status, body = _call(port, "/", {"ConfigRuleName": "rule-a", "Limit": 101},
+                             "GetComplianceDetailsByConfigRule")  # fmt: skip
+        assert status == 400
+        # The latest result wins.
+        status, _ = _call(port, "/", {"ResultToken": bench_fake.result_token("rule-a"), "Evaluations": [
+            {**evaluations[0], "ComplianceType": "NON_COMPLIANT", "Annotation": "changed"}]},
+            "PutEvaluations")  # fmt: skip
+        got, _ = read("rule-a", ["NON_COMPLIANT"])
+        assert ("AROA000", "NON_COMPLIANT", "changed") in got
+        status, stats = _call(port, "/__bench/stats")
+        assert stats["evaluations_by_rule"] == {"rule-a": 151}
+    finally:
+        server.shutdown()
+
+
+def test_the_simulated_account_changes_by_the_stated_shares_each_day():
+    account = bench_fake.BillAccount(1000, 5, 1.0, 0.5, 0.5, 7, True, bench_fake.datetime.now(bench_fake.timezone.utc))
+    ids_day1 = {f.split(b"<RoleId>")[1].split(b"</RoleId>")[0] for f in account.fragments}
+    assert len(ids_day1) == 1000
+    events = account.advance(2)
+    ids_day2 = {f.split(b"<RoleId>")[1].split(b"</RoleId>")[0] for f in account.fragments}
+    # 0.5 % created, 0.5 % deleted, 1 % between used and unused (half each way).
+    assert (len(ids_day1 - ids_day2), len(ids_day2 - ids_day1)) == (5, 5)
+    assert events == [{"day": 2, "roles": 1000, "newly_unused": 5, "used_again": 5, "created": 5,
+                       "deleted": 5, "aged_past_threshold": events[0]["aged_past_threshold"]}]
+
+
+def run_bill_quick(function_binary, tmp_path, *extra):
+    return subprocess.run(
+        [str(REPO / "scripts" / "bench"), "--bill", "--quick", "--binary", str(function_binary),
+         "--json", str(tmp_path / "bill.json"), "--logs", str(tmp_path / "logs"), *extra],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def test_bench_bill_quick_runs_both_publish_modes_and_config_holds_the_same(function_binary, tmp_path):
+    result = run_bill_quick(function_binary, tmp_path)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    days = json.loads((tmp_path / "bill.json").read_text())["results"][0]["days"]
+    assert [d["day"] for d in days] == [1, 2, 3, 4]
+    sent = {mode: [d["runs"][mode]["evaluations"] for d in days] for mode in ("changes", "all")}
+    # publish=all sends every role every day (and the clean-up of deleted ones): day 1, 300.
+    assert sent["all"][0] == 300
+    assert all(n >= d["roles"] for n, d in zip(sent["all"], days))
+    # publish=changes sends less on day 1 (nothing for NOT_APPLICABLE roles Config holds nothing
+    # for), and never more than all. (How much less after day 1 depends on the annotations and
+    # on the clock: --quick shifts IAM's times, so every date moves a day a day.)
+    assert 0 < sent["changes"][0] < 300
+    assert all(0 < c <= a for c, a in zip(sent["changes"], sent["all"]))
+    assert "| 300 | 4 |" in result.stdout, result.stdout
+    assert "IAM Access Analyzer" in result.stdout
+
+
+def test_bench_bill_fails_when_config_does_not_hold_what_publish_all_leaves(function_binary, tmp_path):
+    result = run_bill_quick(function_binary, tmp_path, "--fault-drop-day", "1")
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    dropped = json.loads(result.stderr.split("the fake did not store ", 1)[1].splitlines()[0].replace("'", '"'))
+    [[rule, resource_id]] = dropped
+    assert rule == bench_bill.RULE_CHANGES
+    assert "bench: FAIL: N=300, day 1: what Config holds differs between publish=changes" in result.stderr
+    assert f"for 1 resource: {resource_id}: absent (publish=changes) vs " in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    "summary, expected, problem",
+    [
+        ({"principals": 1000}, 1000, None),  # a build without the parameter sends every result
+        ({"publish": "all", "evaluations_sent": 1000}, 1000, None),
+        ({"publish": "changes", "evaluations_sent": 958}, 958, None),
+        ({"publish": "changes", "evaluations_sent": 1}, 1, None),  # the account marker alone
+        ({"publish": "changes", "evaluations_sent": 0}, 1000, "evaluations_sent=0 with publish=changes, expected 1 to 1000"),
+        ({"publish": "changes", "evaluations_sent": 1001}, 1000, "evaluations_sent=1001"),
+        ({"publish": "changes"}, 1000, "evaluations_sent=None"),
+    ],
+)
+def test_bench_counts_what_a_run_must_send_by_its_publish_parameter(summary, expected, problem):
+    problems = []
+    assert bench_run.expected_evaluations(summary, 1000, problems) == expected
+    if problem is None:
+        assert problems == []
+    else:
+        assert len(problems) == 1 and problem in problems[0], problems
+
+
+def test_bench_events_carry_the_publish_parameter_beside_the_rules_own():
+    event = (REPO / "events" / "scheduled.json").read_bytes()
+    params = json.loads(json.loads(bench_run.with_publish(event, "all"))["ruleParameters"])
+    assert params == {**json.loads(json.loads(event)["ruleParameters"]), "publish": "all"}
+    assert bench_run.with_publish(event, "omit") == event

@@ -129,8 +129,9 @@ def checker(mode: str, rule: str, present: int, publish_sent: bool):
         if stats["evaluations"] != received:
             problems.append(f"{stats['evaluations'] - received} evaluations sent with TestMode")
         iam_pages = ops.get(run.OP_IAM, {}).get("requests", 0)
-        if iam_pages != math.ceil(present / 1000):
-            problems.append(f"{iam_pages} IAM pages read, the account has {math.ceil(present / 1000)}")
+        if iam_pages != math.ceil(present / run.IAM_PAGE_SIZE):
+            problems.append(f"{iam_pages} IAM pages read, the account has "
+                            f"{math.ceil(present / run.IAM_PAGE_SIZE)}")
         if mode == "all" and received != present + summary.get("stale_cleaned", 0):
             problems.append(f"publish=all sent {received} evaluations for {present} roles and "
                             f"{summary.get('stale_cleaned')} cleaned up")

@@ -16,7 +16,7 @@ printed, never a failure: they depend on the machine's load. Per run it measures
   wall        event handed out -> response (or error) posted
   floor       (max(IAM reads, clean-up reads) + ceil(PutEvaluations calls / C)) x L: the
               function reads IAM and the rule's results at the same time, so the longer of the
-              two (ceil(N/1000) IAM pages, or the clean-up pages), then ceil(ceil(N/100)/C)
+              two (ceil(N/250) IAM pages, or the clean-up pages), then ceil(ceil(N/100)/C)
               rounds of PutEvaluations; C is the most
               PutEvaluations the fake saw in flight at once (C_obs), and separately the
               function's configured concurrency (C_cfg: --concurrency, else
@@ -36,7 +36,7 @@ COMPLETE at once, or with --report started STARTED first), GetAccountAuthorizati
 Filter=User; the event's ruleParameters are the users rule's (fake_aws.USERS_RULE_PARAMETERS). A
 users run is wrong unless the summary says rule_kind users, principals N, not_judged 0 and the
 report's GeneratedTime, and the fake saw 1 (or 2) GenerateCredentialReport, 1 GetCredentialReport,
-ceil(N/1000) IAM pages, N (+ stale) evaluations in ceil(/100) PutEvaluations, no per-user call and
+ceil(N/250) IAM pages, N (+ stale) evaluations in ceil(/100) PutEvaluations, no per-user call and
 no error answer. Beside it, bench/per_user_pattern.py (boto3) makes the per-user calls of the RDK
 sample rule IAM_USER_USED_LAST_90_DAYS against the same account at L = 0 (--pattern-reps per N),
 and a table puts requests, CPU, wall time and peak RSS side by side with ratios. --quick runs
@@ -93,6 +93,8 @@ RUN_TIMEOUT_S = 180
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 OP_IAM = "iam:GetAccountAuthorizationDetails"
 OP_PUT = "config:PutEvaluations"
+# Principals the function asks IAM for per page (src/aws/iam.rs PAGE_SIZE).
+IAM_PAGE_SIZE = 250
 OP_READ = "config:GetComplianceDetailsByConfigRule"
 OP_GENERATE = "iam:GenerateCredentialReport"
 OP_REPORT = "iam:GetCredentialReport"
@@ -598,8 +600,8 @@ def check_counts(summary: dict, stats: dict, roles: int, stale: int) -> list[str
             problems.append(f"the response has no {key}: {summary}")
         elif summary[key] != want:
             problems.append(f"the response says {key}={summary[key]}, the fake served {want}")
-    if count(OP_IAM) != math.ceil(roles / 1000):
-        problems.append(f"{count(OP_IAM)} IAM pages read, the account has {math.ceil(roles / 1000)}")
+    if count(OP_IAM) != math.ceil(roles / IAM_PAGE_SIZE):
+        problems.append(f"{count(OP_IAM)} IAM pages read, the account has {math.ceil(roles / IAM_PAGE_SIZE)}")
     if stats["evaluations"] != evaluations:
         problems.append(f"{stats['evaluations']} evaluations sent, expected {evaluations} "
                         f"({roles} roles + {stale} gone)")
@@ -637,7 +639,7 @@ def check_user_counts(summary: dict, stats: dict, setup: dict, users: int, stale
             problems.append(f"the response says {key}={summary.get(key, '(absent)')}, "
                             f"the fake served {want}")
     generate = 2 if setup["report"] == "started" else 1
-    for op, want in ((OP_GENERATE, generate), (OP_REPORT, 1), (OP_IAM, math.ceil(users / 1000))):
+    for op, want in ((OP_GENERATE, generate), (OP_REPORT, 1), (OP_IAM, math.ceil(users / IAM_PAGE_SIZE))):
         if count(op) != want:
             problems.append(f"{count(op)} {op} calls, expected {want}")
     for op in PER_USER_OPS:

@@ -10,6 +10,7 @@ way a broken build would.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -117,7 +118,7 @@ def test_bench_quick_fails_when_the_run_is_broken(tmp_path, mode, message):
 
 
 # A stand-in roles rule that does what the function does on an account Config holds nothing
-# for: IAM pages of 1000, the rule's results read once, every role sent 100 at a time.
+# for: IAM pages of 250, the rule's results read once, every role sent 100 at a time.
 ROLES_STAND_IN = textwrap.dedent("""\
     #!{python}
     import json, os, urllib.request
@@ -127,7 +128,7 @@ ROLES_STAND_IN = textwrap.dedent("""\
         request_id = r.headers["Lambda-Runtime-Aws-Request-Id"]
     iam, config = boto3.client("iam"), boto3.client("config")
     pages = iam.get_paginator("get_account_authorization_details").paginate(
-        Filter=["Role"], PaginationConfig={{"PageSize": 1000}})
+        Filter=["Role"], PaginationConfig={{"PageSize": 250}})
     ids = [role["RoleId"] for page in pages for role in page["RoleDetailList"]]
     config.get_compliance_details_by_config_rule(ConfigRuleName="iam-role-last-used", Limit=100)
     for start in range(0, len(ids), 100):
@@ -139,6 +140,13 @@ ROLES_STAND_IN = textwrap.dedent("""\
     req = urllib.request.Request(api + request_id + "/response", data=body, method="POST")
     urllib.request.urlopen(req).read()
     """)
+
+
+def test_the_bench_expects_the_page_size_the_function_asks_for():
+    source = (REPO / "src" / "aws" / "iam.rs").read_text()
+    match = re.search(r"^pub const PAGE_SIZE: i32 = (\d+);", source, re.MULTILINE)
+    assert match, "src/aws/iam.rs has no PAGE_SIZE"
+    assert bench_run.IAM_PAGE_SIZE == int(match.group(1))
 
 
 def test_bench_quick_roles_run_puts_the_blog_rule_beside_the_function(tmp_path):
@@ -155,12 +163,12 @@ def test_bench_quick_roles_run_puts_the_blog_rule_beside_the_function(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "beside the AWS blog's rule" in result.stdout, result.stdout
     table = result.stdout.split("beside the AWS blog's rule", 1)[1]
-    # 1000 roles: the function 1 IAM page of 1000, 1 results read, 10 PutEvaluations; the blog's
+    # 1000 roles: the function 4 IAM pages of 250, 1 results read, 10 PutEvaluations; the blog's
     # rule 10 IAM pages of 100 and 10 PutEvaluations; one run of each at L = 0 and at 50 ms.
     for latency in (0, 50):
         row = next((line for line in table.splitlines() if line.startswith(f"| 1000 | {latency} |")), None)
         assert row is not None, result.stdout
-        assert "| 1 / 1 |" in row and row.endswith("| 1 / 1 / 10 | 10 / 10 |"), row
+        assert "| 1 / 1 |" in row and row.endswith("| 4 / 1 / 10 | 10 / 10 |"), row
     assert "CPU of a run ≥ 20× less than the blog's rule" in table, table
 
 
@@ -277,7 +285,7 @@ USERS_STAND_IN = textwrap.dedent("""\
     except ClientError:  # the report is not ready: a rule that does not poll reads nothing
         generated = None
     pages = iam.get_paginator("get_account_authorization_details").paginate(
-        Filter=["User"], PaginationConfig={{"PageSize": 1000}})
+        Filter=["User"], PaginationConfig={{"PageSize": 250}})
     ids = [u["UserId"] for page in pages for u in page["UserDetailList"]]
     if mode == "per-user":
         for user_id in ids[:3]:
@@ -315,10 +323,10 @@ def test_bench_quick_users_run_passes_a_rule_that_reads_the_report_once_and_send
     result = run_users_quick(tmp_path, "ok")
 
     assert result.returncode == 0, result.stdout + result.stderr
-    # 1000 users: GenerateCredentialReport STARTED then COMPLETE, one report, one IAM page, the
+    # 1000 users: GenerateCredentialReport STARTED then COMPLETE, one report, 4 IAM pages, the
     # clean-up read, 10 PutEvaluations.
     assert "| 1000 | 0 | 1 |" in result.stdout, result.stdout
-    assert "| 2 / 1 / 1 / 1 / 10 |" in result.stdout, result.stdout
+    assert "| 2 / 1 / 4 / 1 / 10 |" in result.stdout, result.stdout
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ pub mod deadline;
 pub mod evaluate;
 pub mod event;
 pub mod params;
+pub mod privilege;
 pub mod publish;
 pub mod results;
 pub mod role;

@@ -389,6 +389,25 @@ def _marker(offset: int) -> str:
     return base64.b64encode(raw).decode()
 
 
+def roles_page(fragments: list[bytes], total: int, offset: int, max_items: int,
+               request_id: str) -> bytes:
+    """A GetAccountAuthorizationDetails page of an account of the first `total` role
+    `fragments`, from `offset`, at most `max_items`, with a Marker when more follow."""
+    end = min(offset + max_items, total)
+    truncated = end < total
+    marker = f"<Marker>{_marker(end)}</Marker>" if truncated else ""
+    return b"".join([
+        f'<GetAccountAuthorizationDetailsResponse xmlns="{IAM_NS}">'
+        "<GetAccountAuthorizationDetailsResult>"
+        f"<IsTruncated>{'true' if truncated else 'false'}</IsTruncated>{marker}"
+        "<UserDetailList/><GroupDetailList/><RoleDetailList>".encode(),
+        *fragments[offset:end],
+        "</RoleDetailList><Policies/></GetAccountAuthorizationDetailsResult>"
+        f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>"
+        "</GetAccountAuthorizationDetailsResponse>".encode(),
+    ])
+
+
 def _marker_offset(marker: str) -> int | None:
     try:
         raw = base64.b64decode(marker.encode(), validate=True)
@@ -420,20 +439,8 @@ class Account:
         key = (roles, offset, max_items)
         page = self.pages.get(key)
         if page is None:
-            end = min(offset + max_items, roles)
-            truncated = end < roles
-            marker = f"<Marker>{_marker(end)}</Marker>" if truncated else ""
             request_id = hashlib.md5(repr(key).encode()).hexdigest()
-            page = b"".join([
-                f'<GetAccountAuthorizationDetailsResponse xmlns="{IAM_NS}">'
-                "<GetAccountAuthorizationDetailsResult>"
-                f"<IsTruncated>{'true' if truncated else 'false'}</IsTruncated>{marker}"
-                "<UserDetailList/><GroupDetailList/><RoleDetailList>".encode(),
-                *self.fragments[offset:end],
-                "</RoleDetailList><Policies/></GetAccountAuthorizationDetailsResult>"
-                f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>"
-                "</GetAccountAuthorizationDetailsResponse>".encode(),
-            ])
+            page = roles_page(self.fragments, roles, offset, max_items, request_id)
             with self.lock:
                 self.pages[key] = page
         return page
@@ -1027,19 +1034,8 @@ class BillAccount:
         key = (offset, max_items)
         page = self.pages.get(key)
         if page is None:
-            end = min(offset + max_items, self.count)
-            truncated = end < self.count
-            marker = f"<Marker>{_marker(end)}</Marker>" if truncated else ""
-            page = b"".join([
-                f'<GetAccountAuthorizationDetailsResponse xmlns="{IAM_NS}">'
-                "<GetAccountAuthorizationDetailsResult>"
-                f"<IsTruncated>{'true' if truncated else 'false'}</IsTruncated>{marker}"
-                "<UserDetailList/><GroupDetailList/><RoleDetailList>".encode(),
-                *self.fragments[offset:end],
-                "</RoleDetailList><Policies/></GetAccountAuthorizationDetailsResult>"
-                f"<ResponseMetadata><RequestId>{_request_id(('bill', self.day, key))}</RequestId>"
-                "</ResponseMetadata></GetAccountAuthorizationDetailsResponse>".encode(),
-            ])
+            page = roles_page(self.fragments, self.count, offset, max_items,
+                              _request_id(("bill", self.day, key)))
             self.pages[key] = page
         return page
 

@@ -2,6 +2,7 @@
 //! the rule's health and the deadline budget. Everything here takes what it needs (`now`
 //! included) as arguments and does no I/O.
 
+pub mod access;
 pub mod account;
 pub mod credential_report;
 pub mod deadline;

@@ -84,3 +84,111 @@ impl std::fmt::Display for NoReport {
         }
     }
 }
+
+/// How a report reads against a threshold: the services used within it and those not, and the
+/// tracked actions of the used services that were not. One split serves the rule's verdict and
+/// role-audit's table and suggested policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Usage<'a> {
+    pub used: Vec<&'a ServiceAccess>,
+    /// Not used within the threshold, sorted by namespace.
+    pub unused: Vec<&'a ServiceAccess>,
+    /// Tracked actions of the used services, and of those the ones not used within the
+    /// threshold (as `namespace:Action`, sorted).
+    pub tracked_actions_of_used: usize,
+    pub unused_actions_of_used: Vec<String>,
+}
+
+/// Splits `report` at `max_days` whole days before `now`: a service or action is used when
+/// IAM recorded a use at most `max_days` days ago.
+pub fn usage(report: &AccessReport, now: DateTime<Utc>, max_days: u32) -> Usage<'_> {
+    let within = |at: Option<DateTime<Utc>>| {
+        at.is_some_and(|at| crate::core::evaluate::whole_days(at, now) <= i64::from(max_days))
+    };
+    let (used, mut unused): (Vec<&ServiceAccess>, Vec<&ServiceAccess>) = report
+        .services
+        .iter()
+        .partition(|s| within(s.last_authenticated));
+    unused.sort_by(|a, b| a.namespace.cmp(&b.namespace));
+    let mut tracked_actions_of_used = 0;
+    let mut unused_actions_of_used = Vec::new();
+    for service in &used {
+        for action in service.tracked_actions.iter().flatten() {
+            tracked_actions_of_used += 1;
+            if !within(action.last_accessed) {
+                unused_actions_of_used.push(format!("{}:{}", service.namespace, action.name));
+            }
+        }
+    }
+    unused_actions_of_used.sort();
+    Usage {
+        used,
+        unused,
+        tracked_actions_of_used,
+        unused_actions_of_used,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap()
+    }
+
+    fn service(namespace: &str, last: Option<DateTime<Utc>>) -> ServiceAccess {
+        ServiceAccess {
+            namespace: namespace.to_owned(),
+            name: format!("Service {namespace}"),
+            last_authenticated: last,
+            region: last.map(|_| "us-east-1".to_owned()),
+            tracked_actions: None,
+        }
+    }
+
+    fn action(name: &str, last: Option<DateTime<Utc>>) -> ActionAccess {
+        ActionAccess {
+            name: name.to_owned(),
+            last_accessed: last,
+            region: None,
+        }
+    }
+
+    #[test]
+    fn services_split_at_the_threshold_in_whole_days_and_actions_count_only_in_used_services() {
+        let now = at(2026, 6, 1);
+        let mut s3 = service("s3", Some(at(2026, 3, 3))); // 90 days before: used
+        s3.tracked_actions = Some(vec![
+            action("GetObject", Some(at(2026, 5, 1))),
+            action("PutObject", Some(at(2026, 3, 2))), // 91 days: unused
+            action("DeleteBucket", None),
+        ]);
+        let mut ec2 = service("ec2", None);
+        ec2.tracked_actions = Some(vec![action("RunInstances", None)]);
+        let report = AccessReport {
+            arn: "arn:aws:iam::123456789012:role/app".to_owned(),
+            completed: now,
+            services: vec![
+                service("sqs", Some(at(2026, 3, 2))),
+                s3,
+                ec2,
+                service("dynamodb", None),
+            ],
+        };
+        let usage = usage(&report, now, 90);
+        let names = |list: &[&ServiceAccess]| {
+            list.iter()
+                .map(|s| s.namespace.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&usage.used), ["s3"]);
+        assert_eq!(names(&usage.unused), ["dynamodb", "ec2", "sqs"]);
+        assert_eq!(usage.tracked_actions_of_used, 3);
+        assert_eq!(
+            usage.unused_actions_of_used,
+            ["s3:DeleteBucket", "s3:PutObject"]
+        );
+    }
+}

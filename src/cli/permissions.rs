@@ -60,7 +60,7 @@ impl View<'_> {
             Some(at) => {
                 let days = whole_days(at, self.now);
                 let ago = match days {
-                    0 => "today".to_owned(),
+                    0 => "under a day ago".to_owned(),
                     1 => "1 day ago".to_owned(),
                     n => format!("{n} days ago"),
                 };
@@ -200,6 +200,11 @@ impl View<'_> {
             .map(|a| service.namespace.len() + 1 + a.name.len())
             .max()
             .unwrap_or(0);
+        let access_width = sorted
+            .iter()
+            .map(|a| self.last_access(a.last_accessed).chars().count())
+            .max()
+            .unwrap_or(0);
         sorted
             .iter()
             .map(|a| {
@@ -209,15 +214,12 @@ impl View<'_> {
                     "used"
                 };
                 let name = format!("{}:{}", service.namespace, a.name);
-                let region = a
-                    .region
-                    .as_deref()
-                    .map(|r| format!("  {r}"))
-                    .unwrap_or_default();
-                format!(
-                    "    {mark:<6}  {name:<width$}  {}{region}\n",
-                    self.last_access(a.last_accessed)
-                )
+                let access = self.last_access(a.last_accessed);
+                let line = format!(
+                    "    {mark:<6}  {name:<width$}  {access:<access_width$}  {}",
+                    a.region.as_deref().unwrap_or_default()
+                );
+                line.trim_end().to_owned() + "\n"
             })
             .collect()
     }
@@ -495,7 +497,7 @@ Uses 1 of 1 granted services; 0 unused. Of the used services' 2 tracked actions,
       NAMESPACE  SERVICE    LAST ACCESS             REGION     ACTIONS
 used  s3         Amazon S3  2026-05-31 (1 day ago)  eu-west-1  1 of 2 used
     UNUSED  s3:PutObject  never (within IAM's 400-day tracking)
-    used    s3:GetObject  2026-05-31 (1 day ago)  eu-west-1
+    used    s3:GetObject  2026-05-31 (1 day ago)                 eu-west-1
 
 No suggested policy: every granted service was used within 90 days.
 ";

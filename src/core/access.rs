@@ -172,6 +172,30 @@ pub const IAM_LEFT_OUT: &str = "iam:PassRole is never recorded in last accessed 
 /// Why `sts` is never denied.
 pub const STS_LEFT_OUT: &str = "a Deny of sts:* also stops the principal from assuming other roles and getting session tokens, uses that are easy to miss; deny it yourself once you know it is not needed";
 
+/// A policy document, its fields in the order IAM's own documents show them.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct PolicyDocument {
+    version: &'static str,
+    statement: Vec<Statement>,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Statement {
+    sid: String,
+    effect: &'static str,
+    action: Actions,
+    resource: &'static str,
+}
+
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum Actions {
+    All(&'static str),
+    List(Vec<String>),
+}
+
 /// A policy a person could attach to take the unused services away: a suggestion to review,
 /// never applied by this project.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,25 +252,28 @@ pub fn suggest_policy(
             warnings: Vec::new(),
         });
     }
-    let deny = serde_json::json!({
-        "Sid": format!("DenyServicesUnusedFor{max_days}Days"),
-        "Effect": "Deny",
-        "Action": denied.iter().map(|ns| format!("{ns}:*")).collect::<Vec<_>>(),
-        "Resource": "*",
-    });
-    let statements = match form {
+    let deny = Statement {
+        sid: format!("DenyServicesUnusedFor{max_days}Days"),
+        effect: "Deny",
+        action: Actions::List(denied.iter().map(|ns| format!("{ns}:*")).collect()),
+        resource: "*",
+    };
+    let statement = match form {
         PolicyForm::Inline => vec![deny],
         PolicyForm::Boundary => vec![
-            serde_json::json!({
-                "Sid": "AllowWhatIdentityPoliciesGrant",
-                "Effect": "Allow",
-                "Action": "*",
-                "Resource": "*",
-            }),
+            Statement {
+                sid: "AllowWhatIdentityPoliciesGrant".to_owned(),
+                effect: "Allow",
+                action: Actions::All("*"),
+                resource: "*",
+            },
             deny,
         ],
     };
-    let policy = serde_json::json!({ "Version": "2012-10-17", "Statement": statements });
+    let policy = PolicyDocument {
+        version: "2012-10-17",
+        statement,
+    };
     let document = serde_json::to_string_pretty(&policy).unwrap_or_default();
     let size = document.chars().filter(|c| !c.is_whitespace()).count();
     let mut warnings = Vec::new();

@@ -409,9 +409,7 @@ async fn throttling_is_retried_by_the_sdk_and_access_denied_is_named() {
         NoReport::CallFailed {
             operation: "GenerateServiceLastAccessedDetails",
             code: Some("AccessDenied".to_owned()),
-            message:
-                "AccessDenied: not authorized to perform: iam:GenerateServiceLastAccessedDetails"
-                    .to_owned(),
+            message: "not authorized to perform: iam:GenerateServiceLastAccessedDetails".to_owned(),
         }
     );
 }

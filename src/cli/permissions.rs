@@ -7,8 +7,8 @@ use serde_json::{json, Value};
 
 use crate::aws::access_advisor::Principal;
 use crate::core::access::{
-    suggest_policy, usage, AccessReport, ActionAccess, PolicyForm, PolicySuggestion, PrincipalKind,
-    ServiceAccess, Usage,
+    is_unused, suggest_policy, usage, AccessReport, ActionAccess, PolicyForm, PolicySuggestion,
+    PrincipalKind, ServiceAccess, Usage,
 };
 use crate::core::evaluate::whole_days;
 use crate::Error;
@@ -51,7 +51,7 @@ impl View<'_> {
     }
 
     fn unused(&self, at: Option<DateTime<Utc>>) -> bool {
-        !at.is_some_and(|at| whole_days(at, self.now) <= i64::from(self.max_days))
+        is_unused(at, self.now, self.max_days)
     }
 
     /// `2026-03-03 (90 days ago)`, or [`NEVER`].
@@ -365,8 +365,8 @@ mod tests {
         }
     }
 
-    /// As of 2026-06-01: s3 used a day ago (GetObject used, PutObject never), ec2 31 days
-    /// ago, sqs 151 days ago, dynamodb and iam never.
+    /// As of 2026-06-01: s3 used a day ago (GetObject used, PutObject never), ec2 90 days
+    /// ago (still used), sqs 151 days ago, dynamodb and iam never.
     fn report() -> AccessReport {
         let mut s3 = service("s3", "Amazon S3", Some(at(2026, 5, 31)), Some("eu-west-1"));
         s3.tracked_actions = Some(vec![
@@ -388,7 +388,7 @@ mod tests {
                 s3,
                 service("sqs", "Amazon SQS", Some(at(2026, 1, 1)), Some("us-east-1")),
                 service("iam", "AWS Identity and Access Management", None, None),
-                service("ec2", "Amazon EC2", Some(at(2026, 5, 1)), Some("eu-west-1")),
+                service("ec2", "Amazon EC2", Some(at(2026, 3, 3)), Some("eu-west-1")),
                 service("dynamodb", "Amazon DynamoDB", None, None),
             ],
         }
@@ -460,7 +460,7 @@ mod tests {
                     "used",
                     "ec2",
                     "Amazon EC2",
-                    "2026-05-01 (31 days ago)",
+                    "2026-03-03 (90 days ago)",
                     "eu-west-1",
                     "not tracked"
                 ],
@@ -572,7 +572,7 @@ No suggested policy: every granted service was used within 90 days.
                 },
                 {
                     "Namespace": "ec2", "ServiceName": "Amazon EC2", "Unused": false,
-                    "LastAuthenticated": "2026-05-01T12:00:00Z", "DaysSinceLastAuthenticated": 31,
+                    "LastAuthenticated": "2026-03-03T12:00:00Z", "DaysSinceLastAuthenticated": 90,
                     "LastAuthenticatedRegion": "eu-west-1", "TrackedActions": null,
                 },
                 {

@@ -104,12 +104,16 @@ pub struct Usage<'a> {
     pub unused_actions_of_used: Vec<String>,
 }
 
+/// Whether a use last recorded `at` (None: none recorded) is more than `max_days` whole days
+/// before `now`: the one test of "unused" for services and actions alike.
+pub fn is_unused(at: Option<DateTime<Utc>>, now: DateTime<Utc>, max_days: u32) -> bool {
+    !at.is_some_and(|at| crate::core::evaluate::whole_days(at, now) <= i64::from(max_days))
+}
+
 /// Splits `report` at `max_days` whole days before `now`: a service or action is used when
 /// IAM recorded a use at most `max_days` days ago.
 pub fn usage(report: &AccessReport, now: DateTime<Utc>, max_days: u32) -> Usage<'_> {
-    let within = |at: Option<DateTime<Utc>>| {
-        at.is_some_and(|at| crate::core::evaluate::whole_days(at, now) <= i64::from(max_days))
-    };
+    let within = |at: Option<DateTime<Utc>>| !is_unused(at, now, max_days);
     let (used, mut unused): (Vec<&ServiceAccess>, Vec<&ServiceAccess>) = report
         .services
         .iter()

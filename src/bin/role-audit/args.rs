@@ -89,8 +89,8 @@ pub struct PermissionsArgs {
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
 
-    /// Days after which a service or action counts as unused (1 to 400, IAM's tracking period)
-    /// [default: 90, as the permissions rule's max_days_for_service].
+    /// Days after which a service or action counts as unused (1 to 400, IAM's tracking
+    /// period); the default is the permissions rule's max_days_for_service.
     #[arg(long, value_name = "N", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=400))]
     pub max_days: u32,
 

@@ -107,7 +107,7 @@ pub struct Usage<'a> {
 /// Whether a use last recorded `at` (None: none recorded) is more than `max_days` whole days
 /// before `now`: the one test of "unused" for services and actions alike.
 pub fn is_unused(at: Option<DateTime<Utc>>, now: DateTime<Utc>, max_days: u32) -> bool {
-    !at.is_some_and(|at| crate::core::evaluate::whole_days(at, now) <= i64::from(max_days))
+    at.is_none_or(|at| crate::core::evaluate::whole_days(at, now) > i64::from(max_days))
 }
 
 /// Splits `report` at `max_days` whole days before `now`: a service or action is used when

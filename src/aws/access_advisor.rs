@@ -104,10 +104,16 @@ pub async fn report(
                 let (code, message) = page
                     .error()
                     .map(|e| (e.code().to_owned(), e.message().to_owned()))
-                    .unwrap_or_else(|| (String::new(), "IAM gave no reason (no Error)".to_owned()));
+                    .unwrap_or_else(|| {
+                        (
+                            "NoErrorDetails".to_owned(),
+                            "IAM's answer gives no Error".to_owned(),
+                        )
+                    });
                 return Err(NoReport::JobFailed { code, message });
             }
-            JobStatusType::InProgress if waited < polling.max_wait => {
+            // A zero interval would ask again and again without time passing: give up instead.
+            JobStatusType::InProgress if waited < polling.max_wait && !interval.is_zero() => {
                 wait = interval.min(polling.max_wait - waited);
                 interval = interval.saturating_mul(2).min(polling.max_interval);
                 info!(

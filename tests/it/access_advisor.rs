@@ -245,7 +245,7 @@ async fn the_last_wait_is_cut_to_end_at_max_wait() {
 #[tokio::test(start_paused = true)]
 async fn a_zero_interval_gives_up_rather_than_asking_without_waiting() {
     let (generate, _) = generate();
-    let get = getting(vec![in_progress()]);
+    let get = getting_exactly(in_progress(), 1);
     let client = iam_client(&[&generate, &get]);
     let polling = Polling {
         interval: Duration::ZERO,

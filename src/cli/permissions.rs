@@ -165,12 +165,8 @@ impl View<'_> {
             .collect();
         let line = |cells: &[&str]| {
             let mut text = String::new();
-            for (i, cell) in cells.iter().enumerate() {
-                if i + 1 == cells.len() {
-                    text.push_str(cell);
-                } else {
-                    text.push_str(&format!("{cell:<width$}  ", width = widths[i]));
-                }
+            for (cell, width) in cells.iter().zip(&widths) {
+                text.push_str(&format!("{cell:<width$}  "));
             }
             text.trim_end().to_owned() + "\n"
         };
@@ -479,6 +475,19 @@ mod tests {
             !table.contains("s3:GetObject"),
             "actions only with --actions"
         );
+        assert!(view(&principal, &report).has_unused());
+    }
+
+    #[test]
+    fn the_summary_speaks_of_tracked_actions_only_when_there_are_some() {
+        let principal = Principal::Role("app".to_owned());
+        let mut report = report();
+        report.services.retain(|s| s.namespace != "s3");
+        let table = view(&principal, &report).table();
+        assert_eq!(
+            table.lines().nth(2),
+            Some("Uses 1 of 4 granted services; 3 unused.")
+        );
     }
 
     #[test]
@@ -486,18 +495,26 @@ mod tests {
         let principal = Principal::User("ci".to_owned());
         let mut report = report();
         report.services.retain(|s| s.namespace == "s3");
+        if let Some(actions) = report.services[0].tracked_actions.as_mut() {
+            actions.push(ActionAccess {
+                name: "ListAllMyBuckets".to_owned(),
+                last_accessed: Some(at(2026, 4, 1)),
+                region: Some("eu-west-1".to_owned()),
+            });
+        }
         let mut view = view(&principal, &report);
         view.actions = true;
         let table = view.table();
         let expected = "\
 user ci (arn:aws:iam::123456789012:role/app)
 IAM's service last accessed report of 2026-06-01T08:00:00Z; unused means no use for more than 90 days.
-Uses 1 of 1 granted services; 0 unused. Of the used services' 2 tracked actions, 1 unused.
+Uses 1 of 1 granted services; 0 unused. Of the used services' 3 tracked actions, 1 unused.
 
       NAMESPACE  SERVICE    LAST ACCESS             REGION     ACTIONS
-used  s3         Amazon S3  2026-05-31 (1 day ago)  eu-west-1  1 of 2 used
-    UNUSED  s3:PutObject  never (within IAM's 400-day tracking)
-    used    s3:GetObject  2026-05-31 (1 day ago)                 eu-west-1
+used  s3         Amazon S3  2026-05-31 (1 day ago)  eu-west-1  2 of 3 used
+    UNUSED  s3:PutObject         never (within IAM's 400-day tracking)
+    used    s3:GetObject         2026-05-31 (1 day ago)                 eu-west-1
+    used    s3:ListAllMyBuckets  2026-04-01 (61 days ago)               eu-west-1
 
 No suggested policy: every granted service was used within 90 days.
 ";

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     Done = 0,
-    /// NON_COMPLIANT rows with --fail-on-non-compliant.
+    /// NON_COMPLIANT rows with --fail-on-non-compliant; `permissions`: unused services with
+    /// --fail-on-unused.
     NonCompliant = 1,
     Error = 2,
     /// `status`: the rule is failing, stale or never evaluated.

@@ -72,6 +72,15 @@ impl Names {
                 singular: "user",
                 plural: "users",
             },
+            // Roles and users both: rows name each by its own type (`kind_of`).
+            RuleKind::Permissions => Names {
+                name_field: "PrincipalName",
+                id_field: "PrincipalId",
+                name_column: "PRINCIPAL",
+                id_column: "PRINCIPAL ID",
+                singular: "principal",
+                plural: "principals",
+            },
         }
     }
 }

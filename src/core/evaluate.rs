@@ -10,6 +10,7 @@ use crate::core::results::{Compliance, ResourceType};
 use crate::core::role::{Role, RoleKind};
 
 pub mod exemption;
+pub mod permissions;
 pub mod users;
 use exemption::{Exemption, Problem};
 
@@ -72,6 +73,27 @@ pub enum Reason {
     /// Users: every active credential used (or, never used, created) within the threshold.
     CredentialsUsed {
         uses: Vec<users::CredentialUse>,
+    },
+    /// Permissions: granted services unused for more than the threshold (namespaces, sorted);
+    /// tracked actions of the used services, and how many of those are unused.
+    ServicesUnused {
+        granted: usize,
+        unused: Vec<String>,
+        tracked_actions: usize,
+        unused_actions: usize,
+    },
+    /// Permissions: every granted service used within the threshold (none granted: 0).
+    ServicesUsed {
+        granted: usize,
+        tracked_actions: usize,
+        unused_actions: usize,
+    },
+    /// Permissions: the run's time ran out before the principal's report; INSUFFICIENT_DATA.
+    NotChecked,
+    /// Permissions: IAM gave no report this run (job failed, throttled, still running);
+    /// INSUFFICIENT_DATA.
+    NoAccessReport {
+        problem: String,
     },
 }
 
@@ -441,6 +463,11 @@ fn verdict(reason: &Reason, params: &RoleParameters, wording: Wording) -> String
         | Reason::NoActiveCredential
         | Reason::CredentialsUnused { .. }
         | Reason::CredentialsUsed { .. } => users::verdict(reason, max, wording),
+        // The permissions rule's reasons, never decided for a role by this rule.
+        Reason::ServicesUnused { .. }
+        | Reason::ServicesUsed { .. }
+        | Reason::NotChecked
+        | Reason::NoAccessReport { .. } => permissions::reason_text(reason, max, usize::MAX),
     }
 }
 

@@ -230,7 +230,10 @@ impl Default for PermissionParameters {
 impl Parameters for PermissionParameters {
     /// `default_max_days` (the function's `MAX_DAYS_FOR_LAST_USED`) is the other rules' last-use
     /// threshold, not this rule's: it is not read.
-    fn from_event_field(field: Option<&Value>, _default_max_days: Option<&str>) -> Result<Self, Error> {
+    fn from_event_field(
+        field: Option<&Value>,
+        _default_max_days: Option<&str>,
+    ) -> Result<Self, Error> {
         Self::from_map(&object_of_field(field)?)
     }
 

@@ -4,6 +4,7 @@
 
 mod clients;
 pub mod diagnostic;
+pub mod permissions;
 
 use std::time::Duration;
 
@@ -256,6 +257,11 @@ pub async fn handle(
     match settings.rule_kind {
         RuleKind::Roles => handle_rule::<Roles>(payload, clients, settings, context).await,
         RuleKind::Users => handle_rule::<Users>(payload, clients, settings, context).await,
+        RuleKind::Permissions => Err(Error::InvalidSetting {
+            name: crate::core::settings::RULE_KIND_ENV.to_owned(),
+            value: "permissions".to_owned(),
+            message: "is not wired yet".to_owned(),
+        }),
     }
 }
 
@@ -318,6 +324,7 @@ pub async fn handle_rule<R: Rule>(
             account_id: &invocation.account_id,
             principals: R::PRINCIPALS,
             at: invocation.ordering_timestamp,
+            refresh_recorded_before: None,
         },
     );
     drop(recorded);

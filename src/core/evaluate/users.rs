@@ -311,6 +311,10 @@ pub(crate) fn verdict(reason: &Reason, max: u32, wording: Wording) -> String {
         | Reason::Allowlisted { .. }
         | Reason::ExemptByTag { .. } => String::new(),
         Reason::NoLongerExists => NO_LONGER_EXISTS.to_owned(),
+        Reason::ServicesUnused { .. }
+        | Reason::ServicesUsed { .. }
+        | Reason::NotChecked
+        | Reason::NoAccessReport { .. } => super::permissions::reason_text(reason, max, usize::MAX),
     }
 }
 

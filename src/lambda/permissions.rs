@@ -1,0 +1,108 @@
+//! The permissions rule's part of the shell: IAM's report for each principal that needs one,
+//! in order of need, as many as the run's time allows. What to ask and what the reports mean
+//! are decided in `core::evaluate::permissions`.
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use tokio::time::Instant;
+
+use crate::core::access::{AccessReport, NoReport};
+use crate::core::evaluate::permissions::{self, Identity, Triage};
+use crate::core::evaluate::Evaluation;
+use crate::core::params::PermissionParameters;
+use crate::core::results::RecordedResult;
+use crate::core::settings::CheckSettings;
+
+/// Where reports come from: IAM in the function, a stand-in in tests.
+pub trait Reports: Sync {
+    fn report(&self, arn: &str) -> impl Future<Output = Result<AccessReport, NoReport>> + Send;
+}
+
+/// How a run's checking went: what the summary line reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CheckTally {
+    /// Principals that needed IAM's report this run (the others were decided without one).
+    pub needing_report: usize,
+    /// Reports completed and judged.
+    pub checked: usize,
+    /// Reports IAM did not give (job failed, throttled past the retries, principal deleted):
+    /// their results are left as they are.
+    pub report_failures: usize,
+    /// Principals the run's time did not reach: left as they are, first in line next run
+    /// after those Config holds no result for.
+    pub remaining: usize,
+}
+
+/// One evaluation per identity: those decided without a report, then reports fetched in order
+/// of need (`recorded`: the rule's results Config holds) with `checks.concurrency` in flight,
+/// until `until`. Reports still running then are abandoned: their principals are not judged.
+pub async fn judge<S: Reports>(
+    source: &S,
+    identities: Vec<Identity>,
+    params: &PermissionParameters,
+    recorded: &[RecordedResult],
+    now: DateTime<Utc>,
+    checks: CheckSettings,
+    until: Option<Instant>,
+) -> (Vec<Evaluation>, CheckTally) {
+    let mut evaluations = Vec::with_capacity(identities.len());
+    let mut waiting = Vec::new();
+    for identity in &identities {
+        match permissions::triage(identity, params, now) {
+            Triage::Decided(evaluation) => evaluations.push(evaluation),
+            Triage::NeedsReport(pending) => waiting.push((identity, pending)),
+        }
+    }
+    let queue = permissions::order_of_need(waiting, recorded);
+    let mut tally = CheckTally {
+        needing_report: queue.len(),
+        ..CheckTally::default()
+    };
+
+    let mut reports: Vec<Option<Result<AccessReport, NoReport>>> = vec![None; queue.len()];
+    let mut in_order = futures::stream::iter(queue.iter().enumerate())
+        .map(|(index, (identity, _))| async move { (index, source.report(identity.arn()).await) })
+        .buffer_unordered(checks.concurrency.max(1));
+    loop {
+        let next = match until {
+            Some(until) => match tokio::time::timeout_at(until, in_order.next()).await {
+                Ok(next) => next,
+                Err(_) => break,
+            },
+            None => in_order.next().await,
+        };
+        match next {
+            Some((index, report)) => reports[index] = Some(report),
+            None => break,
+        }
+    }
+    drop(in_order);
+
+    for ((identity, pending), report) in queue.iter().zip(reports) {
+        evaluations.push(match report {
+            Some(Ok(report)) => {
+                tally.checked += 1;
+                permissions::judge(identity, pending, &report, params, now)
+            }
+            Some(Err(problem)) => {
+                tally.report_failures += 1;
+                tracing::warn!(
+                    principal = identity.arn(),
+                    problem = %problem,
+                    "no service last accessed report"
+                );
+                permissions::without_report(identity, Some(&problem), params)
+            }
+            None => {
+                tally.remaining += 1;
+                permissions::without_report(identity, None, params)
+            }
+        });
+    }
+    (evaluations, tally)
+}
+
+#[cfg(test)]
+mod tests;

@@ -214,6 +214,7 @@ fn resource_types(kind: Kind) -> &'static [ResourceType] {
     match RuleKind::from(kind) {
         RuleKind::Roles => evaluate::RESOURCE_TYPES,
         RuleKind::Users => users::RESOURCE_TYPES,
+        RuleKind::Permissions => evaluate::permissions::RESOURCE_TYPES,
     }
 }
 

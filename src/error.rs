@@ -150,6 +150,17 @@ pub enum Error {
     #[error("there is no CloudWatch metric alarm named {alarm:?} in this Region")]
     NoSuchAlarm { alarm: String },
 
+    #[error("reading what IAM recorded of {principal}'s use of its permissions failed: {message}")]
+    AccessReportFailed {
+        /// The role's or user's name, or its ARN once known.
+        principal: String,
+        /// The IAM operation that failed (`GetRole`, `GenerateServiceLastAccessedDetails`, ...).
+        operation: String,
+        message: String,
+        /// The AWS error code (`AccessDenied`, `Throttling`, ...), when AWS answered.
+        code: Option<String>,
+    },
+
     #[error("invalid snapshot {source_name}: {message}")]
     InvalidSnapshot {
         source_name: String,
@@ -208,6 +219,7 @@ impl Error {
             Self::RuleStatusReadFailed { .. } => "RuleStatusReadFailed",
             Self::AlarmReadFailed { .. } => "AlarmReadFailed",
             Self::NoSuchAlarm { .. } => "NoSuchAlarm",
+            Self::AccessReportFailed { .. } => "AccessReportFailed",
             Self::InvalidSnapshot { .. } => "InvalidSnapshot",
         }
     }
@@ -336,6 +348,12 @@ mod tests {
                 code: None,
             },
             NoSuchAlarm { alarm: text() },
+            AccessReportFailed {
+                principal: text(),
+                operation: text(),
+                message: text(),
+                code: None,
+            },
             InvalidSnapshot {
                 source_name: text(),
                 message: text(),
@@ -366,6 +384,7 @@ mod tests {
                 | RuleStatusReadFailed { .. }
                 | AlarmReadFailed { .. }
                 | NoSuchAlarm { .. }
+                | AccessReportFailed { .. }
                 | InvalidSnapshot { .. } => {}
             }
         }

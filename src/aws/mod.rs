@@ -1,6 +1,7 @@
 //! How the SDK talks to AWS: the retry and timeout policy, chosen here once and shared by the
 //! Lambda and the CLI; and the adapters, one per service.
 
+pub mod access_advisor;
 pub mod alarm;
 pub mod config_rule;
 pub mod credential_report;

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod access_advisor;
 mod bad_input;
 mod cli;
 mod fuzz_decode;

@@ -244,6 +244,10 @@ impl Parameters for PermissionParameters {
     fn publish(&self) -> Publish {
         self.publish
     }
+
+    fn refresh_after_days(&self) -> Option<u32> {
+        Some(self.refresh_after_days)
+    }
 }
 
 impl PermissionParameters {
@@ -411,6 +415,11 @@ pub trait Parameters: Sized {
     fn execution_role_name(&self) -> Option<&str>;
 
     fn publish(&self) -> Publish;
+
+    /// Days after which an unchanged result is sent again when checked (the permissions rule).
+    fn refresh_after_days(&self) -> Option<u32> {
+        None
+    }
 }
 
 impl Parameters for RoleParameters {

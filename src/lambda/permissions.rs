@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use tokio::time::Instant;
 
+use crate::aws::access_advisor;
 use crate::core::access::{AccessReport, NoReport};
 use crate::core::evaluate::permissions::{self, Identity, Triage};
 use crate::core::evaluate::Evaluation;
@@ -18,6 +19,18 @@ use crate::core::settings::CheckSettings;
 /// Where reports come from: IAM in the function, a stand-in in tests.
 pub trait Reports: Sync {
     fn report(&self, arn: &str) -> impl Future<Output = Result<AccessReport, NoReport>> + Send;
+}
+
+/// IAM's service last accessed reports, polled as `polling` says.
+pub struct IamReports<'a> {
+    pub client: &'a aws_sdk_iam::Client,
+    pub polling: access_advisor::Polling,
+}
+
+impl Reports for IamReports<'_> {
+    fn report(&self, arn: &str) -> impl Future<Output = Result<AccessReport, NoReport>> + Send {
+        access_advisor::report(self.client, arn, &self.polling)
+    }
 }
 
 /// How a run's checking went: what the summary line reports.
@@ -61,9 +74,16 @@ pub async fn judge<S: Reports>(
         ..CheckTally::default()
     };
 
-    let mut reports: Vec<Option<Result<AccessReport, NoReport>>> = vec![None; queue.len()];
-    let mut in_order = futures::stream::iter(queue.iter().enumerate())
-        .map(|(index, (identity, _))| async move { (index, source.report(identity.arn()).await) })
+    // Each report is judged as it arrives and dropped: only evaluations are kept.
+    let mut judged: Vec<Option<Evaluation>> = vec![None; queue.len()];
+    // Owned ARNs: a stream over borrowed items makes the future not provably Send.
+    let arns: Vec<(usize, String)> = queue
+        .iter()
+        .enumerate()
+        .map(|(index, (identity, _))| (index, identity.arn().to_owned()))
+        .collect();
+    let mut in_order = futures::stream::iter(arns)
+        .map(|(index, arn)| async move { (index, source.report(&arn).await) })
         .buffer_unordered(checks.concurrency.max(1));
     loop {
         let next = match until {
@@ -73,20 +93,14 @@ pub async fn judge<S: Reports>(
             },
             None => in_order.next().await,
         };
-        match next {
-            Some((index, report)) => reports[index] = Some(report),
-            None => break,
-        }
-    }
-    drop(in_order);
-
-    for ((identity, pending), report) in queue.iter().zip(reports) {
-        evaluations.push(match report {
-            Some(Ok(report)) => {
+        let Some((index, report)) = next else { break };
+        let (identity, pending) = &queue[index];
+        judged[index] = Some(match report {
+            Ok(report) => {
                 tally.checked += 1;
                 permissions::judge(identity, pending, &report, params, now)
             }
-            Some(Err(problem)) => {
+            Err(problem) => {
                 tally.report_failures += 1;
                 tracing::warn!(
                     principal = identity.arn(),
@@ -95,11 +109,15 @@ pub async fn judge<S: Reports>(
                 );
                 permissions::without_report(identity, Some(&problem), params)
             }
-            None => {
-                tally.remaining += 1;
-                permissions::without_report(identity, None, params)
-            }
         });
+    }
+    drop(in_order);
+
+    for ((identity, _), evaluation) in queue.iter().zip(judged) {
+        evaluations.push(evaluation.unwrap_or_else(|| {
+            tally.remaining += 1;
+            permissions::without_report(identity, None, params)
+        }));
     }
     (evaluations, tally)
 }

@@ -489,6 +489,7 @@ async fn clean_up_marks_only_vanished_ids_not_applicable() {
             test_mode: false,
             not_judged: 0,
             credential_report_generated: None,
+            checks: None,
         }
     );
 }

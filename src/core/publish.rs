@@ -99,9 +99,9 @@ pub fn plan(
                     Some(Held::One(result)) => {
                         result.compliance == e.compliance
                             && result.annotation.as_deref() == Some(e.annotation.as_str())
-                            && !run
+                            && run
                                 .refresh_recorded_before
-                                .is_some_and(|cutoff| result.recorded.is_none_or(|at| at < cutoff))
+                                .is_none_or(|cutoff| result.recorded.is_some_and(|at| at >= cutoff))
                     }
                     Some(Held::Conflicting) => false,
                 };

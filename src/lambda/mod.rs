@@ -321,6 +321,7 @@ impl Summary {
             checked = self.checks.map(|c| c.checked),
             report_failures = self.checks.map(|c| c.report_failures),
             remaining = self.checks.map(|c| c.remaining),
+            checking_ms = self.checks.map(|c| c.checking_ms),
             "evaluation complete"
         );
     }

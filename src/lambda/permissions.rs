@@ -46,6 +46,8 @@ pub struct CheckTally {
     /// Principals the run's time did not reach: left as they are, first in line next run
     /// after those Config holds no result for.
     pub remaining: usize,
+    /// How long the reports took, from the first asked to the last judged or the budget's end.
+    pub checking_ms: u64,
 }
 
 /// One evaluation per identity: those decided without a report, then reports fetched in order
@@ -74,6 +76,7 @@ pub async fn judge<S: Reports>(
         ..CheckTally::default()
     };
 
+    let checking = Instant::now();
     // Each report is judged as it arrives and dropped: only evaluations are kept.
     let mut judged: Vec<Option<Evaluation>> = vec![None; queue.len()];
     // Owned ARNs: a stream over borrowed items makes the future not provably Send.
@@ -112,6 +115,7 @@ pub async fn judge<S: Reports>(
         });
     }
     drop(in_order);
+    tally.checking_ms = u64::try_from(checking.elapsed().as_millis()).unwrap_or(u64::MAX);
 
     for ((identity, _), evaluation) in queue.iter().zip(judged) {
         evaluations.push(evaluation.unwrap_or_else(|| {

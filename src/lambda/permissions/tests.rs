@@ -149,7 +149,8 @@ async fn a_run_out_of_time_judges_only_what_it_finished_in_order_of_need() {
             needing_report: 4,
             checked: 3,
             report_failures: 0,
-            remaining: 1
+            remaining: 1,
+            checking_ms: 35_000,
         }
     );
 }
@@ -187,7 +188,8 @@ async fn reports_run_side_by_side_and_a_failed_job_is_not_judged() {
             needing_report: 8,
             checked: 7,
             report_failures: 1,
-            remaining: 0
+            remaining: 0,
+            checking_ms: 20_000,
         }
     );
     let failed = evaluations.iter().find(|e| e.name == "r3").unwrap();

@@ -1,0 +1,275 @@
+"""The permissions rule (`RULE_KIND=permissions`) end to end: the real binary under the Lambda
+Runtime API emulator, against moto with the fake's service last accessed API
+(access_advisor_fake.py: jobs IN_PROGRESS then COMPLETED, granted services from the
+principal's identity policies, use data the test sets, failed jobs, a throttling rate limit).
+
+1. Verdicts: a handful of roles and users with chosen policies and use; Config ends up holding
+   exactly the annotations written out below; principals decided without a report (young,
+   allowlisted, service-linked) never get a report job; a failed job leaves its principal's
+   result alone.
+2. Scale: 2 000 principals (1 500 roles, 500 users), IAM's report API throttled, each run
+   limited to CHECK_BUDGET_SECONDS: successive runs each check the principals checked longest
+   ago (never checked first) until every principal has a result, each run within its budget.
+   The figures (runs, principals a run, throttled calls) are printed for the README.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from .conftest import config_event, function_environment, running_function
+from .fake_aws import REGION, FakeAws
+
+VERDICTS_ACCOUNT = "444455556666"
+SCALE_ACCOUNT = "555566667777"
+DAY = timedelta(days=1)
+
+
+def policy(*actions: str) -> dict:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}],
+    }
+
+
+def permissions_function(cargo_lambda, function_binary, fake_aws, workdir, account, label, **extra):
+    env = function_environment(
+        fake_aws,
+        workdir,
+        fake_aws.access_key_for(account),
+        RULE_KIND="permissions",
+        ACCESS_REPORT_POLL_MS="20",
+        # Throttled calls back off from 50 ms, not the SDK's 1 s: the runs stay short.
+        SDK_INITIAL_BACKOFF_MS="50",
+        SDK_MAX_BACKOFF_MS="400",
+        **extra,
+    )
+    return running_function(cargo_lambda, function_binary, env, workdir, label)
+
+
+class Runs:
+    """Runs of one permissions rule on one account: each run's summary and what it sent."""
+
+    def __init__(self, function, fake_aws: FakeAws, directory, account: str, rule: str, parameters: dict):
+        self.function, self.fake_aws, self.directory = function, fake_aws, directory
+        self.account, self.rule, self.parameters = account, rule, parameters
+
+    def run(self) -> tuple[dict, list[dict], float]:
+        event = config_event(
+            self.directory,
+            account=self.account,
+            rule=self.rule,
+            parameters=self.parameters,
+            result_token=self.fake_aws.config_results.result_token(self.rule, self.account, REGION),
+        )
+        self.fake_aws.recorder.clear()
+        started = time.monotonic()
+        invocation = self.function.invoke(event)
+        took = time.monotonic() - started
+        assert invocation.ok, f"{invocation.stdout}\n{invocation.stderr}"
+        calls = [c for c in self.fake_aws.recorder.snapshot().put_evaluations if c.account_id == self.account]
+        return invocation.response(), [e for c in calls for e in c.evaluations], took
+
+    def stored(self) -> dict[str, dict]:
+        return self.fake_aws.config_results.stored(self.rule, self.account, REGION)
+
+
+# ---- 1. verdicts ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def verdicts_account(fake_aws: FakeAws) -> dict[str, str]:
+    """name -> resource id of the principals below, in VERDICTS_ACCOUNT."""
+    now = datetime.now(timezone.utc)
+    old = now - 400 * DAY
+    a = VERDICTS_ACCOUNT
+    ids: dict[str, str] = {}
+
+    def role(name: str, path: str = "/", created: datetime = old) -> str:
+        ids[name] = fake_aws.create_role(name, path, created, None, None, [], account_id=a)
+        return f"arn:aws:iam::{a}:role{path}{name}"
+
+    def user(name: str) -> str:
+        ids[name] = fake_aws.create_user(name, "/", old, [], account_id=a)
+        return f"arn:aws:iam::{a}:user/{name}"
+
+    # Uses S3 (and one of its tracked actions), never SQS.
+    arn = role("app")
+    fake_aws.put_role_policy("app", "app", policy("s3:Get*", "sqs:SendMessage"), a)
+    fake_aws.set_service_access(arn, "s3", now - 5 * DAY, actions={"GetBucketPolicy": now - 5 * DAY})
+    # Uses everything it is granted, within the threshold (90 days back is still within).
+    arn = role("busy")
+    fake_aws.put_role_policy("busy", "busy", policy("dynamodb:GetItem", "kms:Decrypt"), a)
+    fake_aws.set_service_access(arn, "dynamodb", now - 2 * DAY)
+    fake_aws.set_service_access(arn, "kms", now - 89 * DAY)
+    # Granted nothing.
+    role("empty")
+    # Used Kinesis 200 days ago: unused for more than 90.
+    arn = role("stale")
+    fake_aws.put_role_policy("stale", "stale", policy("kinesis:PutRecord"), a)
+    fake_aws.set_service_access(arn, "kinesis", now - 200 * DAY)
+    # Decided without a report.
+    role("young", created=now - 10 * DAY)
+    fake_aws.put_role_policy("young", "young", policy("sqs:*"), a)
+    role("ci-deployer", path="/ci/")
+    fake_aws.put_role_policy("ci-deployer", "ci", policy("sqs:*"), a)
+    role("AWSServiceRoleForECS", path="/aws-service-role/ecs.amazonaws.com/")
+    # Its report job fails.
+    arn = role("flaky")
+    fake_aws.put_role_policy("flaky", "flaky", policy("sns:Publish"), a)
+    fake_aws.fail_jobs_for(arn)
+    # A user granted SNS through a group, and SQS through its own policy; uses SQS only.
+    arn = user("bob")
+    fake_aws.create_group("publishers", a)
+    fake_aws.add_user_to_group("publishers", "bob", a)
+    fake_aws.put_group_policy("publishers", "publish", policy("sns:Publish"), a)
+    fake_aws.put_user_policy("bob", "own", policy("sqs:SendMessage"), a)
+    fake_aws.set_service_access(arn, "sqs", now - 1 * DAY)
+    return ids
+
+
+@pytest.fixture(scope="module")
+def verdicts_function(cargo_lambda, function_binary, fake_aws, verdicts_account, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("lambda-permissions")
+    with permissions_function(cargo_lambda, function_binary, fake_aws, workdir, VERDICTS_ACCOUNT, "permissions") as f:
+        yield f
+
+
+def test_verdicts_on_each_kind_of_principal(verdicts_function, verdicts_account, fake_aws, tmp_path):
+    runs = Runs(verdicts_function, fake_aws, tmp_path, VERDICTS_ACCOUNT, "e2e-permissions-verdicts",
+                {"role_allowlist": "/ci/*"})  # fmt: skip
+    fake_aws.clear_access_advisor_records()
+    summary, sent, _ = runs.run()
+    held = {rid: (r["ComplianceType"], r["Annotation"]) for rid, r in runs.stored().items()}
+    ids = verdicts_account
+    assert {name: held.get(rid) for name, rid in ids.items()} == {
+        "app": ("NON_COMPLIANT", "app: uses 1 of 2 granted services; unused 90+ days: sqs; 0 of 1 tracked actions unused in the services it uses"),
+        "busy": ("COMPLIANT", "busy: uses all 2 granted services within the 90-day threshold"),
+        "empty": ("COMPLIANT", "empty: its identity policies grant no service"),
+        "stale": ("NON_COMPLIANT", "stale: uses 0 of 1 granted services; unused 90+ days: kinesis"),
+        "young": ("COMPLIANT", f"young: created {(datetime.now(timezone.utc) - 10 * DAY).date()}, within the 90-day threshold"),
+        "ci-deployer": ("COMPLIANT", "ci-deployer: allowlisted by pattern /ci/*"),
+        # NOT_APPLICABLE with nothing held is not sent; a failed job's principal is not judged.
+        "AWSServiceRoleForECS": None,
+        "flaky": None,
+        "bob": ("NON_COMPLIANT", "bob: uses 1 of 2 granted services; unused 90+ days: sns"),
+    }  # fmt: skip
+    types = {r["ResourceId"]: r["ResourceType"] for r in runs.stored().values()}
+    assert types[ids["bob"]] == "AWS::IAM::User" and types[ids["app"]] == "AWS::IAM::Role"
+    assert (summary["rule_kind"], summary["principals"]) == ("permissions", 9)
+    assert (summary["needing_report"], summary["checked"], summary["report_failures"], summary["remaining"]) == (6, 5, 1, 0)
+    # Reports are asked for exactly the principals that need one, once each.
+    generated = {name: fake_aws.access_advisor_calls(arn_of(name)).generate for name in ids}
+    assert generated == {
+        "app": 1, "busy": 1, "empty": 1, "stale": 1, "flaky": 1, "bob": 1,
+        "young": 0, "ci-deployer": 0, "AWSServiceRoleForECS": 0,
+    }  # fmt: skip
+    assert len(sent) == 7
+
+
+def arn_of(name: str) -> str:
+    paths = {"ci-deployer": "/ci/", "AWSServiceRoleForECS": "/aws-service-role/ecs.amazonaws.com/"}
+    if name == "bob":
+        return f"arn:aws:iam::{VERDICTS_ACCOUNT}:user/bob"
+    return f"arn:aws:iam::{VERDICTS_ACCOUNT}:role{paths.get(name, '/')}{name}"
+
+
+# ---- 2. 2 000 principals over budgeted runs ------------------------------------------------
+
+SCALE_ROLES = int(os.environ.get("E2E_PERMISSIONS_ROLES", "1500"))
+SCALE_USERS = int(os.environ.get("E2E_PERMISSIONS_USERS", "500"))
+BUDGET_S = int(os.environ.get("E2E_PERMISSIONS_BUDGET_S", "8"))
+RATE = float(os.environ.get("E2E_PERMISSIONS_RATE", "60"))
+CONCURRENCY = os.environ.get("E2E_PERMISSIONS_CONCURRENCY", "4")
+MAX_RUNS = 40
+
+
+@pytest.fixture(scope="module")
+def scale_account(fake_aws: FakeAws) -> dict[str, str]:
+    """resource id -> ARN of SCALE_ROLES roles and SCALE_USERS users, each granted S3 and SQS,
+    S3 used; every third also used SQS (COMPLIANT), the others not (NON_COMPLIANT)."""
+    now = datetime.now(timezone.utc)
+    old = now - 400 * DAY
+    a = SCALE_ACCOUNT
+    principals: dict[str, str] = {}
+    for i in range(SCALE_ROLES + SCALE_USERS):
+        if i < SCALE_ROLES:
+            name = f"role-{i:05d}"
+            rid = fake_aws.create_role(name, "/", old, None, None, [], account_id=a)
+            fake_aws.put_role_policy(name, "p", policy("s3:ListAllMyBuckets", "sqs:SendMessage"), a)
+            arn = f"arn:aws:iam::{a}:role/{name}"
+        else:
+            name = f"user-{i:05d}"
+            rid = fake_aws.create_user(name, "/", old, [], account_id=a)
+            fake_aws.put_user_policy(name, "p", policy("s3:ListAllMyBuckets", "sqs:SendMessage"), a)
+            arn = f"arn:aws:iam::{a}:user/{name}"
+        fake_aws.set_service_access(arn, "s3", now - DAY, actions={"ListAllMyBuckets": now - DAY})
+        if i % 3 == 0:
+            fake_aws.set_service_access(arn, "sqs", now - DAY)
+        principals[rid] = arn
+    return principals
+
+
+@pytest.fixture(scope="module")
+def scale_function(cargo_lambda, function_binary, fake_aws, scale_account, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("lambda-permissions-scale")
+    with permissions_function(
+        cargo_lambda, function_binary, fake_aws, workdir, SCALE_ACCOUNT, "permissions-scale",
+        CHECK_BUDGET_SECONDS=str(BUDGET_S), ACCESS_REPORTS_CONCURRENCY=CONCURRENCY,
+    ) as f:  # fmt: skip
+        yield f
+
+
+def test_every_principal_gets_a_result_over_budgeted_runs_oldest_first(
+    scale_function, scale_account, fake_aws, tmp_path
+):
+    runs = Runs(scale_function, fake_aws, tmp_path, SCALE_ACCOUNT, "e2e-permissions-scale", {})
+    fake_aws.clear_access_advisor_records()
+    fake_aws.limit_access_advisor_rate(RATE, burst=RATE / 4)
+    total = len(scale_account)
+    history: list[tuple[dict, int, float]] = []
+    seen: set[str] = set()
+    try:
+        while len(history) < MAX_RUNS:
+            summary, sent, took = runs.run()
+            newly = {e["ComplianceResourceId"] for e in sent} - seen
+            history.append((summary, len(newly), took))
+            # Every run checks someone, and, until all have a result, only principals no
+            # earlier run checked: the order of need puts those first.
+            assert summary["checked"] > 0, summary
+            if len(seen) + summary["checked"] <= total:
+                assert len(newly) == summary["checked"], (len(history), summary)
+            seen |= newly
+            # Within its budget: checking stops when the budget ends.
+            assert summary["checking_ms"] <= BUDGET_S * 1000 + 500, summary
+            assert summary["principals"] == total and summary["report_failures"] == 0, summary
+            if summary["remaining"] == 0:
+                break
+    finally:
+        fake_aws.limit_access_advisor_rate(None)
+    held = runs.stored()
+    assert set(held) == set(scale_account), "every principal has a result"
+    assert len(history) >= 3, f"{len(history)} runs: the budget did not bind"
+    expected = {
+        rid: ("COMPLIANT" if int(arn.rsplit("-", 1)[1]) % 3 == 0 else "NON_COMPLIANT")
+        for rid, arn in scale_account.items()
+    }
+    assert {rid: r["ComplianceType"] for rid, r in held.items()} == expected
+    stats = fake_aws.access_advisor_stats(SCALE_ACCOUNT)
+    generates = [fake_aws.access_advisor_calls(arn).generate for arn in scale_account.values()]
+    # A report cut off at a run's end is asked again: at most the reports in flight a run.
+    assert sum(generates) <= total + len(history) * int(CONCURRENCY), sum(generates)
+    checked = [s["checked"] for s, _, _ in history]
+    print(
+        f"\npermissions cycle: {total} principals in {len(history)} runs of "
+        f"CHECK_BUDGET_SECONDS={BUDGET_S} at {CONCURRENCY} reports in flight, IAM report API "
+        f"limited to {RATE:g} calls/s: checked a run {checked}, "
+        f"{sum(checked) / (len(history) * BUDGET_S):.1f} principals/s of budget; run wall "
+        f"{[round(t, 1) for _, _, t in history]} s; calls answered {stats.answered}, "
+        f"throttled {stats.throttled}"
+    )

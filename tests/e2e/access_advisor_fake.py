@@ -412,10 +412,9 @@ class AccessAdvisor:
         parsed = _ARN.fullmatch(arn or "")
         if parsed is None:
             raise InvalidInputException(f"ARN {arn} is not valid.")
-        owner, kind, _, name = parsed.groups()
-        documents = None
-        if owner == account_id or (kind == "policy" and owner == "aws"):
-            documents = _documents_of(iam_backends[account_id]["global"], kind, name, arn)
+        _, kind, _, name = parsed.groups()
+        # The caller's account only: its entities' ARNs name it (AWS managed policies `aws`).
+        documents = _documents_of(iam_backends[account_id]["global"], kind, name, arn)
         if documents is None:
             raise NotFoundException(f"The {kind} with name {name} cannot be found.")
         granted = granted_services(documents)

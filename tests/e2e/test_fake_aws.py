@@ -459,7 +459,7 @@ def advisor_account(fake_aws) -> AdvisorAccount:
     # Deny statements are not read: s3 stays granted although denied.
     fake_aws.put_role_policy(
         "reader", "read",
-        _policy(_allow("S3:Get*"), {"Effect": "Deny", "Action": "s3:*", "Resource": "*"}),
+        _policy(_allow("S3:get*"), {"Effect": "Deny", "Action": "s3:*", "Resource": "*"}),
         account_id=a,
     )  # fmt: skip
     iam_all = fake_aws.create_policy("iam-all", _policy(_allow(["iam:*"])), account_id=a)
@@ -574,7 +574,7 @@ def test_fake_access_job_stays_in_progress_for_seconds_in_progress(
     ("principal", "namespaces"),
     [
         ("star", CATALOGUE),
-        # S3:Get* (any case) and the attached iam:*; the Deny of s3:* is not read.
+        # S3:get* (any case) and the attached iam:*; the Deny of s3:* is not read.
         ("reader", ["iam", "s3"]),
         # NotAction grants everything but the namespace it names whole.
         ("not-action", [n for n in CATALOGUE if n != "iam"]),
@@ -650,7 +650,7 @@ def test_fake_access_lists_tracked_actions_only_at_action_level_for_tracked_serv
 @pytest.mark.parametrize(
     ("principal", "tracked"),
     [
-        # s3:Get* matches one tracked S3 action; iam:* all of IAM's.
+        # S3:get* matches one tracked S3 action, whatever the case; iam:* all of IAM's.
         ("reader", {"s3": ["GetBucketPolicy"], "iam": IAM_TRACKED}),
         # NotAction s3:CreateBucket: every tracked S3 action but that one.
         ("not-action", {"s3": [a for a in S3_TRACKED if a != "CreateBucket"]}),
@@ -680,9 +680,12 @@ def test_fake_access_report_is_a_snapshot_taken_at_generation(fake_aws, advisor,
         fake_aws.iam_of(ADVISOR_ACCOUNT).delete_role_policy("bare", "later")
 
 
-@pytest.mark.parametrize(("max_items", "page_limit"), [(5, None), (1000, 7), (None, 4)])
+# 33 services: pages of MaxItems, or of the page limit where it is smaller (default MaxItems 100).
+@pytest.mark.parametrize(
+    ("max_items", "page_limit", "pages_expected"), [(5, None, 7), (1000, 7, 5), (None, 4, 9)]
+)
 def test_fake_access_pages_with_a_marker_cover_every_service_once(
-    fake_aws, advisor, advisor_account, max_items, page_limit
+    fake_aws, advisor, advisor_account, max_items, page_limit, pages_expected
 ):
     if page_limit is not None:
         fake_aws.access_page_limit[ADVISOR_ACCOUNT] = page_limit
@@ -703,6 +706,7 @@ def test_fake_access_pages_with_a_marker_cover_every_service_once(
             break
         marker = answer["Marker"]
         assert len(pages) < 20
+    assert len(pages) == pages_expected
     assert [len(p) for p in pages[:-1]] == [size] * (len(pages) - 1)
     assert [n for p in pages for n in p] == CATALOGUE
 

@@ -138,6 +138,9 @@ def _matcher(pattern: str) -> re.Pattern[str]:
 def _statements(document: object) -> list[dict]:
     if isinstance(document, str):
         text = document.strip()
+        if not text:
+            return []
+        # moto keeps a document as sent: JSON, or URL-encoded JSON as IAM itself returns it.
         document = json.loads(unquote(text) if text.startswith("%") else text)
     if not isinstance(document, dict):
         return []
@@ -251,8 +254,8 @@ class _Job:
 
 @dataclass(frozen=True)
 class AccessAdvisorCalls:
-    """Calls naming one ARN: Generate calls that reached the fake's handler, Get calls of its
-    jobs (any page, any state)."""
+    """Calls for one ARN: Generate calls that made a job for it, Get calls of its jobs (any
+    page, any state; not those refused before reaching the fake, e.g. throttled)."""
 
     generate: int = 0
     get: int = 0
@@ -348,6 +351,7 @@ class AccessAdvisor:
             self._failing[arn] = (code, message)
 
     def stop_failing_jobs_for(self, arn: str) -> None:
+        """Jobs generated for `arn` from now on complete again."""
         with self._lock:
             self._failing.pop(arn, None)
 

@@ -1248,6 +1248,7 @@ class FakeAws:
         self.access_advisor.fail_jobs_for(arn, code, message)
 
     def stop_failing_jobs_for(self, arn: str) -> None:
+        """Jobs generated for `arn` from now on complete again."""
         self.access_advisor.stop_failing_jobs_for(arn)
 
     def limit_access_advisor_rate(
@@ -1258,9 +1259,12 @@ class FakeAws:
         self.access_advisor.limit_rate(calls_per_second, burst)
 
     def access_advisor_stats(self, account_id: str = ACCOUNT_ID) -> AccessAdvisorStats:
+        """Per operation, the account's calls answered (past the rate limit, success or error)
+        and throttled by it, since the last `clear_access_advisor_records`."""
         return self.access_advisor.stats(account_id)
 
     def access_advisor_calls(self, arn: str) -> AccessAdvisorCalls:
+        """Generate calls that made a job for `arn`, and Get calls of its jobs."""
         return self.access_advisor.calls(arn)
 
     def clear_access_advisor_records(self) -> None:

@@ -462,7 +462,8 @@ def advisor_account(fake_aws) -> AdvisorAccount:
         _policy(_allow("S3:get*"), {"Effect": "Deny", "Action": "s3:*", "Resource": "*"}),
         account_id=a,
     )  # fmt: skip
-    iam_all = fake_aws.create_policy("iam-all", _policy(_allow(["iam:*"])), account_id=a)
+    iam_all = arn["iam-all"] = fake_aws.create_policy("iam-all", _policy(_allow(["iam:*"])),
+                                                      account_id=a)  # fmt: skip
     fake_aws.attach_role_policy("reader", iam_all, account_id=a)
     fake_aws.put_role_policy(
         "not-action", "all-but",
@@ -473,16 +474,18 @@ def advisor_account(fake_aws) -> AdvisorAccount:
     fake_aws.create_user("grouped", "/", created, [], account_id=a)
     arn["grouped"] = fake_aws.iam_of(a).get_user("grouped").arn
     fake_aws.put_user_policy("grouped", "own", _policy(_allow("dynamodb:GetItem")), account_id=a)
-    fake_aws.create_group("team", account_id=a)
+    arn["team"] = fake_aws.create_group("team", account_id=a)
     fake_aws.add_user_to_group("team", "grouped", account_id=a)
     fake_aws.put_group_policy("team", "queue", _policy(_allow("sqs:SendMessage")), account_id=a)
     other = fake_aws.create_policy(
         "other-service", _policy(_allow("custom-svc:DoThing")), account_id=a
     )
     fake_aws.attach_group_policy("team", other, account_id=a)
-    admin = fake_aws.aws_managed_policy("PowerUserAccessForTests", _policy(_allow("lambda:*")),
-                                        account_id=a)  # fmt: skip
-    fake_aws.attach_user_policy("grouped", admin, account_id=a)
+    lambda_all = fake_aws.aws_managed_policy(
+        "LambdaAllForTests", _policy(_allow("lambda:*")), account_id=a
+    )
+    fake_aws.attach_user_policy("grouped", lambda_all, account_id=a)
+    arn["aws-managed"] = lambda_all
     return AdvisorAccount(arn, key)
 
 
@@ -582,6 +585,10 @@ def test_fake_access_job_stays_in_progress_for_seconds_in_progress(
         # The user's own inline, its attached AWS managed policy, its group's inline and the
         # group's attached managed policy (a namespace outside the catalogue).
         ("grouped", ["custom-svc", "dynamodb", "lambda", "sqs"]),
+        # A group: its own policies; a managed policy: its default version.
+        ("team", ["custom-svc", "sqs"]),
+        ("iam-all", ["iam"]),
+        ("aws-managed", ["lambda"]),
     ],
 )
 def test_fake_access_grants_the_services_the_allow_statements_name(

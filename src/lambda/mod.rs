@@ -318,10 +318,12 @@ impl Summary {
                 .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
                 .as_deref(),
             needing_report = self.checks.map(|c| c.needing_report),
+            due = self.checks.map(|c| c.due),
             checked = self.checks.map(|c| c.checked),
             report_failures = self.checks.map(|c| c.report_failures),
             remaining = self.checks.map(|c| c.remaining),
             checking_ms = self.checks.map(|c| c.checking_ms),
+            throttled_reports = self.checks.map(|c| c.throttled_reports),
             "evaluation complete"
         );
     }

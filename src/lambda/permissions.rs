@@ -3,6 +3,8 @@
 //! are decided in `core::evaluate::permissions`.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
@@ -38,16 +40,31 @@ impl Reports for IamReports<'_> {
 pub struct CheckTally {
     /// Principals that needed IAM's report this run (the others were decided without one).
     pub needing_report: usize,
+    /// Of those, the ones due: no result held, or one recorded `refresh_after_days` ago or
+    /// more. The others are checked with the time left, in an order each run changes.
+    pub due: usize,
     /// Reports completed and judged.
     pub checked: usize,
     /// Reports IAM did not give (job failed, throttled past the retries, principal deleted):
     /// their results are left as they are.
     pub report_failures: usize,
-    /// Principals the run's time did not reach: left as they are, first in line next run
-    /// after those Config holds no result for.
+    /// Due principals the run's time did not reach: left as they are, first in line next run.
     pub remaining: usize,
     /// How long the reports took, from the first asked to the last judged or the budget's end.
     pub checking_ms: u64,
+    /// Reports IAM throttled past the SDK's retries, asked again after a wait.
+    pub throttled_reports: usize,
+}
+
+/// The first wait before a throttled report is asked again; it doubles up to the longest.
+const THROTTLED_FIRST_WAIT: Duration = Duration::from_millis(500);
+const THROTTLED_MAX_WAIT: Duration = Duration::from_secs(8);
+
+/// `wait` less up to half of it, varied by `seed`: retries spread out instead of arriving
+/// together (no random source needed for that).
+fn jittered(wait: Duration, seed: usize) -> Duration {
+    let spread = (seed.wrapping_mul(2_654_435_761) % 1000) as u32;
+    wait - wait / 2 * spread / 1000
 }
 
 /// One evaluation per identity: those decided without a report, then reports fetched in order
@@ -70,9 +87,13 @@ pub async fn judge<S: Reports>(
             Triage::NeedsReport(pending) => waiting.push((identity, pending)),
         }
     }
-    let queue = permissions::order_of_need(waiting, recorded);
+    let refresh_before = now - chrono::Duration::days(i64::from(params.refresh_after_days));
+    let rotation = u64::try_from(now.timestamp()).unwrap_or_default();
+    let permissions::Queue { order: queue, due } =
+        permissions::order_of_need(waiting, recorded, refresh_before, rotation);
     let mut tally = CheckTally {
         needing_report: queue.len(),
+        due,
         ..CheckTally::default()
     };
 
@@ -85,8 +106,25 @@ pub async fn judge<S: Reports>(
         .enumerate()
         .map(|(index, (identity, _))| (index, identity.arn().to_owned()))
         .collect();
+    let throttled = AtomicUsize::new(0);
+    let throttled = &throttled;
     let mut in_order = futures::stream::iter(arns)
-        .map(|(index, arn)| async move { (index, source.report(&arn).await) })
+        .map(|(index, arn)| async move {
+            // IAM's limit is account-wide and the SDK's retries give up (or run out of retry
+            // quota) under a long burst: a throttled report is asked again after a growing,
+            // jittered wait, for as long as the run's time allows.
+            let mut wait = THROTTLED_FIRST_WAIT;
+            loop {
+                match source.report(&arn).await {
+                    Err(problem) if problem.is_throttling() => {
+                        let tries = throttled.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(jittered(wait, index + tries)).await;
+                        wait = (wait * 2).min(THROTTLED_MAX_WAIT);
+                    }
+                    outcome => return (index, outcome),
+                }
+            }
+        })
         .buffer_unordered(checks.concurrency.max(1));
     loop {
         let next = match until {
@@ -116,10 +154,11 @@ pub async fn judge<S: Reports>(
     }
     drop(in_order);
     tally.checking_ms = u64::try_from(checking.elapsed().as_millis()).unwrap_or(u64::MAX);
+    tally.throttled_reports = throttled.load(Ordering::Relaxed);
 
-    for ((identity, _), evaluation) in queue.iter().zip(judged) {
+    for (position, ((identity, _), evaluation)) in queue.iter().zip(judged).enumerate() {
         evaluations.push(evaluation.unwrap_or_else(|| {
-            tally.remaining += 1;
+            tally.remaining += usize::from(position < due);
             permissions::without_report(identity, None, params)
         }));
     }

@@ -43,7 +43,7 @@ def permissions_function(cargo_lambda, function_binary, fake_aws, workdir, accou
         workdir,
         fake_aws.access_key_for(account),
         RULE_KIND="permissions",
-        ACCESS_REPORT_POLL_MS="20",
+        ACCESS_REPORT_POLL_MS="50",
         # Throttled calls back off from 50 ms, not the SDK's 1 s: the runs stay short.
         SDK_INITIAL_BACKOFF_MS="50",
         SDK_MAX_BACKOFF_MS="400",
@@ -161,7 +161,8 @@ def test_verdicts_on_each_kind_of_principal(verdicts_function, verdicts_account,
     }  # fmt: skip
     types = {r["ResourceId"]: r["ResourceType"] for r in runs.stored().values()}
     assert types[ids["bob"]] == "AWS::IAM::User" and types[ids["app"]] == "AWS::IAM::Role"
-    assert (summary["rule_kind"], summary["principals"]) == ("permissions", 9)
+    # The tenth principal is the user whose access key the function signs with: young.
+    assert (summary["rule_kind"], summary["principals"]) == ("permissions", 10)
     assert (summary["needing_report"], summary["checked"], summary["report_failures"], summary["remaining"]) == (6, 5, 1, 0)
     # Reports are asked for exactly the principals that need one, once each.
     generated = {name: fake_aws.access_advisor_calls(arn_of(name)).generate for name in ids}
@@ -169,7 +170,7 @@ def test_verdicts_on_each_kind_of_principal(verdicts_function, verdicts_account,
         "app": 1, "busy": 1, "empty": 1, "stale": 1, "flaky": 1, "bob": 1,
         "young": 0, "ci-deployer": 0, "AWSServiceRoleForECS": 0,
     }  # fmt: skip
-    assert len(sent) == 7
+    assert len(sent) == 8
 
 
 def arn_of(name: str) -> str:
@@ -183,9 +184,9 @@ def arn_of(name: str) -> str:
 
 SCALE_ROLES = int(os.environ.get("E2E_PERMISSIONS_ROLES", "1500"))
 SCALE_USERS = int(os.environ.get("E2E_PERMISSIONS_USERS", "500"))
-BUDGET_S = int(os.environ.get("E2E_PERMISSIONS_BUDGET_S", "8"))
-RATE = float(os.environ.get("E2E_PERMISSIONS_RATE", "60"))
-CONCURRENCY = os.environ.get("E2E_PERMISSIONS_CONCURRENCY", "4")
+BUDGET_S = int(os.environ.get("E2E_PERMISSIONS_BUDGET_S", "10"))
+RATE = float(os.environ.get("E2E_PERMISSIONS_RATE", "80"))
+CONCURRENCY = os.environ.get("E2E_PERMISSIONS_CONCURRENCY", "8")
 MAX_RUNS = 40
 
 
@@ -237,7 +238,7 @@ def test_every_principal_gets_a_result_over_budgeted_runs_oldest_first(
     try:
         while len(history) < MAX_RUNS:
             summary, sent, took = runs.run()
-            newly = {e["ComplianceResourceId"] for e in sent} - seen
+            newly = {e["ComplianceResourceId"] for e in sent} & set(scale_account) - seen
             history.append((summary, len(newly), took))
             # Every run checks someone, and, until all have a result, only principals no
             # earlier run checked: the order of need puts those first.
@@ -247,23 +248,30 @@ def test_every_principal_gets_a_result_over_budgeted_runs_oldest_first(
             seen |= newly
             # Within its budget: checking stops when the budget ends.
             assert summary["checking_ms"] <= BUDGET_S * 1000 + 500, summary
-            assert summary["principals"] == total and summary["report_failures"] == 0, summary
+            # total + the user whose access key the function signs with (young: no report).
+            assert summary["principals"] == total + 1 and summary["report_failures"] == 0, summary
             if summary["remaining"] == 0:
                 break
     finally:
         fake_aws.limit_access_advisor_rate(None)
     held = runs.stored()
-    assert set(held) == set(scale_account), "every principal has a result"
+    assert set(scale_account) <= set(held), "every principal has a result"
     assert len(history) >= 3, f"{len(history)} runs: the budget did not bind"
     expected = {
         rid: ("COMPLIANT" if int(arn.rsplit("-", 1)[1]) % 3 == 0 else "NON_COMPLIANT")
         for rid, arn in scale_account.items()
     }
-    assert {rid: r["ComplianceType"] for rid, r in held.items()} == expected
+    assert {rid: held[rid]["ComplianceType"] for rid in scale_account} == expected
     stats = fake_aws.access_advisor_stats(SCALE_ACCOUNT)
     generates = [fake_aws.access_advisor_calls(arn).generate for arn in scale_account.values()]
-    # A report cut off at a run's end is asked again: at most the reports in flight a run.
-    assert sum(generates) <= total + len(history) * int(CONCURRENCY), sum(generates)
+    # One report job per check, plus those asked again after throttling and those cut off at
+    # a run's end (at most the reports in flight). The last run, done with the due ones,
+    # spends its time left re-checking others.
+    asked_again = sum(s["throttled_reports"] for s, _, _ in history)
+    assert asked_again > 0, "the rate limit never bound"
+    checks = sum(s["checked"] for s, _, _ in history)
+    assert sum(generates) <= checks + asked_again + len(history) * int(CONCURRENCY), sum(generates)
+    assert min(generates) >= 1
     checked = [s["checked"] for s, _, _ in history]
     print(
         f"\npermissions cycle: {total} principals in {len(history)} runs of "
@@ -271,5 +279,6 @@ def test_every_principal_gets_a_result_over_budgeted_runs_oldest_first(
         f"limited to {RATE:g} calls/s: checked a run {checked}, "
         f"{sum(checked) / (len(history) * BUDGET_S):.1f} principals/s of budget; run wall "
         f"{[round(t, 1) for _, _, t in history]} s; calls answered {stats.answered}, "
-        f"throttled {stats.throttled}"
+        f"throttled {stats.throttled}; reports asked again after throttling "
+        f"{[s['throttled_reports'] for s, _, _ in history]}"
     )

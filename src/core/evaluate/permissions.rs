@@ -148,14 +148,28 @@ pub fn triage(identity: &Identity, params: &PermissionParameters, now: DateTime<
     Triage::NeedsReport(Pending { ignored })
 }
 
-/// The order reports are wanted in: principals Config holds no result for first, then the
-/// results Config recorded longest ago (`ResultRecordedTime`), in input order among equals.
-/// A run that cannot check everyone thus refreshes the stalest results, and successive runs
-/// go round the whole account.
+/// The principals waiting for a report, in the order they are wanted: the `due` first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queue<'a, T> {
+    pub order: Vec<(&'a Identity, T)>,
+    /// How many of `order`, from the front, are due: Config holds no result for them (or one
+    /// without a time), or one recorded before the refresh cutoff. A run that cannot reach them
+    /// all leaves `remaining` principals for the next.
+    pub due: usize,
+}
+
+/// The order reports are wanted in: principals Config holds no result for first, then those
+/// whose result Config recorded before `refresh_before`, oldest first (`ResultRecordedTime`),
+/// in input order among equals. A due principal's result is sent even unchanged, so its time
+/// moves on and successive runs go round the whole account. The principals not due follow in
+/// an order that changes with `rotation` (each run's own), so a run with time to spare
+/// re-checks a different share of them each time and a change shows before its refresh.
 pub fn order_of_need<'a, T>(
     waiting: Vec<(&'a Identity, T)>,
     recorded: &[RecordedResult],
-) -> Vec<(&'a Identity, T)> {
+    refresh_before: DateTime<Utc>,
+    rotation: u64,
+) -> Queue<'a, T> {
     let mut recorded_at: HashMap<(ResourceType, &str), Option<DateTime<Utc>>> = HashMap::new();
     for result in recorded {
         let key = (result.resource_type, result.resource_id.as_str());
@@ -165,15 +179,36 @@ pub fn order_of_need<'a, T>(
             .and_modify(|at| *at = (*at).min(result.recorded))
             .or_insert(result.recorded);
     }
-    let mut waiting = waiting;
+    let (mut due, mut fresh): (Vec<_>, Vec<_>) = waiting.into_iter().partition(|(identity, _)| {
+        recorded_at
+            .get(&(identity.resource_type(), identity.id()))
+            .copied()
+            .flatten()
+            .is_none_or(|at| at < refresh_before)
+    });
     // None (no result held, or one without a time) sorts before any time.
-    waiting.sort_by_key(|(identity, _)| {
+    due.sort_by_key(|(identity, _)| {
         recorded_at
             .get(&(identity.resource_type(), identity.id()))
             .copied()
             .flatten()
     });
-    waiting
+    fresh.sort_by_key(|(identity, _)| rotated(identity.id(), rotation));
+    let due_count = due.len();
+    due.extend(fresh);
+    Queue {
+        order: due,
+        due: due_count,
+    }
+}
+
+/// FNV-1a of `id` and `rotation`: a stable, well-spread order for one run.
+fn rotated(id: &str, rotation: u64) -> u64 {
+    id.bytes()
+        .chain(rotation.to_le_bytes())
+        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
 }
 
 /// The verdict on a principal's completed report.

@@ -147,10 +147,13 @@ async fn a_run_out_of_time_judges_only_what_it_finished_in_order_of_need() {
         tally,
         CheckTally {
             needing_report: 4,
+            // a was recorded 5 days ago: not due within the 7-day refresh, so not remaining.
+            due: 3,
             checked: 3,
             report_failures: 0,
-            remaining: 1,
+            remaining: 0,
             checking_ms: 35_000,
+            throttled_reports: 0,
         }
     );
 }
@@ -186,10 +189,12 @@ async fn reports_run_side_by_side_and_a_failed_job_is_not_judged() {
         tally,
         CheckTally {
             needing_report: 8,
+            due: 8,
             checked: 7,
             report_failures: 1,
             remaining: 0,
             checking_ms: 20_000,
+            throttled_reports: 0,
         }
     );
     let failed = evaluations.iter().find(|e| e.name == "r3").unwrap();
@@ -198,4 +203,95 @@ async fn reports_run_side_by_side_and_a_failed_job_is_not_judged() {
         failed.annotation,
         "r3: no report from IAM this run: IAM's report job failed: ServiceFailure: job failed"
     );
+}
+
+/// Throttles the first `times` reports of every ARN, then answers.
+struct Throttling {
+    inner: Stand,
+    times: usize,
+    seen: Mutex<HashMap<String, usize>>,
+}
+
+impl Reports for Throttling {
+    fn report(&self, arn: &str) -> impl Future<Output = Result<AccessReport, NoReport>> + Send {
+        let count = {
+            let mut seen = self.seen.lock().unwrap();
+            let count = seen.entry(arn.to_owned()).or_default();
+            *count += 1;
+            *count
+        };
+        let throttled = count <= self.times;
+        let answer = self.inner.report(arn);
+        async move {
+            if throttled {
+                return Err(NoReport::CallFailed {
+                    operation: "GenerateServiceLastAccessedDetails",
+                    code: Some("Throttling".to_owned()),
+                    message: "Rate exceeded".to_owned(),
+                });
+            }
+            answer.await
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_throttled_report_is_asked_again_after_a_wait_within_the_budget() {
+    let identities: Vec<Identity> = (0..3).map(|i| role(&format!("r{i}"), 400)).collect();
+    let source = Throttling {
+        inner: Stand::new(Duration::from_secs(1)),
+        times: 3,
+        seen: Mutex::new(HashMap::new()),
+    };
+    let start = Instant::now();
+    let (evaluations, tally) = judge(
+        &source,
+        identities.clone(),
+        &PermissionParameters::default(),
+        &[],
+        now(),
+        checks(3),
+        Some(start + Duration::from_secs(60)),
+    )
+    .await;
+    assert_eq!(
+        (
+            tally.checked,
+            tally.report_failures,
+            tally.throttled_reports
+        ),
+        (3, 0, 9)
+    );
+    assert!(evaluations
+        .iter()
+        .all(|e| e.compliance == Compliance::NonCompliant));
+    // Waits of at most 0.5 + 1 + 2 s, at least half that, then the 1 s report.
+    let took = Instant::now() - start;
+    assert!(
+        took >= Duration::from_millis(2750) && took <= Duration::from_millis(4500),
+        "{took:?}"
+    );
+
+    // A budget that ends while IAM still throttles: nobody judged, nobody counted failed.
+    let source = Throttling {
+        inner: Stand::new(Duration::from_secs(1)),
+        times: 100,
+        seen: Mutex::new(HashMap::new()),
+    };
+    let start = Instant::now();
+    let (_, tally) = judge(
+        &source,
+        identities,
+        &PermissionParameters::default(),
+        &[],
+        now(),
+        checks(3),
+        Some(start + Duration::from_secs(20)),
+    )
+    .await;
+    assert_eq!(
+        (tally.checked, tally.report_failures, tally.remaining),
+        (0, 0, 3)
+    );
+    assert_eq!(Instant::now() - start, Duration::from_secs(20));
 }

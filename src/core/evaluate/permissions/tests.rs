@@ -293,9 +293,9 @@ fn held(resource_type: ResourceType, id: &str, recorded_days_ago: Option<i64>) -
 }
 
 #[test]
-fn never_checked_come_first_then_the_oldest_results() {
+fn never_checked_come_first_then_the_oldest_results_then_the_rest_in_a_rotating_order() {
     let identities = [
-        role("/", "fresh", 400),   // recorded 1 day ago
+        role("/", "fresh", 400),   // recorded 1 day ago: not due
         role("/", "stale", 400),   // recorded 30 days ago
         role("/", "new", 400),     // nothing held
         user("stale", 400),        // same name, other type: recorded 10 days ago
@@ -303,6 +303,8 @@ fn never_checked_come_first_then_the_oldest_results() {
         role("/", "untimed", 400), // held without a time: as never checked
         role("/", "new2", 400),    // nothing held
         role("/", "twice", 400),   // listed twice: 2 and 40 days ago
+        role("/", "edge", 400),    // recorded exactly 7 days ago: due
+        role("/", "recent", 400),  // recorded 6 days ago: not due
     ];
     let recorded = [
         held(ResourceType::IamRole, "AROAFRESH", Some(1)),
@@ -312,15 +314,27 @@ fn never_checked_come_first_then_the_oldest_results() {
         held(ResourceType::IamRole, "AROAUNTIMED", None),
         held(ResourceType::IamRole, "AROATWICE", Some(2)),
         held(ResourceType::IamRole, "AROATWICE", Some(40)),
+        held(ResourceType::IamRole, "AROAEDGE", Some(7)),
+        held(ResourceType::IamRole, "AROARECENT", Some(6)),
         held(ResourceType::IamRole, "AROAGONE", Some(100)),
     ];
-    let waiting = identities.iter().map(|i| (i, ())).collect();
-    let order: Vec<String> = order_of_need(waiting, &recorded)
-        .into_iter()
-        .map(|(i, ())| format!("{}:{}", i.resource_type().noun(), i.name()))
-        .collect();
+    let cutoff = now() - Duration::days(7) + Duration::seconds(1);
+    let names = |queue: &Queue<'_, ()>| -> Vec<String> {
+        queue
+            .order
+            .iter()
+            .map(|(i, ())| format!("{}:{}", i.resource_type().noun(), i.name()))
+            .collect()
+    };
+    let queue = order_of_need(
+        identities.iter().map(|i| (i, ())).collect(),
+        &recorded,
+        cutoff,
+        1,
+    );
+    assert_eq!(queue.due, 8);
     assert_eq!(
-        order,
+        names(&queue)[..8],
         [
             "role:new",
             "role:untimed",
@@ -329,7 +343,31 @@ fn never_checked_come_first_then_the_oldest_results() {
             "role:twice",
             "role:stale",
             "user:stale",
-            "role:fresh"
+            "role:edge",
         ]
     );
+    let mut rest = names(&queue)[8..].to_vec();
+    rest.sort();
+    assert_eq!(rest, ["role:fresh", "role:recent"]);
+
+    // The principals not due come in an order that changes from run to run.
+    let many: Vec<Identity> = (0..20).map(|i| role("/", &format!("r{i}"), 400)).collect();
+    let recent: Vec<RecordedResult> = many
+        .iter()
+        .map(|i| held(ResourceType::IamRole, i.id(), Some(1)))
+        .collect();
+    let orders: Vec<Vec<String>> = (0..3)
+        .map(|rotation| {
+            let queue = order_of_need(
+                many.iter().map(|i| (i, ())).collect(),
+                &recent,
+                cutoff,
+                rotation,
+            );
+            assert_eq!(queue.due, 0);
+            names(&queue)
+        })
+        .collect();
+    assert_ne!(orders[0], orders[1]);
+    assert_ne!(orders[1], orders[2]);
 }

@@ -10,7 +10,9 @@ principal's identity policies, use data the test sets, failed jobs, a throttling
 2. Scale: 2 000 principals (1 500 roles, 500 users), IAM's report API throttled, each run
    limited to CHECK_BUDGET_SECONDS: successive runs each check the principals checked longest
    ago (never checked first) until every principal has a result, each run within its budget.
-   The figures (runs, principals a run, throttled calls) are printed for the README.
+   The figures (runs, principals a run, throttled calls) are printed for the README; the
+   E2E_PERMISSIONS_* variables below change the scale, budget, rate limit, polling and back-off
+   to measure other settings (README, "The permissions rule", cycle time).
 """
 
 from __future__ import annotations
@@ -43,10 +45,10 @@ def permissions_function(cargo_lambda, function_binary, fake_aws, workdir, accou
         workdir,
         fake_aws.access_key_for(account),
         RULE_KIND="permissions",
-        ACCESS_REPORT_POLL_MS="50",
+        ACCESS_REPORT_POLL_MS=os.environ.get("E2E_PERMISSIONS_POLL_MS", "50"),
         # Throttled calls back off from 50 ms, not the SDK's 1 s: the runs stay short.
-        SDK_INITIAL_BACKOFF_MS="50",
-        SDK_MAX_BACKOFF_MS="400",
+        SDK_INITIAL_BACKOFF_MS=os.environ.get("E2E_PERMISSIONS_BACKOFF_MS", "50"),
+        SDK_MAX_BACKOFF_MS=os.environ.get("E2E_PERMISSIONS_MAX_BACKOFF_MS", "400"),
         **extra,
     )
     return running_function(cargo_lambda, function_binary, env, workdir, label)
@@ -187,7 +189,7 @@ SCALE_USERS = int(os.environ.get("E2E_PERMISSIONS_USERS", "500"))
 BUDGET_S = int(os.environ.get("E2E_PERMISSIONS_BUDGET_S", "10"))
 RATE = float(os.environ.get("E2E_PERMISSIONS_RATE", "80"))
 CONCURRENCY = os.environ.get("E2E_PERMISSIONS_CONCURRENCY", "8")
-MAX_RUNS = 40
+MAX_RUNS = int(os.environ.get("E2E_PERMISSIONS_MAX_RUNS", "40"))
 
 
 @pytest.fixture(scope="module")

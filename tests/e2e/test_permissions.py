@@ -189,6 +189,8 @@ SCALE_USERS = int(os.environ.get("E2E_PERMISSIONS_USERS", "500"))
 BUDGET_S = int(os.environ.get("E2E_PERMISSIONS_BUDGET_S", "10"))
 RATE = float(os.environ.get("E2E_PERMISSIONS_RATE", "80"))
 CONCURRENCY = os.environ.get("E2E_PERMISSIONS_CONCURRENCY", "8")
+# How long a report job stays IN_PROGRESS (IAM documents no time; peers poll 1 to 2 s).
+JOB_SECONDS = float(os.environ.get("E2E_PERMISSIONS_JOB_SECONDS", "0"))
 MAX_RUNS = int(os.environ.get("E2E_PERMISSIONS_MAX_RUNS", "40"))
 
 
@@ -234,6 +236,7 @@ def test_every_principal_gets_a_result_over_budgeted_runs_oldest_first(
     runs = Runs(scale_function, fake_aws, tmp_path, SCALE_ACCOUNT, "e2e-permissions-scale", {})
     fake_aws.clear_access_advisor_records()
     fake_aws.limit_access_advisor_rate(RATE, burst=RATE / 4)
+    fake_aws.seconds_in_progress = JOB_SECONDS
     total = len(scale_account)
     history: list[tuple[dict, int, float]] = []
     seen: set[str] = set()
@@ -256,6 +259,7 @@ def test_every_principal_gets_a_result_over_budgeted_runs_oldest_first(
                 break
     finally:
         fake_aws.limit_access_advisor_rate(None)
+        fake_aws.seconds_in_progress = 0.0
     held = runs.stored()
     assert set(scale_account) <= set(held), "every principal has a result"
     assert len(history) >= 3, f"{len(history)} runs: the budget did not bind"
@@ -278,7 +282,8 @@ def test_every_principal_gets_a_result_over_budgeted_runs_oldest_first(
     print(
         f"\npermissions cycle: {total} principals in {len(history)} runs of "
         f"CHECK_BUDGET_SECONDS={BUDGET_S} at {CONCURRENCY} reports in flight, IAM report API "
-        f"limited to {RATE:g} calls/s: checked a run {checked}, "
+        f"limited to {RATE:g} calls/s, jobs IN_PROGRESS for {JOB_SECONDS:g} s and one poll: "
+        f"checked a run {checked}, "
         f"{sum(checked) / (len(history) * BUDGET_S):.1f} principals/s of budget; run wall "
         f"{[round(t, 1) for _, _, t in history]} s; calls answered {stats.answered}, "
         f"throttled {stats.throttled}; reports asked again after throttling "

@@ -260,24 +260,7 @@ def test_every_principal_gets_a_result_over_budgeted_runs_oldest_first(
     finally:
         fake_aws.limit_access_advisor_rate(None)
         fake_aws.seconds_in_progress = 0.0
-    held = runs.stored()
-    assert set(scale_account) <= set(held), "every principal has a result"
-    assert len(history) >= 3, f"{len(history)} runs: the budget did not bind"
-    expected = {
-        rid: ("COMPLIANT" if int(arn.rsplit("-", 1)[1]) % 3 == 0 else "NON_COMPLIANT")
-        for rid, arn in scale_account.items()
-    }
-    assert {rid: held[rid]["ComplianceType"] for rid in scale_account} == expected
     stats = fake_aws.access_advisor_stats(SCALE_ACCOUNT)
-    generates = [fake_aws.access_advisor_calls(arn).generate for arn in scale_account.values()]
-    # One report job per check, plus those asked again after throttling and those cut off at
-    # a run's end (at most the reports in flight). The last run, done with the due ones,
-    # spends its time left re-checking others.
-    asked_again = sum(s["throttled_reports"] for s, _, _ in history)
-    assert asked_again > 0, "the rate limit never bound"
-    checks = sum(s["checked"] for s, _, _ in history)
-    assert sum(generates) <= checks + asked_again + len(history) * int(CONCURRENCY), sum(generates)
-    assert min(generates) >= 1
     checked = [s["checked"] for s, _, _ in history]
     print(
         f"\npermissions cycle: {total} principals in {len(history)} runs of "
@@ -289,3 +272,20 @@ def test_every_principal_gets_a_result_over_budgeted_runs_oldest_first(
         f"throttled {stats.throttled}; reports asked again after throttling "
         f"{[s['throttled_reports'] for s, _, _ in history]}"
     )
+    held = runs.stored()
+    assert set(scale_account) <= set(held), "every principal has a result"
+    assert len(history) >= 3, f"{len(history)} runs: the budget did not bind"
+    expected = {
+        rid: ("COMPLIANT" if int(arn.rsplit("-", 1)[1]) % 3 == 0 else "NON_COMPLIANT")
+        for rid, arn in scale_account.items()
+    }
+    assert {rid: held[rid]["ComplianceType"] for rid in scale_account} == expected
+    generates = [fake_aws.access_advisor_calls(arn).generate for arn in scale_account.values()]
+    # One report job per check, plus those asked again after throttling and those cut off at
+    # a run's end (at most the reports in flight). The last run, done with the due ones,
+    # spends its time left re-checking others.
+    asked_again = sum(s["throttled_reports"] for s, _, _ in history)
+    assert asked_again > 0, "the rate limit never bound"
+    checks = sum(s["checked"] for s, _, _ in history)
+    assert sum(generates) <= checks + asked_again + len(history) * int(CONCURRENCY), sum(generates)
+    assert min(generates) >= 1

@@ -150,7 +150,9 @@ pub enum Error {
     #[error("there is no CloudWatch metric alarm named {alarm:?} in this Region")]
     NoSuchAlarm { alarm: String },
 
-    #[error("reading what IAM recorded of {principal}'s use of its permissions failed: {message}")]
+    #[error(
+        "reading the service last accessed report of {principal} failed: {operation}: {message}"
+    )]
     AccessReportFailed {
         /// The role's or user's name, or its ARN once known.
         principal: String,

@@ -13,7 +13,7 @@ use aws_sdk_iam::types::{
 };
 use tracing::info;
 
-use crate::aws::{error_code, error_message, to_utc};
+use crate::aws::{error_code, error_message, to_utc, NO_CREDENTIALS};
 use crate::core::access::{AccessReport, ActionAccess, NoReport, ServiceAccess};
 use crate::Error;
 
@@ -104,10 +104,16 @@ pub async fn report(
                 let (code, message) = page
                     .error()
                     .map(|e| (e.code().to_owned(), e.message().to_owned()))
-                    .unwrap_or_else(|| (String::new(), "IAM gave no reason (no Error)".to_owned()));
+                    .unwrap_or_else(|| {
+                        (
+                            "NoErrorDetails".to_owned(),
+                            "IAM's answer gives no Error".to_owned(),
+                        )
+                    });
                 return Err(NoReport::JobFailed { code, message });
             }
-            JobStatusType::InProgress if waited < polling.max_wait => {
+            // A zero interval would ask again and again without time passing: give up instead.
+            JobStatusType::InProgress if waited < polling.max_wait && !interval.is_zero() => {
                 wait = interval.min(polling.max_wait - waited);
                 interval = interval.saturating_mul(2).min(polling.max_interval);
                 info!(
@@ -199,10 +205,16 @@ fn call_failed<E>(operation: &'static str, error: &E) -> NoReport
 where
     E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
 {
+    // NoReport's Display puts the code before the message: keep AWS's message alone here.
+    let code = error_code(error);
+    let message = match (&code, error.message()) {
+        (Some(_), Some(message)) => message.to_owned(),
+        _ => error_message(error),
+    };
     NoReport::CallFailed {
         operation,
-        code: error_code(error),
-        message: error_message(error),
+        code,
+        message,
     }
 }
 
@@ -261,17 +273,32 @@ fn action_access(
 
 /// A principal's missing report as an error, for a front end that reads one principal.
 pub fn report_error(arn: &str, reason: &NoReport) -> Error {
-    let (operation, code) = match reason {
+    let (operation, code, message) = match reason {
         NoReport::CallFailed {
-            operation, code, ..
-        } => (*operation, code.clone()),
-        NoReport::Deleted => (GENERATE, Some("NoSuchEntity".to_owned())),
-        NoReport::JobFailed { .. } | NoReport::StillInProgress { .. } => (GET, None),
+            operation,
+            code,
+            message,
+        } => (
+            *operation,
+            code.clone(),
+            match code {
+                Some(code) if code != NO_CREDENTIALS => format!("{code}: {message}"),
+                _ => message.clone(),
+            },
+        ),
+        NoReport::Deleted => (
+            GENERATE,
+            Some("NoSuchEntity".to_owned()),
+            reason.to_string(),
+        ),
+        NoReport::JobFailed { .. } | NoReport::StillInProgress { .. } => {
+            (GET, None, reason.to_string())
+        }
     };
     Error::AccessReportFailed {
         principal: arn.to_owned(),
         operation: operation.to_owned(),
-        message: reason.to_string(),
+        message,
         code,
     }
 }

@@ -29,6 +29,7 @@ pub fn hint(error: &Error) -> Option<String> {
         | Error::ConfigReadFailed { code, .. }
         | Error::RuleStatusReadFailed { code, .. }
         | Error::AlarmReadFailed { code, .. }
+        | Error::AccessReportFailed { code, .. }
             if code.as_deref() == Some(NO_CREDENTIALS) =>
         {
             Some(
@@ -57,6 +58,9 @@ pub fn hint(error: &Error) -> Option<String> {
         Error::IamFetchFailed { code, .. } if denied(code) => {
             needs("iam:GetAccountAuthorizationDetails")
         }
+        Error::AccessReportFailed {
+            operation, code, ..
+        } if denied(code) => needs(&format!("iam:{operation}")),
         Error::ConfigReadFailed { code, .. } if denied(code) => {
             needs("config:GetComplianceDetailsByConfigRule")
         }

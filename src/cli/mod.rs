@@ -3,5 +3,6 @@
 
 pub mod hints;
 pub mod output;
+pub mod permissions;
 pub mod report;
 pub mod snapshot;

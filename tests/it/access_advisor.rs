@@ -102,6 +102,16 @@ fn getting(answers: Vec<GetServiceLastAccessedDetailsOutput>) -> Rule {
     sequence.repeatedly().build()
 }
 
+/// Get answering `answer` exactly `times` times: one call more fails the test (rather than
+/// loop for ever when the code under test keeps asking).
+fn getting_exactly(answer: GetServiceLastAccessedDetailsOutput, times: usize) -> Rule {
+    mock!(aws_sdk_iam::Client::get_service_last_accessed_details)
+        .sequence()
+        .output(move || answer.clone())
+        .times(times)
+        .build()
+}
+
 fn reason(result: Result<iam_role_last_used::core::access::AccessReport, NoReport>) -> NoReport {
     result.unwrap_err()
 }
@@ -201,7 +211,7 @@ async fn no_such_entity_on_generate_or_get_means_deleted() {
 #[tokio::test(start_paused = true)]
 async fn a_job_that_never_completes_stops_after_120_seconds_and_32_gets() {
     let (generate, _) = generate();
-    let get = getting(vec![in_progress()]);
+    let get = getting_exactly(in_progress(), 32);
     let client = iam_client(&[&generate, &get]);
     let start = tokio::time::Instant::now();
 
@@ -216,7 +226,7 @@ async fn a_job_that_never_completes_stops_after_120_seconds_and_32_gets() {
 #[tokio::test(start_paused = true)]
 async fn the_last_wait_is_cut_to_end_at_max_wait() {
     let (generate, _) = generate();
-    let get = getting(vec![in_progress()]);
+    let get = getting_exactly(in_progress(), 5);
     let client = iam_client(&[&generate, &get]);
     let polling = Polling {
         max_wait: Duration::from_secs(10),
@@ -230,6 +240,22 @@ async fn the_last_wait_is_cut_to_end_at_max_wait() {
     assert_eq!(reason, NoReport::StillInProgress { waited_ms: 10_000 });
     assert_eq!(start.elapsed(), Duration::from_secs(10));
     assert_eq!(get.num_calls(), 5);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_zero_interval_gives_up_rather_than_asking_without_waiting() {
+    let (generate, _) = generate();
+    let get = getting_exactly(in_progress(), 1);
+    let client = iam_client(&[&generate, &get]);
+    let polling = Polling {
+        interval: Duration::ZERO,
+        ..Polling::default()
+    };
+
+    let reason = reason(report(&client, ARN, &polling).await);
+
+    assert_eq!(reason, NoReport::StillInProgress { waited_ms: 1_000 });
+    assert_eq!(get.num_calls(), 1);
 }
 
 #[tokio::test(start_paused = true)]
@@ -287,7 +313,7 @@ async fn a_truncated_page_without_a_new_marker_is_refused() {
             .build()
             .unwrap();
         // The first page answers Marker "same"; asked for "same", it answers "same" again.
-        let get = getting(vec![truncated]);
+        let get = getting_exactly(truncated, 2);
         let client = iam_client(&[&generate, &get]);
 
         let reason = reason(report(&client, ARN, &Polling::default()).await);
@@ -409,9 +435,7 @@ async fn throttling_is_retried_by_the_sdk_and_access_denied_is_named() {
         NoReport::CallFailed {
             operation: "GenerateServiceLastAccessedDetails",
             code: Some("AccessDenied".to_owned()),
-            message:
-                "AccessDenied: not authorized to perform: iam:GenerateServiceLastAccessedDetails"
-                    .to_owned(),
+            message: "not authorized to perform: iam:GenerateServiceLastAccessedDetails".to_owned(),
         }
     );
 }

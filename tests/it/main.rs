@@ -9,6 +9,7 @@ mod bad_input;
 mod cli;
 mod fuzz_decode;
 mod organization;
+mod permissions_cli;
 mod properties;
 mod readme_layout;
 mod role_audit_config;

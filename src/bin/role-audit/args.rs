@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use iam_role_last_used::aws::access_advisor::Principal;
 use iam_role_last_used::cli::output::Format;
 use iam_role_last_used::core::params::{self, Parameters, RoleParameters, UserParameters};
 use iam_role_last_used::core::results::Compliance;
@@ -61,6 +62,60 @@ pub enum Command {
         role-audit status --rule-name iam-role-last-used-org --format json   # in a member account: finds OrgConfigRule-iam-role-last-used-org-<suffix>"
     )]
     Status(StatusArgs),
+    /// Show which services a role or user is granted and when it last used each (IAM's
+    /// service last accessed report, with tracked actions), and suggest a policy that takes
+    /// the unused ones away. Changes nothing.
+    #[command(
+        after_help = "Unused: not used for more than --max-days days, or never within IAM's 400-day tracking.\n\
+        The suggested policy is a Deny of each unused service (<namespace>:*), to review before use; iam and sts are \
+        never denied (iam:PassRole is not recorded in last accessed data).\n\
+        Exit codes: 0 done, 1 unused services with --fail-on-unused, 2 error.\n\n\
+        Examples:\n  \
+        role-audit permissions --role app-backend\n  \
+        role-audit permissions --user ci-deploy --max-days 30 --actions\n  \
+        role-audit permissions --role app-backend --boundary --format json | jq .SuggestedPolicy.Document"
+    )]
+    Permissions(PermissionsArgs),
+}
+
+#[derive(Args)]
+#[command(group = clap::ArgGroup::new("principal").required(true).args(["role", "user"]))]
+pub struct PermissionsArgs {
+    /// The role's name.
+    #[arg(long, value_name = "NAME")]
+    pub role: Option<String>,
+
+    /// The IAM user's name.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// Days after which a service or action counts as unused (1 to 400, IAM's tracking
+    /// period); the default is the permissions rule's max_days_for_service.
+    #[arg(long, value_name = "N", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=400))]
+    pub max_days: u32,
+
+    /// List each tracked action with its last access under its service.
+    #[arg(long)]
+    pub actions: bool,
+
+    /// Suggest a permissions boundary (Allow * plus the Deny) instead of an inline policy.
+    #[arg(long)]
+    pub boundary: bool,
+
+    /// Count days as of this time (RFC 3339, e.g. 2026-01-01T00:00:00Z) [default: now].
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub now: Option<DateTime<Utc>>,
+
+    /// Exit with code 1 when any granted service is unused.
+    #[arg(long)]
+    pub fail_on_unused: bool,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    /// A table for people, or JSON for pipelines.
+    #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
+    pub format: StatusFormat,
 }
 
 #[derive(Args)]
@@ -361,5 +416,20 @@ impl EvaluateArgs {
             }
         }
         RoleParameters::from_map(&map, None)
+    }
+}
+
+impl PermissionsArgs {
+    /// The role or user named; clap takes exactly one of the two.
+    pub fn principal(&self) -> Result<Principal, Error> {
+        match (&self.role, &self.user) {
+            (Some(role), None) => Ok(Principal::Role(role.clone())),
+            (None, Some(user)) => Ok(Principal::User(user.clone())),
+            _ => Err(Error::InvalidOption {
+                option: "--role/--user".to_owned(),
+                value: String::new(),
+                message: "name exactly one role (--role NAME) or one user (--user NAME)".to_owned(),
+            }),
+        }
     }
 }

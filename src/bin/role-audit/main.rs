@@ -32,7 +32,8 @@ use iam_role_last_used::core::user::{User, UsersAccount};
 use iam_role_last_used::Error;
 
 use args::{
-    AwsArgs, Cli, Command, EvaluateArgs, Kind, OutputArgs, ReportArgs, StatusArgs, StatusFormat,
+    AwsArgs, Cli, Command, EvaluateArgs, Kind, OutputArgs, PermissionsArgs, ReportArgs, StatusArgs,
+    StatusFormat,
 };
 use exit_codes::Exit;
 
@@ -323,11 +324,50 @@ async fn run_status(args: &StatusArgs) -> Result<Outcome, Error> {
     })
 }
 
+async fn run_permissions(args: &PermissionsArgs) -> Result<Outcome, Error> {
+    use iam_role_last_used::aws::access_advisor::{self, Polling};
+    use iam_role_last_used::cli::permissions::View;
+    use iam_role_last_used::core::access::PolicyForm;
+
+    let principal = args.principal()?;
+    let now = args.now.unwrap_or_else(Utc::now);
+    let iam = aws_sdk_iam::Client::new(&sdk(&args.aws).await?);
+    let arn = access_advisor::principal_arn(&iam, &principal).await?;
+    let report = access_advisor::report(&iam, &arn, &Polling::default())
+        .await
+        .map_err(|reason| access_advisor::report_error(&arn, &reason))?;
+    let view = View {
+        principal: &principal,
+        report: &report,
+        now,
+        max_days: args.max_days,
+        actions: args.actions,
+        form: if args.boundary {
+            PolicyForm::Boundary
+        } else {
+            PolicyForm::Inline
+        },
+    };
+    Ok(Outcome {
+        text: match args.format {
+            StatusFormat::Json => view.json()?,
+            StatusFormat::Table => view.table(),
+        },
+        warnings: Vec::new(),
+        exit: if args.fail_on_unused && view.has_unused() {
+            Exit::NonCompliant
+        } else {
+            Exit::Done
+        },
+    })
+}
+
 async fn run(cli: &Cli) -> Result<Outcome, Error> {
     match &cli.command {
         Command::Evaluate(args) => run_evaluate(args).await,
         Command::Report(args) => run_report(args).await,
         Command::Status(args) => run_status(args).await,
+        Command::Permissions(args) => run_permissions(args).await,
     }
 }
 

@@ -70,7 +70,10 @@ impl std::fmt::Display for NoReport {
                 write!(f, "IAM's report job failed: {code}: {message}")
             }
             Self::StillInProgress { waited_ms } => {
-                write!(f, "IAM's report job was still IN_PROGRESS after {waited_ms} ms")
+                write!(
+                    f,
+                    "IAM's report job was still IN_PROGRESS after {waited_ms} ms"
+                )
             }
             Self::CallFailed {
                 operation,
@@ -79,7 +82,9 @@ impl std::fmt::Display for NoReport {
             } => write!(
                 f,
                 "{operation} failed: {}{message}",
-                code.as_deref().map(|c| format!("{c}: ")).unwrap_or_default()
+                code.as_deref()
+                    .map(|c| format!("{c}: "))
+                    .unwrap_or_default()
             ),
         }
     }
@@ -178,11 +183,8 @@ mod tests {
             ],
         };
         let usage = usage(&report, now, 90);
-        let names = |list: &[&ServiceAccess]| {
-            list.iter()
-                .map(|s| s.namespace.clone())
-                .collect::<Vec<_>>()
-        };
+        let names =
+            |list: &[&ServiceAccess]| list.iter().map(|s| s.namespace.clone()).collect::<Vec<_>>();
         assert_eq!(names(&usage.used), ["s3"]);
         assert_eq!(names(&usage.unused), ["dynamodb", "ec2", "sqs"]);
         assert_eq!(usage.tracked_actions_of_used, 3);

@@ -306,6 +306,7 @@ mod tests {
             arn: "arn:aws:iam::111122223333:user/ci/ci-deployer".to_owned(),
             created: now - Duration::days(900),
             tags: Vec::new(),
+            privilege: Default::default(),
         };
         let result = |id: &str, annotation: &str| RecordedResult {
             resource_type: crate::core::results::ResourceType::IamUser,
@@ -370,6 +371,7 @@ mod tests {
                 region: Some("eu-west-1".to_owned()),
             }),
             tags: Vec::new(),
+            privilege: Default::default(),
         };
         let result = |id: &str, compliance: &str, annotation: &str| RecordedResult {
             resource_type: crate::core::results::ResourceType::IamRole,

@@ -537,6 +537,7 @@ mod tests {
             created: now() - age,
             last_used: None,
             tags: Vec::new(),
+            privilege: Default::default(),
         }
     }
 

@@ -69,6 +69,7 @@ prop_compose! {
             created: now() - Duration::seconds(age_seconds),
             last_used: last_used.map(|(ago, region)| LastUsed { at: now() - Duration::seconds(ago), region }),
             tags: tag_keys.into_iter().map(|k| Tag { key: k.to_owned(), value: tag_value.to_owned() }).collect(),
+            privilege: Default::default(),
         }
     }
 }
@@ -143,6 +144,7 @@ fn arb_dated(max_days: u32) -> impl Strategy<Value = Dated> {
                     region: Some("eu-west-1".to_owned()),
                 }),
                 tags: Vec::new(),
+                privilege: Default::default(),
             },
             age_days,
             used_days: used.map(|(days, _)| days),
@@ -454,6 +456,7 @@ mod users {
                     arn: format!("arn:aws:iam::111122223333:user{path}{name}"),
                     created,
                     tags: Vec::new(),
+            privilege: Default::default(),
                 },
                 in_report: in_report && !created_after,
                 password,

@@ -174,6 +174,7 @@ fn role(n: u32, path: &str, name: &str, last_used: Option<(&str, &str)>) -> Role
             region: Some(region.to_owned()),
         }),
         tags: Vec::new(),
+        privilege: Default::default(),
     }
 }
 

@@ -410,6 +410,7 @@ mod tests {
             arn: format!("arn:aws:iam::111122223333:user{path_and_name}"),
             created: Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).unwrap(),
             tags: Vec::new(),
+            privilege: Default::default(),
         }
     }
 

@@ -8,6 +8,7 @@ mod bad_input;
 mod cli;
 mod fuzz_decode;
 mod organization;
+mod privilege_sdk;
 mod properties;
 mod readme_layout;
 mod role_audit_config;

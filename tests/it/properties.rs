@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use iam_role_last_used::core::evaluate::{evaluate, MAX_ANNOTATION_CHARS};
 use iam_role_last_used::core::params::{IdentityCenterRoles, RoleParameters};
+use iam_role_last_used::core::privilege::{Grant, Privilege};
 use iam_role_last_used::core::results::Compliance;
 use iam_role_last_used::core::role::{LastUsed, Role, Tag};
 use proptest::prelude::*;
@@ -307,6 +308,28 @@ proptest! {
             prop_assert!((1..=MAX_ANNOTATION_CHARS).contains(&chars), "{} characters", chars);
             let kept: String = role.name.chars().take(MAX_ANNOTATION_CHARS - 1).collect();
             prop_assert!(evaluation.annotation.starts_with(&kept), "{:?} for {:?}", evaluation.annotation, role.name);
+        }
+    }
+
+    #[test]
+    fn privilege_changes_no_verdict_and_labels_only_findings(roles in arb_roles(), params in arb_params(), admin in any::<bool>()) {
+        let (privilege, label) = if admin {
+            (Privilege::Admin(Grant { policy: "p".to_owned(), action: "*".to_owned() }), "ADMIN: ")
+        } else {
+            (Privilege::ChangesIam(Grant { policy: "p".to_owned(), action: "iam:PassRole".to_owned() }), "IAM-WRITE: ")
+        };
+        let privileged: Vec<Role> = roles.iter().cloned().map(|r| Role { privilege: privilege.clone(), ..r }).collect();
+        let plain = evaluate(&roles, &params, now());
+        for (with, without) in evaluate(&privileged, &params, now()).into_iter().zip(plain) {
+            prop_assert_eq!(with.compliance, without.compliance);
+            if with.compliance == Compliance::NonCompliant {
+                // The same text behind the label, cut to the same limit.
+                let behind = with.annotation.strip_prefix(label).unwrap_or_else(|| panic!("{:?}", with.annotation));
+                let shared = behind.chars().count().min(without.annotation.chars().count()) - 1;
+                prop_assert_eq!(behind.chars().take(shared).collect::<String>(), without.annotation.chars().take(shared).collect::<String>());
+            } else {
+                prop_assert_eq!(&with.annotation, &without.annotation);
+            }
         }
     }
 

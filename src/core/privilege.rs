@@ -21,6 +21,10 @@
 //! policies it attaches, its groups' policies), not in one piece: [`Facts`] sums up each part
 //! and merges them.
 
+use std::borrow::Cow;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
 use serde_json::Value;
 
 /// The AWS managed policy that grants every action on every resource.
@@ -173,7 +177,7 @@ struct Statement<'a> {
     policy: &'a str,
     effect: Effect,
     /// `Action` patterns; for `NotAction`, the patterns excluded.
-    actions: Vec<String>,
+    actions: Vec<Cow<'a, str>>,
     not_action: bool,
     every_resource: bool,
     conditional: bool,
@@ -383,7 +387,138 @@ fn shown(statement: &Statement<'_>) -> String {
     }
 }
 
+/// The statements of a document. Most documents are valid, and the account's thousands of them
+/// are read on every run: they are read straight into [`Statement`]s, borrowing the text; only
+/// a document that does not read so is parsed again as a JSON value, to say what is wrong.
 fn parse<'a>(document: &Document<'a>) -> Result<Vec<Statement<'a>>, PolicyProblem> {
+    match fast::statements(document) {
+        Some(statements) => Ok(statements),
+        None => parse_value(document),
+    }
+}
+
+/// The fast reading: None where the document is anything but a readable policy.
+mod fast {
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct RawDocument<'a> {
+        #[serde(rename = "Statement", borrow)]
+        statement: OneOrMany<RawStatement<'a>>,
+    }
+
+    #[derive(Deserialize)]
+    struct RawStatement<'a> {
+        #[serde(rename = "Effect", borrow)]
+        effect: Cow<'a, str>,
+        #[serde(rename = "Action", borrow, default)]
+        action: Option<Strings<'a>>,
+        #[serde(rename = "NotAction", borrow, default)]
+        not_action: Option<Strings<'a>>,
+        #[serde(rename = "Resource", borrow, default)]
+        resource: Option<Strings<'a>>,
+        /// Present at all, `null` included, as the JSON value reading counts it.
+        #[serde(rename = "Condition", default, deserialize_with = "present")]
+        condition: bool,
+    }
+
+    fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+        IgnoredAny::deserialize(deserializer).map(|_| true)
+    }
+
+    /// A statement or a list of them.
+    struct OneOrMany<T>(Vec<T>);
+
+    impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct Items<T>(std::marker::PhantomData<T>);
+            impl<'de, T: Deserialize<'de>> Visitor<'de> for Items<T> {
+                type Value = OneOrMany<T>;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a statement or a list of statements")
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                    let mut items = Vec::new();
+                    while let Some(item) = seq.next_element()? {
+                        items.push(item);
+                    }
+                    Ok(OneOrMany(items))
+                }
+                fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                    T::deserialize(de::value::MapAccessDeserializer::new(map))
+                        .map(|item| OneOrMany(vec![item]))
+                }
+            }
+            deserializer.deserialize_any(Items(std::marker::PhantomData))
+        }
+    }
+
+    /// A string or a list of strings, borrowed where the text has no escapes.
+    struct Strings<'a>(Vec<Cow<'a, str>>);
+
+    impl<'de: 'a, 'a> Deserialize<'de> for Strings<'a> {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct Texts;
+            impl<'de> Visitor<'de> for Texts {
+                type Value = Strings<'de>;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a string or a list of strings")
+                }
+                fn visit_borrowed_str<E: de::Error>(
+                    self,
+                    text: &'de str,
+                ) -> Result<Self::Value, E> {
+                    Ok(Strings(vec![Cow::Borrowed(text)]))
+                }
+                fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+                    Ok(Strings(vec![Cow::Owned(text.to_owned())]))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                    let mut items = Vec::new();
+                    while let Some(item) = seq.next_element::<Cow<'de, str>>()? {
+                        items.push(item);
+                    }
+                    Ok(Strings(items))
+                }
+            }
+            deserializer.deserialize_any(Texts)
+        }
+    }
+
+    pub(super) fn statements<'a>(document: &Document<'a>) -> Option<Vec<Statement<'a>>> {
+        // An array would read as a struct by position: only an object is a document.
+        if !document.json.trim_start().starts_with('{') {
+            return None;
+        }
+        let raw: RawDocument<'a> = serde_json::from_str(document.json).ok()?;
+        raw.statement
+            .0
+            .into_iter()
+            .map(|s| {
+                let effect = match s.effect.as_ref() {
+                    "Allow" => Effect::Allow,
+                    "Deny" => Effect::Deny,
+                    _ => return None,
+                };
+                let (actions, not_action) = match (s.action, s.not_action) {
+                    (Some(a), None) => (a.0, false),
+                    (None, Some(a)) => (a.0, true),
+                    _ => return None,
+                };
+                Some(Statement {
+                    policy: document.policy,
+                    effect,
+                    actions,
+                    not_action,
+                    every_resource: s.resource.is_some_and(|r| r.0.iter().any(|r| r == "*")),
+                    conditional: s.condition,
+                })
+            })
+            .collect()
+    }
+}
+
+fn parse_value<'a>(document: &Document<'a>) -> Result<Vec<Statement<'a>>, PolicyProblem> {
     let problem = |message: String| PolicyProblem {
         policy: document.policy.to_owned(),
         message,
@@ -421,8 +556,8 @@ fn statement<'a>(policy: &'a str, value: &Value) -> Result<Statement<'a>, String
         None => return Err("has no Effect".to_owned()),
     };
     let (actions, not_action) = match (value.get("Action"), value.get("NotAction")) {
-        (Some(a), None) => (strings("Action", a)?, false),
-        (None, Some(a)) => (strings("NotAction", a)?, true),
+        (Some(a), None) => (owned(strings("Action", a)?), false),
+        (None, Some(a)) => (owned(strings("NotAction", a)?), true),
         (Some(_), Some(_)) => return Err("has both Action and NotAction".to_owned()),
         (None, None) => return Err("has neither Action nor NotAction".to_owned()),
     };
@@ -438,6 +573,10 @@ fn statement<'a>(policy: &'a str, value: &Value) -> Result<Statement<'a>, String
         every_resource,
         conditional: value.get("Condition").is_some(),
     })
+}
+
+fn owned<'a>(texts: Vec<String>) -> Vec<Cow<'a, str>> {
+    texts.into_iter().map(Cow::Owned).collect()
 }
 
 fn strings(field: &str, value: &Value) -> Result<Vec<String>, String> {
@@ -457,17 +596,21 @@ fn strings(field: &str, value: &Value) -> Result<Vec<String>, String> {
     }
 }
 
-/// IAM's action matching: case-insensitive, `*` any run of characters, `?` any one.
+/// IAM's action matching: case-insensitive, `*` any run of characters, `?` any one. On bytes,
+/// without allocating: it runs for every IAM-changing action against every pattern of every
+/// statement the account holds (action names are ASCII; a non-ASCII byte only matches itself
+/// or a wildcard).
 fn matches(pattern: &str, action: &str) -> bool {
-    let pattern: Vec<char> = pattern.to_ascii_lowercase().chars().collect();
-    let action: Vec<char> = action.to_ascii_lowercase().chars().collect();
+    let (pattern, action) = (pattern.as_bytes(), action.as_bytes());
     let (mut p, mut a) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while a < action.len() {
-        if p < pattern.len() && pattern[p] == '*' {
+        if p < pattern.len() && pattern[p] == b'*' {
             star = Some((p, a));
             p += 1;
-        } else if p < pattern.len() && (pattern[p] == '?' || pattern[p] == action[a]) {
+        } else if p < pattern.len()
+            && (pattern[p] == b'?' || pattern[p].eq_ignore_ascii_case(&action[a]))
+        {
             p += 1;
             a += 1;
         } else if let Some((sp, sa)) = star {
@@ -478,7 +621,7 @@ fn matches(pattern: &str, action: &str) -> bool {
             return false;
         }
     }
-    pattern[p..].iter().all(|&c| c == '*')
+    pattern[p..].iter().all(|&c| c == b'*')
 }
 
 #[cfg(test)]
@@ -541,7 +684,30 @@ mod tests {
         ];
         for (what, json, want) in cases {
             assert_eq!(summarize(&[], &doc(&json)), Ok(want), "{what}: {json}");
+            let document = doc(&json)[0];
+            let fast =
+                fast::statements(&document).unwrap_or_else(|| panic!("{what}: not read fast"));
+            let slow = parse_value(&document).unwrap();
+            assert_eq!(
+                Facts::of_statements(&fast),
+                Facts::of_statements(&slow),
+                "{what}: both readings agree"
+            );
         }
+        // What the fast reading leaves to the other, which says what is wrong; and a Condition
+        // of null still counts as one, as the JSON value reading counts it.
+        for json in [
+            r#"[{"Statement":[]}]"#,
+            r#"{"Statement":[{"Effect":"Allow","Action":"*","NotAction":"s3:*","Resource":"*"}]}"#,
+            r#"{"Statement":[{"Effect":"allow","Action":"*","Resource":"*"}]}"#,
+            r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":[7]}]}"#,
+        ] {
+            assert!(fast::statements(&doc(json)[0]).is_none(), "{json}");
+        }
+        let null_condition =
+            r#"{"Statement":{"Effect":"Deny","Action":"*","Resource":"*","Condition":null}}"#;
+        assert!(fast::statements(&doc(null_condition)[0]).unwrap()[0].conditional);
+        assert!(parse_value(&doc(null_condition)[0]).unwrap()[0].conditional);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use iam_role_last_used::aws::access_advisor::Principal;
 use iam_role_last_used::cli::output::Format;
 use iam_role_last_used::core::params::{self, Parameters, RoleParameters, UserParameters};
+use iam_role_last_used::core::privilege::Level;
 use iam_role_last_used::core::results::Compliance;
 use iam_role_last_used::core::settings::RuleKind;
 use iam_role_last_used::Error;
@@ -44,6 +45,7 @@ pub enum Command {
         role-audit report --rule-name iam-role-last-used\n  \
         role-audit report --aggregator org-aggregator --rule-name iam-role-last-used-org --compliance NON_COMPLIANT\n  \
         role-audit report --rule-name iam-role-last-used --compliance NON_COMPLIANT --format json\n  \
+        role-audit report --rule-name iam-role-last-used --privilege admin --fail-on-non-compliant\n  \
         role-audit report --rule-name iam-role-last-used --fail-on-non-compliant --format csv > unused-roles.csv\n  \
         role-audit report --kind users --rule-name iam-user-unused-credentials --format json")]
     Report(ReportArgs),
@@ -187,8 +189,29 @@ pub struct ReportArgs {
     #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_compliance)]
     pub compliance: Vec<Compliance>,
 
+    /// Only findings at least this privileged, as their annotation's label states: admin
+    /// (ADMIN), or iam-write (IAM-WRITE and ADMIN). The table always shows ADMIN first, then
+    /// IAM-WRITE, within each compliance type.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub privilege: Option<PrivilegeLevel>,
+
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PrivilegeLevel {
+    Admin,
+    IamWrite,
+}
+
+impl From<PrivilegeLevel> for Level {
+    fn from(level: PrivilegeLevel) -> Self {
+        match level {
+            PrivilegeLevel::Admin => Level::Admin,
+            PrivilegeLevel::IamWrite => Level::IamWrite,
+        }
+    }
 }
 
 #[derive(Args)]

@@ -247,6 +247,10 @@ async fn run_report(args: &ReportArgs) -> Result<Outcome, Error> {
             report::join_users(&results, &users)
         }
     };
+    let rows = match args.privilege {
+        Some(level) => report::at_least(rows, level.into()),
+        None => rows,
+    };
     Ok(outcome(kind, &rows, &args.common.output))
 }
 
@@ -268,6 +272,10 @@ async fn run_aggregate_report(args: &ReportArgs, aggregator: &str) -> Result<Out
         .into_iter()
         .filter(|row| wanted.contains(&row.compliance_type))
         .collect();
+    let rows = match args.privilege {
+        Some(level) => report::at_least(rows, level.into()),
+        None => rows,
+    };
     let coverage = report::coverage(&found, account);
     let warnings = coverage
         .unavailable

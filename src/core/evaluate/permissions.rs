@@ -9,10 +9,11 @@ use chrono::{DateTime, Utc};
 use crate::core::access::{self, AccessReport, NoReport};
 use crate::core::evaluate::Evaluation;
 use crate::core::evaluate::{
-    exemption_by_tag, ignored_note, shared_verdict, truncate_annotation, IgnoredExemption, Past,
-    Reason, TagExemption, Wording, MAX_ANNOTATION_CHARS,
+    exemption_by_tag, ignored_note, labelled, shared_verdict, truncate_annotation,
+    IgnoredExemption, Past, Reason, TagExemption, Wording, MAX_ANNOTATION_CHARS,
 };
 use crate::core::params::{IdentityCenterRoles, PermissionParameters, ServiceLinkedRoles};
+use crate::core::privilege::Privilege;
 use crate::core::results::{Compliance, RecordedResult, ResourceType};
 use crate::core::role::Role;
 use crate::core::user::User;
@@ -84,6 +85,14 @@ impl Identity {
 
     fn path_and_name(&self) -> String {
         format!("{}{}", self.path(), self.name())
+    }
+
+    /// What its identity policies let it do, from the IAM read.
+    pub fn privilege(&self) -> &Privilege {
+        match self {
+            Self::Role(role) => &role.privilege,
+            Self::User(user) => &user.privilege,
+        }
     }
 }
 
@@ -276,7 +285,7 @@ fn evaluation(
 ) -> Evaluation {
     let annotate = |wording| {
         let suffix = ignored.map(ignored_note).unwrap_or_default();
-        fit(identity.name(), &reason, params, wording, &suffix)
+        fit(identity, compliance, &reason, params, wording, &suffix)
     };
     let (annotation, detail) = (annotate(Wording::Stable), annotate(Wording::Ages));
     Evaluation {
@@ -291,20 +300,24 @@ fn evaluation(
     }
 }
 
-/// `name: verdict[suffix]`, naming as many unused services as fit in Config's 256 characters
-/// (at most [`MAX_NAMED_SERVICES`]) before it has to cut.
+/// `[LABEL: ]name: verdict[suffix]`, naming as many unused services as fit in Config's 256
+/// characters (at most [`MAX_NAMED_SERVICES`]) before it has to cut. A finding carries the
+/// principal's privilege label, as in the other rules.
 fn fit(
-    name: &str,
+    identity: &Identity,
+    compliance: Compliance,
     reason: &Reason,
     params: &PermissionParameters,
     wording: Wording,
     suffix: &str,
 ) -> String {
     let text = |named| {
-        format!(
-            "{name}: {}{suffix}",
+        let text = format!(
+            "{}: {}{suffix}",
+            identity.name(),
             verdict(reason, params, wording, named)
-        )
+        );
+        labelled(compliance, identity.privilege(), text)
     };
     for named in (1..=MAX_NAMED_SERVICES).rev() {
         let candidate = text(named);

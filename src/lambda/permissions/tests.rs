@@ -22,6 +22,7 @@ fn role(name: &str, age_days: i64) -> Identity {
         created: now() - chrono::Duration::days(age_days),
         last_used: None,
         tags: Vec::new(),
+        privilege: Default::default(),
     })
 }
 

@@ -19,6 +19,7 @@ fn role(path: &str, name: &str, age_days: i64) -> Identity {
         created: now() - Duration::days(age_days),
         last_used: None,
         tags: Vec::new(),
+        privilege: Default::default(),
     })
 }
 
@@ -30,6 +31,7 @@ fn user(name: &str, age_days: i64) -> Identity {
         arn: format!("arn:aws:iam::111122223333:user/{name}"),
         created: now() - Duration::days(age_days),
         tags: Vec::new(),
+        privilege: Default::default(),
     })
 }
 
@@ -370,4 +372,53 @@ fn never_checked_come_first_then_the_oldest_results_then_the_rest_in_a_rotating_
         .collect();
     assert_ne!(orders[0], orders[1]);
     assert_ne!(orders[1], orders[2]);
+}
+
+#[test]
+fn a_finding_starts_with_the_principals_privilege_and_a_compliant_result_does_not() {
+    let grant = |action: &str| crate::core::privilege::Grant {
+        policy: "p".to_owned(),
+        action: action.to_owned(),
+    };
+    let with = |identity: Identity, privilege: Privilege| match identity {
+        Identity::Role(mut role) => {
+            role.privilege = privilege;
+            Identity::Role(role)
+        }
+        Identity::User(mut user) => {
+            user.privilege = privilege;
+            Identity::User(user)
+        }
+    };
+    let admin = with(role("/", "deployer", 400), Privilege::Admin(grant("*")));
+    let e = judged(&admin, vec![service("sqs", None)]);
+    assert_eq!(
+        e.annotation,
+        "ADMIN: deployer: uses 0 of 1 granted services; unused 90+ days: sqs"
+    );
+    let e = judged(&admin, vec![service("sqs", Some(1))]);
+    assert_eq!(
+        e.annotation,
+        "deployer: uses all 1 granted service within the 90-day threshold"
+    );
+    let writer = with(
+        user("ops", 400),
+        Privilege::ChangesIam(grant("iam:PutRolePolicy")),
+    );
+    let e = judged(&writer, vec![service("iam", None)]);
+    assert_eq!(
+        e.annotation,
+        "IAM-WRITE: ops: uses 0 of 1 granted services; unused 90+ days: iam"
+    );
+    // The label counts against the 256 characters: the list gives way, not the verdict.
+    let long = with(
+        role("/", &"r".repeat(64), 400),
+        Privilege::Admin(grant("*")),
+    );
+    let services = (0..30)
+        .map(|i| service(&format!("service-with-a-long-namespace-{i:02}"), None))
+        .collect();
+    let e = judged(&long, services);
+    assert!(e.annotation.starts_with("ADMIN: rrr"), "{}", e.annotation);
+    assert!(e.annotation.chars().count() <= 256 && e.annotation.ends_with(" more"));
 }

@@ -125,6 +125,12 @@ def verdicts_account(fake_aws: FakeAws) -> dict[str, str]:
     arn = role("flaky")
     fake_aws.put_role_policy("flaky", "flaky", policy("sns:Publish"), a)
     fake_aws.fail_jobs_for(arn)
+    # AWS's AdministratorAccess: every service of the fake's catalogue; uses two.
+    arn = role("admin")
+    star = fake_aws.aws_managed_policy("AdministratorAccess", policy("*"), a)
+    fake_aws.attach_role_policy("admin", star, a)
+    fake_aws.set_service_access(arn, "s3", now - 3 * DAY)
+    fake_aws.set_service_access(arn, "sqs", now - 3 * DAY)
     # A user granted SNS through a group, and SQS through its own policy; uses SQS only.
     arn = user("bob")
     fake_aws.create_group("publishers", a)
@@ -160,19 +166,21 @@ def test_verdicts_on_each_kind_of_principal(verdicts_function, verdicts_account,
         "AWSServiceRoleForECS": None,
         "flaky": None,
         "bob": ("NON_COMPLIANT", "bob: uses 1 of 2 granted services; unused 90+ days: sns"),
+        # The fake's 33 services; S3's 8 tracked actions granted by "*", none used.
+        "admin": ("NON_COMPLIANT", "ADMIN: admin: uses 2 of 33 granted services; unused 90+ days: acm, apigateway, athena, autoscaling, cloudformation and 26 more; 8 of 8 tracked actions unused in the services it uses"),
     }  # fmt: skip
     types = {r["ResourceId"]: r["ResourceType"] for r in runs.stored().values()}
     assert types[ids["bob"]] == "AWS::IAM::User" and types[ids["app"]] == "AWS::IAM::Role"
-    # The tenth principal is the user whose access key the function signs with: young.
-    assert (summary["rule_kind"], summary["principals"]) == ("permissions", 10)
-    assert (summary["needing_report"], summary["checked"], summary["report_failures"], summary["remaining"]) == (6, 5, 1, 0)
+    # The eleventh principal is the user whose access key the function signs with: young.
+    assert (summary["rule_kind"], summary["principals"]) == ("permissions", 11)
+    assert (summary["needing_report"], summary["checked"], summary["report_failures"], summary["remaining"]) == (7, 6, 1, 0)
     # Reports are asked for exactly the principals that need one, once each.
     generated = {name: fake_aws.access_advisor_calls(arn_of(name)).generate for name in ids}
     assert generated == {
-        "app": 1, "busy": 1, "empty": 1, "stale": 1, "flaky": 1, "bob": 1,
+        "app": 1, "busy": 1, "empty": 1, "stale": 1, "flaky": 1, "bob": 1, "admin": 1,
         "young": 0, "ci-deployer": 0, "AWSServiceRoleForECS": 0,
     }  # fmt: skip
-    assert len(sent) == 8
+    assert len(sent) == 9
 
 
 def arn_of(name: str) -> str:

@@ -427,26 +427,52 @@ pub(crate) fn shared_verdict(reason: &Reason) -> Option<String> {
     }
 }
 
+/// The verdicts on roles AWS manages and on principals younger than the threshold, which the
+/// roles and the permissions rules decide alike.
+pub(crate) fn excluded_or_young_verdict(
+    reason: &Reason,
+    service_linked_roles: ServiceLinkedRoles,
+    identity_center_roles: IdentityCenterRoles,
+    max: u32,
+    wording: Wording,
+) -> Option<String> {
+    match reason {
+        Reason::ServiceLinkedExcluded => Some(format!(
+            "service-linked role, not evaluated (service_linked_roles={})",
+            service_linked_roles.as_str()
+        )),
+        Reason::IdentityCenterExcluded => Some(format!(
+            "IAM Identity Center role, not evaluated (identity_center_roles={})",
+            identity_center_roles.as_str()
+        )),
+        Reason::YoungerThanThreshold { created } => Some(format!(
+            "created {}, within the {max}-day threshold",
+            created.worded(wording)
+        )),
+        _ => None,
+    }
+}
+
 /// The verdict's reason, without the role name. The threshold is in every verdict that
 /// depends on it, so a changed parameter changes every such annotation.
 fn verdict(reason: &Reason, params: &RoleParameters, wording: Wording) -> String {
     let max = params.max_days;
+    if let Some(text) = excluded_or_young_verdict(
+        reason,
+        params.service_linked_roles,
+        params.identity_center_roles,
+        max,
+        wording,
+    ) {
+        return text;
+    }
     match reason {
-        Reason::ServiceLinkedExcluded => format!(
-            "service-linked role, not evaluated (service_linked_roles={})",
-            params.service_linked_roles.as_str()
-        ),
-        Reason::IdentityCenterExcluded => format!(
-            "IAM Identity Center role, not evaluated (identity_center_roles={})",
-            params.identity_center_roles.as_str()
-        ),
+        Reason::ServiceLinkedExcluded
+        | Reason::IdentityCenterExcluded
+        | Reason::YoungerThanThreshold { .. } => String::new(),
         Reason::Allowlisted { .. } | Reason::ExemptByTag { .. } => {
             shared_verdict(reason).unwrap_or_default()
         }
-        Reason::YoungerThanThreshold { created } => format!(
-            "created {}, within the {max}-day threshold",
-            created.worded(wording)
-        ),
         // IAM tracks the trailing 400 days, less in Regions that began tracking within the
         // last year: claim no more than that.
         Reason::NoUseRecorded { created } => format!(

@@ -9,8 +9,9 @@ use chrono::{DateTime, Utc};
 use crate::core::access::{self, AccessReport, NoReport};
 use crate::core::evaluate::Evaluation;
 use crate::core::evaluate::{
-    exemption_by_tag, ignored_note, labelled, shared_verdict, truncate_annotation,
-    IgnoredExemption, Past, Reason, TagExemption, Wording, MAX_ANNOTATION_CHARS,
+    excluded_or_young_verdict, exemption_by_tag, ignored_note, labelled, shared_verdict,
+    truncate_annotation, IgnoredExemption, Past, Reason, TagExemption, Wording,
+    MAX_ANNOTATION_CHARS,
 };
 use crate::core::params::{IdentityCenterRoles, PermissionParameters, ServiceLinkedRoles};
 use crate::core::privilege::Privilege;
@@ -336,19 +337,16 @@ fn verdict(
     named: usize,
 ) -> String {
     let max = params.max_days;
+    if let Some(text) = excluded_or_young_verdict(
+        reason,
+        params.service_linked_roles,
+        params.identity_center_roles,
+        max,
+        wording,
+    ) {
+        return text;
+    }
     match reason {
-        Reason::ServiceLinkedExcluded => format!(
-            "service-linked role, not evaluated (service_linked_roles={})",
-            params.service_linked_roles.as_str()
-        ),
-        Reason::IdentityCenterExcluded => format!(
-            "IAM Identity Center role, not evaluated (identity_center_roles={})",
-            params.identity_center_roles.as_str()
-        ),
-        Reason::YoungerThanThreshold { created } => format!(
-            "created {}, within the {max}-day threshold",
-            created.worded(wording)
-        ),
         other => shared_verdict(other).unwrap_or_else(|| reason_text(other, max, named)),
     }
 }

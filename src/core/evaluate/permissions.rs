@@ -346,9 +346,7 @@ fn verdict(
     ) {
         return text;
     }
-    match reason {
-        other => shared_verdict(other).unwrap_or_else(|| reason_text(other, max, named)),
-    }
+    shared_verdict(reason).unwrap_or_else(|| reason_text(reason, max, named))
 }
 
 /// The permissions rule's own reasons, worded the same for Config and for people (they hold

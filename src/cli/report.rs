@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::cli::output::{csv_line, kind_of, render, Format, Row, TableStyle};
 use crate::core::evaluate::whole_days;
 use crate::core::privilege::{split_label, Level};
+use crate::core::results::ResourceType;
 use crate::core::results::{
     AccountList, AccountListSource, AggregateReport, AggregateResult, Compliance, RecordedResult,
 };
@@ -67,6 +68,30 @@ pub fn join_users(results: &[RecordedResult], users: &[User]) -> Vec<Row> {
                 result_recorded_time: recorded_time(result),
                 account_id: None,
             }
+        })
+        .collect()
+}
+
+/// [`join`] for the permissions rule, whose results are of roles and users: each joined with
+/// its own kind's principals, roles first, each in the order given, every row named as the
+/// rule's (`PrincipalName`, `PrincipalId`). Days and Region are the role's last use, as for the
+/// roles rule; a user's stay empty.
+pub fn join_permissions(
+    results: &[RecordedResult],
+    roles: &[Role],
+    users: &[User],
+    now: DateTime<Utc>,
+) -> Vec<Row> {
+    let (role_results, user_results): (Vec<RecordedResult>, Vec<RecordedResult>) = results
+        .iter()
+        .cloned()
+        .partition(|result| result.resource_type == ResourceType::IamRole);
+    join(&role_results, roles, now)
+        .into_iter()
+        .chain(join_users(&user_results, users))
+        .map(|row| Row {
+            kind: RuleKind::Permissions,
+            ..row
         })
         .collect()
 }

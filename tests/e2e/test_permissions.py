@@ -25,10 +25,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from .conftest import config_event, function_environment, running_function
+from .test_role_audit import cli_environment, run_cli
 from .fake_aws import REGION, FakeAws
 
-VERDICTS_ACCOUNT = "444455556666"
-SCALE_ACCOUNT = "555566667777"
+VERDICTS_ACCOUNT = "246813579024"
+SCALE_ACCOUNT = "135792468013"
 DAY = timedelta(days=1)
 
 
@@ -181,6 +182,36 @@ def test_verdicts_on_each_kind_of_principal(verdicts_function, verdicts_account,
         "young": 0, "ci-deployer": 0, "AWSServiceRoleForECS": 0,
     }  # fmt: skip
     assert len(sent) == 9
+
+
+def test_role_audit_reports_the_rules_results_by_privilege(
+    verdicts_function, verdicts_account, fake_aws, role_audit, tmp_path
+):
+    rule = "e2e-permissions-report"
+    runs = Runs(verdicts_function, fake_aws, tmp_path, VERDICTS_ACCOUNT, rule, {"role_allowlist": "/ci/*"})
+    runs.run()
+    env = cli_environment(fake_aws, fake_aws.access_key_for(VERDICTS_ACCOUNT))
+    report = run_cli(role_audit, env, "report", "--kind", "permissions", "--rule-name", rule,
+                     "--compliance", "NON_COMPLIANT", "--format", "json")  # fmt: skip
+    assert report.returncode == 0, report.stderr
+    rows = report.json()
+    # Roles and users alike, named as the rule's principals, with the privilege of each.
+    assert {r["PrincipalName"]: r["Privilege"] for r in rows} == {
+        "admin": "ADMIN", "app": None, "stale": None, "bob": None,
+    }  # fmt: skip
+    assert {r["PrincipalId"] for r in rows} == {verdicts_account[n] for n in ("admin", "app", "stale", "bob")}
+    admins = run_cli(role_audit, env, "report", "--kind", "permissions", "--rule-name", rule,
+                     "--privilege", "admin", "--format", "json")  # fmt: skip
+    assert [r["PrincipalName"] for r in admins.json()] == ["admin"]
+    # The table puts the administrator first.
+    table = run_cli(role_audit, env, "report", "--kind", "permissions", "--rule-name", rule,
+                    "--compliance", "NON_COMPLIANT")  # fmt: skip
+    lines = [line for line in table.stdout.splitlines() if line.strip()]
+    assert "PRINCIPAL" in lines[0] and " admin " in f" {lines[1]} ", table.stdout
+    # Its verdicts need IAM's reports: evaluate cannot preview them, and says where to look.
+    preview = run_cli(role_audit, env, "evaluate", "--kind", "permissions")
+    assert preview.returncode != 0
+    assert "role-audit permissions --role NAME" in preview.stderr, preview.stderr
 
 
 def arn_of(name: str) -> str:

@@ -247,7 +247,8 @@ pub enum StatusFormat {
 /// What evaluate and report take.
 #[derive(Args)]
 pub struct CommonArgs {
-    /// Which rule: unused IAM roles, or IAM users' unused passwords and access keys.
+    /// Which rule: unused IAM roles, IAM users' unused passwords and access keys, or the
+    /// services roles and users are granted and do not use (report only).
     #[arg(long, value_enum, default_value_t = Kind::Roles)]
     pub kind: Kind,
 
@@ -301,6 +302,7 @@ fn parse_compliance(text: &str) -> Result<Compliance, String> {
 pub enum Kind {
     Roles,
     Users,
+    Permissions,
 }
 
 impl From<Kind> for RuleKind {
@@ -308,6 +310,7 @@ impl From<Kind> for RuleKind {
         match kind {
             Kind::Roles => RuleKind::Roles,
             Kind::Users => RuleKind::Users,
+            Kind::Permissions => RuleKind::Permissions,
         }
     }
 }
@@ -330,11 +333,21 @@ impl From<OutputFormat> for Format {
     }
 }
 
+/// `evaluate --kind permissions`: its verdicts need IAM's service last accessed reports, which
+/// no snapshot holds.
+pub fn permissions_not_previewed() -> Error {
+    Error::InvalidOption {
+        option: "--kind".to_owned(),
+        value: "permissions".to_owned(),
+        message: "evaluate previews the roles and users rules only: the permissions rule judges IAM's service last accessed reports; see one principal's with role-audit permissions --role NAME (or --user NAME), and the rule's results with role-audit report --kind permissions".to_owned(),
+    }
+}
+
 /// An option of the other kind's rule, named, refused rather than ignored.
 fn other_kind(option: &str, value: String, kind: Kind) -> Error {
     let (this, other) = match kind {
         Kind::Roles => ("roles", "users"),
-        Kind::Users => ("users", "roles"),
+        Kind::Users | Kind::Permissions => ("users", "roles"),
     };
     Error::InvalidOption {
         option: option.to_owned(),
@@ -353,6 +366,8 @@ impl EvaluateArgs {
     pub fn check_kind(&self) -> Result<(), Error> {
         let kind = self.common.kind;
         match kind {
+            // Its verdicts need IAM's service last accessed reports, which no snapshot holds.
+            Kind::Permissions => return Err(permissions_not_previewed()),
             Kind::Roles => {
                 if let Some(path) = &self.credential_report {
                     return Err(other_kind("--credential-report", shown(path), kind));

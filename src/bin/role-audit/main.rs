@@ -179,6 +179,7 @@ async fn run_evaluate(args: &EvaluateArgs) -> Result<Outcome, Error> {
             };
             evaluate(&roles, &params, now)
         }
+        Kind::Permissions => return Err(args::permissions_not_previewed()),
         Kind::Users => {
             let params = args.user_parameters()?;
             let account = match (&args.snapshot, &args.credential_report) {
@@ -245,6 +246,12 @@ async fn run_report(args: &ReportArgs) -> Result<Outcome, Error> {
         Kind::Users => {
             let users = live_user_list(&aws_sdk_iam::Client::new(&sdk)).await?;
             report::join_users(&results, &users)
+        }
+        Kind::Permissions => {
+            let roles = live_roles(&sdk).await?;
+            let users = live_user_list(&aws_sdk_iam::Client::new(&sdk)).await?;
+            let now = args.common.now.unwrap_or_else(Utc::now);
+            report::join_permissions(&results, &roles, &users, now)
         }
     };
     let rows = match args.privilege {

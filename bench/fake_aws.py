@@ -45,7 +45,8 @@ used, new, unused past 45 days, used recently), served as:
   ReportNotPresent (410) before a generation and ReportInProgress (404) while it runs, then the
   base64 CSV in IAM's 22 columns (the <root_account> row first; true/false, N/A,
   no_information, not_supported, ISO 8601 with +00:00) and GeneratedTime, 20 minutes old.
-* IAM GetAccountAuthorizationDetails Filter=User: UserDetailList pages as for roles (Path,
+* IAM GetAccountAuthorizationDetails Filter=User (with Group and LocalManagedPolicy, none of
+  which the account holds): UserDetailList pages as for roles (Path,
   UserName, UserId, Arn, CreateDate, inline policies for some, groups, managed policies, Tags).
 * The per-user pattern's IAM ListUsers (paged, PasswordLastUsed), ListAccessKeys (UserName) and
   GetAccessKeyLastUsed (AccessKeyId; never used: no LastUsedDate, Region and ServiceName N/A).
@@ -1423,9 +1424,12 @@ class Handler(BaseHTTPRequestHandler):
         max_items = self._max_items(form)
         if max_items is None:
             return 400, "text/xml", self._iam_error("ValidationError", f"MaxItems {form.get('MaxItems')}")
-        # The account holds one kind of principal: asking for another is the wrong call.
+        # The account holds one kind of principal, and no groups or customer managed policies
+        # (the rules ask for those too, for each principal's privilege: their lists are empty
+        # here): asking for another kind of principal is the wrong call.
         want = "User" if settings["kind"] == "users" else "Role"
-        if form.get("Filter.member.1", [want]) != [want] or "Filter.member.2" in form:
+        asked = {values[0] for key, values in form.items() if key.startswith("Filter.member.")} or {want}
+        if want not in asked or not asked <= {want, "Group", "LocalManagedPolicy"}:
             return 400, "text/xml", self._iam_error("ValidationError", f"only Filter={want} served")
         count = self.server.principals
         offset = self._offset(form, count)

@@ -102,6 +102,7 @@ fn roles() -> Vec<Role> {
                     region: (i % 7 != 0).then(|| REGIONS[i % REGIONS.len()].to_owned()),
                 }),
                 tags,
+                privilege: Default::default(),
             }
         })
         .collect()

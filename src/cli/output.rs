@@ -6,6 +6,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
 use crate::core::evaluate::Evaluation;
+use crate::core::privilege::{split_label, Level};
 use crate::core::results::{Compliance, ResourceType};
 use crate::core::settings::RuleKind;
 
@@ -40,6 +41,21 @@ pub struct Row {
     pub result_recorded_time: Option<String>,
     /// The account the principal is in (aggregator reports only).
     pub account_id: Option<String>,
+    /// The privilege label the annotation starts with (findings only), read back from it with
+    /// [`split_label`]: the one place a report learns it, as Config holds nothing else.
+    pub privilege: Option<Level>,
+}
+
+impl Row {
+    /// The privilege `annotation` states at its front.
+    pub fn privilege_of(annotation: &str) -> Option<Level> {
+        split_label(annotation).0
+    }
+}
+
+/// Most privileged first, then the rest: the order findings are shown in.
+fn privilege_rank(privilege: Option<Level>) -> (bool, Option<Level>) {
+    (privilege.is_none(), privilege)
 }
 
 /// How output names a kind's principal: its JSON/CSV fields, its table columns, its noun.
@@ -72,6 +88,15 @@ impl Names {
                 singular: "user",
                 plural: "users",
             },
+            // Roles and users both: rows name each by its own type (`kind_of`).
+            RuleKind::Permissions => Names {
+                name_field: "PrincipalName",
+                id_field: "PrincipalId",
+                name_column: "PRINCIPAL",
+                id_column: "PRINCIPAL ID",
+                singular: "principal",
+                plural: "principals",
+            },
         }
     }
 }
@@ -101,6 +126,7 @@ impl Serialize for Row {
         if let Some(account) = &self.account_id {
             map.serialize_entry("AccountId", account)?;
         }
+        map.serialize_entry("Privilege", &self.privilege.map(Level::label))?;
         map.end()
     }
 }
@@ -119,6 +145,7 @@ impl From<&Evaluation> for Row {
             detail: Some(e.detail.clone()),
             result_recorded_time: None,
             account_id: None,
+            privilege: Row::privilege_of(&e.annotation),
         }
     }
 }
@@ -144,7 +171,7 @@ fn json(rows: &[Row]) -> String {
     text
 }
 
-fn csv_header(kind: RuleKind) -> [&'static str; 9] {
+fn csv_header(kind: RuleKind) -> [&'static str; CSV_COLUMNS] {
     let names = Names::of(kind);
     [
         names.name_field,
@@ -156,11 +183,14 @@ fn csv_header(kind: RuleKind) -> [&'static str; 9] {
         "Annotation",
         "ResultRecordedTime",
         "AccountId",
+        "Privilege",
     ]
 }
 
+pub(crate) const CSV_COLUMNS: usize = 10;
+
 /// One CSV record of the [`csv_header`] columns, line end included.
-pub(crate) fn csv_line(fields: [&str; 9]) -> String {
+pub(crate) fn csv_line(fields: [&str; CSV_COLUMNS]) -> String {
     let mut line = fields.map(csv_field).join(",");
     line.push_str("\r\n");
     line
@@ -183,6 +213,7 @@ fn csv(kind: RuleKind, rows: &[Row]) -> String {
             &row.annotation,
             row.result_recorded_time.as_deref().unwrap_or_default(),
             row.account_id.as_deref().unwrap_or_default(),
+            row.privilege.map(Level::label).unwrap_or_default(),
         ];
         text.push_str(&csv_line(fields));
     }
@@ -212,21 +243,26 @@ fn colour_code(compliance: Compliance) -> &'static str {
     }
 }
 
-/// Sorted by compliance (NON_COMPLIANT first), then longest unused first, then name; ends with
-/// a count per compliance type.
+/// Sorted by compliance (NON_COMPLIANT first), then most privileged first (ADMIN, IAM-WRITE,
+/// the rest), then longest unused first, then name; ends with a count per compliance type.
 fn table(kind: RuleKind, rows: &[Row], style: TableStyle) -> String {
     let names = Names::of(kind);
     let mut sorted: Vec<&Row> = rows.iter().collect();
     sorted.sort_by(|a, b| {
         a.compliance_type
             .cmp(&b.compliance_type)
+            .then(privilege_rank(a.privilege).cmp(&privilege_rank(b.privilege)))
             .then(b.days_since_last_use.cmp(&a.days_since_last_use))
             .then(a.name.cmp(&b.name))
             .then(a.id.cmp(&b.id))
     });
     let recorded = rows.iter().any(|r| r.result_recorded_time.is_some());
     let accounts = rows.iter().any(|r| r.account_id.is_some());
+    let privileged = rows.iter().any(|r| r.privilege.is_some());
     let mut header = vec!["COMPLIANCE"];
+    if privileged {
+        header.push("PRIVILEGE");
+    }
     if accounts {
         header.push("ACCOUNT");
     }
@@ -250,8 +286,12 @@ fn table(kind: RuleKind, rows: &[Row], style: TableStyle) -> String {
                 &r.name
             };
             let text = r.detail.as_deref().unwrap_or(&r.annotation);
+            let text = split_label(text).1;
             let reason = text.strip_prefix(&format!("{}: ", r.name)).unwrap_or(text);
             let mut line = vec![r.compliance_type.as_str().to_owned()];
+            if privileged {
+                line.push(r.privilege.map_or("-", Level::label).to_owned());
+            }
             if accounts {
                 line.push(r.account_id.clone().unwrap_or_default());
             }

@@ -8,6 +8,8 @@ use serde::Serialize;
 
 use crate::cli::output::{csv_line, kind_of, render, Format, Row, TableStyle};
 use crate::core::evaluate::whole_days;
+use crate::core::privilege::{split_label, Level};
+use crate::core::results::ResourceType;
 use crate::core::results::{
     AccountList, AccountListSource, AggregateReport, AggregateResult, Compliance, RecordedResult,
 };
@@ -33,6 +35,7 @@ pub fn join(results: &[RecordedResult], roles: &[Role], now: DateTime<Utc>) -> V
                 compliance_type: result.compliance,
                 days_since_last_use: last_used.map(|u| whole_days(u.at, now)),
                 last_used_region: last_used.and_then(|u| u.region.clone()),
+                privilege: Row::privilege_of(result.annotation.as_deref().unwrap_or_default()),
                 annotation: result.annotation.clone().unwrap_or_default(),
                 detail: None,
                 result_recorded_time: recorded_time(result),
@@ -59,12 +62,45 @@ pub fn join_users(results: &[RecordedResult], users: &[User]) -> Vec<Row> {
                 compliance_type: result.compliance,
                 days_since_last_use: None,
                 last_used_region: None,
+                privilege: Row::privilege_of(result.annotation.as_deref().unwrap_or_default()),
                 annotation: result.annotation.clone().unwrap_or_default(),
                 detail: None,
                 result_recorded_time: recorded_time(result),
                 account_id: None,
             }
         })
+        .collect()
+}
+
+/// [`join`] for the permissions rule, whose results are of roles and users: each joined with
+/// its own kind's principals, roles first, each in the order given, every row named as the
+/// rule's (`PrincipalName`, `PrincipalId`). Days and Region are the role's last use, as for the
+/// roles rule; a user's stay empty.
+pub fn join_permissions(
+    results: &[RecordedResult],
+    roles: &[Role],
+    users: &[User],
+    now: DateTime<Utc>,
+) -> Vec<Row> {
+    let (role_results, user_results): (Vec<RecordedResult>, Vec<RecordedResult>) = results
+        .iter()
+        .cloned()
+        .partition(|result| result.resource_type == ResourceType::IamRole);
+    join(&role_results, roles, now)
+        .into_iter()
+        .chain(join_users(&user_results, users))
+        .map(|row| Row {
+            kind: RuleKind::Permissions,
+            ..row
+        })
+        .collect()
+}
+
+/// `--privilege`: the rows at least as privileged as `level` (ADMIN is at least IAM-WRITE).
+/// Only findings carry a label, so only NON_COMPLIANT rows can pass.
+pub fn at_least(rows: Vec<Row>, level: Level) -> Vec<Row> {
+    rows.into_iter()
+        .filter(|row| row.privilege.is_some_and(|p| p <= level))
         .collect()
 }
 
@@ -75,13 +111,15 @@ fn recorded_time(result: &RecordedResult) -> Option<String> {
 }
 
 /// Rows for an aggregator's results. Reading role or user names would need credentials in
-/// every account, so the name is taken from the annotation, which starts with it.
+/// every account, so the name is taken from the annotation, which starts with it (after the
+/// privilege label, when there is one).
 pub fn aggregate_rows(results: &[AggregateResult]) -> Vec<Row> {
     results
         .iter()
         .map(|a| {
             let annotation = a.result.annotation.clone().unwrap_or_default();
-            let name = annotation
+            let (privilege, after_label) = split_label(&annotation);
+            let name = after_label
                 .split_once(": ")
                 .map(|(name, _)| name)
                 .filter(|name| !name.is_empty() && !name.contains(char::is_whitespace))
@@ -95,6 +133,7 @@ pub fn aggregate_rows(results: &[AggregateResult]) -> Vec<Row> {
                 compliance_type: a.result.compliance,
                 days_since_last_use: None,
                 last_used_region: None,
+                privilege,
                 annotation,
                 detail: None,
                 result_recorded_time: recorded_time(&a.result),
@@ -230,6 +269,7 @@ pub fn render_aggregate(
                     detail,
                     "",
                     &account.account_id,
+                    "",
                 ];
                 text.push_str(&csv_line(fields));
             }
@@ -306,6 +346,7 @@ mod tests {
             arn: "arn:aws:iam::111122223333:user/ci/ci-deployer".to_owned(),
             created: now - Duration::days(900),
             tags: Vec::new(),
+            privilege: Default::default(),
         };
         let result = |id: &str, annotation: &str| RecordedResult {
             resource_type: crate::core::results::ResourceType::IamUser,
@@ -336,6 +377,7 @@ mod tests {
             detail: None,
             result_recorded_time: Some("2025-12-31T18:00:00Z".to_owned()),
             account_id: None,
+            privilege: None,
         };
         assert_eq!(
             rows,
@@ -370,6 +412,7 @@ mod tests {
                 region: Some("eu-west-1".to_owned()),
             }),
             tags: Vec::new(),
+            privilege: Default::default(),
         };
         let result = |id: &str, compliance: &str, annotation: &str| RecordedResult {
             resource_type: crate::core::results::ResourceType::IamRole,
@@ -383,7 +426,7 @@ mod tests {
                 result(
                     "AROAAAAAAAAAAAAAAAAAA",
                     "NON_COMPLIANT",
-                    "ci-deploy: last used 75 days ago",
+                    "ADMIN: ci-deploy: last used 75 days ago",
                 ),
                 result("AROAGONE", "COMPLIANT", "old-role: last used 3 days ago"),
             ],
@@ -401,10 +444,11 @@ mod tests {
                     compliance_type: Compliance::NonCompliant,
                     days_since_last_use: Some(75),
                     last_used_region: Some("eu-west-1".to_owned()),
-                    annotation: "ci-deploy: last used 75 days ago".to_owned(),
+                    annotation: "ADMIN: ci-deploy: last used 75 days ago".to_owned(),
                     detail: None,
                     result_recorded_time: Some("2025-12-31T18:00:00Z".to_owned()),
                     account_id: None,
+                    privilege: Some(Level::Admin),
                 },
                 Row {
                     kind: RuleKind::Roles,
@@ -418,9 +462,73 @@ mod tests {
                     detail: None,
                     result_recorded_time: Some("2025-12-31T18:00:00Z".to_owned()),
                     account_id: None,
+                    privilege: None,
                 },
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod privilege_tests {
+    use super::*;
+    use crate::core::results::ResourceType;
+
+    fn result(id: &str, compliance: Compliance, annotation: &str) -> AggregateResult {
+        AggregateResult {
+            account_id: "444455556666".to_owned(),
+            region: "us-east-1".to_owned(),
+            result: RecordedResult {
+                resource_type: ResourceType::IamRole,
+                resource_id: id.to_owned(),
+                compliance,
+                annotation: Some(annotation.to_owned()),
+                recorded: None,
+            },
+        }
+    }
+
+    #[test]
+    fn the_label_is_read_from_the_annotation_and_the_name_after_it() {
+        let rows = aggregate_rows(&[
+            result(
+                "AROA1",
+                Compliance::NonCompliant,
+                "ADMIN: deployer: last used 2025-11-01, over the 60-day threshold",
+            ),
+            result(
+                "AROA2",
+                Compliance::NonCompliant,
+                "IAM-WRITE: ci: no use recorded by IAM",
+            ),
+            result(
+                "AROA3",
+                Compliance::NonCompliant,
+                "ADMIN: last used 2025-11-01, over the 60-day threshold",
+            ),
+            result(
+                "AROA4",
+                Compliance::Compliant,
+                "reader: used within the 60-day threshold",
+            ),
+        ]);
+        let seen: Vec<(&str, Option<Level>)> = rows
+            .iter()
+            .map(|r| (r.name.as_str(), r.privilege))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("deployer", Some(Level::Admin)),
+                ("ci", Some(Level::IamWrite)),
+                // A role named ADMIN, with no label.
+                ("ADMIN", None),
+                ("reader", None),
+            ]
+        );
+        let ids = |rows: Vec<Row>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
+        assert_eq!(ids(at_least(rows.clone(), Level::Admin)), ["AROA1"]);
+        assert_eq!(ids(at_least(rows, Level::IamWrite)), ["AROA1", "AROA2"]);
     }
 }
 
@@ -554,6 +662,7 @@ mod aggregate_tests {
             detail: None,
             result_recorded_time: None,
             account_id: Some("444455556666".to_owned()),
+            privilege: None,
         }
     }
 
@@ -575,7 +684,7 @@ mod aggregate_tests {
                     "RoleName": "ci-legacy", "Path": "", "RoleId": "AROA1",
                     "ComplianceType": "NON_COMPLIANT", "DaysSinceLastUse": null,
                     "LastUsedRegion": null, "Annotation": "ci-legacy: last used 90 days ago",
-                    "AccountId": "444455556666"
+                    "AccountId": "444455556666", "Privilege": null
                 }],
                 "AccountsWithoutResults": [
                     {"AccountId": "999900001111", "Detail": "rule status CREATE_FAILED: NoAvailableConfigurationRecorderException: no recorder"},
@@ -601,9 +710,9 @@ mod aggregate_tests {
         assert_eq!(
             &lines[1..],
             [
-                "ci-legacy,,AROA1,NON_COMPLIANT,,,ci-legacy: last used 90 days ago,,444455556666",
-                ",,,NO_RESULTS,,,rule status CREATE_FAILED: NoAvailableConfigurationRecorderException: no recorder,,999900001111",
-                ",,,NO_RESULTS,,,rule status CREATE_SUCCESSFUL,,222233334444",
+                "ci-legacy,,AROA1,NON_COMPLIANT,,,ci-legacy: last used 90 days ago,,444455556666,",
+                ",,,NO_RESULTS,,,rule status CREATE_FAILED: NoAvailableConfigurationRecorderException: no recorder,,999900001111,",
+                ",,,NO_RESULTS,,,rule status CREATE_SUCCESSFUL,,222233334444,",
                 "",
             ]
         );

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::core::params::json_kind;
+use crate::core::privilege::Privilege;
 use crate::core::role::{Role, RoleRecord, Tag};
 use crate::core::user::{User, UserRecord};
 use crate::Error;
@@ -174,6 +175,8 @@ fn to_user(raw: SnapshotUser) -> Result<User, String> {
         arn: raw.arn,
         created,
         tags: raw.tags.into_iter().map(SnapshotTag::into_tag).collect(),
+        // A snapshot's policies are not read: its findings carry no privilege label.
+        privilege: Privilege::Neither,
     }
     .into_user()
     .map_err(|missing| missing.to_string())
@@ -217,6 +220,8 @@ fn to_role(raw: SnapshotRole) -> Result<Role, String> {
         path: raw.path,
         arn: raw.arn,
         tags: raw.tags.into_iter().map(SnapshotTag::into_tag).collect(),
+        // A snapshot's policies are not read: its findings carry no privilege label.
+        privilege: Privilege::Neither,
     }
     .into_role()
     .map_err(|missing| missing.to_string())
@@ -249,6 +254,7 @@ mod tests {
                     key: "keep".to_owned(),
                     value: "until=2026-06-30".to_owned()
                 }],
+                privilege: Privilege::Neither,
             }]
         );
     }

@@ -62,6 +62,17 @@ pub enum NoReport {
     },
 }
 
+/// The error codes AWS throttles with (IAM answers `Throttling`).
+const THROTTLING_CODES: [&str; 3] = ["Throttling", "ThrottlingException", "RequestLimitExceeded"];
+
+impl NoReport {
+    /// IAM refused a call for the account's request rate, after the SDK's own retries: the
+    /// report can be asked again later in the run.
+    pub fn is_throttling(&self) -> bool {
+        matches!(self, Self::CallFailed { code: Some(code), .. } if THROTTLING_CODES.contains(&code.as_str()))
+    }
+}
+
 impl std::fmt::Display for NoReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

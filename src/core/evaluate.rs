@@ -6,10 +6,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::core::params::{
     IdentityCenterRoles, RoleParameters, ServiceLinkedRoles, TRACKING_WINDOW_DAYS,
 };
+use crate::core::privilege::{with_label, Privilege};
 use crate::core::results::{Compliance, ResourceType};
 use crate::core::role::{Role, RoleKind};
 
 pub mod exemption;
+pub mod permissions;
 pub mod users;
 use exemption::{Exemption, Problem};
 
@@ -72,6 +74,27 @@ pub enum Reason {
     /// Users: every active credential used (or, never used, created) within the threshold.
     CredentialsUsed {
         uses: Vec<users::CredentialUse>,
+    },
+    /// Permissions: granted services unused for more than the threshold (namespaces, sorted);
+    /// tracked actions of the used services, and how many of those are unused.
+    ServicesUnused {
+        granted: usize,
+        unused: Vec<String>,
+        tracked_actions: usize,
+        unused_actions: usize,
+    },
+    /// Permissions: every granted service used within the threshold (none granted: 0).
+    ServicesUsed {
+        granted: usize,
+        tracked_actions: usize,
+        unused_actions: usize,
+    },
+    /// Permissions: the run's time ran out before the principal's report; INSUFFICIENT_DATA.
+    NotChecked,
+    /// Permissions: IAM gave no report this run (job failed, throttled, still running);
+    /// INSUFFICIENT_DATA.
+    NoAccessReport {
+        problem: String,
     },
 }
 
@@ -313,8 +336,9 @@ fn in_region(region: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
-/// The annotation: role name, verdict, then what to do about a role AWS manages, then why an
-/// exempt tag was ignored; cut to fit, so the name and verdict always survive.
+/// The annotation: for a finding, the role's privilege label ([`with_label`]); role name,
+/// verdict, then what to do about a role AWS manages, then why an exempt tag was ignored; cut
+/// to fit, so the label, name and verdict always survive.
 fn annotate(
     role: &Role,
     compliance: Compliance,
@@ -345,7 +369,17 @@ fn annotate(
     if let Some(ignored) = ignored {
         text.push_str(&ignored_note(ignored));
     }
-    truncate_annotation(text)
+    truncate_annotation(labelled(compliance, &role.privilege, text))
+}
+
+/// A finding's annotation starts with the principal's privilege label; other results stay as
+/// they are.
+pub(crate) fn labelled(compliance: Compliance, privilege: &Privilege, text: String) -> String {
+    if compliance == Compliance::NonCompliant {
+        with_label(privilege, &text)
+    } else {
+        text
+    }
 }
 
 /// Why an exempt tag was ignored, as the annotation's `; ...` suffix.
@@ -393,26 +427,52 @@ pub(crate) fn shared_verdict(reason: &Reason) -> Option<String> {
     }
 }
 
+/// The verdicts on roles AWS manages and on principals younger than the threshold, which the
+/// roles and the permissions rules decide alike.
+pub(crate) fn excluded_or_young_verdict(
+    reason: &Reason,
+    service_linked_roles: ServiceLinkedRoles,
+    identity_center_roles: IdentityCenterRoles,
+    max: u32,
+    wording: Wording,
+) -> Option<String> {
+    match reason {
+        Reason::ServiceLinkedExcluded => Some(format!(
+            "service-linked role, not evaluated (service_linked_roles={})",
+            service_linked_roles.as_str()
+        )),
+        Reason::IdentityCenterExcluded => Some(format!(
+            "IAM Identity Center role, not evaluated (identity_center_roles={})",
+            identity_center_roles.as_str()
+        )),
+        Reason::YoungerThanThreshold { created } => Some(format!(
+            "created {}, within the {max}-day threshold",
+            created.worded(wording)
+        )),
+        _ => None,
+    }
+}
+
 /// The verdict's reason, without the role name. The threshold is in every verdict that
 /// depends on it, so a changed parameter changes every such annotation.
 fn verdict(reason: &Reason, params: &RoleParameters, wording: Wording) -> String {
     let max = params.max_days;
+    if let Some(text) = excluded_or_young_verdict(
+        reason,
+        params.service_linked_roles,
+        params.identity_center_roles,
+        max,
+        wording,
+    ) {
+        return text;
+    }
     match reason {
-        Reason::ServiceLinkedExcluded => format!(
-            "service-linked role, not evaluated (service_linked_roles={})",
-            params.service_linked_roles.as_str()
-        ),
-        Reason::IdentityCenterExcluded => format!(
-            "IAM Identity Center role, not evaluated (identity_center_roles={})",
-            params.identity_center_roles.as_str()
-        ),
+        Reason::ServiceLinkedExcluded
+        | Reason::IdentityCenterExcluded
+        | Reason::YoungerThanThreshold { .. } => String::new(),
         Reason::Allowlisted { .. } | Reason::ExemptByTag { .. } => {
             shared_verdict(reason).unwrap_or_default()
         }
-        Reason::YoungerThanThreshold { created } => format!(
-            "created {}, within the {max}-day threshold",
-            created.worded(wording)
-        ),
         // IAM tracks the trailing 400 days, less in Regions that began tracking within the
         // last year: claim no more than that.
         Reason::NoUseRecorded { created } => format!(
@@ -441,6 +501,11 @@ fn verdict(reason: &Reason, params: &RoleParameters, wording: Wording) -> String
         | Reason::NoActiveCredential
         | Reason::CredentialsUnused { .. }
         | Reason::CredentialsUsed { .. } => users::verdict(reason, max, wording),
+        // The permissions rule's reasons, never decided for a role by this rule.
+        Reason::ServicesUnused { .. }
+        | Reason::ServicesUsed { .. }
+        | Reason::NotChecked
+        | Reason::NoAccessReport { .. } => permissions::reason_text(reason, max, usize::MAX),
     }
 }
 
@@ -537,6 +602,7 @@ mod tests {
             created: now() - age,
             last_used: None,
             tags: Vec::new(),
+            privilege: Default::default(),
         }
     }
 
@@ -589,6 +655,105 @@ mod tests {
     const DEFAULTS: &str = "{}";
     const ALLOW: &str = r#"{"role_allowlist":"/breakglass-role | /security-* |/service-role/*|*/ci-?|/team[ab]/*|/x[!y]z"}"#;
     use Compliance::{Compliant, NonCompliant, NotApplicable};
+
+    fn privileged(mut role: Role, privilege: Privilege) -> Role {
+        role.privilege = privilege;
+        role
+    }
+
+    fn grant(policy: &str, action: &str) -> crate::core::privilege::Grant {
+        crate::core::privilege::Grant {
+            policy: policy.to_owned(),
+            action: action.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_finding_starts_with_the_roles_privilege_and_nothing_else_does() {
+        let admin = || Privilege::Admin(grant("AdministratorAccess", "*"));
+        let iam = || Privilege::ChangesIam(grant("role-editor", "iam:PutRolePolicy"));
+        let unknown = || {
+            Privilege::Unknown(crate::core::privilege::PolicyProblem {
+                policy: "broken".to_owned(),
+                message: "is not valid JSON".to_owned(),
+            })
+        };
+        let stale = |p| {
+            privileged(
+                used(
+                    role("/app-deployer", days(500)),
+                    days(61),
+                    Some("us-east-1"),
+                ),
+                p,
+            )
+        };
+        let recent = |p| privileged(used(role("/app-deployer", days(500)), days(3), None), p);
+        let linked = |p| {
+            privileged(
+                role("/aws-service-role/x.amazonaws.com/linked", days(500)),
+                p,
+            )
+        };
+        check(&[
+            (DEFAULTS, stale(admin()), NonCompliant, "ADMIN: app-deployer: last used 2025-11-01 in us-east-1, over the 60-day threshold"),
+            (DEFAULTS, stale(iam()), NonCompliant, "IAM-WRITE: app-deployer: last used 2025-11-01 in us-east-1, over the 60-day threshold"),
+            (DEFAULTS, stale(unknown()), NonCompliant, "app-deployer: last used 2025-11-01 in us-east-1, over the 60-day threshold"),
+            (DEFAULTS, stale(Privilege::Neither), NonCompliant, "app-deployer: last used 2025-11-01 in us-east-1, over the 60-day threshold"),
+            (DEFAULTS, privileged(role("/app-deployer", days(900)), admin()), NonCompliant, "ADMIN: app-deployer: no use recorded by IAM (it tracks up to 400 days), created 2023-07-16, over the 60-day threshold"),
+            (DEFAULTS, recent(admin()), Compliant, "app-deployer: used within the 60-day threshold"),
+            (r#"{"role_allowlist":"/app-*"}"#, stale(admin()), Compliant, "app-deployer: allowlisted by pattern /app-*"),
+            (DEFAULTS, linked(admin()), NotApplicable, "linked: service-linked role, not evaluated (service_linked_roles=exclude)"),
+        ]);
+        let detail = evaluate_role(&stale(admin()), &params(DEFAULTS), now()).detail;
+        assert_eq!(
+            detail,
+            "ADMIN: app-deployer: last used 61 days ago in us-east-1, over the 60-day threshold"
+        );
+    }
+
+    #[test]
+    fn the_cut_to_256_characters_keeps_the_label_and_the_name() {
+        // The longest a role name can be (64), an Identity Center hint and an ignored tag.
+        let name = format!("AWSReservedSSO_{}_0123456789abcdef", "s".repeat(32));
+        assert_eq!(name.len(), 64);
+        let long_key = "k".repeat(128);
+        let stale = tagged_with(
+            privileged(
+                used(
+                    role(
+                        &format!("/aws-reserved/sso.amazonaws.com/{name}"),
+                        days(500),
+                    ),
+                    days(61),
+                    None,
+                ),
+                Privilege::Admin(grant("p", "*")),
+            ),
+            &long_key,
+            &format!("until={}", "v".repeat(94)),
+        );
+        let got = evaluate_role(
+            &stale,
+            &params(&format!(r#"{{"exempt_tag_key":"{long_key}"}}"#)),
+            now(),
+        );
+        assert_eq!(got.compliance, NonCompliant);
+        assert_eq!(
+            got.annotation.chars().count(),
+            MAX_ANNOTATION_CHARS,
+            "{}",
+            got.annotation
+        );
+        assert!(
+            got.annotation.starts_with(&format!(
+                "ADMIN: {name}: last used 2025-11-01, over the 60-day threshold"
+            )),
+            "{}",
+            got.annotation
+        );
+        assert!(got.annotation.ends_with('…'), "{}", got.annotation);
+    }
 
     #[test]
     fn every_rule_and_its_boundaries() {

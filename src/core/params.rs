@@ -172,6 +172,120 @@ impl UserParameters {
     }
 }
 
+/// The permissions rule's parameters: roles' and users' granted services unused.
+#[derive(Debug, Clone)]
+pub struct PermissionParameters {
+    /// `max_days_for_service`: a granted service unused for more than this many whole days
+    /// makes the principal NON_COMPLIANT.
+    pub max_days: u32,
+    pub role_allowlist: Allowlist,
+    pub user_allowlist: Allowlist,
+    pub exempt_tag_key: Option<String>,
+    pub service_linked_roles: ServiceLinkedRoles,
+    pub identity_center_roles: IdentityCenterRoles,
+    pub execution_role_name: Option<String>,
+    pub publish: Publish,
+    /// `refresh_after_days`: a result Config recorded this many days ago or more is sent again
+    /// when its principal is checked, even unchanged, so Config's `ResultRecordedTime` tells
+    /// the next runs which principals were checked longest ago.
+    pub refresh_after_days: u32,
+}
+
+pub const MAX_DAYS_FOR_SERVICE_KEY: &str = "max_days_for_service";
+pub const REFRESH_AFTER_DAYS_KEY: &str = "refresh_after_days";
+/// IAM Access Analyzer's default for unused permissions.
+pub const DEFAULT_MAX_DAYS_FOR_SERVICE: u32 = 90;
+pub const DEFAULT_REFRESH_AFTER_DAYS: u32 = 7;
+/// Longer than this, a result would go unrefreshed for longer than the threshold it judges.
+pub const REFRESH_AFTER_DAYS_LIMIT: u32 = 90;
+
+pub const PERMISSION_VALID_KEYS: [&str; 9] = [
+    MAX_DAYS_FOR_SERVICE_KEY,
+    ALLOWLIST_KEY,
+    USER_ALLOWLIST_KEY,
+    EXEMPT_TAG_KEY,
+    SERVICE_LINKED_ROLES_KEY,
+    IDENTITY_CENTER_ROLES_KEY,
+    EXECUTION_ROLE_NAME_KEY,
+    PUBLISH_KEY,
+    REFRESH_AFTER_DAYS_KEY,
+];
+
+impl Default for PermissionParameters {
+    fn default() -> Self {
+        Self {
+            max_days: DEFAULT_MAX_DAYS_FOR_SERVICE,
+            role_allowlist: Allowlist::default(),
+            user_allowlist: Allowlist::default(),
+            exempt_tag_key: None,
+            service_linked_roles: ServiceLinkedRoles::Exclude,
+            identity_center_roles: IdentityCenterRoles::Evaluate,
+            execution_role_name: None,
+            publish: Publish::Changes,
+            refresh_after_days: DEFAULT_REFRESH_AFTER_DAYS,
+        }
+    }
+}
+
+impl Parameters for PermissionParameters {
+    /// `default_max_days` (the function's `MAX_DAYS_FOR_LAST_USED`) is the other rules' last-use
+    /// threshold, not this rule's: it is not read.
+    fn from_event_field(
+        field: Option<&Value>,
+        _default_max_days: Option<&str>,
+    ) -> Result<Self, Error> {
+        Self::from_map(&object_of_field(field)?)
+    }
+
+    fn execution_role_name(&self) -> Option<&str> {
+        self.execution_role_name.as_deref()
+    }
+
+    fn publish(&self) -> Publish {
+        self.publish
+    }
+
+    fn refresh_after_days(&self) -> Option<u32> {
+        Some(self.refresh_after_days)
+    }
+}
+
+impl PermissionParameters {
+    /// Validates an already-decoded parameters object.
+    pub fn from_map(object: &Map<String, Value>) -> Result<Self, Error> {
+        reject_unknown_keys(object, &PERMISSION_VALID_KEYS)?;
+        let days = |key: &str, default: u32, limit: u32| match object.get(key) {
+            None => Ok(default),
+            Some(value) => parse_max_days(key, value, limit),
+        };
+        let allowlist = |principal: Principal, key: &str| match object.get(key) {
+            None => Ok(Allowlist::default()),
+            Some(value) => Allowlist::parse(principal, key, string_value(key, value)?),
+        };
+        Ok(Self {
+            // IAM reports service use for the trailing 400 days: a longer threshold could not
+            // be told apart from no use at all.
+            max_days: days(
+                MAX_DAYS_FOR_SERVICE_KEY,
+                DEFAULT_MAX_DAYS_FOR_SERVICE,
+                TRACKING_WINDOW_DAYS,
+            )?,
+            role_allowlist: allowlist(Principal::Role, ALLOWLIST_KEY)?,
+            user_allowlist: allowlist(Principal::User, USER_ALLOWLIST_KEY)?,
+            exempt_tag_key: exempt_tag_key(object, Principal::Role)?,
+            service_linked_roles: service_linked_roles(object)?,
+            identity_center_roles: identity_center_roles(object)?,
+            execution_role_name: execution_role_name(object)?,
+            publish: publish(object)?,
+            refresh_after_days: days(
+                REFRESH_AFTER_DAYS_KEY,
+                DEFAULT_REFRESH_AFTER_DAYS,
+                REFRESH_AFTER_DAYS_LIMIT,
+            )?,
+        })
+    }
+}
+
 /// What a rule judges, for the words of its error messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Principal {
@@ -301,6 +415,11 @@ pub trait Parameters: Sized {
     fn execution_role_name(&self) -> Option<&str>;
 
     fn publish(&self) -> Publish;
+
+    /// Days after which an unchanged result is sent again when checked (the permissions rule).
+    fn refresh_after_days(&self) -> Option<u32> {
+        None
+    }
 }
 
 impl Parameters for RoleParameters {
@@ -360,36 +479,12 @@ impl RoleParameters {
             (None, None) => Allowlist::default(),
         };
 
-        let service_linked_roles = match object.get(SERVICE_LINKED_ROLES_KEY) {
-            None => ServiceLinkedRoles::Exclude,
-            Some(value) => one_of(
-                SERVICE_LINKED_ROLES_KEY,
-                value,
-                &[
-                    ("exclude", ServiceLinkedRoles::Exclude),
-                    ("evaluate", ServiceLinkedRoles::Evaluate),
-                ],
-            )?,
-        };
-
-        let identity_center_roles = match object.get(IDENTITY_CENTER_ROLES_KEY) {
-            None => IdentityCenterRoles::Evaluate,
-            Some(value) => one_of(
-                IDENTITY_CENTER_ROLES_KEY,
-                value,
-                &[
-                    ("evaluate", IdentityCenterRoles::Evaluate),
-                    ("exclude", IdentityCenterRoles::Exclude),
-                ],
-            )?,
-        };
-
         Ok(Self {
             max_days,
             allowlist,
             exempt_tag_key: exempt_tag_key(object, Principal::Role)?,
-            service_linked_roles,
-            identity_center_roles,
+            service_linked_roles: service_linked_roles(object)?,
+            identity_center_roles: identity_center_roles(object)?,
             execution_role_name: execution_role_name(object)?,
             publish: publish(object)?,
         })
@@ -483,6 +578,34 @@ fn exempt_tag_key(
             Some(key.to_owned())
         }
     })
+}
+
+fn service_linked_roles(object: &Map<String, Value>) -> Result<ServiceLinkedRoles, Error> {
+    match object.get(SERVICE_LINKED_ROLES_KEY) {
+        None => Ok(ServiceLinkedRoles::Exclude),
+        Some(value) => one_of(
+            SERVICE_LINKED_ROLES_KEY,
+            value,
+            &[
+                ("exclude", ServiceLinkedRoles::Exclude),
+                ("evaluate", ServiceLinkedRoles::Evaluate),
+            ],
+        ),
+    }
+}
+
+fn identity_center_roles(object: &Map<String, Value>) -> Result<IdentityCenterRoles, Error> {
+    match object.get(IDENTITY_CENTER_ROLES_KEY) {
+        None => Ok(IdentityCenterRoles::Evaluate),
+        Some(value) => one_of(
+            IDENTITY_CENTER_ROLES_KEY,
+            value,
+            &[
+                ("evaluate", IdentityCenterRoles::Evaluate),
+                ("exclude", IdentityCenterRoles::Exclude),
+            ],
+        ),
+    }
 }
 
 fn publish(object: &Map<String, Value>) -> Result<Publish, Error> {
@@ -781,6 +904,70 @@ mod tests {
         );
         assert_eq!(p.exempt_tag_key.as_deref(), Some("keep"));
         assert_eq!(Parameters::execution_role_name(&p), Some("ConfigAudit"));
+    }
+
+    fn parse_permissions(json: &str) -> Result<PermissionParameters, Error> {
+        PermissionParameters::from_event_field(Some(&Value::String(json.to_owned())), None)
+    }
+
+    #[test]
+    fn permission_parameters_default_to_90_days_and_a_weekly_refresh() {
+        let none = PermissionParameters::from_event_field(None, Some("30")).unwrap();
+        assert_eq!(
+            (
+                none.max_days,
+                none.refresh_after_days,
+                none.publish,
+                none.service_linked_roles,
+                none.identity_center_roles
+            ),
+            (
+                90,
+                7,
+                Publish::Changes,
+                ServiceLinkedRoles::Exclude,
+                IdentityCenterRoles::Evaluate
+            ),
+            "the other rules' MAX_DAYS_FOR_LAST_USED is not this rule's threshold"
+        );
+        let p = parse_permissions(
+            r#"{"max_days_for_service":"400","refresh_after_days":1,"role_allowlist":"/ci-*","user_allowlist":"*/break-glass","exempt_tag_key":"keep","service_linked_roles":"evaluate","identity_center_roles":"exclude","publish":"all","execution_role_name":"ConfigAudit"}"#,
+        )
+        .unwrap();
+        assert_eq!((p.max_days, p.refresh_after_days), (400, 1));
+        assert_eq!(p.role_allowlist.patterns().collect::<Vec<_>>(), ["/ci-*"]);
+        assert_eq!(
+            p.user_allowlist.patterns().collect::<Vec<_>>(),
+            ["*/break-glass"]
+        );
+        assert_eq!(
+            (p.service_linked_roles, p.identity_center_roles, p.publish),
+            (
+                ServiceLinkedRoles::Evaluate,
+                IdentityCenterRoles::Exclude,
+                Publish::All
+            )
+        );
+        assert_eq!(Parameters::execution_role_name(&p), Some("ConfigAudit"));
+    }
+
+    #[test]
+    fn bad_permission_parameters_are_errors_naming_key_and_value() {
+        for (json, expected) in [
+            (r#"{"max_days_for_service":401}"#, "invalid rule parameter max_days_for_service: 401 is out of range; expected a whole number of days from 1 to 400"),
+            (r#"{"max_days_for_service":"0"}"#, "invalid rule parameter max_days_for_service: \"0\" is out of range; expected a whole number of days from 1 to 400"),
+            (r#"{"refresh_after_days":91}"#, "invalid rule parameter refresh_after_days: 91 is out of range; expected a whole number of days from 1 to 90"),
+            (r#"{"refresh_after_days":"weekly"}"#, "invalid rule parameter refresh_after_days: \"weekly\" is not a whole number; expected a whole number of days from 1 to 90"),
+            (r#"{"user_allowlist":"bob"}"#, "invalid rule parameter user_allowlist: pattern \"bob\" can never match: patterns are matched against the user's path + name, which starts with '/'; write \"/bob\" for a user at the root path or \"*/bob\" for any path"),
+            (r#"{"publish":"some"}"#, "invalid rule parameter publish: \"some\" is not one of \"changes\", \"all\""),
+            // The other rules' threshold is not this rule's.
+            (r#"{"max_days_for_last_used":90}"#, "invalid rule parameter max_days_for_last_used: unknown key \"max_days_for_last_used\"; valid keys are: max_days_for_service, role_allowlist, user_allowlist, exempt_tag_key, service_linked_roles, identity_center_roles, execution_role_name, publish, refresh_after_days"),
+        ] {
+            match parse_permissions(json) {
+                Ok(p) => panic!("{json} was accepted: {p:?}"),
+                Err(e) => assert_eq!(e.to_string(), expected, "for {json}"),
+            }
+        }
     }
 
     #[test]

@@ -11,7 +11,20 @@
 //!   resource, or the AWS managed policy AdministratorAccess. A Deny of `*` on `*` cancels it.
 //! - Can change IAM: an Allow, on any resource, of one of [`IAM_CHANGING_ACTIONS`] that no Deny
 //!   cancels, or the AWS managed policy IAMFullAccess.
+//! - AWS managed policies other than those two count for nothing: their documents are not in
+//!   the account's own policies, which is all GetAccountAuthorizationDetails returns, and the
+//!   rules read nothing more. A role whose only grant is, say, `PowerUserAccess` shows no label.
+//! - A document that cannot be read fails nothing: the others decide, and where they grant
+//!   neither the privilege is [`Privilege::Unknown`], shown as no label and counted.
+//!
+//! A principal's policies arrive from several places (its own inline policies, the managed
+//! policies it attaches, its groups' policies), not in one piece: [`Facts`] sums up each part
+//! and merges them.
 
+use std::borrow::Cow;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
 use serde_json::Value;
 
 /// The AWS managed policy that grants every action on every resource.
@@ -45,10 +58,14 @@ pub const IAM_CHANGING_ACTIONS: &[&str] = &[
 ];
 
 /// The summary, most privileged first.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Privilege {
     Admin(Grant),
     ChangesIam(Grant),
+    /// A document could not be read and the others grant neither: it might have. Shown as no
+    /// label, counted by the rules' summaries.
+    Unknown(PolicyProblem),
+    #[default]
     Neither,
 }
 
@@ -59,14 +76,72 @@ pub struct Grant {
     pub action: String,
 }
 
+/// The privilege an annotation states at its front, most privileged first: what
+/// `role-audit report` filters and sorts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    Admin,
+    IamWrite,
+}
+
+impl Level {
+    /// The word annotations start with.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Admin => "ADMIN",
+            Self::IamWrite => "IAM-WRITE",
+        }
+    }
+
+    fn of_label(label: &str) -> Option<Self> {
+        [Self::Admin, Self::IamWrite]
+            .into_iter()
+            .find(|level| level.label() == label)
+    }
+}
+
 impl Privilege {
+    /// The level shown in annotations: none for neither, and none when unknown.
+    pub fn level(&self) -> Option<Level> {
+        match self {
+            Self::Admin(_) => Some(Level::Admin),
+            Self::ChangesIam(_) => Some(Level::IamWrite),
+            Self::Unknown(_) | Self::Neither => None,
+        }
+    }
+
     /// The word annotations start with: `ADMIN`, `IAM-WRITE`, or none.
     pub fn label(&self) -> Option<&'static str> {
-        match self {
-            Self::Admin(_) => Some("ADMIN"),
-            Self::ChangesIam(_) => Some("IAM-WRITE"),
-            Self::Neither => None,
+        self.level().map(Level::label)
+    }
+}
+
+/// `text` (an annotation starting with the principal's name) with the privilege's label in
+/// front: `ADMIN: app-deployer: last used ...`; `text` as it is when there is no label. Every
+/// rule labels its NON_COMPLIANT findings with this, and [`split_label`] reads it back.
+pub fn with_label(privilege: &Privilege, text: &str) -> String {
+    match privilege.label() {
+        Some(label) => format!("{label}: {text}"),
+        None => text.to_owned(),
+    }
+}
+
+/// The label [`with_label`] put in front of an annotation, and the annotation after it.
+/// A label is only a label when a principal's name follows it (`ADMIN: name: ...`): IAM
+/// names hold neither spaces nor `:`, and every verdict starts with words, so a role named
+/// `ADMIN` without a label (`ADMIN: last used ...`) is not read as one.
+pub fn split_label(annotation: &str) -> (Option<Level>, &str) {
+    let Some((front, rest)) = annotation.split_once(": ") else {
+        return (None, annotation);
+    };
+    let Some(level) = Level::of_label(front) else {
+        return (None, annotation);
+    };
+    match rest.split_once(": ") {
+        Some((name, _)) if !name.is_empty() && !name.contains(char::is_whitespace) => {
+            (Some(level), rest)
         }
+        _ => (None, annotation),
     }
 }
 
@@ -78,7 +153,7 @@ pub struct Document<'a> {
 }
 
 /// A document that is not an IAM policy the summary can read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct PolicyProblem {
     pub policy: String,
     pub message: String,
@@ -102,7 +177,7 @@ struct Statement<'a> {
     policy: &'a str,
     effect: Effect,
     /// `Action` patterns; for `NotAction`, the patterns excluded.
-    actions: Vec<String>,
+    actions: Vec<Cow<'a, str>>,
     not_action: bool,
     every_resource: bool,
     conditional: bool,
@@ -127,43 +202,174 @@ impl Statement<'_> {
     }
 }
 
+/// A set of [`IAM_CHANGING_ACTIONS`], bit `i` for the `i`-th.
+type ActionSet = u32;
+const _: () = assert!(IAM_CHANGING_ACTIONS.len() <= ActionSet::BITS as usize);
+
+fn action_set(mut test: impl FnMut(&str) -> bool) -> ActionSet {
+    IAM_CHANGING_ACTIONS
+        .iter()
+        .enumerate()
+        .filter(|(_, action)| test(action))
+        .fold(0, |set, (i, _)| set | 1 << i)
+}
+
+/// What some policies say, reduced to what [`Facts::privilege`] decides from: small (a few
+/// words and the names of the policies that grant), and mergeable, so a principal's summary
+/// can be built from its own policies and, later, from the managed policies and groups it
+/// names. [`Facts::merge`] is a union: the same facts in any grouping give the same privilege,
+/// and the first policy merged is the one named.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// The AWS managed policy AdministratorAccess is attached.
+    administrator_access: bool,
+    /// The AWS managed policy IAMFullAccess is attached.
+    iam_full_access: bool,
+    /// The first Allow of every action on every resource.
+    allows_everything: Option<Grant>,
+    /// An unconditional Deny of every action on every resource.
+    denies_everything: bool,
+    /// IAM-changing actions Allowed, each set with the policy that allowed it; only entries
+    /// that add an action are kept, so there are at most as many as actions.
+    allowed: Vec<(ActionSet, String)>,
+    /// IAM-changing actions an unconditional Deny on every resource cancels.
+    denied: ActionSet,
+    /// The first document that could not be read, and how many could not.
+    unreadable: Option<PolicyProblem>,
+    unreadable_count: usize,
+}
+
+impl Facts {
+    /// The facts of one document; one that cannot be read is recorded as such, not an error.
+    pub fn of_document(document: &Document<'_>) -> Self {
+        match parse(document) {
+            Ok(statements) => Self::of_statements(&statements),
+            Err(problem) => Self {
+                unreadable: Some(problem),
+                unreadable_count: 1,
+                ..Self::default()
+            },
+        }
+    }
+
+    /// The facts of an attached managed policy known by its ARN (AdministratorAccess,
+    /// IAMFullAccess); None for any other ARN, whose document must be read to know.
+    pub fn of_known_managed(arn: &str) -> Option<Self> {
+        match arn {
+            ADMINISTRATOR_ACCESS_ARN => Some(Self {
+                administrator_access: true,
+                ..Self::default()
+            }),
+            IAM_FULL_ACCESS_ARN => Some(Self {
+                iam_full_access: true,
+                ..Self::default()
+            }),
+            _ => None,
+        }
+    }
+
+    fn of_statements(statements: &[Statement<'_>]) -> Self {
+        let mut facts = Self::default();
+        for s in statements {
+            match s.effect {
+                Effect::Allow => {
+                    if facts.allows_everything.is_none() && s.allows_everything() {
+                        facts.allows_everything = Some(grant(s.policy, &shown(s)));
+                    }
+                    facts.add_allowed(action_set(|a| s.allows(a)), s.policy);
+                }
+                Effect::Deny => {
+                    facts.denies_everything |= !s.not_action && s.cancels("*:*");
+                    facts.denied |= action_set(|a| s.cancels(a));
+                }
+            }
+        }
+        facts
+    }
+
+    fn add_allowed(&mut self, actions: ActionSet, policy: &str) {
+        let known = self.allowed.iter().fold(0, |set, (s, _)| set | s);
+        if actions & !known != 0 {
+            self.allowed.push((actions, policy.to_owned()));
+        }
+    }
+
+    /// Adds `other`'s facts to these.
+    pub fn merge(&mut self, other: &Facts) {
+        self.administrator_access |= other.administrator_access;
+        self.iam_full_access |= other.iam_full_access;
+        if self.allows_everything.is_none() {
+            self.allows_everything.clone_from(&other.allows_everything);
+        }
+        self.denies_everything |= other.denies_everything;
+        for (actions, policy) in &other.allowed {
+            self.add_allowed(*actions, policy);
+        }
+        self.denied |= other.denied;
+        if self.unreadable.is_none() {
+            self.unreadable.clone_from(&other.unreadable);
+        }
+        self.unreadable_count += other.unreadable_count;
+    }
+
+    /// How many of the documents merged could not be read.
+    pub fn unreadable_count(&self) -> usize {
+        self.unreadable_count
+    }
+
+    /// The summary. An unreadable document could only hold a Deny that cancels a grant the
+    /// others make (the summary then errs towards more privilege, as it does for conditions),
+    /// or a grant: so the privilege is [`Privilege::Unknown`] only where the others grant
+    /// neither.
+    pub fn privilege(&self) -> Privilege {
+        if !self.denies_everything {
+            if self.administrator_access {
+                return Privilege::Admin(grant("AdministratorAccess", "*"));
+            }
+            if let Some(grant) = &self.allows_everything {
+                return Privilege::Admin(grant.clone());
+            }
+        }
+        let all = action_set(|_| true);
+        if self.iam_full_access && all & !self.denied != 0 {
+            return Privilege::ChangesIam(grant("IAMFullAccess", "iam:*"));
+        }
+        for (i, action) in IAM_CHANGING_ACTIONS.iter().enumerate() {
+            let bit = 1 << i;
+            if self.denied & bit != 0 {
+                continue;
+            }
+            if let Some((_, policy)) = self.allowed.iter().find(|(set, _)| set & bit != 0) {
+                return Privilege::ChangesIam(grant(policy, action));
+            }
+        }
+        match &self.unreadable {
+            Some(problem) => Privilege::Unknown(problem.clone()),
+            None => Privilege::Neither,
+        }
+    }
+}
+
 /// Sums up what `documents` (inline and customer managed policies) and the managed policies
-/// attached by ARN allow.
+/// attached by ARN allow; the first document that cannot be read is an error.
 pub fn summarize(
     attached_managed: &[&str],
     documents: &[Document<'_>],
 ) -> Result<Privilege, PolicyProblem> {
-    let mut statements = Vec::new();
+    let mut facts = Facts::default();
     for document in documents {
-        statements.extend(parse(document)?);
-    }
-    let (allows, denies): (Vec<&Statement>, Vec<&Statement>) =
-        statements.iter().partition(|s| s.effect == Effect::Allow);
-    let denied_everything = denies.iter().any(|d| !d.not_action && d.cancels("*:*"));
-
-    if !denied_everything {
-        if attached_managed.contains(&ADMINISTRATOR_ACCESS_ARN) {
-            return Ok(Privilege::Admin(grant("AdministratorAccess", "*")));
+        let one = Facts::of_document(document);
+        if let Some(problem) = one.unreadable {
+            return Err(problem);
         }
-        if let Some(s) = allows.iter().find(|s| s.allows_everything()) {
-            return Ok(Privilege::Admin(grant(s.policy, &shown(s))));
+        facts.merge(&one);
+    }
+    for arn in attached_managed {
+        if let Some(known) = Facts::of_known_managed(arn) {
+            facts.merge(&known);
         }
     }
-    let cancelled = |action: &str| denies.iter().any(|d| d.cancels(action));
-    if attached_managed.contains(&IAM_FULL_ACCESS_ARN)
-        && IAM_CHANGING_ACTIONS.iter().any(|a| !cancelled(a))
-    {
-        return Ok(Privilege::ChangesIam(grant("IAMFullAccess", "iam:*")));
-    }
-    for action in IAM_CHANGING_ACTIONS {
-        if cancelled(action) {
-            continue;
-        }
-        if let Some(s) = allows.iter().find(|s| s.allows(action)) {
-            return Ok(Privilege::ChangesIam(grant(s.policy, action)));
-        }
-    }
-    Ok(Privilege::Neither)
+    Ok(facts.privilege())
 }
 
 fn grant(policy: &str, action: &str) -> Grant {
@@ -181,7 +387,138 @@ fn shown(statement: &Statement<'_>) -> String {
     }
 }
 
+/// The statements of a document. Most documents are valid, and the account's thousands of them
+/// are read on every run: they are read straight into [`Statement`]s, borrowing the text; only
+/// a document that does not read so is parsed again as a JSON value, to say what is wrong.
 fn parse<'a>(document: &Document<'a>) -> Result<Vec<Statement<'a>>, PolicyProblem> {
+    match fast::statements(document) {
+        Some(statements) => Ok(statements),
+        None => parse_value(document),
+    }
+}
+
+/// The fast reading: None where the document is anything but a readable policy.
+mod fast {
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct RawDocument<'a> {
+        #[serde(rename = "Statement", borrow)]
+        statement: OneOrMany<RawStatement<'a>>,
+    }
+
+    #[derive(Deserialize)]
+    struct RawStatement<'a> {
+        #[serde(rename = "Effect", borrow)]
+        effect: Cow<'a, str>,
+        #[serde(rename = "Action", borrow, default)]
+        action: Option<Strings<'a>>,
+        #[serde(rename = "NotAction", borrow, default)]
+        not_action: Option<Strings<'a>>,
+        #[serde(rename = "Resource", borrow, default)]
+        resource: Option<Strings<'a>>,
+        /// Present at all, `null` included, as the JSON value reading counts it.
+        #[serde(rename = "Condition", default, deserialize_with = "present")]
+        condition: bool,
+    }
+
+    fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+        IgnoredAny::deserialize(deserializer).map(|_| true)
+    }
+
+    /// A statement or a list of them.
+    struct OneOrMany<T>(Vec<T>);
+
+    impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct Items<T>(std::marker::PhantomData<T>);
+            impl<'de, T: Deserialize<'de>> Visitor<'de> for Items<T> {
+                type Value = OneOrMany<T>;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a statement or a list of statements")
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                    let mut items = Vec::new();
+                    while let Some(item) = seq.next_element()? {
+                        items.push(item);
+                    }
+                    Ok(OneOrMany(items))
+                }
+                fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                    T::deserialize(de::value::MapAccessDeserializer::new(map))
+                        .map(|item| OneOrMany(vec![item]))
+                }
+            }
+            deserializer.deserialize_any(Items(std::marker::PhantomData))
+        }
+    }
+
+    /// A string or a list of strings, borrowed where the text has no escapes.
+    struct Strings<'a>(Vec<Cow<'a, str>>);
+
+    impl<'de: 'a, 'a> Deserialize<'de> for Strings<'a> {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct Texts;
+            impl<'de> Visitor<'de> for Texts {
+                type Value = Strings<'de>;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a string or a list of strings")
+                }
+                fn visit_borrowed_str<E: de::Error>(
+                    self,
+                    text: &'de str,
+                ) -> Result<Self::Value, E> {
+                    Ok(Strings(vec![Cow::Borrowed(text)]))
+                }
+                fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+                    Ok(Strings(vec![Cow::Owned(text.to_owned())]))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                    let mut items = Vec::new();
+                    while let Some(item) = seq.next_element::<Cow<'de, str>>()? {
+                        items.push(item);
+                    }
+                    Ok(Strings(items))
+                }
+            }
+            deserializer.deserialize_any(Texts)
+        }
+    }
+
+    pub(super) fn statements<'a>(document: &Document<'a>) -> Option<Vec<Statement<'a>>> {
+        // An array would read as a struct by position: only an object is a document.
+        if !document.json.trim_start().starts_with('{') {
+            return None;
+        }
+        let raw: RawDocument<'a> = serde_json::from_str(document.json).ok()?;
+        raw.statement
+            .0
+            .into_iter()
+            .map(|s| {
+                let effect = match s.effect.as_ref() {
+                    "Allow" => Effect::Allow,
+                    "Deny" => Effect::Deny,
+                    _ => return None,
+                };
+                let (actions, not_action) = match (s.action, s.not_action) {
+                    (Some(a), None) => (a.0, false),
+                    (None, Some(a)) => (a.0, true),
+                    _ => return None,
+                };
+                Some(Statement {
+                    policy: document.policy,
+                    effect,
+                    actions,
+                    not_action,
+                    every_resource: s.resource.is_some_and(|r| r.0.iter().any(|r| r == "*")),
+                    conditional: s.condition,
+                })
+            })
+            .collect()
+    }
+}
+
+fn parse_value<'a>(document: &Document<'a>) -> Result<Vec<Statement<'a>>, PolicyProblem> {
     let problem = |message: String| PolicyProblem {
         policy: document.policy.to_owned(),
         message,
@@ -219,8 +556,8 @@ fn statement<'a>(policy: &'a str, value: &Value) -> Result<Statement<'a>, String
         None => return Err("has no Effect".to_owned()),
     };
     let (actions, not_action) = match (value.get("Action"), value.get("NotAction")) {
-        (Some(a), None) => (strings("Action", a)?, false),
-        (None, Some(a)) => (strings("NotAction", a)?, true),
+        (Some(a), None) => (owned(strings("Action", a)?), false),
+        (None, Some(a)) => (owned(strings("NotAction", a)?), true),
         (Some(_), Some(_)) => return Err("has both Action and NotAction".to_owned()),
         (None, None) => return Err("has neither Action nor NotAction".to_owned()),
     };
@@ -236,6 +573,10 @@ fn statement<'a>(policy: &'a str, value: &Value) -> Result<Statement<'a>, String
         every_resource,
         conditional: value.get("Condition").is_some(),
     })
+}
+
+fn owned<'a>(texts: Vec<String>) -> Vec<Cow<'a, str>> {
+    texts.into_iter().map(Cow::Owned).collect()
 }
 
 fn strings(field: &str, value: &Value) -> Result<Vec<String>, String> {
@@ -255,17 +596,21 @@ fn strings(field: &str, value: &Value) -> Result<Vec<String>, String> {
     }
 }
 
-/// IAM's action matching: case-insensitive, `*` any run of characters, `?` any one.
+/// IAM's action matching: case-insensitive, `*` any run of characters, `?` any one. On bytes,
+/// without allocating: it runs for every IAM-changing action against every pattern of every
+/// statement the account holds (action names are ASCII; a non-ASCII byte only matches itself
+/// or a wildcard).
 fn matches(pattern: &str, action: &str) -> bool {
-    let pattern: Vec<char> = pattern.to_ascii_lowercase().chars().collect();
-    let action: Vec<char> = action.to_ascii_lowercase().chars().collect();
+    let (pattern, action) = (pattern.as_bytes(), action.as_bytes());
     let (mut p, mut a) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while a < action.len() {
-        if p < pattern.len() && pattern[p] == '*' {
+        if p < pattern.len() && pattern[p] == b'*' {
             star = Some((p, a));
             p += 1;
-        } else if p < pattern.len() && (pattern[p] == '?' || pattern[p] == action[a]) {
+        } else if p < pattern.len()
+            && (pattern[p] == b'?' || pattern[p].eq_ignore_ascii_case(&action[a]))
+        {
             p += 1;
             a += 1;
         } else if let Some((sp, sa)) = star {
@@ -276,7 +621,7 @@ fn matches(pattern: &str, action: &str) -> bool {
             return false;
         }
     }
-    pattern[p..].iter().all(|&c| c == '*')
+    pattern[p..].iter().all(|&c| c == b'*')
 }
 
 #[cfg(test)]
@@ -339,7 +684,30 @@ mod tests {
         ];
         for (what, json, want) in cases {
             assert_eq!(summarize(&[], &doc(&json)), Ok(want), "{what}: {json}");
+            let document = doc(&json)[0];
+            let fast =
+                fast::statements(&document).unwrap_or_else(|| panic!("{what}: not read fast"));
+            let slow = parse_value(&document).unwrap();
+            assert_eq!(
+                Facts::of_statements(&fast),
+                Facts::of_statements(&slow),
+                "{what}: both readings agree"
+            );
         }
+        // What the fast reading leaves to the other, which says what is wrong; and a Condition
+        // of null still counts as one, as the JSON value reading counts it.
+        for json in [
+            r#"[{"Statement":[]}]"#,
+            r#"{"Statement":[{"Effect":"Allow","Action":"*","NotAction":"s3:*","Resource":"*"}]}"#,
+            r#"{"Statement":[{"Effect":"allow","Action":"*","Resource":"*"}]}"#,
+            r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":[7]}]}"#,
+        ] {
+            assert!(fast::statements(&doc(json)[0]).is_none(), "{json}");
+        }
+        let null_condition =
+            r#"{"Statement":{"Effect":"Deny","Action":"*","Resource":"*","Condition":null}}"#;
+        assert!(fast::statements(&doc(null_condition)[0]).unwrap()[0].conditional);
+        assert!(parse_value(&doc(null_condition)[0]).unwrap()[0].conditional);
     }
 
     #[test]
@@ -408,6 +776,222 @@ mod tests {
             let error = summarize(&[], &doc(json)).unwrap_err();
             assert_eq!(error.to_string(), message, "{json}");
         }
+    }
+
+    /// The facts of each part a principal's privilege is built from, merged in order.
+    fn merged(parts: &[Facts]) -> Privilege {
+        let mut facts = Facts::default();
+        for part in parts {
+            facts.merge(part);
+        }
+        facts.privilege()
+    }
+
+    fn document(policy: &str, statements: &[&str]) -> Facts {
+        let statements: Vec<String> = statements.iter().map(|s| (*s).to_owned()).collect();
+        Facts::of_document(&Document {
+            policy,
+            json: &self::policy(&statements),
+        })
+    }
+
+    #[test]
+    fn parts_merged_decide_as_one_principal() {
+        let allow_all = r#"{"Effect":"Allow","Action":"*","Resource":"*"}"#;
+        let deny_all = r#"{"Effect":"Deny","Action":"*","Resource":"*"}"#;
+        let put_role_policy = r#"{"Effect":"Allow","Action":"iam:PutRolePolicy","Resource":"*"}"#;
+        let iam_all = r#"{"Effect":"Allow","Action":"iam:*","Resource":"*"}"#;
+        let deny_iam = r#"{"Effect":"Deny","Action":"iam:*","Resource":"*"}"#;
+        let reads = r#"{"Effect":"Allow","Action":["s3:Get*","iam:List*"],"Resource":"*"}"#;
+        let admin_access = || Facts::of_known_managed(ADMINISTRATOR_ACCESS_ARN).unwrap();
+        let iam_full = || Facts::of_known_managed(IAM_FULL_ACCESS_ARN).unwrap();
+        let broken = || {
+            Facts::of_document(&Document {
+                policy: "broken",
+                json: "{",
+            })
+        };
+        let cases: Vec<(&str, Vec<Facts>, Privilege)> = vec![
+            (
+                "inline Allow * and a customer managed Deny * cancel",
+                vec![
+                    document("inline", &[allow_all]),
+                    document("deny-all", &[deny_all]),
+                ],
+                Privilege::Neither,
+            ),
+            (
+                "the Deny may come first",
+                vec![
+                    document("deny-all", &[deny_all]),
+                    document("inline", &[allow_all]),
+                ],
+                Privilege::Neither,
+            ),
+            (
+                "a customer managed policy granting iam:PutRolePolicy",
+                vec![
+                    document("inline", &[reads]),
+                    document("role-editor", &[put_role_policy]),
+                ],
+                iam("role-editor", "iam:PutRolePolicy"),
+            ),
+            (
+                "a group's policy grants a user administrator",
+                vec![
+                    document("user-inline", &[reads]),
+                    document("admins-group", &[allow_all]),
+                ],
+                admin("admins-group", "*"),
+            ),
+            (
+                "AdministratorAccess by ARN",
+                vec![document("inline", &[reads]), admin_access()],
+                admin("AdministratorAccess", "*"),
+            ),
+            (
+                "AdministratorAccess by ARN before an inline *",
+                vec![document("inline", &[allow_all]), admin_access()],
+                admin("AdministratorAccess", "*"),
+            ),
+            (
+                "AdministratorAccess and a Deny * elsewhere",
+                vec![admin_access(), document("deny-all", &[deny_all])],
+                Privilege::Neither,
+            ),
+            (
+                "IAMFullAccess by ARN",
+                vec![iam_full()],
+                iam("IAMFullAccess", "iam:*"),
+            ),
+            (
+                "IAMFullAccess and a Deny of iam:* elsewhere",
+                vec![iam_full(), document("no-iam", &[deny_iam])],
+                Privilege::Neither,
+            ),
+            (
+                "iam:* in one part, a Deny of iam:* in another",
+                vec![
+                    document("editor", &[iam_all]),
+                    document("no-iam", &[deny_iam]),
+                ],
+                Privilege::Neither,
+            ),
+            (
+                "the first part that grants an action is named",
+                vec![
+                    document("first", &[put_role_policy]),
+                    document("second", &[iam_all]),
+                ],
+                iam("second", "iam:AddUserToGroup"),
+            ),
+            (
+                "each action named by its first grant",
+                vec![
+                    document("first", &[put_role_policy]),
+                    document("second", &[put_role_policy]),
+                ],
+                iam("first", "iam:PutRolePolicy"),
+            ),
+            (
+                "an unreadable document and a grant: the grant",
+                vec![broken(), document("editor", &[put_role_policy])],
+                iam("editor", "iam:PutRolePolicy"),
+            ),
+            (
+                "an unreadable document and nothing granted: unknown",
+                vec![document("inline", &[reads]), broken()],
+                Privilege::Unknown(PolicyProblem {
+                    policy: "broken".to_owned(),
+                    message: "is not valid JSON (EOF while parsing an object at line 1 column 1)"
+                        .to_owned(),
+                }),
+            ),
+            ("nothing at all", vec![], Privilege::Neither),
+        ];
+        for (what, parts, want) in cases {
+            assert_eq!(merged(&parts), want, "{what}");
+            let mut reversed = parts.clone();
+            reversed.reverse();
+            assert_eq!(
+                merged(&reversed).level(),
+                want.level(),
+                "{what}, merged the other way round"
+            );
+        }
+        assert_eq!(
+            merged(&[broken(), broken(), document("a", &[reads])]).level(),
+            None
+        );
+        let mut two = broken();
+        two.merge(&broken());
+        assert_eq!(two.unreadable_count(), 2);
+    }
+
+    #[test]
+    fn aws_managed_policies_other_than_the_two_are_not_known_by_arn() {
+        assert_eq!(
+            Facts::of_known_managed("arn:aws:iam::aws:policy/PowerUserAccess"),
+            None
+        );
+        assert_eq!(
+            Facts::of_known_managed("arn:aws:iam::111122223333:policy/AdministratorAccess"),
+            None
+        );
+    }
+
+    #[test]
+    fn the_label_goes_in_front_and_is_read_back_only_before_a_name() {
+        let admin = admin("p", "*");
+        let changes = iam("p", "iam:PassRole");
+        assert_eq!(
+            with_label(&admin, "app: last used 2025-11-01"),
+            "ADMIN: app: last used 2025-11-01"
+        );
+        assert_eq!(
+            with_label(&changes, "app: never used"),
+            "IAM-WRITE: app: never used"
+        );
+        assert_eq!(
+            with_label(&Privilege::Neither, "app: never used"),
+            "app: never used"
+        );
+        let unknown = Privilege::Unknown(PolicyProblem {
+            policy: "p".to_owned(),
+            message: "m".to_owned(),
+        });
+        assert_eq!(with_label(&unknown, "app: never used"), "app: never used");
+        for (annotation, level, rest) in [
+            (
+                "ADMIN: app: last used 2025-11-01",
+                Some(Level::Admin),
+                "app: last used 2025-11-01",
+            ),
+            (
+                "IAM-WRITE: app: last used 2025-11-01",
+                Some(Level::IamWrite),
+                "app: last used 2025-11-01",
+            ),
+            // A role named ADMIN, unlabelled: a verdict, not a name, follows.
+            (
+                "ADMIN: last used 2025-11-01 in us-east-1, over the 60-day threshold",
+                None,
+                "ADMIN: last used 2025-11-01 in us-east-1, over the 60-day threshold",
+            ),
+            (
+                "ADMIN: ADMIN: last used 2025-11-01",
+                Some(Level::Admin),
+                "ADMIN: last used 2025-11-01",
+            ),
+            ("admin: app: last used", None, "admin: app: last used"),
+            ("app: last used", None, "app: last used"),
+            ("ADMIN: app", None, "ADMIN: app"),
+            ("ADMIN: : x", None, "ADMIN: : x"),
+            ("", None, ""),
+        ] {
+            assert_eq!(split_label(annotation), (level, rest), "{annotation}");
+        }
+        assert!(Level::Admin < Level::IamWrite, "most privileged first");
     }
 
     #[test]

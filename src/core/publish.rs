@@ -47,6 +47,10 @@ pub struct Run<'a> {
     /// The event's `notificationCreationTime`: each run's marker is a new result, whatever
     /// Config does with one it already holds.
     pub at: DateTime<Utc>,
+    /// With [`Publish::Changes`], a result Config recorded before this is sent even when
+    /// unchanged, so its `ResultRecordedTime` says the principal was checked (the permissions
+    /// rule checks the longest-unrecorded first). None: unchanged results are never resent.
+    pub refresh_recorded_before: Option<DateTime<Utc>>,
 }
 
 impl Plan {
@@ -95,6 +99,9 @@ pub fn plan(
                     Some(Held::One(result)) => {
                         result.compliance == e.compliance
                             && result.annotation.as_deref() == Some(e.annotation.as_str())
+                            && run
+                                .refresh_recorded_before
+                                .is_none_or(|cutoff| result.recorded.is_some_and(|at| at >= cutoff))
                     }
                     Some(Held::Conflicting) => false,
                 };
@@ -208,8 +215,44 @@ mod tests {
             account_id: "123456789012",
             principals: "roles",
             at: at(),
+            refresh_recorded_before: None,
         };
         plan(evaluations, recorded, &[IamRole], publish, about)
+    }
+
+    #[test]
+    fn an_unchanged_result_recorded_before_the_refresh_cutoff_is_sent_again() {
+        let recorded_at = |days: i64, id: &str| RecordedResult {
+            recorded: Some(at() - chrono::Duration::days(days)),
+            ..held(IamRole, id, NonCompliant, "same")
+        };
+        let recorded = [
+            recorded_at(8, "AROAOLD"),
+            recorded_at(7, "AROAEDGE"),
+            recorded_at(6, "AROARECENT"),
+            RecordedResult {
+                recorded: None,
+                ..held(IamRole, "AROAUNTIMED", NonCompliant, "same")
+            },
+        ];
+        let evaluations = ["AROAOLD", "AROAEDGE", "AROARECENT", "AROAUNTIMED"]
+            .map(|id| evaluation(id, NonCompliant, "same"))
+            .to_vec();
+        let about = Run {
+            account_id: "123456789012",
+            principals: "principals",
+            at: at(),
+            refresh_recorded_before: Some(at() - chrono::Duration::days(7)),
+        };
+        let plan = plan(evaluations, &recorded, &[IamRole], Publish::Changes, about);
+        assert_eq!(
+            sent(&plan),
+            [
+                ("AROAOLD", NonCompliant, "same"),
+                ("AROAUNTIMED", NonCompliant, "same")
+            ]
+        );
+        assert_eq!(plan.unchanged, 2);
     }
 
     #[test]

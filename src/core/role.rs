@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::core::privilege::Privilege;
+
 /// Roles under this path are created and owned by AWS services.
 pub const SERVICE_LINKED_PATH_PREFIX: &str = "/aws-service-role/";
 /// Roles under this path are created and managed by IAM Identity Center, one per permission set
@@ -34,6 +36,8 @@ pub struct Role {
     pub created: DateTime<Utc>,
     pub last_used: Option<LastUsed>,
     pub tags: Vec<Tag>,
+    /// What its policies allow, as the annotation of a finding states it.
+    pub privilege: Privilege,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +115,8 @@ pub struct RoleRecord {
     pub last_used_at: Option<DateTime<Utc>>,
     pub last_used_region: Option<String>,
     pub tags: Vec<Tag>,
+    /// Summed up from the role's policies by the source; [`Privilege::Neither`] when it reads none.
+    pub privilege: Privilege,
 }
 
 /// A required field a source left out.
@@ -182,6 +188,7 @@ impl RoleRecord {
                 region: self.last_used_region.filter(|r| !r.is_empty()),
             }),
             tags: self.tags,
+            privilege: self.privilege,
         })
     }
 }
@@ -199,6 +206,7 @@ mod tests {
             created: DateTime::<Utc>::UNIX_EPOCH,
             last_used: None,
             tags: Vec::new(),
+            privilege: Default::default(),
         }
     }
 

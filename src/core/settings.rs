@@ -120,19 +120,22 @@ pub enum RuleKind {
     Roles,
     /// IAM users' unused console passwords and access keys (`AWS::IAM::User`).
     Users,
+    /// Services roles and users are granted and do not use (`AWS::IAM::Role`, `AWS::IAM::User`).
+    Permissions,
 }
 
 impl RuleKind {
-    pub const ALL: [RuleKind; 2] = [RuleKind::Roles, RuleKind::Users];
+    pub const ALL: [RuleKind; 3] = [RuleKind::Roles, RuleKind::Users, RuleKind::Permissions];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Roles => "roles",
             Self::Users => "users",
+            Self::Permissions => "permissions",
         }
     }
 
-    /// Exact, lower case: `roles` or `users`.
+    /// Exact, lower case: `roles`, `users` or `permissions`.
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|kind| kind.as_str() == text)
     }
@@ -152,6 +155,42 @@ pub struct Settings {
     pub publish_time_per_call: Duration,
     /// Kept free before the deadline for the error report itself.
     pub deadline_margin: Duration,
+    pub checks: CheckSettings,
+}
+
+/// `ACCESS_REPORTS_CONCURRENCY`: IAM report jobs in flight at once (permissions rule).
+pub const ACCESS_REPORTS_CONCURRENCY_ENV: &str = "ACCESS_REPORTS_CONCURRENCY";
+/// `CHECK_BUDGET_SECONDS`: the longest a permissions run spends checking principals.
+pub const CHECK_BUDGET_ENV: &str = "CHECK_BUDGET_SECONDS";
+/// `ACCESS_REPORT_POLL_MS`: the first wait, and the step, of polling a report job.
+pub const ACCESS_REPORT_POLL_ENV: &str = "ACCESS_REPORT_POLL_MS";
+/// IAM publishes no rate for its report jobs and throttles account-wide (the console and every
+/// other tool share the limit); peers keep 5 or fewer in flight.
+pub const DEFAULT_ACCESS_REPORTS_CONCURRENCY: usize = 4;
+pub const MAX_ACCESS_REPORTS_CONCURRENCY: usize = 16;
+/// Lambda's longest timeout.
+pub const MAX_CHECK_BUDGET_SECONDS: u64 = 900;
+/// Kept free after checking, beyond the planned publishing time, for what the plan cannot
+/// foresee (a slow Config, retries).
+pub const CHECK_SAFETY_MARGIN: Duration = Duration::from_secs(20);
+
+/// How the permissions rule spends a run on IAM's report jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckSettings {
+    pub concurrency: usize,
+    /// None: check until the deadline leaves just the time to publish.
+    pub budget: Option<Duration>,
+    pub poll_interval: Duration,
+}
+
+impl Default for CheckSettings {
+    fn default() -> Self {
+        Self {
+            concurrency: DEFAULT_ACCESS_REPORTS_CONCURRENCY,
+            budget: None,
+            poll_interval: Duration::from_secs(1),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -163,6 +202,7 @@ impl Default for Settings {
             publish: PublishOptions::default(),
             publish_time_per_call: Duration::from_millis(500),
             deadline_margin: Duration::from_secs(2),
+            checks: CheckSettings::default(),
         }
     }
 }
@@ -188,8 +228,21 @@ impl Settings {
                 value: text,
             })?,
         };
+        let checks = CheckSettings {
+            concurrency: env_number(
+                &get,
+                ACCESS_REPORTS_CONCURRENCY_ENV,
+                1..=MAX_ACCESS_REPORTS_CONCURRENCY as u64,
+            )?
+            .map_or(defaults.checks.concurrency, |n| n as usize),
+            budget: env_number(&get, CHECK_BUDGET_ENV, 1..=MAX_CHECK_BUDGET_SECONDS)?
+                .map(Duration::from_secs),
+            poll_interval: env_number(&get, ACCESS_REPORT_POLL_ENV, 10..=60_000)?
+                .map_or(defaults.checks.poll_interval, Duration::from_millis),
+        };
         Ok(Self {
             rule_kind,
+            checks,
             sdk: SdkPolicy::from_env(&get)?,
             default_max_days: get(MAX_DAYS_ENV),
             publish: PublishOptions {
@@ -245,6 +298,14 @@ mod tests {
         assert_eq!(settings.sdk, SdkPolicy::default());
         assert_eq!(settings.sdk.max_attempts, 8);
         assert_eq!(settings.sdk.attempt_timeout, Duration::from_secs(30));
+        assert_eq!(
+            settings.checks,
+            CheckSettings {
+                concurrency: 4,
+                budget: None,
+                poll_interval: Duration::from_secs(1)
+            }
+        );
     }
 
     #[test]
@@ -257,8 +318,19 @@ mod tests {
             ("SDK_MAX_BACKOFF_MS", "50"),
             ("SDK_ATTEMPT_TIMEOUT_MS", "700"),
             ("SDK_OPERATION_TIMEOUT_MS", "2000"),
+            ("ACCESS_REPORTS_CONCURRENCY", "2"),
+            ("CHECK_BUDGET_SECONDS", "120"),
+            ("ACCESS_REPORT_POLL_MS", "50"),
         ])
         .unwrap();
+        assert_eq!(
+            settings.checks,
+            CheckSettings {
+                concurrency: 2,
+                budget: Some(Duration::from_secs(120)),
+                poll_interval: Duration::from_millis(50)
+            }
+        );
         assert_eq!(settings.default_max_days.as_deref(), Some("90"));
         assert_eq!(settings.publish.concurrency, 8);
         assert_eq!(
@@ -283,6 +355,10 @@ mod tests {
             ("SDK_MAX_ATTEMPTS", "0", "from 1 to 20"),
             ("SDK_ATTEMPT_TIMEOUT_MS", "900001", "from 1 to 900000"),
             ("SDK_INITIAL_BACKOFF_MS", "-1", "from 1 to 900000"),
+            ("ACCESS_REPORTS_CONCURRENCY", "17", "from 1 to 16"),
+            ("CHECK_BUDGET_SECONDS", "901", "from 1 to 900"),
+            ("CHECK_BUDGET_SECONDS", "0", "from 1 to 900"),
+            ("ACCESS_REPORT_POLL_MS", "5", "from 10 to 60000"),
         ];
         for (name, value, range) in cases {
             let error = from(&[(name, value)]).unwrap_err();
@@ -301,7 +377,7 @@ mod tests {
     }
 
     #[test]
-    fn rule_kind_is_roles_or_users_exactly() {
+    fn rule_kind_is_roles_users_or_permissions_exactly() {
         assert_eq!(
             from(&[("RULE_KIND", "roles")]).unwrap().rule_kind,
             RuleKind::Roles
@@ -310,11 +386,15 @@ mod tests {
             from(&[("RULE_KIND", "users")]).unwrap().rule_kind,
             RuleKind::Users
         );
-        for bad in ["Users", "user", " users", "", "permissions"] {
+        assert_eq!(
+            from(&[("RULE_KIND", "permissions")]).unwrap().rule_kind,
+            RuleKind::Permissions
+        );
+        for bad in ["Users", "user", " users", "", "permission"] {
             let error = from(&[("RULE_KIND", bad)]).unwrap_err();
             assert_eq!(
                 error.to_string(),
-                format!("invalid setting: RULE_KIND={bad:?} is not one of \"roles\", \"users\""),
+                format!("invalid setting: RULE_KIND={bad:?} is not one of \"roles\", \"users\", \"permissions\""),
                 "{bad:?}"
             );
         }

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::core::credential_report::CredentialRow;
+use crate::core::privilege::Privilege;
 use crate::core::role::{MissingField, Required, Tag};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +16,8 @@ pub struct User {
     pub arn: String,
     pub created: DateTime<Utc>,
     pub tags: Vec<Tag>,
+    /// What its policies and its groups' policies allow, as the annotation of a finding states it.
+    pub privilege: Privilege,
 }
 
 impl User {
@@ -44,6 +47,9 @@ pub struct UserRecord {
     pub arn: Option<String>,
     pub created: Option<DateTime<Utc>>,
     pub tags: Vec<Tag>,
+    /// Summed up from the user's and its groups' policies by the source; [`Privilege::Neither`]
+    /// when it reads none.
+    pub privilege: Privilege,
 }
 
 impl UserRecord {
@@ -58,6 +64,7 @@ impl UserRecord {
             arn: required(self.arn, "Arn")?,
             created: self.created.ok_or_else(|| missing("CreateDate"))?,
             tags: self.tags,
+            privilege: self.privilege,
         })
     }
 }
@@ -115,6 +122,7 @@ mod tests {
             arn: arn.to_owned(),
             created,
             tags: Vec::new(),
+            privilege: Default::default(),
         };
         let account = |rows| UsersAccount {
             users: Vec::new(),

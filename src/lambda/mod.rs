@@ -4,6 +4,7 @@
 
 mod clients;
 pub mod diagnostic;
+pub mod permissions;
 
 use std::time::Duration;
 
@@ -14,17 +15,21 @@ use tracing::info;
 
 pub use clients::Clients;
 
-use crate::aws::{config_rule, credential_report, iam};
+use crate::aws::{access_advisor, config_rule, credential_report, iam};
 use crate::core::deadline::Budget;
+use crate::core::evaluate::permissions::Identity;
 use crate::core::evaluate::{self, users, Evaluation, Tally};
-use crate::core::params::{Parameters, Publish, RoleParameters, UserParameters};
+use crate::core::params::{
+    Parameters, PermissionParameters, Publish, RoleParameters, UserParameters,
+};
 use crate::core::publish;
-use crate::core::results::ResourceType;
+use crate::core::results::{RecordedResult, ResourceType};
 use crate::core::role::Role;
-use crate::core::settings::{RuleKind, Settings};
+use crate::core::settings::{CheckSettings, RuleKind, Settings, CHECK_SAFETY_MARGIN};
 use crate::core::user::UsersAccount;
 use crate::core::{account, event};
 use crate::Error;
+use permissions::CheckTally;
 
 /// What a rule brings to the shell: its parameters, how to read the account completely and how
 /// to judge what it read. Decoding, reaching the account, the clean-up, the deadline and
@@ -45,14 +50,32 @@ pub trait Rule {
         iam: &aws_sdk_iam::Client,
     ) -> impl std::future::Future<Output = Result<Read<Self::Account>, Error>> + Send;
 
-    /// One evaluation per principal read (pure). An evaluation of INSUFFICIENT_DATA marks a
-    /// principal that exists but cannot be judged this run: it is not sent, so Config keeps
-    /// what it holds, and it is not taken as deleted.
-    fn evaluate(
-        account: &Self::Account,
+    /// One evaluation per principal read. An evaluation of INSUFFICIENT_DATA marks a principal
+    /// that exists but cannot be judged this run: it is not sent, so Config keeps what it
+    /// holds, and it is not taken as deleted. The roles and users rules judge what they read
+    /// (pure); the permissions rule also asks IAM for reports, until `checks.until`.
+    fn judge(
+        iam: &aws_sdk_iam::Client,
+        account: Self::Account,
         params: &Self::Parameters,
+        recorded: &[RecordedResult],
         now: DateTime<Utc>,
-    ) -> Vec<Evaluation>;
+        checks: Checks,
+    ) -> impl std::future::Future<Output = Judged> + Send;
+}
+
+/// How long, and how, a rule that asks IAM for more than the read may do so.
+#[derive(Debug, Clone, Copy)]
+pub struct Checks {
+    pub settings: CheckSettings,
+    /// When checking must stop, to leave time to publish (None: no limit, as in tests).
+    pub until: Option<Instant>,
+}
+
+/// A rule's evaluations, and how its checking went where it checks.
+pub struct Judged {
+    pub evaluations: Vec<Evaluation>,
+    pub checks: Option<CheckTally>,
 }
 
 /// What a rule read, and in how many IAM pages.
@@ -85,8 +108,18 @@ impl Rule for Roles {
         })
     }
 
-    fn evaluate(roles: &Vec<Role>, params: &RoleParameters, now: DateTime<Utc>) -> Vec<Evaluation> {
-        evaluate::evaluate(roles, params, now)
+    async fn judge(
+        _: &aws_sdk_iam::Client,
+        roles: Vec<Role>,
+        params: &RoleParameters,
+        _: &[RecordedResult],
+        now: DateTime<Utc>,
+        _: Checks,
+    ) -> Judged {
+        Judged {
+            evaluations: evaluate::evaluate(&roles, params, now),
+            checks: None,
+        }
     }
 }
 
@@ -116,12 +149,81 @@ impl Rule for Users {
         })
     }
 
-    fn evaluate(
-        account: &UsersAccount,
+    async fn judge(
+        _: &aws_sdk_iam::Client,
+        account: UsersAccount,
         params: &UserParameters,
+        _: &[RecordedResult],
         now: DateTime<Utc>,
-    ) -> Vec<Evaluation> {
-        users::evaluate(account, params, now)
+        _: Checks,
+    ) -> Judged {
+        Judged {
+            evaluations: users::evaluate(&account, params, now),
+            checks: None,
+        }
+    }
+}
+
+/// The rule on services roles and users are granted and do not use.
+pub struct Permissions;
+
+impl Rule for Permissions {
+    type Parameters = PermissionParameters;
+    type Account = Vec<Identity>;
+    const RESOURCE_TYPES: &'static [ResourceType] = evaluate::permissions::RESOURCE_TYPES;
+    const PRINCIPALS: &'static str = "principals";
+    const KIND: RuleKind = RuleKind::Permissions;
+
+    async fn read(iam: &aws_sdk_iam::Client) -> Result<Read<Vec<Identity>>, Error> {
+        let (roles, users) = tokio::try_join!(iam::fetch_roles(iam), iam::fetch_users(iam))?;
+        let identities: Vec<Identity> = (roles.roles.into_iter().map(Identity::Role))
+            .chain(users.users.into_iter().map(Identity::User))
+            .collect();
+        Ok(Read {
+            principals: identities.len(),
+            account: identities,
+            pages: roles.pages + users.pages,
+            credential_report_generated: None,
+        })
+    }
+
+    async fn judge(
+        iam: &aws_sdk_iam::Client,
+        identities: Vec<Identity>,
+        params: &PermissionParameters,
+        recorded: &[RecordedResult],
+        now: DateTime<Utc>,
+        checks: Checks,
+    ) -> Judged {
+        let source = permissions::IamReports {
+            client: iam,
+            polling: polling_every(checks.settings.poll_interval),
+        };
+        let (evaluations, tally) = permissions::judge(
+            &source,
+            identities,
+            params,
+            recorded,
+            now,
+            checks.settings,
+            checks.until,
+        )
+        .await;
+        Judged {
+            evaluations,
+            checks: Some(tally),
+        }
+    }
+}
+
+/// IAM's report jobs polled from `interval` (`ACCESS_REPORT_POLL_MS`), backing off to four
+/// times that, within the adapter's longest wait.
+fn polling_every(interval: Duration) -> access_advisor::Polling {
+    access_advisor::Polling {
+        first_wait: interval,
+        interval,
+        max_interval: interval * 4,
+        ..access_advisor::Polling::default()
     }
 }
 
@@ -184,6 +286,9 @@ pub struct Summary {
     /// When IAM generated the credential report the users rule read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credential_report_generated: Option<DateTime<Utc>>,
+    /// The permissions rule: reports needed, checked, failed, and principals left for later.
+    #[serde(flatten)]
+    pub checks: Option<CheckTally>,
 }
 
 impl Summary {
@@ -212,6 +317,13 @@ impl Summary {
                 .credential_report_generated
                 .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
                 .as_deref(),
+            needing_report = self.checks.map(|c| c.needing_report),
+            due = self.checks.map(|c| c.due),
+            checked = self.checks.map(|c| c.checked),
+            report_failures = self.checks.map(|c| c.report_failures),
+            remaining = self.checks.map(|c| c.remaining),
+            checking_ms = self.checks.map(|c| c.checking_ms),
+            throttled_reports = self.checks.map(|c| c.throttled_reports),
             "evaluation complete"
         );
     }
@@ -256,6 +368,9 @@ pub async fn handle(
     match settings.rule_kind {
         RuleKind::Roles => handle_rule::<Roles>(payload, clients, settings, context).await,
         RuleKind::Users => handle_rule::<Users>(payload, clients, settings, context).await,
+        RuleKind::Permissions => {
+            handle_rule::<Permissions>(payload, clients, settings, context).await
+        }
     }
 }
 
@@ -266,6 +381,7 @@ pub async fn handle_rule<R: Rule>(
     settings: &Settings,
     context: &Context,
 ) -> Result<Summary, Error> {
+    let started = Instant::now();
     let invocation = event::decode::<R::Parameters>(payload, settings.default_max_days.as_deref())?;
     let access = account::choose(&invocation, context.function_account.as_deref())?;
     let attempts_at_start = clients.attempts.read();
@@ -299,9 +415,28 @@ pub async fn handle_rule<R: Rule>(
         credential_report_generated,
     } = fetched;
 
-    let evaluations = R::evaluate(&account, &invocation.params, context.now);
-    // What was read is not needed once judged: freed before publishing, the run's peak.
-    drop(account);
+    // Checking (the permissions rule) ends in time to publish a result for every principal.
+    let by_deadline = context.deadline.and_then(|deadline| {
+        deadline.checked_sub(budget.publishing(principals) + CHECK_SAFETY_MARGIN)
+    });
+    let by_budget = settings.checks.budget.map(|budget| started + budget);
+    let checks = Checks {
+        settings: settings.checks,
+        until: by_deadline.into_iter().chain(by_budget).min(),
+    };
+    // What was read is not needed once judged: freed inside, before publishing, the run's peak.
+    let Judged {
+        evaluations,
+        checks: check_tally,
+    } = R::judge(
+        &iam_client,
+        account,
+        &invocation.params,
+        &recorded,
+        context.now,
+        checks,
+    )
+    .await;
     let tally = Tally::of(&evaluations);
     // TESTMODE runs read no results, so they send everything.
     let publish = if test_mode {
@@ -318,6 +453,10 @@ pub async fn handle_rule<R: Rule>(
             account_id: &invocation.account_id,
             principals: R::PRINCIPALS,
             at: invocation.ordering_timestamp,
+            refresh_recorded_before: invocation
+                .params
+                .refresh_after_days()
+                .map(|days| context.now - chrono::Duration::days(i64::from(days))),
         },
     );
     drop(recorded);
@@ -368,6 +507,7 @@ pub async fn handle_rule<R: Rule>(
         test_mode,
         not_judged: plan.not_judged,
         credential_report_generated,
+        checks: check_tally,
     };
     summary.log(&invocation.rule_name);
     Ok(summary)

@@ -49,6 +49,47 @@ real behaviour while the server runs, and says which one:
   own set time (`User.password_last_changed`, set by `FakeAws.create_user`). Fields are quoted
   as CSV needs (IAM user names may hold `,`). `generation_polls` makes a generation answer
   INPROGRESS that many more times, so the function's polling is exercised.
+* GenerateServiceLastAccessedDetails / GetServiceLastAccessedDetails (the permissions rule):
+  moto 5.2 has neither. Real IAM (IAM API Reference, both operations, ServiceLastAccessed,
+  TrackedActionLastAccessed, ErrorDetails; botocore's IAM model for the constraints) answers
+  Generate with a 36-character JobId for a user, group, role or managed policy of the caller's
+  account (NoSuchEntity, 404, for one it does not hold; InvalidInput, 400, for a Granularity
+  other than SERVICE_LEVEL, the default, or ACTION_LEVEL); Get with JobStatus IN_PROGRESS,
+  COMPLETED or FAILED, JobType, JobCreationDate, JobCompletionDate (absent while IN_PROGRESS),
+  and the services the principal's identity policies allow, in namespace order: ServiceName,
+  ServiceNamespace, TotalAuthenticatedEntities (0 if never used) and, only if used in the
+  tracking period, LastAuthenticated, LastAuthenticatedEntity, LastAuthenticatedRegion; at
+  ACTION_LEVEL, for a service whose actions IAM tracks, TrackedActionsLastAccessed: each granted
+  tracked action by its bare name (`CreateBucket`) with LastAccessedTime, LastAccessedRegion
+  and LastAccessedEntity only if used. MaxItems 1..1000 (default 100), IsTruncated and an
+  opaque Marker page the services; a FAILED job has an Error {Code, Message} and no services;
+  a JobId of another account is NoSuchEntity (a report is its generator's), one not 36
+  characters long or MaxItems out of range InvalidInput naming the value (the fake's choice:
+  the operations list InvalidInput; IAM may send ValidationError for model constraints, as the
+  GetAccountAuthorizationDetails fake does). `AccessAdvisor` (access_advisor_fake.py) does that,
+  taking a snapshot at Generate: the principal's policies and use data then, as IAM says one
+  must generate again to see later changes. The fake's reading where AWS says no more than
+  "services allowed by the permissions policies": the documents are the inline and attached
+  managed policies of the role, user (and the user's groups), group, or the managed policy's
+  default version; an Allow statement's Action grants the namespace it names (wildcards `*`
+  and `?`, case-insensitive: `s3:Get*`, `iam:*`; a namespace outside the fake's catalogue of
+  33 real services is granted under its own namespace as ServiceName), `*` or `*:*` grants the
+  whole catalogue, an Allow NotAction grants the whole catalogue but a namespace it names as
+  `ns:*`; Deny statements, Resource and Condition are not read (the report lists what Allow
+  statements grant, "only applies permissions policy logic"). Tracked actions: 7 or 8 real
+  management actions each of s3, ec2, iam and lambda (not iam:PassRole, never tracked), granted
+  when a pattern matches them (for NotAction: when none does). Use data is set per ARN by
+  `FakeAws.set_service_access` (default: never used), without HTTP. Knobs: each job answers
+  IN_PROGRESS for its first `polls_in_progress` Get calls (default 1, so polling is always
+  exercised) and for at least `seconds_in_progress`; `fail_jobs_for(arn)` makes the ARN's new
+  jobs end FAILED, by default with Code `ServiceFailure` and IAM's message for that error (the
+  API Reference's Common Errors: ErrorDetails lists no codes); `access_page_limit` makes a page
+  hold fewer than MaxItems, with IsTruncated, as IAM may. `limit_access_advisor_rate(rate,
+  burst)` is a token bucket per account over the two operations, in the fault injector: a call
+  finding it empty gets IAM's throttling error (HTTP 400, Code `Throttling`, "Rate exceeded",
+  the same ErrorResponse as an injected THROTTLING). `access_advisor_stats(account)` counts,
+  per operation, calls answered and throttled; `access_advisor_calls(arn)` the Generate and
+  Get calls of one ARN, so tests can assert polling is bounded.
 
 Fault injection (`FaultInjector`): a WSGI middleware wrapped around moto's WSGI app, inside the
 same werkzeug server. It sees each HTTP request before moto does, with werkzeug's HTTP parsing
@@ -58,6 +99,10 @@ in moto's place: the service's own throttling error, HTTP 500, HTTP 503, its acc
 error, a connection reset with no response at all, or a delay before moto answers. A test plans
 the next N responses of an operation, optionally only for one IAM page. Every attempt that reaches the server is
 recorded, injected or not, so tests count attempts per operation.
+
+Identity policies: `create_policy`, `aws_managed_policy`, `put_role_policy`,
+`attach_role_policy`, the user and group equivalents and `add_user_to_group` go through moto's
+IAM backend (no HTTP), so thousands of principals get policies quickly.
 
 Accounts: moto picks the account of a request from its access key. `access_key_for(account)`
 creates an IAM user with a key in another account, so a second function (the fault tests') can
@@ -100,9 +145,17 @@ from moto.config.models import ConfigBackend
 from moto.config.responses import ConfigResponse
 from moto.core.responses import ActionResult, BaseResponse
 from moto.iam.exceptions import IAMException, ReportNotPresentException, ValidationError
-from moto.iam.models import AccessKeyLastUsed, get_account_id_from, iam_backends
+from moto.iam.models import AccessKeyLastUsed, AWSManagedPolicy, get_account_id_from, iam_backends
 from moto.iam.responses import IamResponse
 from moto.server import ThreadedMotoServer
+
+from .access_advisor_fake import (
+    AccessAdvisor,
+    AccessAdvisorCalls,
+    AccessAdvisorStats,
+    JOB_FAILURE_CODE,
+    JOB_FAILURE_MESSAGE,
+)
 
 # moto's default account: the one the events in events/ name.
 ACCOUNT_ID = "123456789012"
@@ -315,6 +368,9 @@ class FaultInjector:
         self._idle = threading.Condition(self._lock)
         self._in_flight = 0
         self.app: Any = None
+        # (operation, account) -> False to answer the service's throttling error instead of
+        # moto (a rate limit, after any planned fault); None admits everything.
+        self.admit: Callable[[str, str], bool] | None = None
 
     # -- planning, from the tests
 
@@ -366,6 +422,8 @@ class FaultInjector:
         with self._lock:
             fault = self._take(operation, iam_page)
             self._in_flight += 1
+        if fault is None and self.admit is not None and not self.admit(operation, account):
+            fault = THROTTLING
         record = AttemptRecord(
             service=service,
             operation=operation,
@@ -934,6 +992,8 @@ class FakeAws:
         # MaxItems); accounts not listed get MaxItems.
         self.iam_page_limit: dict[str, int] = {}
         self.faults = FaultInjector(self.recorder, self.iam_page_size)
+        self.access_advisor = AccessAdvisor()
+        self.faults.admit = self.access_advisor.admit
         self._server: ThreadedMotoServer | None = None
         self._originals: list[tuple[type, str, Any]] = []
         self._access_keys: dict[str, str] = {}
@@ -1105,6 +1165,134 @@ class FakeAws:
         size = IAM_DEFAULT_MAX_ITEMS if max_items is None else max_items
         return min(size, self.iam_page_limit.get(account_id, size))
 
+    # ---- identity policies, through moto's backend (no HTTP, so cheap in bulk) ----------
+
+    def create_policy(
+        self, name: str, document: dict | str, account_id: str = ACCOUNT_ID, path: str = "/"
+    ) -> str:
+        """Creates a customer managed policy and returns its ARN."""
+        return (
+            self.iam_of(account_id)
+            .create_policy(
+                description="", path=path, policy_document=_policy_json(document),
+                policy_name=name, tags=[],
+            )
+            .arn
+        )  # fmt: skip
+
+    def aws_managed_policy(
+        self, name: str, document: dict | str, account_id: str = ACCOUNT_ID
+    ) -> str:
+        """Makes the AWS managed policy `arn:aws:iam::aws:policy/NAME` (with this document)
+        attachable in `account_id` and returns its ARN: moto loads AWS's managed policies only
+        when MOTO_IAM_LOAD_MANAGED_POLICIES is set, and then all 1 000+ of them."""
+        iam = self.iam_of(account_id)
+        policy = AWSManagedPolicy(
+            name, account_id=account_id, region=REGION, path="/", document=_policy_json(document)
+        )
+        iam.managed_policies.setdefault(policy.arn, policy)
+        return policy.arn
+
+    def put_role_policy(
+        self, role: str, policy_name: str, document: dict | str, account_id: str = ACCOUNT_ID
+    ) -> None:
+        self.iam_of(account_id).put_role_policy(role, policy_name, _policy_json(document))
+
+    def attach_role_policy(self, role: str, policy_arn: str, account_id: str = ACCOUNT_ID) -> None:
+        self.iam_of(account_id).attach_role_policy(policy_arn, role)
+
+    def put_user_policy(
+        self, user: str, policy_name: str, document: dict | str, account_id: str = ACCOUNT_ID
+    ) -> None:
+        self.iam_of(account_id).put_user_policy(user, policy_name, _policy_json(document))
+
+    def attach_user_policy(self, user: str, policy_arn: str, account_id: str = ACCOUNT_ID) -> None:
+        self.iam_of(account_id).attach_user_policy(policy_arn, user)
+
+    def create_group(self, name: str, account_id: str = ACCOUNT_ID, path: str = "/") -> str:
+        """Creates a group and returns its ARN."""
+        return self.iam_of(account_id).create_group(name, path).arn
+
+    def add_user_to_group(self, group: str, user: str, account_id: str = ACCOUNT_ID) -> None:
+        self.iam_of(account_id).add_user_to_group(group, user)
+
+    def put_group_policy(
+        self, group: str, policy_name: str, document: dict | str, account_id: str = ACCOUNT_ID
+    ) -> None:
+        self.iam_of(account_id).put_group_policy(group, policy_name, _policy_json(document))
+
+    def attach_group_policy(
+        self, group: str, policy_arn: str, account_id: str = ACCOUNT_ID
+    ) -> None:
+        self.iam_of(account_id).attach_group_policy(policy_arn, group)
+
+    # ---- service last accessed details (AccessAdvisor) ---------------------------------
+
+    def set_service_access(
+        self,
+        arn: str,
+        namespace: str,
+        last_authenticated: datetime | None,
+        region: str = REGION,
+        actions: dict[str, datetime | None] | None = None,
+    ) -> None:
+        """The principal `arn` last used service `namespace` at `last_authenticated` (None:
+        never) in `region`, and each tracked action (bare name, e.g. `CreateBucket`) at its
+        time (None or absent: never). Jobs generated from now on report it."""
+        self.access_advisor.set_service_access(arn, namespace, last_authenticated, region, actions)
+
+    def fail_jobs_for(
+        self, arn: str, code: str = JOB_FAILURE_CODE, message: str = JOB_FAILURE_MESSAGE
+    ) -> None:
+        """Jobs generated for `arn` from now on end FAILED with Error {code, message}."""
+        self.access_advisor.fail_jobs_for(arn, code, message)
+
+    def stop_failing_jobs_for(self, arn: str) -> None:
+        """Jobs generated for `arn` from now on complete again."""
+        self.access_advisor.stop_failing_jobs_for(arn)
+
+    def limit_access_advisor_rate(
+        self, calls_per_second: float | None, burst: float = 1.0
+    ) -> None:
+        """A token bucket per account over both operations: `burst` tokens, refilled at
+        `calls_per_second`; a call finding no token is answered Throttling. None: no limit."""
+        self.access_advisor.limit_rate(calls_per_second, burst)
+
+    def access_advisor_stats(self, account_id: str = ACCOUNT_ID) -> AccessAdvisorStats:
+        """Per operation, the account's calls answered (past the rate limit, success or error)
+        and throttled by it, since the last `clear_access_advisor_records`."""
+        return self.access_advisor.stats(account_id)
+
+    def access_advisor_calls(self, arn: str) -> AccessAdvisorCalls:
+        """Generate calls that made a job for `arn`, and Get calls of its jobs."""
+        return self.access_advisor.calls(arn)
+
+    def clear_access_advisor_records(self) -> None:
+        self.access_advisor.clear_records()
+
+    @property
+    def polls_in_progress(self) -> int:
+        """Get calls a new job answers IN_PROGRESS before it completes (default 1)."""
+        return self.access_advisor.polls_in_progress
+
+    @polls_in_progress.setter
+    def polls_in_progress(self, polls: int) -> None:
+        self.access_advisor.polls_in_progress = polls
+
+    @property
+    def seconds_in_progress(self) -> float:
+        """Seconds a new job stays IN_PROGRESS at least, whatever the polls (default 0)."""
+        return self.access_advisor.seconds_in_progress
+
+    @seconds_in_progress.setter
+    def seconds_in_progress(self, seconds: float) -> None:
+        self.access_advisor.seconds_in_progress = seconds
+
+    @property
+    def access_page_limit(self) -> dict[str, int]:
+        """account -> the most services a GetServiceLastAccessedDetails page holds there."""
+        return self.access_advisor.page_limit
+
     def wait_idle(self, timeout: float = 30.0) -> None:
         """Waits (bounded) until no request is in the server, e.g. a delayed one the SDK timed
         out on, so that nothing changes the fake after a test has read it."""
@@ -1192,6 +1380,27 @@ class FakeAws:
                 response, recorder, self.iam_page_size
             )
 
+        advisor = self.access_advisor
+
+        def generate_service_last_accessed_details(response: IamResponse):
+            return ActionResult(
+                advisor.generate(
+                    response.current_account,
+                    response._get_param("Arn"),
+                    response._get_param("Granularity"),
+                )
+            )
+
+        def get_service_last_accessed_details(response: IamResponse):
+            return ActionResult(
+                advisor.get(
+                    response.current_account,
+                    response._get_param("JobId"),
+                    response._get_param("MaxItems"),
+                    response._get_param("Marker"),
+                )
+            )
+
         for owner, name, replacement in (
             (BaseResponse, "call_action", call_action),
             (ConfigBackend, "put_evaluations", put_evaluations),
@@ -1203,6 +1412,12 @@ class FakeAws:
             (IamResponse, "get_account_authorization_details", get_account_authorization_details),
             (IamResponse, "generate_credential_report", generate_credential_report),
             (IamResponse, "get_credential_report", get_credential_report),
+            (
+                IamResponse,
+                "generate_service_last_accessed_details",
+                generate_service_last_accessed_details,
+            ),
+            (IamResponse, "get_service_last_accessed_details", get_service_last_accessed_details),
         ):
             self._originals.append((owner, name, owner.__dict__.get(name, _ABSENT)))
             setattr(owner, name, replacement)
@@ -1263,6 +1478,10 @@ def _paginated_get_account_authorization_details(
             )
         )
     return ActionResult(result)
+
+
+def _policy_json(document: dict | str) -> str:
+    return document if isinstance(document, str) else json.dumps(document)
 
 
 def _naive_utc(moment: datetime) -> datetime:

@@ -94,7 +94,8 @@ def test_every_iam_page_is_read_before_anything_is_sent(testmode_run):
     assert len(pages) >= 3
     assert len(pages) == -(-TOTAL_ROLES // IAM_PAGE_SIZE)
     for page in pages:
-        assert page.filter == ["Role"]
+        # The roles, and the customer managed policies their privilege may come from.
+        assert page.filter == ["Role", "LocalManagedPolicy"]
         assert page.max_items == IAM_PAGE_SIZE
     # Each request carried the Marker the page before it returned; the last one was complete.
     assert [page.marker for page in pages] == [None] + [p.next_marker for p in pages[:-1]]

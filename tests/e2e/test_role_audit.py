@@ -84,7 +84,7 @@ RULE_PARAMETERS = json.loads(
 REPORT_RULE = "e2e-role-audit-report"
 CLI_TIMEOUT_S = 120
 
-JSON_KEYS = [
+ROW_KEYS = [
     "RoleName",
     "Path",
     "RoleId",
@@ -93,9 +93,13 @@ JSON_KEYS = [
     "LastUsedRegion",
     "Annotation",
 ]
+# The privilege label the annotation starts with (findings only; null here, where no role has
+# a policy): always the last key.
+JSON_KEYS = [*ROW_KEYS, "Privilege"]
+REPORT_JSON_KEYS = [*ROW_KEYS, "ResultRecordedTime", "Privilege"]
 # CSV always has every column (JSON leaves out what a command does not fill in); AccountId is
 # for aggregator reports (`report --aggregator`), empty here.
-CSV_HEADER = [*JSON_KEYS, "ResultRecordedTime", "AccountId"]
+CSV_HEADER = [*ROW_KEYS, "ResultRecordedTime", "AccountId", "Privilege"]
 EVALUATE_HEADER = ["COMPLIANCE", "ROLE", "ROLE ID", "UNUSED", "REGION", "REASON"]
 REPORT_HEADER = ["COMPLIANCE", "ROLE", "ROLE ID", "UNUSED", "REGION", "RECORDED", "REASON"]
 RANK = {NON_COMPLIANT: 0, COMPLIANT: 1, NOT_APPLICABLE: 2}
@@ -249,6 +253,7 @@ def expected_evaluate_row(role_id: str, spec: RoleSpec) -> dict:
         "DaysSinceLastUse": spec.expected_days_since_last_use,
         "LastUsedRegion": spec.region if decided_by_use else None,
         "Annotation": spec.expected_annotation,
+        "Privilege": None,
     }
 
 
@@ -533,6 +538,7 @@ def expected_report_row(recorded: Recorded, account: Account, role_id: str) -> d
         "LastUsedRegion": spec.region if spec else None,
         "Annotation": result["Annotation"],
         "ResultRecordedTime": recorded_time(result["ResultRecordedTime"]),
+        "Privilege": None,
     }
 
 
@@ -544,7 +550,7 @@ def test_report_joins_every_stored_result_with_the_live_roles(
 
     assert (result.returncode, result.stderr) == (0, ""), result.stderr
     rows = result.json()
-    assert all(list(row) == [*JSON_KEYS, "ResultRecordedTime"] for row in rows), rows[:2]
+    assert all(list(row) == REPORT_JSON_KEYS for row in rows), rows[:2]
     by_id = {row["RoleId"]: row for row in rows}
     assert len(by_id) == len(rows) == len(recorded.stored) == ROLES + 1
     assert set(by_id) == set(recorded.stored)

@@ -71,12 +71,13 @@ def test_the_longest_organization_users_rule_name_makes_member_rules_config_can_
 
 def test_the_single_account_rules_are_named_within_the_readable_limit():
     template = load(SINGLE)
-    for name in ("NameOfSolution", "UsersRuleName"):
+    for name in ("NameOfSolution", "UsersRuleName", "PermissionsRuleName"):
         assert template["Parameters"][name]["MaxLength"] <= READABLE_RULE_NAME_MAX
     rules = resources_of_type(template, "AWS::Config::ConfigRule")
     assert {k: r["Properties"]["ConfigRuleName"] for k, r in rules.items()} == {
         "ConfigRule": {"Ref": "NameOfSolution"},
         "UsersConfigRule": {"Ref": "UsersRuleName"},
+        "PermissionsConfigRule": {"Ref": "PermissionsRuleName"},
     }
 
 
@@ -88,13 +89,19 @@ def template(request) -> dict:
     return load(request.param)
 
 
-# Each rule's function and the execution role it runs with.
+# Each rule's function and the execution role it runs with, in both templates; template.yaml
+# also has the permissions rule's.
 FUNCTIONS = {"RuleFunction": "RuleExecutionRole", "UsersRuleFunction": "UsersRuleExecutionRole"}
+SINGLE_FUNCTIONS = FUNCTIONS | {"PermissionsRuleFunction": "PermissionsRuleExecutionRole"}
+
+
+def functions_of(template: dict) -> dict[str, str]:
+    return FUNCTIONS if "OrganizationRule" in template["Resources"] else SINGLE_FUNCTIONS
 
 
 def the_function(template: dict, function_id: str = "RuleFunction") -> dict:
     functions = resources_of_type(template, "AWS::Serverless::Function")
-    assert sorted(functions) == sorted(FUNCTIONS)
+    assert sorted(functions) == sorted(functions_of(template))
     return functions[function_id]["Properties"]
 
 
@@ -103,9 +110,13 @@ def function_id(request) -> str:
     return request.param
 
 
-def test_a_run_is_retried_once_and_a_run_that_still_fails_is_kept_with_its_error(
-    template, function_id
-):
+# Every (template, function) pair there is.
+TEMPLATE_FUNCTIONS = [(SINGLE, f) for f in SINGLE_FUNCTIONS] + [(ORG, f) for f in FUNCTIONS]
+
+
+@pytest.mark.parametrize(("path", "function_id"), TEMPLATE_FUNCTIONS)
+def test_a_run_is_retried_once_and_a_run_that_still_fails_is_kept_with_its_error(path, function_id):
+    template = load(path)
     invoke = the_function(template, function_id)["EventInvokeConfig"]
     assert invoke["MaximumRetryAttempts"] == 1
     on_failure = invoke["DestinationConfig"]["OnFailure"]
@@ -118,7 +129,7 @@ def test_a_run_is_retried_once_and_a_run_that_still_fails_is_kept_with_its_error
 
     # Lambda delivers the record with the execution role: it may send to that queue, and only
     # that queue.
-    role = template["Resources"][FUNCTIONS[function_id]]["Properties"]
+    role = template["Resources"][functions_of(template)[function_id]]["Properties"]
     statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
     sends = [s for s in statements if "sqs:SendMessage" in json.dumps(s["Action"])]
     assert sends == [
@@ -158,9 +169,9 @@ def alarms(alarm: dict, error_times_s: list[float]) -> bool:
     )
 
 
-def test_the_errors_alarm_fires_when_the_retry_fails_too_and_not_when_it_succeeds(
-    template, function_id
-):
+@pytest.mark.parametrize(("path", "function_id"), TEMPLATE_FUNCTIONS)
+def test_the_errors_alarm_fires_when_the_retry_fails_too_and_not_when_it_succeeds(path, function_id):
+    template = load(path)
     alarm = errors_alarm(template, function_id)
     assert alarm["Namespace"] == "AWS/Lambda"
     assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function_id}}]
@@ -174,7 +185,9 @@ def test_the_errors_alarm_fires_when_the_retry_fails_too_and_not_when_it_succeed
             assert alarms(alarm, [start, start + gap]), (start, gap)
 
 
-def test_the_errors_alarm_notifies_the_alert_email_or_topic(template, function_id):
+@pytest.mark.parametrize(("path", "function_id"), TEMPLATE_FUNCTIONS)
+def test_the_errors_alarm_notifies_the_alert_email_or_topic(path, function_id):
+    template = load(path)
     alarm = errors_alarm(template, function_id)
     notify = {
         "Fn::If": [
@@ -249,7 +262,8 @@ def longest_value(parameter: dict) -> str:
 
 
 @pytest.mark.parametrize(("rule_id", "a_key"), [("ConfigRule", "identity_center_roles"),
-                                               ("UsersConfigRule", "user_allowlist")])
+                                               ("UsersConfigRule", "user_allowlist"),
+                                               ("PermissionsConfigRule", "refresh_after_days")])
 def test_the_longest_input_parameters_fit_config_limit(rule_id, a_key):
     # template.yaml: an object CloudFormation serialises as JSON.
     single = load(SINGLE)
@@ -475,3 +489,78 @@ def test_both_functions_build_from_one_build_definition(template):
     for key in ("Runtime", "CodeUri", "Architectures", "Handler"):
         assert functions[0]["Properties"][key] == functions[1]["Properties"][key], key
     assert functions[0]["Metadata"] == functions[1]["Metadata"]
+
+
+# ---- the permissions rule (template.yaml): its own function, least privilege, scope, off switch
+
+PERMISSIONS_ACTIONS = {
+    "iam:GetAccountAuthorizationDetails",
+    "iam:GenerateServiceLastAccessedDetails",
+    "iam:GetServiceLastAccessedDetails",
+    "config:PutEvaluations",
+    "config:GetComplianceDetailsByConfigRule",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "sqs:SendMessage",
+}
+
+
+def test_the_permissions_function_may_call_exactly_what_its_rule_calls():
+    template = load(SINGLE)
+    role = the_function(template, "PermissionsRuleFunction")["Role"]["Fn::GetAtt"][0]
+    assert role == "PermissionsRuleExecutionRole"
+    assert actions_of_role(template, role) == PERMISSIONS_ACTIONS
+    (policy,) = template["Resources"][role]["Properties"]["Policies"]
+    generate = next(
+        s for s in policy["PolicyDocument"]["Statement"]
+        if s["Action"] == "iam:GenerateServiceLastAccessedDetails"
+    )
+    # Reports on the account's own roles and users only, not on groups or policies.
+    assert generate["Resource"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"},
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*"},
+    ]
+
+
+def test_the_permissions_rule_reports_on_roles_and_users_with_its_own_parameters():
+    template = load(SINGLE)
+    function = the_function(template, "PermissionsRuleFunction")
+    assert function["Environment"]["Variables"]["RULE_KIND"] == "permissions"
+    assert "MAX_DAYS_FOR_LAST_USED" not in function["Environment"]["Variables"]
+    assert function["Timeout"] == 900, "checks until Lambda's longest timeout allows"
+    rule = template["Resources"]["PermissionsConfigRule"]["Properties"]
+    assert rule["Scope"] == {"ComplianceResourceTypes": ["AWS::IAM::Role", "AWS::IAM::User"]}
+    assert rule["Source"]["SourceIdentifier"] == {"Fn::GetAtt": ["PermissionsRuleFunction", "Arn"]}
+    assert rule["Source"]["SourceDetails"][0]["MaximumExecutionFrequency"] == {
+        "Ref": "PermissionsEvaluationFrequency"
+    }
+    assert set(rule["InputParameters"]) == {
+        "max_days_for_service", "refresh_after_days", "publish", "service_linked_roles",
+        "identity_center_roles", "role_allowlist", "user_allowlist", "exempt_tag_key",
+    }  # fmt: skip
+    parameters = template["Parameters"]
+    assert (parameters["MaxDaysForService"]["Default"], parameters["MaxDaysForService"]["MaxValue"]) == (90, 400)
+    assert (parameters["PermissionsRefreshDays"]["Default"], parameters["PermissionsRefreshDays"]["MaxValue"]) == (7, 90)
+    # The same binary, built once with the other functions.
+    assert template["Resources"]["PermissionsRuleFunction"]["Metadata"] == template["Resources"]["RuleFunction"]["Metadata"]
+
+
+def test_permissions_rule_disabled_leaves_out_every_permissions_resource_and_output():
+    template = load(SINGLE)
+    assert template["Conditions"]["PermissionsRuleEnabled"] == {
+        "Fn::Equals": [{"Ref": "PermissionsRule"}, "enabled"]
+    }
+    resources = template["Resources"]
+    own = {k for k in resources if k.startswith("Permissions")}
+    assert {"PermissionsRuleFunction", "PermissionsRuleExecutionRole", "PermissionsRuleLogGroup",
+            "PermissionsFailedRunsQueue", "PermissionsErrorsAlarm", "PermissionsConfigRule",
+            "PermissionsConfigInvokePermission", "PermissionsConfigRuleReadPolicy"} == own  # fmt: skip
+    for logical_id in own:
+        assert resources[logical_id].get("Condition") == "PermissionsRuleEnabled", logical_id
+    for logical_id, resource in resources.items():
+        if resource.get("Condition") == "PermissionsRuleEnabled":
+            continue
+        assert not _references(resource.get("Properties", {})) & own, logical_id
+    for name, output in template["Outputs"].items():
+        if _references(output["Value"]) & own:
+            assert output.get("Condition") == "PermissionsRuleEnabled", name

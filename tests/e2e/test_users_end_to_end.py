@@ -248,7 +248,8 @@ def test_testmode_reads_the_report_to_completion_then_the_users_before_sending_a
     assert reads.index(GET_CREDENTIAL_REPORT) > reads.index(GENERATE_CREDENTIAL_REPORT)
     assert set(writes) == {PUT_EVALUATIONS}, "no clean-up read in TESTMODE"
     for page in testmode_users_run.recorded.iam_pages:
-        assert page.filter == ["User"]
+        # The users, and the groups and customer managed policies their privilege may come from.
+        assert page.filter == ["User", "Group", "LocalManagedPolicy"]
     for call in testmode_users_run.recorded.put_evaluations:
         assert call.test_mode is True
         assert call.account_id == USERS_ACCOUNT

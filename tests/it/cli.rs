@@ -221,13 +221,13 @@ fn csv_output_parses_back_to_the_same_results() {
     let mut lines = text.split("\r\n");
     assert_eq!(
         lines.next(),
-        Some("RoleName,Path,RoleId,ComplianceType,DaysSinceLastUse,LastUsedRegion,Annotation,ResultRecordedTime,AccountId")
+        Some("RoleName,Path,RoleId,ComplianceType,DaysSinceLastUse,LastUsedRegion,Annotation,ResultRecordedTime,AccountId,Privilege")
     );
     let rows: Vec<[String; 4]> = lines
         .filter(|l| !l.is_empty())
         .map(|line| {
             let fields = split_csv(line);
-            assert_eq!(fields.len(), 9, "{line}");
+            assert_eq!(fields.len(), 10, "{line}");
             [
                 fields[0].clone(),
                 fields[2].clone(),
@@ -481,7 +481,8 @@ mod users {
                 "ComplianceType",
                 "DaysSinceLastUse",
                 "LastUsedRegion",
-                "Annotation"
+                "Annotation",
+                "Privilege"
             ]
         );
         assert_eq!(first["Path"], "/breakglass/");
@@ -494,13 +495,13 @@ mod users {
         let mut lines = text.split("\r\n");
         assert_eq!(
             lines.next(),
-            Some("UserName,Path,UserId,ComplianceType,DaysSinceLastUse,LastUsedRegion,Annotation,ResultRecordedTime,AccountId")
+            Some("UserName,Path,UserId,ComplianceType,DaysSinceLastUse,LastUsedRegion,Annotation,ResultRecordedTime,AccountId,Privilege")
         );
         let rows: Vec<[String; 4]> = lines
             .filter(|l| !l.is_empty())
             .map(|line| {
                 let fields = split_csv(line);
-                assert_eq!(fields.len(), 9, "{line}");
+                assert_eq!(fields.len(), 10, "{line}");
                 [&fields[0], &fields[2], &fields[3], &fields[6]].map(|f| f.clone())
             })
             .collect();

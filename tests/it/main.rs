@@ -10,6 +10,7 @@ mod cli;
 mod fuzz_decode;
 mod organization;
 mod permissions_cli;
+mod privilege_sdk;
 mod properties;
 mod readme_layout;
 mod role_audit_config;

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use iam_role_last_used::core::evaluate::{evaluate, MAX_ANNOTATION_CHARS};
 use iam_role_last_used::core::params::{IdentityCenterRoles, RoleParameters};
+use iam_role_last_used::core::privilege::{Grant, Privilege};
 use iam_role_last_used::core::results::Compliance;
 use iam_role_last_used::core::role::{LastUsed, Role, Tag};
 use proptest::prelude::*;
@@ -69,6 +70,7 @@ prop_compose! {
             created: now() - Duration::seconds(age_seconds),
             last_used: last_used.map(|(ago, region)| LastUsed { at: now() - Duration::seconds(ago), region }),
             tags: tag_keys.into_iter().map(|k| Tag { key: k.to_owned(), value: tag_value.to_owned() }).collect(),
+            privilege: Default::default(),
         }
     }
 }
@@ -143,6 +145,7 @@ fn arb_dated(max_days: u32) -> impl Strategy<Value = Dated> {
                     region: Some("eu-west-1".to_owned()),
                 }),
                 tags: Vec::new(),
+                privilege: Default::default(),
             },
             age_days,
             used_days: used.map(|(days, _)| days),
@@ -309,6 +312,28 @@ proptest! {
     }
 
     #[test]
+    fn privilege_changes_no_verdict_and_labels_only_findings(roles in arb_roles(), params in arb_params(), admin in any::<bool>()) {
+        let (privilege, label) = if admin {
+            (Privilege::Admin(Grant { policy: "p".to_owned(), action: "*".to_owned() }), "ADMIN: ")
+        } else {
+            (Privilege::ChangesIam(Grant { policy: "p".to_owned(), action: "iam:PassRole".to_owned() }), "IAM-WRITE: ")
+        };
+        let privileged: Vec<Role> = roles.iter().cloned().map(|r| Role { privilege: privilege.clone(), ..r }).collect();
+        let plain = evaluate(&roles, &params, now());
+        for (with, without) in evaluate(&privileged, &params, now()).into_iter().zip(plain) {
+            prop_assert_eq!(with.compliance, without.compliance);
+            if with.compliance == Compliance::NonCompliant {
+                // The same text behind the label, cut to the same limit.
+                let behind = with.annotation.strip_prefix(label).unwrap_or_else(|| panic!("{:?}", with.annotation));
+                let shared = behind.chars().count().min(without.annotation.chars().count()) - 1;
+                prop_assert_eq!(behind.chars().take(shared).collect::<String>(), without.annotation.chars().take(shared).collect::<String>());
+            } else {
+                prop_assert_eq!(&with.annotation, &without.annotation);
+            }
+        }
+    }
+
+    #[test]
     fn an_exemption_that_does_not_hold_gives_the_verdict_of_no_exemption(roles in arb_roles(), params in arb_params()) {
         let Some(key) = params.exempt_tag_key.clone() else { return Ok(()) };
         for role in &roles {
@@ -454,6 +479,7 @@ mod users {
                     arn: format!("arn:aws:iam::111122223333:user{path}{name}"),
                     created,
                     tags: Vec::new(),
+            privilege: Default::default(),
                 },
                 in_report: in_report && !created_after,
                 password,

@@ -721,7 +721,7 @@ fn the_aggregator_report_shows_the_accounts_without_results_in_every_format() {
 
     let csv = text(&role_audit(&stub, &[&args[..], &["--format", "csv"]].concat()).stdout);
     assert!(
-        csv.ends_with("\r\n,,,NO_RESULTS,,,rule status CREATE_SUCCESSFUL,,777788889999\r\n"),
+        csv.ends_with("\r\n,,,NO_RESULTS,,,rule status CREATE_SUCCESSFUL,,777788889999,\r\n"),
         "{csv}"
     );
 

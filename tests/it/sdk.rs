@@ -50,12 +50,18 @@ fn evaluations(count: usize) -> Vec<Evaluation> {
         .collect()
 }
 
+/// The roles and, for their privilege, the account's customer managed policies.
+fn roles_and_policies() -> Vec<EntityType> {
+    vec![EntityType::Role, EntityType::LocalManagedPolicy]
+}
+
 fn token() -> ResultToken {
     ResultToken::Token("token".to_owned())
 }
 
 #[tokio::test]
-async fn all_three_iam_pages_are_fetched_with_filter_role_and_max_items_250() {
+async fn all_three_iam_pages_are_fetched_with_filter_role_and_local_managed_policy_and_max_items_250(
+) {
     let (requests, recorder) = iam_request_recorder();
     let pages = [
         page_rule(None, iam_page(0..1000, Some("m1"))),
@@ -82,9 +88,9 @@ async fn all_three_iam_pages_are_fetched_with_filter_role_and_max_items_250() {
     assert_eq!(
         iam_requests_seen(&requests),
         [
-            (vec![EntityType::Role], Some(250), None),
-            (vec![EntityType::Role], Some(250), Some("m1".to_owned())),
-            (vec![EntityType::Role], Some(250), Some("m2".to_owned())),
+            (roles_and_policies(), Some(250), None),
+            (roles_and_policies(), Some(250), Some("m1".to_owned())),
+            (roles_and_policies(), Some(250), Some("m2".to_owned())),
         ]
     );
     assert_eq!(pages.each_ref().map(|p| p.num_calls()), [1, 1, 1]);
@@ -489,6 +495,7 @@ async fn clean_up_marks_only_vanished_ids_not_applicable() {
             test_mode: false,
             not_judged: 0,
             credential_report_generated: None,
+            checks: None,
         }
     );
 }

@@ -174,6 +174,7 @@ fn role(n: u32, path: &str, name: &str, last_used: Option<(&str, &str)>) -> Role
             region: Some(region.to_owned()),
         }),
         tags: Vec::new(),
+        privilege: Default::default(),
     }
 }
 
@@ -260,6 +261,7 @@ fn the_report_shows_what_config_recorded_beside_the_role_it_names() {
         detail: None,
         result_recorded_time: recorded.map(str::to_owned),
         account_id: None,
+        privilege: None,
     };
     assert_eq!(
         rows,
@@ -399,4 +401,79 @@ fn colour_marks_only_the_compliance_column() {
         .replace("\x1b[2m", "")
         .replace("\x1b[0m", "");
     assert_eq!(stripped, plain, "same layout with and without colour");
+}
+
+#[test]
+fn the_table_shows_privileged_findings_first_with_their_label_in_a_column() {
+    let result = |id: &str, compliance: &str, annotation: &str| RecordedResult {
+        resource_type: ResourceType::IamRole,
+        resource_id: id.to_owned(),
+        compliance: Compliance::parse(compliance).unwrap(),
+        annotation: Some(annotation.to_owned()),
+        recorded: None,
+    };
+    let results = [
+        result(
+            "AROA1",
+            "NON_COMPLIANT",
+            "old-reader: last used 2025-01-01, over the 60-day threshold",
+        ),
+        result(
+            "AROA2",
+            "NON_COMPLIANT",
+            "IAM-WRITE: role-editor: last used 2025-10-01, over the 60-day threshold",
+        ),
+        result(
+            "AROA3",
+            "COMPLIANT",
+            "fresh: used within the 60-day threshold",
+        ),
+        result(
+            "AROA4",
+            "NON_COMPLIANT",
+            "ADMIN: app-deployer: last used 2025-11-01 in us-east-1, over the 60-day threshold",
+        ),
+    ];
+    let rows = report::join(&results, &[], now());
+    let text = render(RuleKind::Roles, &rows, Format::Table, TableStyle::default());
+    let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+    assert_eq!(
+        lines,
+        [
+            "COMPLIANCE     PRIVILEGE  ROLE                ROLE ID  UNUSED  REGION  REASON",
+            "NON_COMPLIANT  ADMIN      (no longer exists)  AROA4    -       -       app-deployer: last used 2025-11-01 in us-east-1, over the 60-day threshold",
+            "NON_COMPLIANT  IAM-WRITE  (no longer exists)  AROA2    -       -       role-editor: last used 2025-10-01, over the 60-day threshold",
+            "NON_COMPLIANT  -          (no longer exists)  AROA1    -       -       old-reader: last used 2025-01-01, over the 60-day threshold",
+            "COMPLIANT      -          (no longer exists)  AROA3    -       -       fresh: used within the 60-day threshold",
+            "",
+            "4 roles: 3 NON_COMPLIANT, 1 COMPLIANT, 0 NOT_APPLICABLE (4 no longer exist)",
+        ]
+    );
+    let json: Value = serde_json::from_str(&render(
+        RuleKind::Roles,
+        &rows,
+        Format::Json,
+        TableStyle::default(),
+    ))
+    .unwrap();
+    let privileges: Vec<&Value> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["Privilege"])
+        .collect();
+    assert_eq!(
+        privileges,
+        [
+            &Value::Null,
+            &Value::from("IAM-WRITE"),
+            &Value::Null,
+            &Value::from("ADMIN")
+        ],
+        "JSON keeps Config's order"
+    );
+    let csv = render(RuleKind::Roles, &rows, Format::Csv, TableStyle::default());
+    let csv: Vec<&str> = csv.split("\r\n").collect();
+    assert!(csv[0].ends_with(",AccountId,Privilege"), "{}", csv[0]);
+    assert!(csv[4].ends_with(",,ADMIN"), "{}", csv[4]);
 }

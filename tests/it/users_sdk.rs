@@ -86,10 +86,23 @@ async fn every_user_page_is_fetched_with_filter_user_and_max_items_250() {
     assert_eq!(
         iam_requests_seen(&requests),
         [
-            (vec![EntityType::User], Some(250), None),
-            (vec![EntityType::User], Some(250), Some("m1".to_owned())),
+            (users_groups_and_policies(), Some(250), None),
+            (
+                users_groups_and_policies(),
+                Some(250),
+                Some("m1".to_owned())
+            ),
         ]
     );
+}
+
+/// The users and, for their privilege, their groups and the customer managed policies.
+fn users_groups_and_policies() -> Vec<EntityType> {
+    vec![
+        EntityType::User,
+        EntityType::Group,
+        EntityType::LocalManagedPolicy,
+    ]
 }
 
 fn user_without_create_date() -> UserDetail {

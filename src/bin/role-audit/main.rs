@@ -179,6 +179,7 @@ async fn run_evaluate(args: &EvaluateArgs) -> Result<Outcome, Error> {
             };
             evaluate(&roles, &params, now)
         }
+        Kind::Permissions => return Err(args::permissions_not_previewed()),
         Kind::Users => {
             let params = args.user_parameters()?;
             let account = match (&args.snapshot, &args.credential_report) {
@@ -215,6 +216,7 @@ fn resource_types(kind: Kind) -> &'static [ResourceType] {
     match RuleKind::from(kind) {
         RuleKind::Roles => evaluate::RESOURCE_TYPES,
         RuleKind::Users => users::RESOURCE_TYPES,
+        RuleKind::Permissions => evaluate::permissions::RESOURCE_TYPES,
     }
 }
 
@@ -245,6 +247,16 @@ async fn run_report(args: &ReportArgs) -> Result<Outcome, Error> {
             let users = live_user_list(&aws_sdk_iam::Client::new(&sdk)).await?;
             report::join_users(&results, &users)
         }
+        Kind::Permissions => {
+            let roles = live_roles(&sdk).await?;
+            let users = live_user_list(&aws_sdk_iam::Client::new(&sdk)).await?;
+            let now = args.common.now.unwrap_or_else(Utc::now);
+            report::join_permissions(&results, &roles, &users, now)
+        }
+    };
+    let rows = match args.privilege {
+        Some(level) => report::at_least(rows, level.into()),
+        None => rows,
     };
     Ok(outcome(kind, &rows, &args.common.output))
 }
@@ -267,6 +279,10 @@ async fn run_aggregate_report(args: &ReportArgs, aggregator: &str) -> Result<Out
         .into_iter()
         .filter(|row| wanted.contains(&row.compliance_type))
         .collect();
+    let rows = match args.privilege {
+        Some(level) => report::at_least(rows, level.into()),
+        None => rows,
+    };
     let coverage = report::coverage(&found, account);
     let warnings = coverage
         .unavailable

@@ -9,8 +9,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::core::credential_report::{AccessKey, CredentialRow};
 use crate::core::evaluate::{
-    clip, days, exemption_by_tag, ignored_note, shared_verdict, truncate_annotation, Evaluation,
-    IgnoredExemption, Past, Reason, TagExemption, Wording, NO_LONGER_EXISTS,
+    clip, days, exemption_by_tag, ignored_note, labelled, shared_verdict, truncate_annotation,
+    Evaluation, IgnoredExemption, Past, Reason, TagExemption, Wording, NO_LONGER_EXISTS,
 };
 use crate::core::params::UserParameters;
 use crate::core::results::{Compliance, ResourceType};
@@ -105,7 +105,7 @@ fn evaluate_user(
         if let Some(ignored) = &decision.ignored {
             text.push_str(&ignored_note(ignored));
         }
-        truncate_annotation(text)
+        truncate_annotation(labelled(decision.compliance, &user.privilege, text))
     };
     let (annotation, detail) = (annotate(Wording::Stable), annotate(Wording::Ages));
     Evaluation {
@@ -311,6 +311,10 @@ pub(crate) fn verdict(reason: &Reason, max: u32, wording: Wording) -> String {
         | Reason::Allowlisted { .. }
         | Reason::ExemptByTag { .. } => String::new(),
         Reason::NoLongerExists => NO_LONGER_EXISTS.to_owned(),
+        Reason::ServicesUnused { .. }
+        | Reason::ServicesUsed { .. }
+        | Reason::NotChecked
+        | Reason::NoAccessReport { .. } => super::permissions::reason_text(reason, max, usize::MAX),
     }
 }
 
@@ -384,6 +388,7 @@ mod tests {
     use super::*;
     use crate::core::credential_report::{CredentialReport, KeyUse, Password};
     use crate::core::params::Parameters;
+    use crate::core::privilege::{Grant, Privilege};
     use crate::core::role::Tag;
 
     /// The report was generated two hours before the run.
@@ -410,6 +415,7 @@ mod tests {
             arn: format!("arn:aws:iam::111122223333:user{path_and_name}"),
             created: Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).unwrap(),
             tags: Vec::new(),
+            privilege: Default::default(),
         }
     }
 
@@ -508,6 +514,32 @@ mod tests {
     }
 
     use Compliance::{Compliant, InsufficientData, NonCompliant};
+
+    fn privileged(mut user: User, privilege: Privilege) -> User {
+        user.privilege = privilege;
+        user
+    }
+
+    #[test]
+    fn a_finding_starts_with_the_users_privilege_and_nothing_else_does() {
+        let grant = |policy: &str, action: &str| Grant {
+            policy: policy.to_owned(),
+            action: action.to_owned(),
+        };
+        let admin = || Privilege::Admin(grant("admins-group", "*"));
+        let iam = || Privilege::ChangesIam(grant("editor", "iam:CreateAccessKey"));
+        let unused = |p| with_row(privileged(user("/alice"), p)).password(Some(500), Some(46));
+        let used = |p| with_row(privileged(user("/alice"), p)).password(Some(500), Some(45));
+        check(&[
+            ("{}", unused(admin()), NonCompliant, "ADMIN: alice: 1 active credential unused for over 45 days: password last used 2025-11-16"),
+            ("{}", unused(iam()), NonCompliant, "IAM-WRITE: alice: 1 active credential unused for over 45 days: password last used 2025-11-16"),
+            ("{}", unused(Privilege::Neither), NonCompliant, "alice: 1 active credential unused for over 45 days: password last used 2025-11-16"),
+            ("{}", used(admin()), Compliant, "alice: every active credential used or created within 45 days"),
+            (r#"{"user_allowlist":"/alice"}"#, unused(admin()), Compliant, "alice: allowlisted by pattern /alice"),
+        ]);
+        let detail = run("{}", &unused(admin()), now()).detail;
+        assert!(detail.starts_with("ADMIN: alice: 1 active credential unused for over 45 days: password last used 46 days ago"), "{detail}");
+    }
 
     #[test]
     fn the_threshold_and_one_day_over_for_each_credential() {

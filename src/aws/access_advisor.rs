@@ -91,13 +91,14 @@ pub async fn report(
         });
     }
 
-    let mut waited = Duration::ZERO;
+    // The time since the job was generated, the Gets' own included (with the SDK's retries).
+    let started = tokio::time::Instant::now();
     let mut wait = polling.first_wait.min(polling.max_wait);
     let mut interval = polling.interval;
     let first = loop {
         tokio::time::sleep(wait).await;
-        waited += wait;
-        let page = get_page(client, &job_id, None).await?;
+        let page = get_page(client, &job_id, None, polling, started).await?;
+        let waited = started.elapsed();
         match page.job_status() {
             JobStatusType::Completed => break page,
             JobStatusType::Failed => {
@@ -169,7 +170,7 @@ pub async fn report(
             }
             None => return Err(truncated("IsTruncated is true but no Marker was returned")),
         };
-        page = get_page(client, &job_id, marker.as_deref()).await?;
+        page = get_page(client, &job_id, marker.as_deref(), polling, started).await?;
     }
     Ok(AccessReport {
         arn: arn.to_owned(),
@@ -178,27 +179,47 @@ pub async fn report(
     })
 }
 
+/// One GetServiceLastAccessedDetails page. Throttled past the SDK's retries, the same page of
+/// the same job is asked again after `polling.max_interval`, while the job's time allows: a new
+/// job would cost a Generate more and throw away one that may be done.
 async fn get_page(
     client: &aws_sdk_iam::Client,
     job_id: &str,
     marker: Option<&str>,
+    polling: &Polling,
+    started: tokio::time::Instant,
 ) -> Result<GetServiceLastAccessedDetailsOutput, NoReport> {
-    client
-        .get_service_last_accessed_details()
-        .job_id(job_id)
-        .max_items(PAGE_SIZE)
-        .set_marker(marker.map(str::to_owned))
-        .send()
-        .await
-        .map_err(|e| {
-            if e.as_service_error()
-                .is_some_and(|se| se.is_no_such_entity_exception())
+    loop {
+        let answer = client
+            .get_service_last_accessed_details()
+            .job_id(job_id)
+            .max_items(PAGE_SIZE)
+            .set_marker(marker.map(str::to_owned))
+            .send()
+            .await
+            .map_err(|e| {
+                let mut problem = call_failed(GET, &e);
+                // On Get, NoSuchEntity is about the JobId (another session's, or gone), not
+                // the principal.
+                if let NoReport::CallFailed { message, .. } = &mut problem {
+                    if e.as_service_error()
+                        .is_some_and(|se| se.is_no_such_entity_exception())
+                    {
+                        *message = format!("JobId {job_id} unknown to this session: {message}");
+                    }
+                }
+                problem
+            });
+        match answer {
+            Err(problem)
+                if problem.is_throttling()
+                    && started.elapsed() + polling.max_interval < polling.max_wait =>
             {
-                NoReport::Deleted
-            } else {
-                call_failed(GET, &e)
+                tokio::time::sleep(polling.max_interval).await;
             }
-        })
+            other => return other,
+        }
+    }
 }
 
 fn call_failed<E>(operation: &'static str, error: &E) -> NoReport

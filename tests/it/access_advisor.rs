@@ -187,7 +187,7 @@ async fn a_failed_job_gives_iams_error_code_and_message() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn no_such_entity_on_generate_or_get_means_deleted() {
+async fn no_such_entity_on_generate_means_deleted_and_on_get_an_unknown_job() {
     let generate_gone = mock!(aws_sdk_iam::Client::generate_service_last_accessed_details)
         .then_http_response(|| iam_error(404, "NoSuchEntity", "The role app cannot be found."));
     let get = getting(vec![completed(Vec::new(), None)]);
@@ -200,12 +200,33 @@ async fn no_such_entity_on_generate_or_get_means_deleted() {
 
     let (generate, _) = generate();
     let get_gone = mock!(aws_sdk_iam::Client::get_service_last_accessed_details)
-        .then_http_response(|| iam_error(404, "NoSuchEntity", "The role app cannot be found."));
+        .then_http_response(|| iam_error(404, "NoSuchEntity", "Job not found."));
     let client = iam_client(&[&generate, &get_gone]);
     assert_eq!(
         reason(report(&client, ARN, &Polling::default()).await),
-        NoReport::Deleted
+        NoReport::CallFailed {
+            operation: "GetServiceLastAccessedDetails",
+            code: Some("NoSuchEntity".to_owned()),
+            message:
+                "JobId 01234567-89ab-cdef-0123-456789abcdef unknown to this session: Job not found."
+                    .to_owned(),
+        }
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_throttled_poll_asks_the_same_job_again_and_generates_no_other() {
+    let (generate, _) = generate();
+    let get = mock!(aws_sdk_iam::Client::get_service_last_accessed_details)
+        .sequence()
+        .http_response(|| iam_error(400, "Throttling", "Rate exceeded"))
+        .times(20)
+        .output(|| completed(Vec::new(), None))
+        .build();
+    let client = iam_client(&[&generate, &get]);
+    let report = report(&client, ARN, &Polling::default()).await.unwrap();
+    assert!(report.services.is_empty());
+    assert_eq!(generate.num_calls(), 1, "one job");
 }
 
 #[tokio::test(start_paused = true)]

@@ -33,9 +33,8 @@ def account(fake_aws: FakeAws) -> datetime:
     # Uses S3 (its tracked GetBucketPolicy, not PutBucketPolicy), used Kinesis 200 days ago,
     # never SQS nor IAM.
     fake_aws.create_role("app", "/", old, None, None, [], account_id=a)
-    fake_aws.put_role_policy(
-        "app", "app", policy("s3:GetBucketPolicy", "s3:PutBucketPolicy", "kinesis:PutRecord", "sqs:SendMessage", "iam:PassRole"), a
-    )  # fmt: skip
+    granted = ("s3:GetBucketPolicy", "s3:PutBucketPolicy", "kinesis:PutRecord", "sqs:SendMessage", "iam:PassRole")
+    fake_aws.put_role_policy("app", "app", policy(*granted), a)
     app = f"arn:aws:iam::{a}:role/app"
     fake_aws.set_service_access(app, "s3", now - 5 * DAY, actions={"GetBucketPolicy": now - 5 * DAY})
     fake_aws.set_service_access(app, "kinesis", now - 200 * DAY)

@@ -29,8 +29,9 @@ pub struct ServiceAccess {
     pub last_authenticated: Option<DateTime<Utc>>,
     /// `LastAuthenticatedRegion`.
     pub region: Option<String>,
-    /// `TrackedActionsLastAccessed`. None when IAM tracks no action of the service (most
-    /// services); Some when it does, each tracked action the policies grant.
+    /// `TrackedActionsLastAccessed`: the tracked actions IAM lists, each with its last use.
+    /// None when IAM lists none: it tracks no action of the service (most services), or, as
+    /// the API reference allows, none was used within the tracking period.
     pub tracked_actions: Option<Vec<ActionAccess>>,
 }
 
@@ -48,7 +49,8 @@ pub struct ActionAccess {
 /// Why a principal has no report this run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NoReport {
-    /// IAM answered `NoSuchEntity`: the principal was deleted after the account was read.
+    /// IAM answered `NoSuchEntity` to the Generate call: the principal was deleted after the
+    /// account was read.
     Deleted,
     /// The job ended `FAILED`, with IAM's error code and message.
     JobFailed { code: String, message: String },
@@ -65,7 +67,15 @@ pub enum NoReport {
 /// The error codes AWS throttles with (IAM answers `Throttling`).
 const THROTTLING_CODES: [&str; 3] = ["Throttling", "ThrottlingException", "RequestLimitExceeded"];
 
+/// The error codes AWS refuses a call with for want of permission.
+const ACCESS_DENIED_CODES: [&str; 2] = ["AccessDenied", "AccessDeniedException"];
+
 impl NoReport {
+    /// The caller may not make the call: every other principal's report would fail the same.
+    pub fn is_access_denied(&self) -> bool {
+        matches!(self, Self::CallFailed { code: Some(code), .. } if ACCESS_DENIED_CODES.contains(&code.as_str()))
+    }
+
     /// IAM refused a call for the account's request rate, after the SDK's own retries: the
     /// report can be asked again later in the run.
     pub fn is_throttling(&self) -> bool {

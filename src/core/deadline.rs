@@ -45,6 +45,22 @@ impl Budget {
     }
 }
 
+/// How long a rule that checks principals one by one (the permissions rule) may go on, from
+/// now: until `publishing` (the time to send every principal's result) plus `margin` before the
+/// deadline (`left` from now; None: no deadline), and within `configured`
+/// (`CHECK_BUDGET_SECONDS`, counted from the invocation's start, `elapsed` ago). None: no limit.
+pub fn checking_time(
+    left: Option<Duration>,
+    elapsed: Duration,
+    configured: Option<Duration>,
+    publishing: Duration,
+    margin: Duration,
+) -> Option<Duration> {
+    let by_deadline = left.map(|left| left.saturating_sub(publishing + margin));
+    let by_budget = configured.map(|budget| budget.saturating_sub(elapsed));
+    by_deadline.into_iter().chain(by_budget).min()
+}
+
 /// The time left until the Lambda context's deadline (epoch milliseconds), seen at `now`. A
 /// deadline that is not in the future is not a real one (0 when unset; cargo-lambda's emulator
 /// sends a fixed 600000): None, as for no deadline.
@@ -59,6 +75,35 @@ pub fn time_left(deadline_epoch_ms: u64, now: SystemTime) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checking_stops_in_time_to_publish_and_within_its_budget() {
+        let s = SECOND;
+        // (left, elapsed, configured, publishing, margin) -> time to check, in seconds.
+        let table = [
+            (None, 0, None, 10, 20, None),
+            // 900 s Lambda, 5 s read: 895 left, less 10 to publish and 20 of margin.
+            (Some(895), 5, None, 10, 20, Some(865)),
+            (Some(895), 5, Some(60), 10, 20, Some(55)),
+            (None, 5, Some(60), 10, 20, Some(55)),
+            // The budget already spent, or the deadline too close: nothing to check.
+            (None, 70, Some(60), 10, 20, Some(0)),
+            (Some(25), 5, None, 10, 20, Some(0)),
+        ];
+        for (left, elapsed, configured, publishing, margin, expected) in table {
+            assert_eq!(
+                checking_time(
+                    left.map(|l| l * s),
+                    elapsed * s,
+                    configured.map(|c| c * s),
+                    publishing * s,
+                    margin * s,
+                ),
+                expected.map(|e| e * s),
+                "{left:?} {elapsed} {configured:?}"
+            );
+        }
+    }
 
     const SECOND: Duration = Duration::from_secs(1);
 

@@ -32,6 +32,14 @@ pub const ADMINISTRATOR_ACCESS_ARN: &str = "arn:aws:iam::aws:policy/Administrato
 /// The AWS managed policy that grants every IAM action.
 pub const IAM_FULL_ACCESS_ARN: &str = "arn:aws:iam::aws:policy/IAMFullAccess";
 
+/// An ARN of another partition (`arn:aws-us-gov:`, `arn:aws-cn:`) as in the `aws` one, so an
+/// AWS managed policy is known by name in every partition; None for a text that is no ARN.
+fn in_aws_partition(arn: &str) -> Option<String> {
+    let rest = arn.strip_prefix("arn:")?;
+    let (_, after) = rest.split_once(':')?;
+    Some(format!("arn:aws:{after}"))
+}
+
 /// Actions that let a principal change what it or others may do (the privilege-escalation
 /// actions Prowler, Cloudsplaining and Parliament flag).
 pub const IAM_CHANGING_ACTIONS: &[&str] = &[
@@ -255,12 +263,12 @@ impl Facts {
     /// The facts of an attached managed policy known by its ARN (AdministratorAccess,
     /// IAMFullAccess); None for any other ARN, whose document must be read to know.
     pub fn of_known_managed(arn: &str) -> Option<Self> {
-        match arn {
-            ADMINISTRATOR_ACCESS_ARN => Some(Self {
+        match in_aws_partition(arn).as_deref() {
+            Some(ADMINISTRATOR_ACCESS_ARN) => Some(Self {
                 administrator_access: true,
                 ..Self::default()
             }),
-            IAM_FULL_ACCESS_ARN => Some(Self {
+            Some(IAM_FULL_ACCESS_ARN) => Some(Self {
                 iam_full_access: true,
                 ..Self::default()
             }),
@@ -938,6 +946,27 @@ mod tests {
             Facts::of_known_managed("arn:aws:iam::111122223333:policy/AdministratorAccess"),
             None
         );
+        assert_eq!(Facts::of_known_managed("AdministratorAccess"), None);
+    }
+
+    #[test]
+    fn the_two_are_known_in_every_partition() {
+        for partition in ["aws", "aws-us-gov", "aws-cn"] {
+            let admin = format!("arn:{partition}:iam::aws:policy/AdministratorAccess");
+            let iam = format!("arn:{partition}:iam::aws:policy/IAMFullAccess");
+            assert_eq!(
+                Facts::of_known_managed(&admin),
+                Facts::of_known_managed(ADMINISTRATOR_ACCESS_ARN),
+                "{admin}"
+            );
+            assert!(Facts::of_known_managed(&admin).is_some());
+            assert_eq!(
+                Facts::of_known_managed(&iam),
+                Facts::of_known_managed(IAM_FULL_ACCESS_ARN),
+                "{iam}"
+            );
+            assert!(Facts::of_known_managed(&iam).is_some());
+        }
     }
 
     #[test]

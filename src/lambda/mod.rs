@@ -16,7 +16,7 @@ use tracing::info;
 pub use clients::Clients;
 
 use crate::aws::{access_advisor, config_rule, credential_report, iam};
-use crate::core::deadline::Budget;
+use crate::core::deadline::{checking_time, Budget};
 use crate::core::evaluate::permissions::Identity;
 use crate::core::evaluate::{self, users, Evaluation, Tally};
 use crate::core::params::{
@@ -61,7 +61,7 @@ pub trait Rule {
         recorded: &[RecordedResult],
         now: DateTime<Utc>,
         checks: Checks,
-    ) -> impl std::future::Future<Output = Judged> + Send;
+    ) -> impl std::future::Future<Output = Result<Judged, Error>> + Send;
 }
 
 /// How long, and how, a rule that asks IAM for more than the read may do so.
@@ -115,11 +115,11 @@ impl Rule for Roles {
         _: &[RecordedResult],
         now: DateTime<Utc>,
         _: Checks,
-    ) -> Judged {
-        Judged {
+    ) -> Result<Judged, Error> {
+        Ok(Judged {
             evaluations: evaluate::evaluate(&roles, params, now),
             checks: None,
-        }
+        })
     }
 }
 
@@ -156,11 +156,11 @@ impl Rule for Users {
         _: &[RecordedResult],
         now: DateTime<Utc>,
         _: Checks,
-    ) -> Judged {
-        Judged {
+    ) -> Result<Judged, Error> {
+        Ok(Judged {
             evaluations: users::evaluate(&account, params, now),
             checks: None,
-        }
+        })
     }
 }
 
@@ -194,7 +194,7 @@ impl Rule for Permissions {
         recorded: &[RecordedResult],
         now: DateTime<Utc>,
         checks: Checks,
-    ) -> Judged {
+    ) -> Result<Judged, Error> {
         let source = permissions::IamReports {
             client: iam,
             polling: polling_every(checks.settings.poll_interval),
@@ -208,11 +208,11 @@ impl Rule for Permissions {
             checks.settings,
             checks.until,
         )
-        .await;
-        Judged {
+        .await?;
+        Ok(Judged {
             evaluations,
             checks: Some(tally),
-        }
+        })
     }
 }
 
@@ -416,13 +416,16 @@ pub async fn handle_rule<R: Rule>(
     } = fetched;
 
     // Checking (the permissions rule) ends in time to publish a result for every principal.
-    let by_deadline = context.deadline.and_then(|deadline| {
-        deadline.checked_sub(budget.publishing(principals) + CHECK_SAFETY_MARGIN)
-    });
-    let by_budget = settings.checks.budget.map(|budget| started + budget);
+    let checking = checking_time(
+        context.time_left(),
+        started.elapsed(),
+        settings.checks.budget,
+        budget.publishing(principals),
+        CHECK_SAFETY_MARGIN,
+    );
     let checks = Checks {
         settings: settings.checks,
-        until: by_deadline.into_iter().chain(by_budget).min(),
+        until: checking.map(|time| Instant::now() + time),
     };
     // What was read is not needed once judged: freed inside, before publishing, the run's peak.
     let Judged {
@@ -436,7 +439,7 @@ pub async fn handle_rule<R: Rule>(
         context.now,
         checks,
     )
-    .await;
+    .await?;
     let tally = Tally::of(&evaluations);
     // TESTMODE runs read no results, so they send everything.
     let publish = if test_mode {

@@ -17,6 +17,7 @@ use crate::core::evaluate::Evaluation;
 use crate::core::params::PermissionParameters;
 use crate::core::results::RecordedResult;
 use crate::core::settings::CheckSettings;
+use crate::Error;
 
 /// Where reports come from: IAM in the function, a stand-in in tests.
 pub trait Reports: Sync {
@@ -52,7 +53,8 @@ pub struct CheckTally {
     pub remaining: usize,
     /// How long the reports took, from the first asked to the last judged or the budget's end.
     pub checking_ms: u64,
-    /// Reports IAM throttled past the SDK's retries, asked again after a wait.
+    /// Times a report's Generate call was throttled past the SDK's retries and the report
+    /// asked again after a wait.
     pub throttled_reports: usize,
 }
 
@@ -78,7 +80,7 @@ pub async fn judge<S: Reports>(
     now: DateTime<Utc>,
     checks: CheckSettings,
     until: Option<Instant>,
-) -> (Vec<Evaluation>, CheckTally) {
+) -> Result<(Vec<Evaluation>, CheckTally), Error> {
     let mut evaluations = Vec::with_capacity(identities.len());
     let mut waiting = Vec::new();
     for identity in &identities {
@@ -136,6 +138,25 @@ pub async fn judge<S: Reports>(
         };
         let Some((index, report)) = next else { break };
         let (identity, pending) = &queue[index];
+        // Denied once is denied for all: the run fails, naming what the role lacks, rather
+        // than leave every principal unjudged run after run.
+        if let Err(
+            problem @ NoReport::CallFailed {
+                operation,
+                code,
+                message,
+            },
+        ) = &report
+        {
+            if problem.is_access_denied() {
+                return Err(Error::AccessReportFailed {
+                    principal: identity.arn().to_owned(),
+                    operation: (*operation).to_owned(),
+                    message: message.clone(),
+                    code: code.clone(),
+                });
+            }
+        }
         judged[index] = Some(match report {
             Ok(report) => {
                 tally.checked += 1;
@@ -162,7 +183,7 @@ pub async fn judge<S: Reports>(
             permissions::without_report(identity, None, params)
         }));
     }
-    (evaluations, tally)
+    Ok((evaluations, tally))
 }
 
 #[cfg(test)]

@@ -118,7 +118,8 @@ async fn a_run_out_of_time_judges_only_what_it_finished_in_order_of_need() {
         checks(1),
         Some(start + Duration::from_secs(35)),
     )
-    .await;
+    .await
+    .unwrap();
     assert_eq!(
         Instant::now() - start,
         Duration::from_secs(35),
@@ -180,7 +181,8 @@ async fn reports_run_side_by_side_and_a_failed_job_is_not_judged() {
         checks(4),
         None,
     )
-    .await;
+    .await
+    .unwrap();
     assert_eq!(
         Instant::now() - start,
         Duration::from_secs(20),
@@ -254,7 +256,8 @@ async fn a_throttled_report_is_asked_again_after_a_wait_within_the_budget() {
         checks(3),
         Some(start + Duration::from_secs(60)),
     )
-    .await;
+    .await
+    .unwrap();
     assert_eq!(
         (
             tally.checked,
@@ -289,10 +292,43 @@ async fn a_throttled_report_is_asked_again_after_a_wait_within_the_budget() {
         checks(3),
         Some(start + Duration::from_secs(20)),
     )
-    .await;
+    .await
+    .unwrap();
     assert_eq!(
         (tally.checked, tally.report_failures, tally.remaining),
         (0, 0, 3)
     );
     assert_eq!(Instant::now() - start, Duration::from_secs(20));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_report_denied_for_want_of_permission_fails_the_run_naming_the_call() {
+    let identities: Vec<Identity> = (0..3).map(|i| role(&format!("r{i}"), 400)).collect();
+    let mut stand = Stand::new(Duration::from_secs(1));
+    stand.failing.insert(
+        "arn:aws:iam::111122223333:role/r1".to_owned(),
+        NoReport::CallFailed {
+            operation: "GenerateServiceLastAccessedDetails",
+            code: Some("AccessDenied".to_owned()),
+            message: "not authorized to perform iam:GenerateServiceLastAccessedDetails".to_owned(),
+        },
+    );
+    let error = judge(
+        &stand,
+        identities,
+        &PermissionParameters::default(),
+        &[],
+        now(),
+        checks(1),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.error_type(), "AccessReportFailed");
+    let text = error.to_string();
+    assert!(
+        text.contains("GenerateServiceLastAccessedDetails")
+            && text.contains("arn:aws:iam::111122223333:role/r1"),
+        "{text}"
+    );
 }

@@ -937,6 +937,43 @@ mod tests {
     }
 
     #[test]
+    fn merging_what_is_already_known_keeps_the_facts_as_they_are() {
+        let allows = |policy: &str, actions: &str| {
+            document(
+                policy,
+                &[&format!(
+                    r#"{{"Effect":"Allow","Action":{actions},"Resource":"*"}}"#
+                )],
+            )
+        };
+        let mut known = Facts::default();
+        known.merge(&allows("ab", r#"["iam:PassRole","iam:CreateRole"]"#));
+        known.merge(&allows("bc", r#"["iam:CreateRole","iam:CreateUser"]"#));
+        for (what, part) in [
+            (
+                "the same document again",
+                allows("ab", r#"["iam:PassRole","iam:CreateRole"]"#),
+            ),
+            (
+                "an action both already allow",
+                allows("b", r#""iam:CreateRole""#),
+            ),
+            (
+                "an action the first allows",
+                allows("a", r#""iam:PassRole""#),
+            ),
+            ("no IAM-changing action", allows("reads", r#""s3:Get*""#)),
+        ] {
+            let mut merged = known.clone();
+            merged.merge(&part);
+            assert_eq!(
+                merged, known,
+                "{what}: at most one entry per action, so a principal's facts stay small"
+            );
+        }
+    }
+
+    #[test]
     fn aws_managed_policies_other_than_the_two_are_not_known_by_arn() {
         assert_eq!(
             Facts::of_known_managed("arn:aws:iam::aws:policy/PowerUserAccess"),

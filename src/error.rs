@@ -168,6 +168,28 @@ pub enum Error {
         source_name: String,
         message: String,
     },
+
+    /// A quarantine or restore guard refused: nothing was changed.
+    #[error("refused: {0}")]
+    QuarantineRefused(crate::core::quarantine::Refusal),
+
+    #[error("{operation} for {principal} failed: {message}; {}", made_before(made))]
+    QuarantineFailed {
+        principal: String,
+        operation: String,
+        message: String,
+        code: Option<String>,
+        /// The calls made before the failure, as `iam:<Operation> <parameters>` lines.
+        made: Vec<String>,
+    },
+}
+
+fn made_before(made: &[String]) -> String {
+    if made.is_empty() {
+        "nothing was changed".to_owned()
+    } else {
+        format!("made before it: {}", made.join("; "))
+    }
 }
 
 impl From<ReportProblem> for Error {
@@ -223,6 +245,8 @@ impl Error {
             Self::NoSuchAlarm { .. } => "NoSuchAlarm",
             Self::AccessReportFailed { .. } => "AccessReportFailed",
             Self::InvalidSnapshot { .. } => "InvalidSnapshot",
+            Self::QuarantineRefused(_) => "QuarantineRefused",
+            Self::QuarantineFailed { .. } => "QuarantineFailed",
         }
     }
 
@@ -360,6 +384,17 @@ mod tests {
                 source_name: text(),
                 message: text(),
             },
+            QuarantineRefused(crate::core::quarantine::Refusal::NotQuarantined {
+                noun: "role",
+                name: text(),
+            }),
+            QuarantineFailed {
+                principal: text(),
+                operation: text(),
+                message: text(),
+                code: None,
+                made: Vec::new(),
+            },
         ];
         // Exhaustive: adding a variant without listing it above breaks the build.
         for error in &every {
@@ -387,7 +422,9 @@ mod tests {
                 | AlarmReadFailed { .. }
                 | NoSuchAlarm { .. }
                 | AccessReportFailed { .. }
-                | InvalidSnapshot { .. } => {}
+                | InvalidSnapshot { .. }
+                | QuarantineRefused(_)
+                | QuarantineFailed { .. } => {}
             }
         }
         every

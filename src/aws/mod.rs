@@ -6,6 +6,7 @@ pub mod alarm;
 pub mod config_rule;
 pub mod credential_report;
 pub mod iam;
+pub mod quarantine;
 
 pub mod sts;
 

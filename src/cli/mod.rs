@@ -4,5 +4,6 @@
 pub mod hints;
 pub mod output;
 pub mod permissions;
+pub mod quarantine;
 pub mod report;
 pub mod snapshot;

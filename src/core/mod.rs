@@ -11,6 +11,7 @@ pub mod event;
 pub mod params;
 pub mod privilege;
 pub mod publish;
+pub mod quarantine;
 pub mod results;
 pub mod role;
 pub mod rule_status;

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use iam_role_last_used::aws::access_advisor::Principal;
 use iam_role_last_used::cli::output::Format;
+use iam_role_last_used::core::access::PrincipalKind;
 use iam_role_last_used::core::params::{self, Parameters, RoleParameters, UserParameters};
 use iam_role_last_used::core::privilege::Level;
 use iam_role_last_used::core::results::Compliance;
@@ -78,6 +79,101 @@ pub enum Command {
         role-audit permissions --role app-backend --boundary --format json | jq .SuggestedPolicy.Document"
     )]
     Permissions(PermissionsArgs),
+    /// Quarantine a NON_COMPLIANT role or user, reversibly: tag it, deny it everything with an
+    /// inline policy, and deactivate a user's unused access keys: what the stack's Quarantine
+    /// SSM documents do, with the same guards.
+    #[command(
+        after_help = "Guards (any refuses, changing nothing): a service-linked or IAM Identity Center role; a principal \
+        already quarantined, allowlisted or carrying the exempt tag of --rule-name; one whose current result in \
+        --rule-name is not NON_COMPLIANT. Console passwords are never deleted.\n\
+        Exit codes: 0 done, 2 error, 4 refused by a guard.\n\n\
+        Examples:\n  \
+        role-audit quarantine --role old-batch --rule-name iam-role-last-used --dry-run\n  \
+        role-audit quarantine --role old-batch --rule-name iam-role-last-used\n  \
+        role-audit quarantine --user ci-deploy --rule-name iam-user-unused-credentials --format json"
+    )]
+    Quarantine(QuarantineArgs),
+    /// Undo a quarantine: remove the deny policy and the tags, reactivate the access keys it
+    /// deactivated. Leaves the principal as it was before.
+    #[command(
+        after_help = "Exit codes: 0 done, 2 error, 4 refused (not quarantined).\n\n\
+        Examples:\n  \
+        role-audit restore --role old-batch --dry-run\n  \
+        role-audit restore --user ci-deploy"
+    )]
+    Restore(RestoreArgs),
+}
+
+#[derive(Args)]
+#[command(group = clap::ArgGroup::new("principal").required(true).args(["role", "user"]))]
+pub struct QuarantineArgs {
+    /// The role's name.
+    #[arg(long, value_name = "NAME")]
+    pub role: Option<String>,
+
+    /// The IAM user's name.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// The Config rule whose result and parameters the guards check: the stack's
+    /// ConfigRuleName output for a role, UsersConfigRuleName for a user.
+    #[arg(long, value_name = "NAME")]
+    pub rule_name: String,
+
+    /// Print the calls and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// The time recorded in the quarantined-at tag, and the one access keys' ages count to
+    /// (RFC 3339) [default: now].
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub now: Option<DateTime<Utc>>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    /// Text for people, or JSON for pipelines.
+    #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
+    pub format: StatusFormat,
+}
+
+#[derive(Args)]
+#[command(group = clap::ArgGroup::new("principal").required(true).args(["role", "user"]))]
+pub struct RestoreArgs {
+    /// The role's name.
+    #[arg(long, value_name = "NAME")]
+    pub role: Option<String>,
+
+    /// The IAM user's name.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// Print the calls and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    /// Text for people, or JSON for pipelines.
+    #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
+    pub format: StatusFormat,
+}
+
+/// The principal named by exactly one of --role and --user (clap's group makes it so).
+pub fn named(
+    role: &Option<String>,
+    user: &Option<String>,
+) -> Result<(PrincipalKind, String), Error> {
+    match (role, user) {
+        (Some(role), None) => Ok((PrincipalKind::Role, role.clone())),
+        (None, Some(user)) => Ok((PrincipalKind::User, user.clone())),
+        _ => Err(Error::InvalidOption {
+            option: "--role/--user".to_owned(),
+            value: String::new(),
+            message: "name exactly one role (--role NAME) or one user (--user NAME)".to_owned(),
+        }),
+    }
 }
 
 #[derive(Args)]

@@ -11,6 +11,8 @@ pub enum Exit {
     Error = 2,
     /// `status`: the rule is failing, stale or never evaluated.
     Unhealthy = 3,
+    /// `quarantine` / `restore`: a guard refused; nothing was changed.
+    Refused = 4,
 }
 
 impl From<Exit> for ExitCode {

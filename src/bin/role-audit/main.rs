@@ -17,12 +17,14 @@ use iam_role_last_used::aws::config_rule::{
 use iam_role_last_used::aws::iam::{
     fetch_roles_with_progress, fetch_users_with_progress, PAGE_SIZE,
 };
-use iam_role_last_used::aws::{credential_report, load_sdk_config};
+use iam_role_last_used::aws::{credential_report, load_sdk_config, quarantine};
 use iam_role_last_used::cli::hints::hint;
 use iam_role_last_used::cli::output::{render, Row, TableStyle};
+use iam_role_last_used::cli::quarantine::{Action, Done};
 use iam_role_last_used::cli::{report, snapshot};
 use iam_role_last_used::core::credential_report::{self as report_csv, CredentialReport};
 use iam_role_last_used::core::evaluate::{self, evaluate, users};
+use iam_role_last_used::core::quarantine as core_quarantine;
 use iam_role_last_used::core::results::{Compliance, ResourceType};
 use iam_role_last_used::core::role::Role;
 use iam_role_last_used::core::rule_status::{verdict, RuleEvidence, StatusReport};
@@ -32,8 +34,8 @@ use iam_role_last_used::core::user::{User, UsersAccount};
 use iam_role_last_used::Error;
 
 use args::{
-    AwsArgs, Cli, Command, EvaluateArgs, Kind, OutputArgs, PermissionsArgs, ReportArgs, StatusArgs,
-    StatusFormat,
+    AwsArgs, Cli, Command, EvaluateArgs, Kind, OutputArgs, PermissionsArgs, QuarantineArgs,
+    ReportArgs, RestoreArgs, StatusArgs, StatusFormat,
 };
 use exit_codes::Exit;
 
@@ -377,12 +379,70 @@ async fn run_permissions(args: &PermissionsArgs) -> Result<Outcome, Error> {
     })
 }
 
+async fn run_quarantine(args: &QuarantineArgs) -> Result<Outcome, Error> {
+    let (kind, name) = args::named(&args.role, &args.user)?;
+    let now = args.now.unwrap_or_else(Utc::now);
+    let sdk = sdk(&args.aws).await?;
+    let iam = aws_sdk_iam::Client::new(&sdk);
+    let target = quarantine::read_target(&iam, kind, &name).await?;
+    let rule =
+        quarantine::rule_view(&aws_sdk_config::Client::new(&sdk), &args.rule_name, &target).await?;
+    let calls = core_quarantine::quarantine(&target, &rule, now, core_quarantine::BY_CLI)
+        .map_err(Error::QuarantineRefused)?;
+    if !args.dry_run {
+        quarantine::apply(&iam, &target.name, &calls).await?;
+    }
+    done(
+        Action::Quarantine,
+        &target,
+        &calls,
+        args.dry_run,
+        args.format,
+    )
+}
+
+async fn run_restore(args: &RestoreArgs) -> Result<Outcome, Error> {
+    let (kind, name) = args::named(&args.role, &args.user)?;
+    let iam = aws_sdk_iam::Client::new(&sdk(&args.aws).await?);
+    let target = quarantine::read_target(&iam, kind, &name).await?;
+    let calls = core_quarantine::restore(&target).map_err(Error::QuarantineRefused)?;
+    if !args.dry_run {
+        quarantine::apply(&iam, &target.name, &calls).await?;
+    }
+    done(Action::Restore, &target, &calls, args.dry_run, args.format)
+}
+
+fn done(
+    action: Action,
+    target: &core_quarantine::Target,
+    calls: &[core_quarantine::Call],
+    dry_run: bool,
+    format: StatusFormat,
+) -> Result<Outcome, Error> {
+    let done = Done {
+        action,
+        target,
+        calls,
+        dry_run,
+    };
+    Ok(Outcome {
+        text: match format {
+            StatusFormat::Json => done.json()?,
+            StatusFormat::Table => done.table(),
+        },
+        warnings: Vec::new(),
+        exit: Exit::Done,
+    })
+}
+
 async fn run(cli: &Cli) -> Result<Outcome, Error> {
     match &cli.command {
         Command::Evaluate(args) => run_evaluate(args).await,
         Command::Report(args) => run_report(args).await,
         Command::Status(args) => run_status(args).await,
         Command::Permissions(args) => run_permissions(args).await,
+        Command::Quarantine(args) => run_quarantine(args).await,
+        Command::Restore(args) => run_restore(args).await,
     }
 }
 
@@ -416,6 +476,9 @@ fn print_failure(error: &Error) -> Exit {
     }
     if let Some(hint) = hint(error) {
         eprintln!("hint: {hint}");
+    }
+    if matches!(error, Error::QuarantineRefused(_)) {
+        return Exit::Refused;
     }
     Exit::Error
 }

@@ -1,0 +1,269 @@
+use chrono::TimeZone;
+
+use super::*;
+use crate::core::params::Principal;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap()
+}
+
+fn days_ago(n: i64) -> DateTime<Utc> {
+    now() - chrono::Duration::days(n)
+}
+
+fn role(path: &str, name: &str) -> Target {
+    Target {
+        kind: PrincipalKind::Role,
+        name: name.to_owned(),
+        id: "AROAEXAMPLE0000000001".to_owned(),
+        path: path.to_owned(),
+        tags: vec![("team".to_owned(), "data".to_owned())],
+        has_quarantine_policy: false,
+        access_keys: Vec::new(),
+    }
+}
+
+fn user(keys: Vec<AccessKey>) -> Target {
+    Target {
+        kind: PrincipalKind::User,
+        name: "ci-deploy".to_owned(),
+        id: "AIDAEXAMPLE0000000001".to_owned(),
+        path: "/".to_owned(),
+        tags: Vec::new(),
+        has_quarantine_policy: false,
+        access_keys: keys,
+    }
+}
+
+fn key(id: &str, active: bool, days: i64) -> AccessKey {
+    AccessKey {
+        id: id.to_owned(),
+        active,
+        last_activity: days_ago(days),
+    }
+}
+
+fn rule(allowlist: &str, exempt: Option<&str>, result: Option<Compliance>) -> RuleView {
+    RuleView {
+        rule_name: "iam-role-last-used".to_owned(),
+        allowlist: Allowlist::parse(Principal::Role, "role_allowlist", allowlist).unwrap(),
+        exempt_tag_key: exempt.map(str::to_owned),
+        max_days: 45,
+        result,
+    }
+}
+
+fn non_compliant() -> RuleView {
+    rule("", Some("keep"), Some(Compliance::NonCompliant))
+}
+
+fn tagged(mut target: Target, key: &str, value: &str) -> Target {
+    target.tags.push((key.to_owned(), value.to_owned()));
+    target
+}
+
+fn lines(calls: &[Call]) -> Vec<String> {
+    calls.iter().map(Call::line).collect()
+}
+
+#[test]
+fn each_guard_refuses_with_its_reason() {
+    let plain = || role("/", "old-batch");
+    let with_policy = Target {
+        has_quarantine_policy: true,
+        ..plain()
+    };
+    #[rustfmt::skip]
+    let cases: Vec<(Target, RuleView, &str)> = vec![
+        (role("/aws-service-role/support.amazonaws.com/", "AWSServiceRoleForSupport"), non_compliant(),
+            "role AWSServiceRoleForSupport is service-linked: never quarantined"),
+        (role("/aws-reserved/sso.amazonaws.com/eu-west-1/", "AWSReservedSSO_Admin_0123"), non_compliant(),
+            "role AWSReservedSSO_Admin_0123 is an IAM Identity Center role: never quarantined (change its permission set instead)"),
+        (tagged(plain(), TAG_QUARANTINED_AT, "2026-11-01T00:00:00Z"), non_compliant(),
+            "role old-batch is already quarantined (since 2026-11-01T00:00:00Z)"),
+        (with_policy, non_compliant(),
+            "role old-batch is already quarantined (since an unknown time: it has the UnusedAccessQuarantine policy)"),
+        (plain(), rule("/breakglass-* | /old-*", None, Some(Compliance::NonCompliant)),
+            "role old-batch is allowlisted by pattern /old-* of rule iam-role-last-used"),
+        (tagged(plain(), "keep", "until=2020-01-01"), non_compliant(),
+            "role old-batch carries the exempt tag keep"),
+        (plain(), rule("", None, Some(Compliance::Compliant)),
+            "role old-batch is COMPLIANT in rule iam-role-last-used, not NON_COMPLIANT"),
+        (plain(), rule("", None, Some(Compliance::NotApplicable)),
+            "role old-batch is NOT_APPLICABLE in rule iam-role-last-used, not NON_COMPLIANT"),
+        (plain(), rule("", None, None),
+            "role old-batch is not evaluated in rule iam-role-last-used, not NON_COMPLIANT"),
+    ];
+    for (target, rule, expected) in cases {
+        let refusal = quarantine(&target, &rule, now(), BY_CLI).unwrap_err();
+        assert_eq!(refusal.to_string(), expected);
+    }
+}
+
+#[test]
+fn an_allowlist_pattern_star_also_matches_slashes() {
+    let target = role("/team/batch/", "nightly");
+    let refusal = quarantine(
+        &target,
+        &rule("/team/*", None, Some(Compliance::NonCompliant)),
+        now(),
+        BY_CLI,
+    );
+    assert!(
+        matches!(refusal, Err(Refusal::Allowlisted { ref pattern, .. }) if pattern == "/team/*")
+    );
+}
+
+#[test]
+fn a_role_is_tagged_then_denied() {
+    let calls = quarantine(
+        &role("/", "old-batch"),
+        &non_compliant(),
+        now(),
+        "stack-QuarantineRole",
+    )
+    .unwrap();
+    assert_eq!(
+        lines(&calls),
+        [
+            r#"iam:TagRole {"RoleName":"old-batch","Tags":[{"Key":"unused-access:quarantined-at","Value":"2026-12-01T12:00:00Z"},{"Key":"unused-access:quarantined-by","Value":"stack-QuarantineRole"}]}"#,
+            r#"iam:PutRolePolicy {"RoleName":"old-batch","PolicyName":"UnusedAccessQuarantine","PolicyDocument":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"UnusedAccessQuarantine\",\"Effect\":\"Deny\",\"Action\":\"*\",\"Resource\":\"*\"}]}"}"#,
+        ]
+    );
+}
+
+#[test]
+fn a_user_loses_only_its_unused_active_keys_and_keeps_its_password() {
+    let target = user(vec![
+        key("AKIAZZZUNUSED0000002", true, 46),
+        key("AKIAAAAUSED000000001", true, 45),
+        key("AKIABBBINACTIVE00003", false, 300),
+    ]);
+    let mut rule = non_compliant();
+    rule.rule_name = "iam-user-unused-credentials".to_owned();
+    let calls = quarantine(&target, &rule, now(), BY_CLI).unwrap();
+    assert_eq!(
+        calls,
+        [
+            Call::TagUser {
+                user: "ci-deploy".to_owned(),
+                tags: vec![
+                    (
+                        TAG_QUARANTINED_AT.to_owned(),
+                        "2026-12-01T12:00:00Z".to_owned()
+                    ),
+                    (TAG_QUARANTINED_BY.to_owned(), "role-audit".to_owned()),
+                    (
+                        TAG_DEACTIVATED_KEYS.to_owned(),
+                        "AKIAZZZUNUSED0000002".to_owned()
+                    ),
+                ],
+            },
+            Call::UpdateAccessKey {
+                user: "ci-deploy".to_owned(),
+                key: "AKIAZZZUNUSED0000002".to_owned(),
+                active: false,
+            },
+            Call::PutUserPolicy {
+                user: "ci-deploy".to_owned()
+            },
+        ]
+    );
+}
+
+#[test]
+fn a_user_with_several_unused_keys_records_them_sorted() {
+    let target = user(vec![
+        key("AKIAZZZ0000000000002", true, 100),
+        key("AKIAAAA0000000000001", true, 900),
+    ]);
+    let calls = quarantine(&target, &non_compliant(), now(), BY_CLI).unwrap();
+    assert_eq!(
+        calls[0].parameters()["Tags"][2]["Value"],
+        "AKIAAAA0000000000001 AKIAZZZ0000000000002"
+    );
+    assert_eq!(calls[1].parameters()["AccessKeyId"], "AKIAAAA0000000000001");
+    assert_eq!(calls[2].parameters()["AccessKeyId"], "AKIAZZZ0000000000002");
+    assert_eq!(calls.len(), 4);
+}
+
+#[test]
+fn restore_undoes_exactly_what_quarantine_did() {
+    let quarantined = Target {
+        has_quarantine_policy: true,
+        ..tagged(
+            tagged(
+                role("/", "old-batch"),
+                TAG_QUARANTINED_AT,
+                "2026-12-01T12:00:00Z",
+            ),
+            TAG_QUARANTINED_BY,
+            "role-audit",
+        )
+    };
+    assert_eq!(
+        lines(&restore(&quarantined).unwrap()),
+        [
+            r#"iam:DeleteRolePolicy {"RoleName":"old-batch","PolicyName":"UnusedAccessQuarantine"}"#,
+            r#"iam:UntagRole {"RoleName":"old-batch","TagKeys":["unused-access:quarantined-at","unused-access:quarantined-by"]}"#,
+        ]
+    );
+    // Interrupted after tagging: the policy never came, so restore only removes the tags.
+    let interrupted = tagged(
+        role("/", "old-batch"),
+        TAG_QUARANTINED_AT,
+        "2026-12-01T12:00:00Z",
+    );
+    assert_eq!(
+        restore(&interrupted).unwrap(),
+        [Call::UntagRole {
+            role: "old-batch".to_owned(),
+            keys: vec![TAG_QUARANTINED_AT.to_owned(), TAG_QUARANTINED_BY.to_owned()],
+        }]
+    );
+}
+
+#[test]
+fn restore_reactivates_only_recorded_keys_that_are_still_inactive() {
+    let mut target = user(vec![
+        key("AKIAZZZ0000000000002", false, 100),
+        key("AKIAAAA0000000000001", false, 900),
+        // Deactivated by a person before the quarantine: not in the tag, stays inactive.
+        key("AKIAMMM0000000000003", false, 900),
+    ]);
+    target.has_quarantine_policy = true;
+    let target = tagged(
+        tagged(target, TAG_QUARANTINED_AT, "2026-12-01T12:00:00Z"),
+        TAG_DEACTIVATED_KEYS,
+        // A key deleted since is skipped.
+        "AKIAAAA0000000000001 AKIAGONE000000000009 AKIAZZZ0000000000002",
+    );
+    assert_eq!(
+        lines(&restore(&target).unwrap()),
+        [
+            r#"iam:UpdateAccessKey {"UserName":"ci-deploy","AccessKeyId":"AKIAAAA0000000000001","Status":"Active"}"#,
+            r#"iam:UpdateAccessKey {"UserName":"ci-deploy","AccessKeyId":"AKIAZZZ0000000000002","Status":"Active"}"#,
+            r#"iam:DeleteUserPolicy {"UserName":"ci-deploy","PolicyName":"UnusedAccessQuarantine"}"#,
+            r#"iam:UntagUser {"UserName":"ci-deploy","TagKeys":["unused-access:quarantined-at","unused-access:quarantined-by","unused-access:deactivated-keys"]}"#,
+        ]
+    );
+}
+
+#[test]
+fn restore_refuses_a_principal_never_quarantined() {
+    assert_eq!(
+        restore(&user(Vec::new())).unwrap_err().to_string(),
+        "user ci-deploy is not quarantined (no unused-access:quarantined-at tag)"
+    );
+}
+
+#[test]
+fn the_policy_denies_every_action_on_every_resource() {
+    let policy: Value = serde_json::from_str(POLICY_DOCUMENT).unwrap();
+    assert_eq!(
+        policy,
+        json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "UnusedAccessQuarantine", "Effect": "Deny", "Action": "*", "Resource": "*"}
+        ]})
+    );
+}

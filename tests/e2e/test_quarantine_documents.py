@@ -279,7 +279,9 @@ def _seed_role_guard(account: Account, case: str) -> tuple[str, str, str]:
     if case == "already-quarantined-policy":
         role_id = account.non_compliant_role("denied")
         account.fake.put_role_policy("denied", POLICY_NAME, APP_POLICY, account_id=account.id)
-        return role_id, "denied", "role denied is already quarantined (since unknown)"
+        return role_id, "denied", (
+            f"role denied is already quarantined (since an unknown time: it has the {POLICY_NAME} policy)"
+        )
     if case == "allowlisted":
         role_id = account.non_compliant_role("worker", path="/ops/")
         return role_id, "worker", f"role worker is allowlisted by pattern /ops/* of rule {rule}"
@@ -478,6 +480,12 @@ def _seed_user_guard(account: Account, case: str) -> tuple[str, str, str]:
     if case == "already-quarantined":
         user_id = account.non_compliant_user("held", tags={QUARANTINED_AT: "2026-10-01T00:00:00Z"})
         return user_id, "held", "user held is already quarantined (since 2026-10-01T00:00:00Z)"
+    if case == "already-quarantined-policy":
+        user_id = account.non_compliant_user("denied-user")
+        account.fake.put_user_policy("denied-user", POLICY_NAME, APP_POLICY, account_id=account.id)
+        return user_id, "denied-user", (
+            f"user denied-user is already quarantined (since an unknown time: it has the {POLICY_NAME} policy)"
+        )
     if case == "allowlisted":
         user_id = account.non_compliant_user("breakglass-user")
         return user_id, "breakglass-user", (
@@ -499,7 +507,9 @@ def _seed_user_guard(account: Account, case: str) -> tuple[str, str, str]:
 
 
 @pytest.mark.parametrize(
-    "case", ["already-quarantined", "allowlisted", "exempt", "COMPLIANT", "no-result", "unknown-user-id"]
+    "case",
+    ["already-quarantined", "already-quarantined-policy", "allowlisted", "exempt", "COMPLIANT",
+     "no-result", "unknown-user-id"],  # fmt: skip
 )
 def test_each_user_guard_refuses_with_its_reason_and_changes_nothing(fake_aws: FakeAws, case: str):
     account = Account(

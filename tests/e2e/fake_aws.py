@@ -29,6 +29,23 @@ real behaviour while the server runs, and says which one:
 * FailedEvaluations: real Config may refuse some items of a PutEvaluations call and return them
   in `FailedEvaluations` (moto never does). `ConfigResults.reject` makes it refuse chosen
   ResourceIds, once or every time; a refused item is not stored.
+* GetComplianceDetailsByResource (the quarantine documents' guard): moto 5.2 has no such action.
+  Real Config (API Reference, GetComplianceDetailsByResource) takes ResourceType and ResourceId,
+  `ComplianceTypes` (COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE; default all) and `NextToken`, and
+  has no `Limit`; it answers the resource's results in every rule of the account and Region, in
+  the same EvaluationResult shape as GetComplianceDetailsByConfigRule. `ConfigResults.by_resource`
+  serves that from the same store; a page holds `ConfigResults.resource_page_size` results (the
+  fake's choice: the reference states no page size), with an opaque NextToken. The proactive
+  `ResourceEvaluationId` form is refused as not supported by the fake.
+* DescribeConfigRules: moto has it, but its PutConfigRule accepts a CUSTOM_LAMBDA rule only
+  for a Lambda function moto holds. `ConfigRules.put` stores a rule's Source.Owner and
+  InputParameters without one; DescribeConfigRules with ConfigRuleNames that are all stored
+  there answers from it as Config does (ConfigRuleName, ConfigRuleArn, ConfigRuleId, Source,
+  InputParameters as a JSON string, ConfigRuleState ACTIVE; NoSuchConfigRuleException naming
+  an unknown rule); any other request goes to moto.
+* ListUsers: moto returns every user in one response with IsTruncated false. Real IAM pages it as
+  GetAccountAuthorizationDetails (MaxItems 1..1000, default 100, Marker, IsTruncated): the fake
+  does so, in moto's (creation) order.
 
 * GenerateCredentialReport / GetCredentialReport (the users rule): moto builds the CSV from
   the live users at every GetCredentialReport, answers GetCredentialReport with the constant
@@ -580,6 +597,7 @@ def _error_response(fault: Fault, service: str, operation: str, account: str = A
 
 RESULTS_DEFAULT_LIMIT = 10  # real Config: "The default is 10"
 RESULTS_MAX_LIMIT = 100
+RESOURCE_RESULTS_PAGE_SIZE = 10  # GetComplianceDetailsByResource: the fake's choice
 CONFIG_RULE_NAME_MAX = 64  # GetComplianceDetailsByConfigRule ConfigRuleName, Config API model
 PUT_EVALUATIONS_MAX = 100
 ANNOTATION_MAX = 256
@@ -601,6 +619,8 @@ class ConfigResults:
         self._rules: dict[tuple[str, str, str], dict[tuple[str, str], dict[str, Any]]] = {}
         # ResourceId -> refusals left (None: every time)
         self._refuse: dict[str, int | None] = {}
+        # GetComplianceDetailsByResource: results a page (the reference states no size).
+        self.resource_page_size = RESOURCE_RESULTS_PAGE_SIZE
 
     # -- for the tests
 
@@ -737,54 +757,156 @@ class ConfigResults:
         limit = RESULTS_DEFAULT_LIMIT if not limit else int(limit)
         if not 0 < limit <= RESULTS_MAX_LIMIT:
             raise InvalidLimitException(limit)
-        types = list(compliance_types or COMPLIANCE_TYPES_ALLOWED)
-        for compliance in types:
-            if compliance not in COMPLIANCE_TYPES_ALLOWED:
-                raise InvalidParameterValueException(
-                    f"The ComplianceType {compliance} is not supported by this API. Supported "
-                    f"values: {', '.join(COMPLIANCE_TYPES_ALLOWED)}"
-                )
+        types = _compliance_types(compliance_types)
         query_id = f"{rule}|{','.join(sorted(types))}"
-        offset = 0
-        if next_token:
-            try:
-                text = base64.b64decode(next_token.encode(), validate=True).decode()
-                prefix, query, number = text.rsplit("#", 2)
-                offset = int(number)
-                if prefix != _NEXT_TOKEN_PREFIX or query != query_id or offset <= 0:
-                    raise ValueError(text)
-            except ValueError as error:
-                raise InvalidNextTokenException() from error
+        offset = _decode_next_token(next_token, query_id) if next_token else 0
         with self._lock:
             key = (account_id, region, rule)
             if key not in self._rules:
                 raise NoSuchConfigRuleException(rule)
             matching = [r for r in self._rules[key].values() if r["ComplianceType"] in types]
             page = [dict(r) for r in matching[offset : offset + limit]]
-        response: dict[str, Any] = {
-            "EvaluationResults": [
-                {
-                    "EvaluationResultIdentifier": {
-                        "EvaluationResultQualifier": {
-                            "ConfigRuleName": rule,
-                            "ResourceType": r["ResourceType"],
-                            "ResourceId": r["ResourceId"],
-                            "EvaluationMode": "DETECTIVE",
-                        },
-                        "OrderingTimestamp": r["OrderingTimestamp"],
-                    },
-                    "ComplianceType": r["ComplianceType"],
-                    "ResultRecordedTime": r["ResultRecordedTime"],
-                    "ConfigRuleInvokedTime": r["ConfigRuleInvokedTime"],
-                    **({"Annotation": r["Annotation"]} if r["Annotation"] is not None else {}),
-                }
-                for r in page
-            ]
-        }
+        response: dict[str, Any] = {"EvaluationResults": [_evaluation_result(rule, r) for r in page]}
         if offset + limit < len(matching):
             text = f"{_NEXT_TOKEN_PREFIX}#{query_id}#{offset + limit}"
             response["NextToken"] = base64.b64encode(text.encode()).decode()
         return response
+
+    def by_resource(
+        self,
+        account_id: str,
+        region: str,
+        resource_type: str | None,
+        resource_id: str | None,
+        compliance_types: list[str] | None,
+        next_token: str | None,
+        resource_evaluation_id: str | None = None,
+    ) -> dict[str, Any]:
+        """GetComplianceDetailsByResource's response: the resource's results in every rule."""
+        if resource_evaluation_id is not None:
+            raise InvalidParameterValueException(
+                "ResourceEvaluationId (proactive evaluations) is not supported by the fake"
+            )
+        if not resource_type or not resource_id:
+            raise ValidationException(
+                "1 validation error detected: ResourceType and ResourceId must not be null"
+            )
+        types = _compliance_types(compliance_types)
+        query_id = f"{resource_type}|{resource_id}|{','.join(sorted(types))}"
+        offset = _decode_next_token(next_token, query_id) if next_token else 0
+        with self._lock:
+            matching = [
+                (rule, dict(result))
+                for (account, rule_region, rule), results in self._rules.items()
+                if (account, rule_region) == (account_id, region)
+                for (kind, rid), result in results.items()
+                if (kind, rid) == (resource_type, resource_id) and result["ComplianceType"] in types
+            ]
+        size = self.resource_page_size
+        page = matching[offset : offset + size]
+        response: dict[str, Any] = {"EvaluationResults": [_evaluation_result(*r) for r in page]}
+        if offset + size < len(matching):
+            text = f"{_NEXT_TOKEN_PREFIX}#{query_id}#{offset + size}"
+            response["NextToken"] = base64.b64encode(text.encode()).decode()
+        return response
+
+
+def _evaluation_result(rule: str, stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored result as Config's EvaluationResult."""
+    return {
+        "EvaluationResultIdentifier": {
+            "EvaluationResultQualifier": {
+                "ConfigRuleName": rule,
+                "ResourceType": stored["ResourceType"],
+                "ResourceId": stored["ResourceId"],
+                "EvaluationMode": "DETECTIVE",
+            },
+            "OrderingTimestamp": stored["OrderingTimestamp"],
+        },
+        "ComplianceType": stored["ComplianceType"],
+        "ResultRecordedTime": stored["ResultRecordedTime"],
+        "ConfigRuleInvokedTime": stored["ConfigRuleInvokedTime"],
+        **({"Annotation": stored["Annotation"]} if stored["Annotation"] is not None else {}),
+    }
+
+
+def _compliance_types(compliance_types: list[str] | None) -> list[str]:
+    types = list(compliance_types or COMPLIANCE_TYPES_ALLOWED)
+    for compliance in types:
+        if compliance not in COMPLIANCE_TYPES_ALLOWED:
+            raise InvalidParameterValueException(
+                f"The ComplianceType {compliance} is not supported by this API. Supported "
+                f"values: {', '.join(COMPLIANCE_TYPES_ALLOWED)}"
+            )
+    return types
+
+
+def _decode_next_token(next_token: str, query_id: str) -> int:
+    try:
+        text = base64.b64decode(next_token.encode(), validate=True).decode()
+        prefix, query, number = text.rsplit("#", 2)
+        offset = int(number)
+        if prefix != _NEXT_TOKEN_PREFIX or query != query_id or offset <= 0:
+            raise ValueError(text)
+    except ValueError as error:
+        raise InvalidNextTokenException() from error
+    return offset
+
+
+class ConfigRules:
+    """Custom rules DescribeConfigRules reports without the Lambda function moto's PutConfigRule
+    insists on (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def put(
+        self,
+        name: str,
+        input_parameters: dict[str, str] | None,
+        owner: str = "CUSTOM_LAMBDA",
+        account_id: str = ACCOUNT_ID,
+        region: str = REGION,
+    ) -> None:
+        """Creates or replaces the rule `name`; `input_parameters` None = the rule has none."""
+        rule_id = f"config-rule-{uuid.uuid4().hex[:6]}"
+        rule: dict[str, Any] = {
+            "ConfigRuleName": name,
+            "ConfigRuleArn": f"arn:aws:config:{region}:{account_id}:config-rule/{rule_id}",
+            "ConfigRuleId": rule_id,
+            "Source": {
+                "Owner": owner,
+                "SourceIdentifier": f"arn:aws:lambda:{region}:{account_id}:function:{name}",
+                "SourceDetails": [
+                    {
+                        "EventSource": "aws.config",
+                        "MessageType": "ScheduledNotification",
+                        "MaximumExecutionFrequency": "TwentyFour_Hours",
+                    }
+                ],
+            },
+            "MaximumExecutionFrequency": "TwentyFour_Hours",
+            "ConfigRuleState": "ACTIVE",
+        }
+        if input_parameters is not None:
+            rule["InputParameters"] = json.dumps(input_parameters)
+        with self._lock:
+            self._rules[(account_id, region, name)] = rule
+
+    def describe(self, account_id: str, region: str, names: list[str] | None) -> dict[str, Any] | None:
+        """The response for these names, or None when moto should answer (no names, or names
+        not stored here)."""
+        with self._lock:
+            if not names or not any((account_id, region, n) in self._rules for n in names):
+                return None
+            rules = []
+            for name in names:
+                rule = self._rules.get((account_id, region, name))
+                if rule is None:
+                    raise NoSuchConfigRuleException(name)
+                rules.append(copy.deepcopy(rule))
+        return {"ConfigRules": rules}
 
 
 def _validate_put_evaluations(evaluations: list[dict[str, Any]]) -> None:
@@ -987,6 +1109,7 @@ class FakeAws:
     def __init__(self) -> None:
         self.recorder = Recorder()
         self.config_results = ConfigResults()
+        self.config_rules = ConfigRules()
         self.credential_reports = CredentialReports()
         # account -> the most roles an IAM page holds there (real IAM may serve fewer than
         # MaxItems); accounts not listed get MaxItems.
@@ -1367,6 +1490,33 @@ class FakeAws:
                 )
             )
 
+        def get_compliance_details_by_resource(response: ConfigResponse) -> str:
+            return json.dumps(
+                results.by_resource(
+                    response.current_account,
+                    response.region,
+                    response._get_param("ResourceType"),
+                    response._get_param("ResourceId"),
+                    response._get_param("ComplianceTypes"),
+                    response._get_param("NextToken"),
+                    response._get_param("ResourceEvaluationId"),
+                )
+            )
+
+        rules = self.config_rules
+        original_describe_config_rules = ConfigResponse.describe_config_rules
+
+        def describe_config_rules(response: ConfigResponse) -> str:
+            answer = rules.describe(
+                response.current_account, response.region, response._get_param("ConfigRuleNames")
+            )
+            if answer is None:
+                return original_describe_config_rules(response)
+            return json.dumps(answer)
+
+        def list_users(response: IamResponse):
+            return _paginated_list_users(response)
+
         reports = self.credential_reports
 
         def generate_credential_report(response: IamResponse):
@@ -1409,6 +1559,13 @@ class FakeAws:
                 "get_compliance_details_by_config_rule",
                 get_compliance_details_by_config_rule,
             ),
+            (
+                ConfigResponse,
+                "get_compliance_details_by_resource",
+                get_compliance_details_by_resource,
+            ),
+            (ConfigResponse, "describe_config_rules", describe_config_rules),
+            (IamResponse, "list_users", list_users),
             (IamResponse, "get_account_authorization_details", get_account_authorization_details),
             (IamResponse, "generate_credential_report", generate_credential_report),
             (IamResponse, "get_credential_report", get_credential_report),
@@ -1429,6 +1586,26 @@ class FakeAws:
                 delattr(owner, name)
             else:
                 setattr(owner, name, original)
+
+
+def _paginated_list_users(response: IamResponse) -> ActionResult:
+    """moto's ListUsers with real IAM's paging (MaxItems, Marker, IsTruncated), in moto's
+    (creation) order."""
+    max_items = response._get_param("MaxItems")
+    size = IAM_DEFAULT_MAX_ITEMS if max_items is None else int(max_items)
+    if not 1 <= size <= IAM_MAX_MAX_ITEMS:
+        raise ValidationError(
+            f"1 validation error detected: Value '{size}' at 'maxItems' failed to satisfy "
+            f"constraint: Member must have value between 1 and {IAM_MAX_MAX_ITEMS}"
+        )
+    marker = response._get_param("Marker")
+    start = _decode_marker(marker) if marker else 0
+    users = list(response.backend.list_users(response._get_param("PathPrefix"), None, None))
+    result: dict[str, Any] = {"Users": users[start : start + size]}
+    result["IsTruncated"] = start + size < len(users)
+    if result["IsTruncated"]:
+        result["Marker"] = _encode_marker(start + size)
+    return ActionResult(result)
 
 
 def _paginated_get_account_authorization_details(

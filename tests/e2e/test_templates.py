@@ -564,3 +564,214 @@ def test_permissions_rule_disabled_leaves_out_every_permissions_resource_and_out
     for name, output in template["Outputs"].items():
         if _references(output["Value"]) & own:
             assert output.get("Condition") == "PermissionsRuleEnabled", name
+
+
+# ---- the quarantine documents (template.yaml): what they are, what their role may do, and the
+# Config remediation that offers them
+
+QUARANTINE_DOCUMENTS = {
+    "QuarantineRoleDocument": ("QuarantineRole", "RoleId", "NameOfSolution"),
+    "RestoreRoleDocument": ("RestoreRole", "RoleId", None),
+    "QuarantineUserDocument": ("QuarantineUser", "UserId", "UsersRuleName"),
+    "RestoreUserDocument": ("RestoreUser", "UserId", None),
+}
+AUTOMATION_ROLE = "QuarantineAutomationRole"
+# What the documents' aws:executeScript steps call through boto3 (each script's own calls are
+# read from its source below and must be exactly these).
+SCRIPT_ACTIONS = {
+    "iam:ListRoles", "iam:GetRole", "iam:GetRolePolicy",
+    "iam:ListUsers", "iam:GetUser", "iam:GetUserPolicy", "iam:ListAccessKeys",
+    "iam:GetAccessKeyLastUsed", "iam:UpdateAccessKey",
+    "config:DescribeConfigRules", "config:GetComplianceDetailsByResource",
+}  # fmt: skip
+# The quarantine spec's literals.
+SPEC_POLICY_DOCUMENT = (
+    '{"Version":"2012-10-17","Statement":[{"Sid":"UnusedAccessQuarantine","Effect":"Deny",'
+    '"Action":"*","Resource":"*"}]}'
+)
+
+
+def documents() -> dict[str, dict]:
+    return resources_of_type(load(SINGLE), "AWS::SSM::Document")
+
+
+def steps_of(document: dict) -> list[dict]:
+    return document["Properties"]["Content"]["mainSteps"]
+
+
+def script_actions(script: str) -> set[str]:
+    """The IAM and Config actions a script calls: `iam.<op>(...)`, `config.<op>(...)` and
+    `<client>.get_paginator("<op>")`, as the service models name them."""
+    import ast
+
+    import botocore.session
+    from botocore import xform_name
+
+    models = {s: botocore.session.get_session().get_service_model(s) for s in ("iam", "config")}
+    by_snake = {
+        (service, xform_name(op)): f"{service}:{op}"
+        for service, model in models.items()
+        for op in model.operation_names
+    }
+    found = set()
+    for node in ast.walk(ast.parse(script)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        target = node.func.value
+        if not (isinstance(target, ast.Name) and target.id in models):
+            continue
+        if node.func.attr == "get_paginator":
+            found.add(by_snake[(target.id, node.args[0].value)])
+        elif node.func.attr != "exceptions":
+            found.add(by_snake[(target.id, node.func.attr)])
+    return found
+
+
+def test_the_four_quarantine_documents_are_named_automation_documents_of_the_stack():
+    found = documents()
+    assert sorted(found) == sorted(QUARANTINE_DOCUMENTS)
+    for logical_id, (suffix, id_parameter, rule_default) in QUARANTINE_DOCUMENTS.items():
+        properties = found[logical_id]["Properties"]
+        assert properties["Name"] == {"Fn::Sub": f"${{AWS::StackName}}-{suffix}"}
+        assert (properties["DocumentType"], properties["DocumentFormat"]) == ("Automation", "YAML")
+        # A new version on update: Replace would first create a second document of this name.
+        assert properties["UpdateMethod"] == "NewVersion"
+        content = properties["Content"]
+        assert content["schemaVersion"] == "0.3"
+        assert content["assumeRole"] == "{{ AutomationAssumeRole }}"
+        parameters = content["parameters"]
+        assert parameters["AutomationAssumeRole"]["default"] == {"Fn::GetAtt": [AUTOMATION_ROLE, "Arn"]}
+        assert "default" not in parameters[id_parameter], "the principal is always given"
+        if rule_default:
+            assert parameters["RuleName"]["default"] == {"Ref": rule_default}
+        assert set(parameters) == {id_parameter, "AutomationAssumeRole"} | ({"RuleName"} if rule_default else set())
+        for step in steps_of(found[logical_id]):
+            if step["action"] == "aws:executeScript":
+                # Systems Manager: runbooks on Python 3.6 to 3.8 can no longer be created or run.
+                assert step["inputs"]["Runtime"] == "python3.11"
+
+
+def test_the_documents_use_the_quarantine_specs_policy_and_tags():
+    found = documents()
+
+    def api_steps(logical_id):
+        return {s["inputs"]["Api"]: s["inputs"] for s in steps_of(found[logical_id]) if s["action"] == "aws:executeAwsApi"}
+
+    for logical_id, api in (("QuarantineRoleDocument", "PutRolePolicy"), ("QuarantineUserDocument", "PutUserPolicy")):
+        inputs = api_steps(logical_id)[api]
+        assert (inputs["PolicyName"], inputs["PolicyDocument"]) == ("UnusedAccessQuarantine", SPEC_POLICY_DOCUMENT)
+    role_tags = api_steps("QuarantineRoleDocument")["TagRole"]["Tags"]
+    assert [t["Key"] for t in role_tags] == ["unused-access:quarantined-at", "unused-access:quarantined-by"]
+    assert role_tags[1]["Value"] == {"Fn::Sub": "${AWS::StackName}-QuarantineRole"}
+    user_tags = api_steps("QuarantineUserDocument")["TagUser"]["Tags"]
+    assert [t["Key"] for t in user_tags] == [
+        "unused-access:quarantined-at", "unused-access:quarantined-by", "unused-access:deactivated-keys"
+    ]  # fmt: skip
+    assert user_tags[1]["Value"] == {"Fn::Sub": "${AWS::StackName}-QuarantineUser"}
+    assert api_steps("RestoreRoleDocument")["UntagRole"]["TagKeys"] == [t["Key"] for t in role_tags]
+    assert api_steps("RestoreUserDocument")["UntagUser"]["TagKeys"] == [t["Key"] for t in user_tags]
+
+
+def _automation_statements() -> list[dict]:
+    template = load(SINGLE)
+    (policy,) = template["Resources"][AUTOMATION_ROLE]["Properties"]["Policies"]
+    return policy["PolicyDocument"]["Statement"]
+
+
+def _actions(statement: dict) -> set[str]:
+    action = statement["Action"]
+    return {action} if isinstance(action, str) else set(action)
+
+
+def test_the_automation_role_may_do_exactly_what_the_documents_call():
+    called = set()
+    scripted = set()
+    for document in documents().values():
+        for step in steps_of(document):
+            if step["action"] == "aws:executeAwsApi":
+                called.add(f"{step['inputs']['Service']}:{step['inputs']['Api']}")
+            elif step["action"] == "aws:executeScript":
+                scripted |= script_actions(step["inputs"]["Script"])
+            else:
+                assert step["action"] == "aws:branch", step["name"]
+    assert scripted == SCRIPT_ACTIONS, "the declared script calls are the scripts' calls"
+    called |= scripted
+    statements = _automation_statements()
+    allowed = set().union(*(_actions(s) for s in statements if s["Effect"] == "Allow"))
+    assert not called - allowed, f"called but not allowed: {sorted(called - allowed)}"
+    assert not allowed - called, f"allowed but never called: {sorted(allowed - called)}"
+    assert not any("*" in a for a in allowed), "named actions only"
+
+
+def test_the_automation_role_acts_only_on_the_accounts_principals_and_never_on_service_roles():
+    role_arns = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"}
+    user_arns = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*"}
+    writes = {"iam:TagRole", "iam:UntagRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy"}
+    by_sid = {s["Sid"]: s for s in _automation_statements()}
+    for statement in by_sid.values():
+        if statement["Effect"] != "Allow" or statement["Resource"] == "*":
+            continue
+        for action in _actions(statement):
+            if action.startswith("iam:"):
+                expected = role_arns if "Role" in action else user_arns
+                assert statement["Resource"] == expected, action
+    star = {a for s in by_sid.values() if s["Resource"] == "*" for a in _actions(s)}
+    # Service Authorization Reference / Config Developer Guide: these have no resource types.
+    assert star == {"iam:ListRoles", "iam:ListUsers", "config:GetComplianceDetailsByResource"}
+    deny = by_sid["NeverTouchServiceRoles"]
+    assert deny["Effect"] == "Deny" and _actions(deny) == writes
+    assert deny["Resource"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/*"},
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-reserved/*"},
+    ]
+    assert by_sid["ReadRuleParameters"]["Resource"] == [
+        {"Fn::GetAtt": ["ConfigRule", "Arn"]},
+        {"Fn::If": ["UsersRuleEnabled", {"Fn::GetAtt": ["UsersConfigRule", "Arn"]}, {"Ref": "AWS::NoValue"}]},
+    ]
+    (trust,) = load(SINGLE)["Resources"][AUTOMATION_ROLE]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "ssm.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+
+
+REMEDIATIONS = {
+    "QuarantineRoleRemediation": ("ConfigRule", "AWS::IAM::Role", "QuarantineRoleDocument", "RoleId"),
+    "UsersQuarantineRemediation": ("UsersConfigRule", "AWS::IAM::User", "QuarantineUserDocument", "UserId"),
+}
+
+
+@pytest.mark.parametrize("automatic", [False, True])
+def test_remediation_is_manual_by_default_and_automatic_with_the_parameter(automatic):
+    template = load(SINGLE)
+    parameter = template["Parameters"]["Remediation"]
+    assert (parameter["Default"], sorted(parameter["AllowedValues"])) == ("Manual", ["Automatic", "Manual"])
+    assert template["Conditions"]["AutomaticRemediation"] == {"Fn::Equals": [{"Ref": "Remediation"}, "Automatic"]}
+    conditions = {"AutomaticRemediation": automatic}
+    found = resources_of_type(template, "AWS::Config::RemediationConfiguration")
+    assert sorted(found) == sorted(REMEDIATIONS)
+    for logical_id, (rule, resource_type, document, id_parameter) in REMEDIATIONS.items():
+        properties = found[logical_id]["Properties"]
+        assert properties["ConfigRuleName"] == {"Ref": rule}
+        assert (properties["ResourceType"], properties["TargetType"]) == (resource_type, "SSM_DOCUMENT")
+        assert properties["TargetId"] == {"Ref": document}
+        # Config passes the resource id (a RoleId / UserId); the document resolves it.
+        assert properties["Parameters"] == {
+            id_parameter: {"ResourceValue": {"Value": "RESOURCE_ID"}},
+            "RuleName": {"StaticValue": {"Values": [{"Ref": rule}]}},
+            "AutomationAssumeRole": {"StaticValue": {"Values": [{"Fn::GetAtt": [AUTOMATION_ROLE, "Arn"]}]}},
+        }
+        assert resolve(properties["Automatic"], conditions) is automatic
+        attempts = resolve(properties["MaximumAutomaticAttempts"], conditions)
+        retry = resolve(properties["RetryAttemptSeconds"], conditions)
+        if automatic:
+            # Config's limits (API Reference, RemediationConfiguration): 1..25 and 1..2678000.
+            assert 1 <= attempts <= 25 and 1 <= retry <= 2678000
+        else:
+            assert attempts is None and retry is None
+        assert properties["ExecutionControls"] == {"SsmControls": {
+            "ConcurrentExecutionRatePercentage": {"Ref": "RemediationConcurrencyPercentage"},
+            "ErrorPercentage": {"Ref": "RemediationErrorPercentage"},
+        }}  # fmt: skip
+    assert found["UsersQuarantineRemediation"].get("Condition") == "UsersRuleEnabled"
+    for name in ("RemediationConcurrencyPercentage", "RemediationErrorPercentage"):
+        spec = template["Parameters"][name]
+        assert (spec["Default"], spec["MinValue"], spec["MaxValue"]) == (10, 1, 100)

@@ -1,0 +1,586 @@
+"""The quarantine and restore SSM Automation documents of template.yaml, run step by step by
+tests/e2e/ssm_automation.py against the fake AWS (moto's IAM, and the fake's Config results).
+
+What they must do is /work's quarantine spec (README, "Act on NON_COMPLIANT roles"): the same
+calls, in the same order, as `role-audit quarantine|restore`. The expected calls, messages and
+effects below are written from that spec, not read from the documents. Each test works in its
+own account of the shared fake, so nothing here changes the accounts other suites count.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import boto3
+import pytest
+
+from .fake_aws import REGION, AccessKeySpec, FakeAws
+from .ssm_automation import FAILED, SUCCESS, Stack, execute, load_template, run_document
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATE = REPO / "template.yaml"
+STACK = "e2e-unused-access"
+# The template's defaults: the documents' RuleName defaults name these rules.
+ROLES_RULE = "iam-role-last-used"
+USERS_RULE = "iam-user-unused-credentials"
+
+# The quarantine spec's constants, written out here, not imported from the documents.
+POLICY_NAME = "UnusedAccessQuarantine"
+POLICY_DOCUMENT = (
+    '{"Version":"2012-10-17","Statement":[{"Sid":"UnusedAccessQuarantine","Effect":"Deny",'
+    '"Action":"*","Resource":"*"}]}'
+)
+QUARANTINED_AT = "unused-access:quarantined-at"
+QUARANTINED_BY = "unused-access:quarantined-by"
+DEACTIVATED_KEYS = "unused-access:deactivated-keys"
+UTC_SECOND = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+APP_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+}
+
+_accounts = (f"6024182{n:05d}" for n in itertools.count(1))
+
+
+class Account:
+    """One fresh account of the fake: principals, the two rules, their results, and the
+    documents run as the stack would have deployed them."""
+
+    def __init__(self, fake: FakeAws, roles_rule: dict | None = None, users_rule: dict | None = None):
+        self.fake = fake
+        self.id = next(_accounts)
+        self.key = fake.key_without_user(self.id)
+        self.now = datetime.now(timezone.utc)
+        self.iam = boto3.client(
+            "iam",
+            endpoint_url=fake.endpoint_url,
+            region_name=REGION,
+            aws_access_key_id=self.key,
+            aws_secret_access_key="e2e-secret",
+        )
+        self.stack = Stack(load_template(TEMPLATE), STACK, account_id=self.id)
+        fake.config_rules.put(ROLES_RULE, roles_rule or {"max_days_for_last_used": "60"}, account_id=self.id)
+        fake.config_rules.put(USERS_RULE, users_rule or {"max_days_for_last_used": "45"}, account_id=self.id)
+
+    # -- principals
+
+    def role(self, name: str, path: str = "/", tags: dict[str, str] | None = None) -> str:
+        return self.fake.create_role(
+            name, path, self.now - timedelta(days=400), None, None,
+            [{"Key": k, "Value": v} for k, v in (tags or {}).items()], account_id=self.id,
+        )  # fmt: skip
+
+    def user(self, name: str, keys=(), tags: dict[str, str] | None = None, password: bool = False) -> str:
+        return self.fake.create_user(
+            name, "/", self.now - timedelta(days=400),
+            [{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+            password_set=self.now - timedelta(days=300) if password else None,
+            keys=list(keys), account_id=self.id,
+        )  # fmt: skip
+
+    def result(self, rule: str, resource_id: str, compliance: str, resource_type: str) -> None:
+        self.fake.config_results.seed(
+            rule, resource_id, compliance, "e2e", account_id=self.id, resource_type=resource_type
+        )
+
+    def non_compliant_role(self, name: str, **kwargs) -> str:
+        role_id = self.role(name, **kwargs)
+        self.result(ROLES_RULE, role_id, "NON_COMPLIANT", "AWS::IAM::Role")
+        return role_id
+
+    def non_compliant_user(self, name: str, **kwargs) -> str:
+        user_id = self.user(name, **kwargs)
+        self.result(USERS_RULE, user_id, "NON_COMPLIANT", "AWS::IAM::User")
+        return user_id
+
+    # -- running
+
+    def run(self, logical_id: str, **parameters):
+        _, content = self.stack.document(logical_id)
+        return execute(content, parameters, self.fake.endpoint_url, self.id, access_key_id=self.key)
+
+    # -- what IAM says
+
+    def role_state(self, name: str) -> dict:
+        inline = self.iam.list_role_policies(RoleName=name)["PolicyNames"]
+        return {
+            "inline": {
+                p: self.iam.get_role_policy(RoleName=name, PolicyName=p)["PolicyDocument"] for p in inline
+            },
+            "attached": sorted(
+                p["PolicyArn"] for p in self.iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+            ),
+            "tags": sorted((t["Key"], t["Value"]) for t in self.iam.list_role_tags(RoleName=name)["Tags"]),
+        }
+
+    def user_state(self, name: str) -> dict:
+        inline = self.iam.list_user_policies(UserName=name)["PolicyNames"]
+        try:
+            self.iam.get_login_profile(UserName=name)
+            password = True
+        except self.iam.exceptions.NoSuchEntityException:
+            password = False
+        return {
+            "inline": {
+                p: self.iam.get_user_policy(UserName=name, PolicyName=p)["PolicyDocument"] for p in inline
+            },
+            "attached": sorted(
+                p["PolicyArn"] for p in self.iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]
+            ),
+            "tags": sorted((t["Key"], t["Value"]) for t in self.iam.list_user_tags(UserName=name)["Tags"]),
+            "keys": sorted(
+                (k["AccessKeyId"], k["Status"])
+                for k in self.iam.list_access_keys(UserName=name)["AccessKeyMetadata"]
+            ),
+            "password": password,
+        }
+
+    def key_ids(self, user: str) -> list[str]:
+        """The user's access key ids, in creation order."""
+        return [k.access_key_id for k in self.fake.iam_of(self.id).get_user(user).access_keys]
+
+
+@pytest.fixture
+def account(fake_aws: FakeAws) -> Account:
+    return Account(fake_aws)
+
+
+def canonical(calls: list[dict]) -> list[dict]:
+    """The calls with each quarantined-at value checked for its shape and replaced by "<time>"
+    (the spec compares that value by shape)."""
+    out = json.loads(json.dumps(calls))
+    for call in out:
+        for tag in call["parameters"].get("Tags", []):
+            if tag["Key"] == QUARANTINED_AT:
+                assert UTC_SECOND.match(tag["Value"]), tag
+                tag["Value"] = "<time>"
+    return out
+
+
+def iam_call(operation: str, **parameters) -> dict:
+    return {"service": "iam", "operation": operation, "parameters": parameters}
+
+
+def requests_of(fake: FakeAws, action: str) -> int:
+    with fake.recorder.lock:
+        return sum(1 for r in fake.recorder.requests if r.action == action)
+
+
+# ---- roles: quarantine, restore, and back to exactly the role there was ----------------------
+
+
+def test_quarantine_then_restore_leaves_a_role_exactly_as_before(account: Account):
+    role_id = account.non_compliant_role("nightly-export", tags={"team": "data"})
+    account.fake.put_role_policy("nightly-export", "app", APP_POLICY, account_id=account.id)
+    arn = account.fake.create_policy("export-read", APP_POLICY, account_id=account.id)
+    account.fake.attach_role_policy("nightly-export", arn, account_id=account.id)
+    before = account.role_state("nightly-export")
+
+    quarantine = account.run("QuarantineRoleDocument", RoleId=role_id)
+
+    assert (quarantine.status, quarantine.message) == (SUCCESS, "")
+    assert canonical(quarantine.calls) == [
+        iam_call("TagRole", RoleName="nightly-export", Tags=[
+            {"Key": QUARANTINED_AT, "Value": "<time>"},
+            {"Key": QUARANTINED_BY, "Value": f"{STACK}-QuarantineRole"},
+        ]),
+        iam_call("PutRolePolicy", RoleName="nightly-export", PolicyName=POLICY_NAME,
+                 PolicyDocument=POLICY_DOCUMENT),
+    ]  # fmt: skip
+    during = account.role_state("nightly-export")
+    assert during["inline"] == before["inline"] | {POLICY_NAME: json.loads(POLICY_DOCUMENT)}
+    assert during["attached"] == before["attached"]
+    tags = dict(during["tags"])
+    assert tags[QUARANTINED_BY] == f"{STACK}-QuarantineRole"
+    stamped = datetime.strptime(tags[QUARANTINED_AT], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    assert abs(stamped - datetime.now(timezone.utc)) < timedelta(minutes=1)
+
+    restore = account.run("RestoreRoleDocument", RoleId=role_id)
+
+    assert (restore.status, restore.message) == (SUCCESS, "")
+    assert restore.calls == [
+        iam_call("DeleteRolePolicy", RoleName="nightly-export", PolicyName=POLICY_NAME),
+        iam_call("UntagRole", RoleName="nightly-export", TagKeys=[QUARANTINED_AT, QUARANTINED_BY]),
+    ]
+    assert account.role_state("nightly-export") == before
+
+
+def test_an_interrupted_quarantine_tags_only_is_restored_without_deleting_a_policy(account: Account):
+    role_id = account.role("half-done", tags={QUARANTINED_AT: "2026-11-30T10:00:00Z",
+                                              QUARANTINED_BY: f"{STACK}-QuarantineRole"})  # fmt: skip
+
+    restore = account.run("RestoreRoleDocument", RoleId=role_id)
+
+    assert restore.status == SUCCESS, restore.message
+    assert restore.calls == [
+        iam_call("UntagRole", RoleName="half-done", TagKeys=[QUARANTINED_AT, QUARANTINED_BY])
+    ]
+    assert account.role_state("half-done")["tags"] == []
+
+
+def test_the_role_config_names_by_role_id_is_found_beyond_the_first_list_roles_page(account: Account):
+    # ListRoles pages 100 roles at a time by default, ordered by RoleId in moto: the highest
+    # RoleId of 150 is on the second page.
+    ids = {account.role(f"filler-{n:03d}"): f"filler-{n:03d}" for n in range(150)}
+    last_id = max(ids)
+    account.result(ROLES_RULE, last_id, "NON_COMPLIANT", "AWS::IAM::Role")
+    pages_before = requests_of(account.fake, "ListRoles")
+
+    quarantine = account.run("QuarantineRoleDocument", RoleId=last_id)
+
+    assert quarantine.status == SUCCESS, quarantine.message
+    assert requests_of(account.fake, "ListRoles") - pages_before >= 2
+    assert quarantine.calls[0]["parameters"]["RoleName"] == ids[last_id]
+
+
+def test_the_current_result_is_read_across_every_page_of_the_resource_results(account: Account):
+    account.fake.config_results.resource_page_size = 1
+    try:
+        role_id = account.role("many-rules")
+        for rule in ("other-rule-1", "other-rule-2"):
+            account.result(rule, role_id, "COMPLIANT", "AWS::IAM::Role")
+        account.result(ROLES_RULE, role_id, "NON_COMPLIANT", "AWS::IAM::Role")
+        pages_before = requests_of(account.fake, "GetComplianceDetailsByResource")
+
+        quarantine = account.run("QuarantineRoleDocument", RoleId=role_id)
+    finally:
+        account.fake.config_results.resource_page_size = 10
+
+    assert quarantine.status == SUCCESS, quarantine.message
+    assert requests_of(account.fake, "GetComplianceDetailsByResource") - pages_before == 3
+
+
+# ---- the guards: each refuses with its reason and changes nothing ----------------------------
+
+ROLE_ALLOWLIST = "/breakglass-*|  |/ops/*"
+
+
+def _seed_role_guard(account: Account, case: str) -> tuple[str, str, str]:
+    """(RoleId, role name, the refusal the spec words) for one guard."""
+    rule = ROLES_RULE
+    if case == "service-linked":
+        name = "AWSServiceRoleForExample"
+        role_id = account.non_compliant_role(name, path="/aws-service-role/example.amazonaws.com/")
+        return role_id, name, f"role {name} is service-linked: never quarantined"
+    if case == "identity-center":
+        name = "AWSReservedSSO_Admin_0123456789abcdef"
+        role_id = account.non_compliant_role(name, path="/aws-reserved/sso.amazonaws.com/eu-west-1/")
+        return role_id, name, (
+            f"role {name} is an IAM Identity Center role: never quarantined "
+            "(change its permission set instead)"
+        )
+    if case == "already-quarantined-tag":
+        role_id = account.non_compliant_role("tagged", tags={QUARANTINED_AT: "2026-11-01T08:00:00Z"})
+        return role_id, "tagged", "role tagged is already quarantined (since 2026-11-01T08:00:00Z)"
+    if case == "already-quarantined-policy":
+        role_id = account.non_compliant_role("denied")
+        account.fake.put_role_policy("denied", POLICY_NAME, APP_POLICY, account_id=account.id)
+        return role_id, "denied", (
+            f"role denied is already quarantined (since an unknown time: it has the {POLICY_NAME} policy)"
+        )
+    if case == "allowlisted":
+        role_id = account.non_compliant_role("worker", path="/ops/")
+        return role_id, "worker", f"role worker is allowlisted by pattern /ops/* of rule {rule}"
+    if case == "allowlisted-legacy-key":
+        account.fake.config_rules.put(rule, {"role_whitelist": "/break*"}, account_id=account.id)
+        role_id = account.non_compliant_role("breakglass")
+        return role_id, "breakglass", f"role breakglass is allowlisted by pattern /break* of rule {rule}"
+    if case == "exempt":
+        role_id = account.non_compliant_role("kept", tags={"keep-until": "until=2020-01-01"})
+        return role_id, "kept", "role kept carries the exempt tag keep-until"
+    if case in ("COMPLIANT", "NOT_APPLICABLE"):
+        role_id = account.role("judged")
+        account.result(rule, role_id, case, "AWS::IAM::Role")
+        return role_id, "judged", f"role judged is {case} in rule {rule}, not NON_COMPLIANT"
+    if case == "no-result":
+        role_id = account.role("unjudged")
+        return role_id, "unjudged", f"role unjudged is not evaluated in rule {rule}, not NON_COMPLIANT"
+    if case == "result-in-another-rule-only":
+        role_id = account.role("elsewhere")
+        account.result("another-rule", role_id, "NON_COMPLIANT", "AWS::IAM::Role")
+        return role_id, "elsewhere", f"role elsewhere is not evaluated in rule {rule}, not NON_COMPLIANT"
+    if case == "unknown-role-id":
+        return "AROAE2ENOSUCHROLE0001", "", "no role with RoleId AROAE2ENOSUCHROLE0001 in this account"
+    if case == "rule-not-custom":
+        account.fake.config_rules.put(rule, None, owner="AWS", account_id=account.id)
+        role_id = account.non_compliant_role("managed")
+        return role_id, "managed", f"rule {rule} is owned by AWS, not CUSTOM_LAMBDA: not a rule of this stack"
+    raise AssertionError(case)
+
+
+ROLE_GUARDS = [
+    "service-linked", "identity-center", "already-quarantined-tag", "already-quarantined-policy",
+    "allowlisted", "allowlisted-legacy-key", "exempt", "COMPLIANT", "NOT_APPLICABLE", "no-result",
+    "result-in-another-rule-only", "unknown-role-id", "rule-not-custom",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", ROLE_GUARDS)
+def test_each_role_guard_refuses_with_its_reason_and_changes_nothing(fake_aws: FakeAws, case: str):
+    account = Account(
+        fake_aws, roles_rule={"role_allowlist": ROLE_ALLOWLIST, "exempt_tag_key": "keep-until"}
+    )
+    role_id, name, refusal = _seed_role_guard(account, case)
+    before = account.role_state(name) if name else None
+
+    quarantine = account.run("QuarantineRoleDocument", RoleId=role_id)
+
+    assert (quarantine.status, quarantine.message) == (FAILED, refusal)
+    assert quarantine.calls == []
+    assert quarantine.steps == ["CheckGuards"], "it stops at the guards"
+    if name:
+        assert account.role_state(name) == before
+
+
+def test_the_first_failing_guard_is_the_one_reported(fake_aws: FakeAws):
+    account = Account(fake_aws, roles_rule={"role_allowlist": "/*", "exempt_tag_key": "keep"})
+    # Service-linked, allowlisted, exempt and COMPLIANT at once: guard 1 speaks.
+    name = "AWSServiceRoleForAll"
+    role_id = account.role(name, path="/aws-service-role/all.amazonaws.com/", tags={"keep": ""})
+    account.result(ROLES_RULE, role_id, "COMPLIANT", "AWS::IAM::Role")
+    assert account.run("QuarantineRoleDocument", RoleId=role_id).message == (
+        f"role {name} is service-linked: never quarantined"
+    )
+    # Allowlisted, exempt and COMPLIANT: guard 4 (the allowlist) before 5 and 6.
+    role_id = account.role("everything", tags={"keep": ""})
+    account.result(ROLES_RULE, role_id, "COMPLIANT", "AWS::IAM::Role")
+    assert account.run("QuarantineRoleDocument", RoleId=role_id).message == (
+        f"role everything is allowlisted by pattern /* of rule {ROLES_RULE}"
+    )
+
+
+def test_restore_refuses_a_role_that_is_not_quarantined_and_changes_nothing(account: Account):
+    role_id = account.role("innocent", tags={"team": "web"})
+    account.fake.put_role_policy("innocent", POLICY_NAME, APP_POLICY, account_id=account.id)
+    before = account.role_state("innocent")
+
+    restore = account.run("RestoreRoleDocument", RoleId=role_id)
+
+    assert (restore.status, restore.message) == (
+        FAILED, f"role innocent is not quarantined (no {QUARANTINED_AT} tag)"
+    )  # fmt: skip
+    assert restore.calls == []
+    assert account.role_state("innocent") == before
+
+
+# ---- users: the unused keys only, and back ---------------------------------------------------
+
+
+def test_quarantine_then_restore_deactivates_and_reactivates_exactly_the_unused_keys(account: Account):
+    now = account.now
+    # IAM allows two access keys a user: one unused active and one recently used active here,
+    # one unused active and one already inactive on the second user.
+    account.non_compliant_user("alice", password=True, tags={"team": "ops"}, keys=[
+        AccessKeySpec(created=now - timedelta(days=200)),  # never used: counted from creation
+        AccessKeySpec(created=now - timedelta(days=200), last_used=now - timedelta(days=1)),
+    ])  # fmt: skip
+    account.non_compliant_user("bob", keys=[
+        AccessKeySpec(created=now - timedelta(days=300), last_used=now - timedelta(days=90)),
+        AccessKeySpec(created=now - timedelta(days=300), active=False),
+    ])  # fmt: skip
+    for name in ("alice", "bob"):
+        user_id = account.fake.iam_of(account.id).get_user(name).id
+        unused, other = account.key_ids(name)
+        before = account.user_state(name)
+
+        quarantine = account.run("QuarantineUserDocument", UserId=user_id)
+
+        assert (quarantine.status, quarantine.message) == (SUCCESS, ""), name
+        assert canonical(quarantine.calls) == [
+            iam_call("TagUser", UserName=name, Tags=[
+                {"Key": QUARANTINED_AT, "Value": "<time>"},
+                {"Key": QUARANTINED_BY, "Value": f"{STACK}-QuarantineUser"},
+                {"Key": DEACTIVATED_KEYS, "Value": unused},
+            ]),
+            iam_call("UpdateAccessKey", UserName=name, AccessKeyId=unused, Status="Inactive"),
+            iam_call("PutUserPolicy", UserName=name, PolicyName=POLICY_NAME,
+                     PolicyDocument=POLICY_DOCUMENT),
+        ], name  # fmt: skip
+        during = account.user_state(name)
+        assert dict(during["keys"])[unused] == "Inactive"
+        assert dict(during["keys"])[other] == dict(before["keys"])[other], "the other key is untouched"
+        assert during["password"] == before["password"], "the console password is never touched"
+
+        restore = account.run("RestoreUserDocument", UserId=user_id)
+
+        assert (restore.status, restore.message) == (SUCCESS, ""), name
+        assert restore.calls == [
+            iam_call("UpdateAccessKey", UserName=name, AccessKeyId=unused, Status="Active"),
+            iam_call("DeleteUserPolicy", UserName=name, PolicyName=POLICY_NAME),
+            iam_call("UntagUser", UserName=name, TagKeys=[QUARANTINED_AT, QUARANTINED_BY, DEACTIVATED_KEYS]),
+        ], name
+        assert account.user_state(name) == before, name
+
+
+def test_a_key_is_unused_when_more_than_the_rules_whole_days_have_passed(account: Account):
+    now = account.now
+    account.non_compliant_user("carol", keys=[
+        AccessKeySpec(created=now - timedelta(days=100), last_used=now - timedelta(days=45, hours=23)),
+        AccessKeySpec(created=now - timedelta(days=100), last_used=now - timedelta(days=46, hours=1)),
+    ])  # fmt: skip
+    forty_five, forty_six = account.key_ids("carol")
+
+    quarantine = account.run(
+        "QuarantineUserDocument", UserId=account.fake.iam_of(account.id).get_user("carol").id
+    )
+
+    assert quarantine.status == SUCCESS, quarantine.message
+    updated = [c["parameters"]["AccessKeyId"] for c in quarantine.calls if c["operation"] == "UpdateAccessKey"]
+    assert updated == [forty_six], "45 whole days is not more than 45; 46 is"
+    assert forty_five not in quarantine.calls[0]["parameters"]["Tags"][2]["Value"]
+
+
+def test_a_user_without_unused_keys_is_tagged_with_no_deactivated_keys(account: Account):
+    user_id = account.non_compliant_user("dave", password=True)
+
+    quarantine = account.run("QuarantineUserDocument", UserId=user_id)
+
+    assert quarantine.status == SUCCESS, quarantine.message
+    assert [c["operation"] for c in quarantine.calls] == ["TagUser", "PutUserPolicy"]
+    assert quarantine.calls[0]["parameters"]["Tags"][2] == {"Key": DEACTIVATED_KEYS, "Value": ""}
+
+
+def test_restore_reactivates_only_recorded_keys_that_still_exist_and_are_inactive(account: Account):
+    now = account.now
+    user_id = account.non_compliant_user("erin", keys=[
+        AccessKeySpec(created=now - timedelta(days=300)),
+        AccessKeySpec(created=now - timedelta(days=300)),
+    ])  # fmt: skip
+    first, second = account.key_ids("erin")
+    assert account.run("QuarantineUserDocument", UserId=user_id).status == SUCCESS
+    # Meanwhile a person deleted the first key.
+    account.iam.delete_access_key(UserName="erin", AccessKeyId=first)
+
+    restore = account.run("RestoreUserDocument", UserId=user_id)
+
+    assert restore.status == SUCCESS, restore.message
+    assert [c["parameters"].get("AccessKeyId") for c in restore.calls if c["operation"] == "UpdateAccessKey"] == [second]
+    assert account.user_state("erin")["keys"] == [(second, "Active")]
+
+
+def test_the_user_config_names_by_user_id_is_found_beyond_the_first_list_users_page(account: Account):
+    for n in range(101):
+        account.user(f"filler-{n:03d}")
+    user_id = account.non_compliant_user("last-user")
+    pages_before = requests_of(account.fake, "ListUsers")
+
+    quarantine = account.run("QuarantineUserDocument", UserId=user_id)
+
+    assert quarantine.status == SUCCESS, quarantine.message
+    assert requests_of(account.fake, "ListUsers") - pages_before >= 2
+    assert quarantine.calls[0]["parameters"]["UserName"] == "last-user"
+
+
+def _seed_user_guard(account: Account, case: str) -> tuple[str, str, str]:
+    rule = USERS_RULE
+    if case == "already-quarantined":
+        user_id = account.non_compliant_user("held", tags={QUARANTINED_AT: "2026-10-01T00:00:00Z"})
+        return user_id, "held", "user held is already quarantined (since 2026-10-01T00:00:00Z)"
+    if case == "already-quarantined-policy":
+        user_id = account.non_compliant_user("denied-user")
+        account.fake.put_user_policy("denied-user", POLICY_NAME, APP_POLICY, account_id=account.id)
+        return user_id, "denied-user", (
+            f"user denied-user is already quarantined (since an unknown time: it has the {POLICY_NAME} policy)"
+        )
+    if case == "allowlisted":
+        user_id = account.non_compliant_user("breakglass-user")
+        return user_id, "breakglass-user", (
+            f"user breakglass-user is allowlisted by pattern /breakglass-* of rule {rule}"
+        )
+    if case == "exempt":
+        user_id = account.non_compliant_user("exempted", tags={"keep-until": "forever"})
+        return user_id, "exempted", "user exempted carries the exempt tag keep-until"
+    if case == "COMPLIANT":
+        user_id = account.user("fine")
+        account.result(rule, user_id, "COMPLIANT", "AWS::IAM::User")
+        return user_id, "fine", f"user fine is COMPLIANT in rule {rule}, not NON_COMPLIANT"
+    if case == "no-result":
+        user_id = account.user("new")
+        return user_id, "new", f"user new is not evaluated in rule {rule}, not NON_COMPLIANT"
+    if case == "unknown-user-id":
+        return "AIDAE2ENOSUCHUSER0001", "", "no user with UserId AIDAE2ENOSUCHUSER0001 in this account"
+    raise AssertionError(case)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["already-quarantined", "already-quarantined-policy", "allowlisted", "exempt", "COMPLIANT",
+     "no-result", "unknown-user-id"],  # fmt: skip
+)
+def test_each_user_guard_refuses_with_its_reason_and_changes_nothing(fake_aws: FakeAws, case: str):
+    account = Account(
+        fake_aws, users_rule={"user_allowlist": "/breakglass-*", "exempt_tag_key": "keep-until"}
+    )
+    user_id, name, refusal = _seed_user_guard(account, case)
+    before = account.user_state(name) if name else None
+
+    quarantine = account.run("QuarantineUserDocument", UserId=user_id)
+
+    assert (quarantine.status, quarantine.message) == (FAILED, refusal)
+    assert quarantine.calls == []
+    if name:
+        assert account.user_state(name) == before
+
+
+def test_restore_refuses_a_user_that_is_not_quarantined_and_changes_nothing(account: Account):
+    now = account.now
+    user_id = account.user("frank", keys=[AccessKeySpec(created=now - timedelta(days=300), active=False)])
+    before = account.user_state("frank")
+
+    restore = account.run("RestoreUserDocument", UserId=user_id)
+
+    assert (restore.status, restore.message) == (
+        FAILED, f"user frank is not quarantined (no {QUARANTINED_AT} tag)"
+    )  # fmt: skip
+    assert restore.calls == []
+    assert account.user_state("frank") == before
+
+
+# ---- the entry point the CLI comparison uses -------------------------------------------------
+
+
+def test_run_document_returns_status_message_and_the_canonical_calls(fake_aws: FakeAws):
+    account = Account(fake_aws)
+    role_id = account.non_compliant_role("by-entry-point")
+
+    status, message, calls = run_document(
+        TEMPLATE, "QuarantineRoleDocument", {"RoleId": role_id}, fake_aws.endpoint_url, STACK,
+        account_id=account.id, access_key_id=account.key,
+    )  # fmt: skip
+
+    assert (status, message) == (SUCCESS, "")
+    assert [c["operation"] for c in calls] == ["TagRole", "PutRolePolicy"]
+    assert json.loads(json.dumps(calls)) == calls, "plain JSON, as role-audit prints it"
+
+
+# ---- the fake's GetComplianceDetailsByResource (moto has none) --------------------------------
+
+
+def test_the_fakes_results_by_resource_filter_by_compliance_and_refuse_a_foreign_token(account: Account):
+    config = boto3.client(
+        "config", endpoint_url=account.fake.endpoint_url, region_name=REGION,
+        aws_access_key_id=account.key, aws_secret_access_key="e2e-secret",
+    )  # fmt: skip
+    account.result("rule-a", "AROAE2EFILTER", "COMPLIANT", "AWS::IAM::Role")
+    account.result("rule-b", "AROAE2EFILTER", "NON_COMPLIANT", "AWS::IAM::Role")
+    account.result("rule-c", "AROAE2EFILTER", "NON_COMPLIANT", "AWS::IAM::User")  # another type
+
+    every = config.get_compliance_details_by_resource(ResourceType="AWS::IAM::Role", ResourceId="AROAE2EFILTER")
+    only = config.get_compliance_details_by_resource(
+        ResourceType="AWS::IAM::Role", ResourceId="AROAE2EFILTER", ComplianceTypes=["NON_COMPLIANT"]
+    )
+
+    def rules(page):
+        return sorted(r["EvaluationResultIdentifier"]["EvaluationResultQualifier"]["ConfigRuleName"]
+                      for r in page["EvaluationResults"])  # fmt: skip
+
+    assert rules(every) == ["rule-a", "rule-b"]
+    assert rules(only) == ["rule-b"]
+    with pytest.raises(config.exceptions.InvalidNextTokenException):
+        config.get_compliance_details_by_resource(
+            ResourceType="AWS::IAM::Role", ResourceId="AROAE2EFILTER", NextToken="bm90LW91cnM="
+        )

@@ -206,6 +206,11 @@ pub async fn rule_view(
     let fail = |operation: &str, message: String, code: Option<String>| {
         failed(&target.name, operation, message, code, &[])
     };
+    let no_such_rule = || Error::InvalidOption {
+        option: "--rule-name".to_owned(),
+        value: rule_name.to_owned(),
+        message: "Config has no rule of that name in this Region".to_owned(),
+    };
     let rules = config
         .describe_config_rules()
         .config_rule_names(rule_name)
@@ -213,11 +218,7 @@ pub async fn rule_view(
         .await
         .map_err(|e| {
             if e.code() == Some("NoSuchConfigRuleException") {
-                Error::InvalidOption {
-                    option: "--rule-name".to_owned(),
-                    value: rule_name.to_owned(),
-                    message: "Config has no rule of that name in this Region".to_owned(),
-                }
+                no_such_rule()
             } else {
                 fail("DescribeConfigRules", error_message(&e), error_code(&e))
             }
@@ -226,13 +227,22 @@ pub async fn rule_view(
         .config_rules()
         .iter()
         .find(|r| r.config_rule_name() == Some(rule_name))
-        .ok_or_else(|| {
-            fail(
-                "DescribeConfigRules",
-                format!("rule {rule_name} is not in the answer"),
-                None,
-            )
-        })?;
+        .ok_or_else(no_such_rule)?;
+    let owner = rule
+        .source()
+        .map(|s| s.owner().as_str().to_owned())
+        .unwrap_or_default();
+    if owner != "CUSTOM_LAMBDA" {
+        // Another owner's parameters are not the rule's to parse: the guard refuses first.
+        return Ok(RuleView {
+            rule_name: rule_name.to_owned(),
+            owner,
+            allowlist: Default::default(),
+            exempt_tag_key: None,
+            max_days: 0,
+            result: None,
+        });
+    }
     let parameters = rule.input_parameters().map(|p| Value::String(p.to_owned()));
     let (allowlist, exempt_tag_key, max_days, resource_type) = match target.kind {
         PrincipalKind::Role => {
@@ -304,6 +314,7 @@ pub async fn rule_view(
     }
     Ok(RuleView {
         rule_name: rule_name.to_owned(),
+        owner,
         allowlist,
         exempt_tag_key,
         max_days,

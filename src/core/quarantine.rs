@@ -32,6 +32,7 @@ pub const BY_CLI: &str = "role-audit";
 /// parameters name none.
 pub use crate::core::params::USER_DEFAULT_MAX_DAYS;
 
+const CUSTOM_LAMBDA: &str = "CUSTOM_LAMBDA";
 const SERVICE_LINKED_PATH: &str = "/aws-service-role/";
 const IDENTITY_CENTER_PATH: &str = "/aws-reserved/sso.amazonaws.com/";
 
@@ -79,6 +80,9 @@ impl Target {
 #[derive(Debug, Clone)]
 pub struct RuleView {
     pub rule_name: String,
+    /// `Source.Owner` (`CUSTOM_LAMBDA` for this stack's rules): another rule's parameters are
+    /// not ours to read.
+    pub owner: String,
     pub allowlist: Allowlist,
     pub exempt_tag_key: Option<String>,
     /// Users: the threshold after which an access key is unused.
@@ -122,6 +126,10 @@ pub enum Refusal {
         noun: &'static str,
         name: String,
     },
+    NotThisStacksRule {
+        rule: String,
+        owner: String,
+    },
 }
 
 impl std::fmt::Display for Refusal {
@@ -147,6 +155,10 @@ impl std::fmt::Display for Refusal {
                 f,
                 "{noun} {name} is {} in rule {rule}, not NON_COMPLIANT",
                 result.map_or("not evaluated", Compliance::as_str)
+            ),
+            Self::NotThisStacksRule { rule, owner } => write!(
+                f,
+                "rule {rule} is owned by {owner}, not {CUSTOM_LAMBDA}: not a rule of this stack"
             ),
             Self::NotQuarantined { noun, name } => write!(
                 f,
@@ -279,6 +291,12 @@ pub fn quarantine(
             noun,
             name: name(),
             since: format!("an unknown time: it has the {POLICY_NAME} policy"),
+        });
+    }
+    if rule.owner != CUSTOM_LAMBDA {
+        return Err(Refusal::NotThisStacksRule {
+            rule: rule.rule_name.clone(),
+            owner: rule.owner.clone(),
         });
     }
     if let Some(pattern) = rule

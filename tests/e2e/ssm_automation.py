@@ -30,7 +30,7 @@ them with the document's assume role:
 
 Every mutating call the steps make (any operation not named Get*, List*, Describe*) is recorded,
 by a botocore `before-parameter-build` hook on the session every client of the run comes from,
-with the parameters exactly as the caller passed them: the quarantine spec's canonical list,
+with the parameters exactly as the caller passed them: the canonical list role-audit quarantine --dry-run --format json prints,
 [{"service": "iam", "operation": "TagRole", "parameters": {...}}, ...]. (`before-call` would
 see the serialised request; `before-parameter-build` sees the API's own PascalCase parameters.)
 

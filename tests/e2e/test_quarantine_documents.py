@@ -1,9 +1,9 @@
 """The quarantine and restore SSM Automation documents of template.yaml, run step by step by
 tests/e2e/ssm_automation.py against the fake AWS (moto's IAM, and the fake's Config results).
 
-What they must do is /work's quarantine spec (README, "Act on NON_COMPLIANT roles"): the same
+What they must do is the README's quarantine behaviour ("Act on NON_COMPLIANT roles"): the same
 calls, in the same order, as `role-audit quarantine|restore`. The expected calls, messages and
-effects below are written from that spec, not read from the documents. Each test works in its
+effects below are written from that behaviour, not read from the documents. Each test works in its
 own account of the shared fake, so nothing here changes the accounts other suites count.
 """
 
@@ -28,7 +28,7 @@ STACK = "e2e-unused-access"
 ROLES_RULE = "iam-role-last-used"
 USERS_RULE = "iam-user-unused-credentials"
 
-# The quarantine spec's constants, written out here, not imported from the documents.
+# The quarantine's names, written out here, not imported from the documents.
 POLICY_NAME = "UnusedAccessQuarantine"
 POLICY_DOCUMENT = (
     '{"Version":"2012-10-17","Statement":[{"Sid":"UnusedAccessQuarantine","Effect":"Deny",'
@@ -151,7 +151,7 @@ def account(fake_aws: FakeAws) -> Account:
 
 def canonical(calls: list[dict]) -> list[dict]:
     """The calls with each quarantined-at value checked for its shape and replaced by "<time>"
-    (the spec compares that value by shape)."""
+    (that value is compared by shape)."""
     out = json.loads(json.dumps(calls))
     for call in out:
         for tag in call["parameters"].get("Tags", []):
@@ -260,7 +260,7 @@ ROLE_ALLOWLIST = "/breakglass-*|  |/ops/*"
 
 
 def _seed_role_guard(account: Account, case: str) -> tuple[str, str, str]:
-    """(RoleId, role name, the refusal the spec words) for one guard."""
+    """(RoleId, role name, the refusal's words) for one guard."""
     rule = ROLES_RULE
     if case == "service-linked":
         name = "AWSServiceRoleForExample"

@@ -584,7 +584,7 @@ SCRIPT_ACTIONS = {
     "iam:GetAccessKeyLastUsed", "iam:UpdateAccessKey",
     "config:DescribeConfigRules", "config:GetComplianceDetailsByResource",
 }  # fmt: skip
-# The quarantine spec's literals.
+# The quarantine's names, as the README gives them.
 SPEC_POLICY_DOCUMENT = (
     '{"Version":"2012-10-17","Statement":[{"Sid":"UnusedAccessQuarantine","Effect":"Deny",'
     '"Action":"*","Resource":"*"}]}'

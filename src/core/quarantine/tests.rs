@@ -46,6 +46,7 @@ fn key(id: &str, active: bool, days: i64) -> AccessKey {
 fn rule(allowlist: &str, exempt: Option<&str>, result: Option<Compliance>) -> RuleView {
     RuleView {
         rule_name: "iam-role-last-used".to_owned(),
+        owner: "CUSTOM_LAMBDA".to_owned(),
         allowlist: Allowlist::parse(Principal::Role, "role_allowlist", allowlist).unwrap(),
         exempt_tag_key: exempt.map(str::to_owned),
         max_days: 45,
@@ -87,6 +88,8 @@ fn each_guard_refuses_with_its_reason() {
             "role old-batch is allowlisted by pattern /old-* of rule iam-role-last-used"),
         (tagged(plain(), "keep", "until=2020-01-01"), non_compliant(),
             "role old-batch carries the exempt tag keep"),
+        (plain(), RuleView { owner: "AWS".to_owned(), ..non_compliant() },
+            "rule iam-role-last-used is owned by AWS, not CUSTOM_LAMBDA: not a rule of this stack"),
         (plain(), rule("", None, Some(Compliance::Compliant)),
             "role old-batch is COMPLIANT in rule iam-role-last-used, not NON_COMPLIANT"),
         (plain(), rule("", None, Some(Compliance::NotApplicable)),
@@ -266,4 +269,32 @@ fn the_policy_denies_every_action_on_every_resource() {
             {"Sid": "UnusedAccessQuarantine", "Effect": "Deny", "Action": "*", "Resource": "*"}
         ]})
     );
+}
+
+/// The SSM documents in template.yaml make the same calls with the same names: a change to a
+/// constant here or to a document there breaks this count.
+#[test]
+fn the_ssm_documents_carry_the_same_policy_and_tag_names() {
+    let template = include_str!("../../../template.yaml");
+    let count = |text: String| template.matches(text.as_str()).count();
+    // Two Put steps (role, user), two Delete steps.
+    assert_eq!(count(format!("PolicyDocument: '{POLICY_DOCUMENT}'")), 2);
+    assert_eq!(count(format!("PolicyName: {POLICY_NAME}\n")), 4);
+    // Each document's guard script names the policy and the tag it looks for.
+    assert_eq!(count(format!("POLICY_NAME = \"{POLICY_NAME}\"")), 4);
+    assert_eq!(
+        count(format!("QUARANTINED_AT = \"{TAG_QUARANTINED_AT}\"")),
+        4
+    );
+    assert_eq!(
+        count(format!("DEACTIVATED_KEYS = \"{TAG_DEACTIVATED_KEYS}\"")),
+        1
+    );
+    // Tagged by both quarantines, untagged by both restores.
+    assert_eq!(count(format!("- Key: {TAG_QUARANTINED_AT}\n")), 2);
+    assert_eq!(count(format!("- Key: {TAG_QUARANTINED_BY}\n")), 2);
+    assert_eq!(count(format!("- Key: {TAG_DEACTIVATED_KEYS}\n")), 1);
+    assert_eq!(count(format!("- {TAG_QUARANTINED_AT}\n")), 2);
+    assert_eq!(count(format!("- {TAG_QUARANTINED_BY}\n")), 2);
+    assert_eq!(count(format!("- {TAG_DEACTIVATED_KEYS}\n")), 1);
 }

@@ -281,7 +281,9 @@ def user_annotation(
     elif rule == USER_UNUSED_CREDENTIAL:
         n = len(findings)
         credentials = "1 active credential" if n == 1 else f"{n} active credentials"
-        text = f"{name}: {credentials} unused for over {max_days} days: {listed}"
+        # Quarantine never deletes a console password: the annotation says who must.
+        advice = " (password: delete by hand, quarantine keeps it)" if any(f.slot == 0 for f in findings) else ""
+        text = f"{name}: {credentials} unused for over {max_days} days{advice}: {listed}"
     elif rule == USER_CREDENTIALS_USED and wording == STABLE:
         # Each credential's last use moves daily: Config hears only the verdict.
         text = f"{name}: every active credential used or created within {max_days} days"

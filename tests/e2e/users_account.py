@@ -224,7 +224,9 @@ def expected_annotation(
     elif rule == UNUSED:
         count = "1 active credential" if len(row.findings) == 1 else f"{len(row.findings)} active credentials"
         findings = "; ".join(_describe(row, which, now) for which in row.findings)
-        text = f"{name}: {count} unused for over {MAX_DAYS} days: {findings}"
+        # Quarantine never deletes a console password: the annotation says a person must.
+        advice = " (password: delete by hand, quarantine keeps it)" if "password" in row.findings else ""
+        text = f"{name}: {count} unused for over {MAX_DAYS} days{advice}: {findings}"
     elif rule == USED:
         # Each credential's last use moves daily: the annotation does not list them.
         text = f"{name}: every active credential used or created within {MAX_DAYS} days"
@@ -239,7 +241,8 @@ def expected_annotation(
         text += "; inactive: " + ", ".join(inactive)
     if row.exemption_expired:
         text += f"; exemption tag {EXEMPT_TAG_KEY} expired after {keep_until.isoformat()}"
-    return text
+    # PutEvaluations takes at most 256 characters; the README says longer ones end in "…".
+    return text if len(text) <= 256 else text[:255] + "…"
 
 
 def _stamp(moment: datetime) -> str:

@@ -19,6 +19,10 @@ use crate::core::user::{User, UsersAccount};
 /// The Config resource types the users evaluator reports on.
 pub const RESOURCE_TYPES: &[ResourceType] = &[ResourceType::IamUser];
 
+/// What a person should do about an unused console password: quarantine never deletes one,
+/// since a deletion cannot be undone.
+pub const PASSWORD_ADVICE: &str = " (password: delete by hand, quarantine keeps it)";
+
 /// A region or service named in an annotation is cut to this.
 const MAX_PLACE_CHARS: usize = 30;
 
@@ -285,11 +289,20 @@ pub(crate) fn verdict(reason: &Reason, max: u32, wording: Wording) -> String {
             "no active credential (no console password, no active access key)".to_owned()
         }
         Reason::CredentialsUnused { findings } => format!(
-            "{} unused for over {max} days: {}",
+            "{} unused for over {max} days{}: {}",
             if findings.len() == 1 {
                 "1 active credential".to_owned()
             } else {
                 format!("{} active credentials", findings.len())
+            },
+            // Before the list, which the 256-character cut shortens first.
+            if findings
+                .iter()
+                .any(|f| matches!(f.credential, Credential::Password { .. }))
+            {
+                PASSWORD_ADVICE
+            } else {
+                ""
             },
             listed(findings, wording)
         ),
@@ -531,14 +544,14 @@ mod tests {
         let unused = |p| with_row(privileged(user("/alice"), p)).password(Some(500), Some(46));
         let used = |p| with_row(privileged(user("/alice"), p)).password(Some(500), Some(45));
         check(&[
-            ("{}", unused(admin()), NonCompliant, "ADMIN: alice: 1 active credential unused for over 45 days: password last used 2025-11-16"),
-            ("{}", unused(iam()), NonCompliant, "IAM-WRITE: alice: 1 active credential unused for over 45 days: password last used 2025-11-16"),
-            ("{}", unused(Privilege::Neither), NonCompliant, "alice: 1 active credential unused for over 45 days: password last used 2025-11-16"),
+            ("{}", unused(admin()), NonCompliant, "ADMIN: alice: 1 active credential unused for over 45 days (password: delete by hand, quarantine keeps it): password last used 2025-11-16"),
+            ("{}", unused(iam()), NonCompliant, "IAM-WRITE: alice: 1 active credential unused for over 45 days (password: delete by hand, quarantine keeps it): password last used 2025-11-16"),
+            ("{}", unused(Privilege::Neither), NonCompliant, "alice: 1 active credential unused for over 45 days (password: delete by hand, quarantine keeps it): password last used 2025-11-16"),
             ("{}", used(admin()), Compliant, "alice: every active credential used or created within 45 days"),
             (r#"{"user_allowlist":"/alice"}"#, unused(admin()), Compliant, "alice: allowlisted by pattern /alice"),
         ]);
         let detail = run("{}", &unused(admin()), now()).detail;
-        assert!(detail.starts_with("ADMIN: alice: 1 active credential unused for over 45 days: password last used 46 days ago"), "{detail}");
+        assert!(detail.starts_with("ADMIN: alice: 1 active credential unused for over 45 days (password: delete by hand, quarantine keeps it): password last used 46 days ago"), "{detail}");
     }
 
     #[test]
@@ -546,7 +559,7 @@ mod tests {
         let u = || with_row(user("/alice"));
         check(&[
             ("{}", u().password(Some(500), Some(45)), Compliant, "alice: every active credential used or created within 45 days"),
-            ("{}", u().password(Some(500), Some(46)), NonCompliant, "alice: 1 active credential unused for over 45 days: password last used 2025-11-16"),
+            ("{}", u().password(Some(500), Some(46)), NonCompliant, "alice: 1 active credential unused for over 45 days (password: delete by hand, quarantine keeps it): password last used 2025-11-16"),
             ("{}", u().key(1, true, 500, Some(45)), Compliant, "alice: every active credential used or created within 45 days"),
             ("{}", u().key(1, true, 500, Some(46)), NonCompliant, "alice: 1 active credential unused for over 45 days: access key 1 (created 2024-08-19) last used 2025-11-16 in us-east-1 by s3"),
             ("{}", u().key(2, true, 500, Some(45)), Compliant, "alice: every active credential used or created within 45 days"),
@@ -564,9 +577,9 @@ mod tests {
             ("{}", u().key(1, true, 45, None), Compliant, "bob: every active credential used or created within 45 days"),
             ("{}", u().key(1, true, 46, None), NonCompliant, "bob: 1 active credential unused for over 45 days: access key 1 (created 2025-11-16) never used"),
             ("{}", u().password(Some(45), None), Compliant, "bob: every active credential used or created within 45 days"),
-            ("{}", u().password(Some(400), None), NonCompliant, "bob: 1 active credential unused for over 45 days: password never used, set 2024-11-27"),
+            ("{}", u().password(Some(400), None), NonCompliant, "bob: 1 active credential unused for over 45 days (password: delete by hand, quarantine keeps it): password never used, set 2024-11-27"),
             // No password_last_changed: counted from the user's creation (2020-01-01).
-            ("{}", u().password(None, None), NonCompliant, "bob: 1 active credential unused for over 45 days: password never used, user created 2020-01-01"),
+            ("{}", u().password(None, None), NonCompliant, "bob: 1 active credential unused for over 45 days (password: delete by hand, quarantine keeps it): password never used, user created 2020-01-01"),
         ]);
     }
 
@@ -578,9 +591,9 @@ mod tests {
         check(&[
             ("{}", u().password(Some(2), Some(200)), Compliant, "erin: every active credential used or created within 45 days"),
             ("{}", u().password(Some(45), Some(200)), Compliant, "erin: every active credential used or created within 45 days"),
-            ("{}", u().password(Some(46), Some(200)), NonCompliant, "erin: 1 active credential unused for over 45 days: password not used since it was set 2025-11-16"),
+            ("{}", u().password(Some(46), Some(200)), NonCompliant, "erin: 1 active credential unused for over 45 days (password: delete by hand, quarantine keeps it): password not used since it was set 2025-11-16"),
             // Set before the last sign-in: the sign-in counts.
-            ("{}", u().password(Some(200), Some(46)), NonCompliant, "erin: 1 active credential unused for over 45 days: password last used 2025-11-16"),
+            ("{}", u().password(Some(200), Some(46)), NonCompliant, "erin: 1 active credential unused for over 45 days (password: delete by hand, quarantine keeps it): password last used 2025-11-16"),
             ("{}", u().password(Some(200), Some(45)), Compliant, "erin: every active credential used or created within 45 days"),
         ]);
     }
@@ -600,7 +613,7 @@ mod tests {
     fn each_unused_credential_is_named_and_only_those() {
         let u = || with_row(user("/dave"));
         check(&[
-            ("{}", u().password(Some(500), Some(400)).key(1, true, 500, Some(3)).key(2, true, 120, None), NonCompliant, "dave: 2 active credentials unused for over 45 days: password last used 2024-11-27; access key 2 (created 2025-09-03) never used"),
+            ("{}", u().password(Some(500), Some(400)).key(1, true, 500, Some(3)).key(2, true, 120, None), NonCompliant, "dave: 2 active credentials unused for over 45 days (password: delete by hand, quarantine keeps it): password last used 2024-11-27; access key 2 (created 2025-09-03) never used"),
             ("{}", u().password(Some(500), Some(2)).key(1, true, 500, Some(3)).key(2, true, 20, None), Compliant, "dave: every active credential used or created within 45 days"),
         ]);
     }
@@ -716,7 +729,7 @@ mod tests {
         );
         assert!(
             evaluation.annotation.starts_with(&format!(
-                "{name}: 2 active credentials unused for over 45 days: password never used, set 2023-07-16; access key 1 (created 2023-07-16) last used 2023-10-24 in ap-southeast-2 by secretsmanager"
+                "{name}: 2 active credentials unused for over 45 days (password: delete by hand, quarantine keeps it): password never used, set 2023-07-16; access key 1 (created 2023-07-16) last used 2023-10-24 in "
             )),
             "{}",
             evaluation.annotation
@@ -818,26 +831,26 @@ mod tests {
             (
                 u("/dave").password(Some(400), None).key(1, true, 500, Some(3)).key(2, true, 500, Some(120)),
                 NonCompliant,
-                "dave: 2 active credentials unused for over 45 days: password never used, set 2024-11-27; access key 2 (created 2024-08-19) last used 2025-09-03 in us-east-1 by s3",
-                "dave: 2 active credentials unused for over 45 days: password never used, set 400 days ago; access key 2 (created 2024-08-19) last used 120 days ago in us-east-1 by s3",
+                "dave: 2 active credentials unused for over 45 days (password: delete by hand, quarantine keeps it): password never used, set 2024-11-27; access key 2 (created 2024-08-19) last used 2025-09-03 in us-east-1 by s3",
+                "dave: 2 active credentials unused for over 45 days (password: delete by hand, quarantine keeps it): password never used, set 400 days ago; access key 2 (created 2024-08-19) last used 120 days ago in us-east-1 by s3",
             ),
             (
                 u("/erin").password(Some(46), Some(200)).key(1, true, 200, None),
                 NonCompliant,
-                "erin: 2 active credentials unused for over 45 days: password not used since it was set 2025-11-16; access key 1 (created 2025-06-15) never used",
-                "erin: 2 active credentials unused for over 45 days: password not used since it was set 46 days ago; access key 1 (created 2025-06-15) never used in 200 days",
+                "erin: 2 active credentials unused for over 45 days (password: delete by hand, quarantine keeps it): password not used since it was set 2025-11-16; access key 1 (created 2025-06-15) never used",
+                "erin: 2 active credentials unused for over 45 days (password: delete by hand, quarantine keeps it): password not used since it was set 46 days ago; access key 1 (created 2025-06-15) never used in 200 days",
             ),
             (
                 u("/bob").password(None, Some(50)),
                 NonCompliant,
-                "bob: 1 active credential unused for over 45 days: password last used 2025-11-12",
-                "bob: 1 active credential unused for over 45 days: password last used 50 days ago",
+                "bob: 1 active credential unused for over 45 days (password: delete by hand, quarantine keeps it): password last used 2025-11-12",
+                "bob: 1 active credential unused for over 45 days (password: delete by hand, quarantine keeps it): password last used 50 days ago",
             ),
             (
                 u("/bob").password(None, None),
                 NonCompliant,
-                "bob: 1 active credential unused for over 45 days: password never used, user created 2020-01-01",
-                "bob: 1 active credential unused for over 45 days: password never used, user created 2192 days ago",
+                "bob: 1 active credential unused for over 45 days (password: delete by hand, quarantine keeps it): password never used, user created 2020-01-01",
+                "bob: 1 active credential unused for over 45 days (password: delete by hand, quarantine keeps it): password never used, user created 2192 days ago",
             ),
             (
                 u("/eve").password(Some(500), Some(3)).key(1, true, 1, None).key(2, false, 900, None),

@@ -63,25 +63,8 @@ pub async fn read_target(
             let role = output
                 .role()
                 .ok_or_else(|| fail("GetRole", "the answer holds no role".to_owned(), None))?;
-            let mut tags = Vec::new();
-            let mut marker = None;
-            loop {
-                let page = iam
-                    .list_role_tags()
-                    .role_name(name)
-                    .set_marker(marker)
-                    .send()
-                    .await
-                    .map_err(|e| fail("ListRoleTags", error_message(&e), error_code(&e)))?;
-                tags.extend(page.tags().iter().map(pair));
-                marker = page
-                    .marker()
-                    .filter(|_| page.is_truncated())
-                    .map(str::to_owned);
-                if marker.is_none() {
-                    break;
-                }
-            }
+            // GetRole answers with the role's tags, as the documents read them.
+            let tags = role.tags().iter().map(pair).collect();
             let has_quarantine_policy = match iam
                 .get_role_policy()
                 .role_name(name)
@@ -114,25 +97,7 @@ pub async fn read_target(
             let user = output
                 .user()
                 .ok_or_else(|| fail("GetUser", "the answer holds no user".to_owned(), None))?;
-            let mut tags = Vec::new();
-            let mut marker = None;
-            loop {
-                let page = iam
-                    .list_user_tags()
-                    .user_name(name)
-                    .set_marker(marker)
-                    .send()
-                    .await
-                    .map_err(|e| fail("ListUserTags", error_message(&e), error_code(&e)))?;
-                tags.extend(page.tags().iter().map(pair));
-                marker = page
-                    .marker()
-                    .filter(|_| page.is_truncated())
-                    .map(str::to_owned);
-                if marker.is_none() {
-                    break;
-                }
-            }
+            let tags = user.tags().iter().map(pair).collect();
             let has_quarantine_policy = match iam
                 .get_user_policy()
                 .user_name(name)

@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
     name = "role-audit",
     version,
     about = "Find IAM roles nobody uses any more, and IAM users' console passwords and access keys nobody uses (--kind users), with the same rules AWS Config runs",
-    after_help = "Exit codes: 0 done, 1 NON_COMPLIANT rows with --fail-on-non-compliant, 2 error, 3 rule unhealthy (status)."
+    after_help = "Exit codes: 0 done, 1 NON_COMPLIANT rows with --fail-on-non-compliant, 2 error, 3 rule unhealthy (status), 4 refused by a guard (quarantine, restore)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -104,9 +104,10 @@ pub enum Command {
     Restore(RestoreArgs),
 }
 
+/// Exactly one principal, by name.
 #[derive(Args)]
 #[command(group = clap::ArgGroup::new("principal").required(true).args(["role", "user"]))]
-pub struct QuarantineArgs {
+pub struct NamedPrincipal {
     /// The role's name.
     #[arg(long, value_name = "NAME")]
     pub role: Option<String>,
@@ -114,66 +115,61 @@ pub struct QuarantineArgs {
     /// The IAM user's name.
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
+}
+
+impl NamedPrincipal {
+    /// The principal named by exactly one of --role and --user (clap's group makes it so).
+    pub fn named(&self) -> Result<(PrincipalKind, String), Error> {
+        match (&self.role, &self.user) {
+            (Some(role), None) => Ok((PrincipalKind::Role, role.clone())),
+            (None, Some(user)) => Ok((PrincipalKind::User, user.clone())),
+            _ => Err(Error::InvalidOption {
+                option: "--role/--user".to_owned(),
+                value: String::new(),
+                message: "name exactly one role (--role NAME) or one user (--user NAME)".to_owned(),
+            }),
+        }
+    }
+}
+
+/// What quarantine and restore share: the principal, the dry run, AWS, the format.
+#[derive(Args)]
+pub struct ChangeArgs {
+    #[command(flatten)]
+    pub principal: NamedPrincipal,
+
+    /// Print the calls and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    /// Text for people, or JSON for pipelines.
+    #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
+    pub format: StatusFormat,
+}
+
+#[derive(Args)]
+pub struct QuarantineArgs {
+    #[command(flatten)]
+    pub change: ChangeArgs,
 
     /// The Config rule whose result and parameters the guards check: the stack's
     /// ConfigRuleName output for a role, UsersConfigRuleName for a user.
     #[arg(long, value_name = "NAME")]
     pub rule_name: String,
 
-    /// Print the calls and change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-
     /// The time recorded in the quarantined-at tag, and the one access keys' ages count to
     /// (RFC 3339) [default: now].
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub now: Option<DateTime<Utc>>,
-
-    #[command(flatten)]
-    pub aws: AwsArgs,
-
-    /// Text for people, or JSON for pipelines.
-    #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
-    pub format: StatusFormat,
 }
 
 #[derive(Args)]
-#[command(group = clap::ArgGroup::new("principal").required(true).args(["role", "user"]))]
 pub struct RestoreArgs {
-    /// The role's name.
-    #[arg(long, value_name = "NAME")]
-    pub role: Option<String>,
-
-    /// The IAM user's name.
-    #[arg(long, value_name = "NAME")]
-    pub user: Option<String>,
-
-    /// Print the calls and change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-
     #[command(flatten)]
-    pub aws: AwsArgs,
-
-    /// Text for people, or JSON for pipelines.
-    #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
-    pub format: StatusFormat,
-}
-
-/// The principal named by exactly one of --role and --user (clap's group makes it so).
-pub fn named(
-    role: &Option<String>,
-    user: &Option<String>,
-) -> Result<(PrincipalKind, String), Error> {
-    match (role, user) {
-        (Some(role), None) => Ok((PrincipalKind::Role, role.clone())),
-        (None, Some(user)) => Ok((PrincipalKind::User, user.clone())),
-        _ => Err(Error::InvalidOption {
-            option: "--role/--user".to_owned(),
-            value: String::new(),
-            message: "name exactly one role (--role NAME) or one user (--user NAME)".to_owned(),
-        }),
-    }
+    pub change: ChangeArgs,
 }
 
 #[derive(Args)]

@@ -34,8 +34,8 @@ use iam_role_last_used::core::user::{User, UsersAccount};
 use iam_role_last_used::Error;
 
 use args::{
-    AwsArgs, Cli, Command, EvaluateArgs, Kind, OutputArgs, PermissionsArgs, QuarantineArgs,
-    ReportArgs, RestoreArgs, StatusArgs, StatusFormat,
+    AwsArgs, ChangeArgs, Cli, Command, EvaluateArgs, Kind, OutputArgs, PermissionsArgs,
+    QuarantineArgs, ReportArgs, RestoreArgs, StatusArgs, StatusFormat,
 };
 use exit_codes::Exit;
 
@@ -380,53 +380,47 @@ async fn run_permissions(args: &PermissionsArgs) -> Result<Outcome, Error> {
 }
 
 async fn run_quarantine(args: &QuarantineArgs) -> Result<Outcome, Error> {
-    let (kind, name) = args::named(&args.role, &args.user)?;
+    let change = &args.change;
+    let (kind, name) = change.principal.named()?;
     let now = args.now.unwrap_or_else(Utc::now);
-    let sdk = sdk(&args.aws).await?;
+    let sdk = sdk(&change.aws).await?;
     let iam = aws_sdk_iam::Client::new(&sdk);
     let target = quarantine::read_target(&iam, kind, &name).await?;
-    let rule =
-        quarantine::rule_view(&aws_sdk_config::Client::new(&sdk), &args.rule_name, &target).await?;
+    let config = aws_sdk_config::Client::new(&sdk);
+    let rule = quarantine::rule_view(&config, &args.rule_name, &target).await?;
     let calls = core_quarantine::quarantine(&target, &rule, now, core_quarantine::BY_CLI)
         .map_err(Error::QuarantineRefused)?;
-    if !args.dry_run {
-        quarantine::apply(&iam, &target.name, &calls).await?;
-    }
-    done(
-        Action::Quarantine,
-        &target,
-        &calls,
-        args.dry_run,
-        args.format,
-    )
+    make(&iam, Action::Quarantine, &target, &calls, change).await
 }
 
 async fn run_restore(args: &RestoreArgs) -> Result<Outcome, Error> {
-    let (kind, name) = args::named(&args.role, &args.user)?;
-    let iam = aws_sdk_iam::Client::new(&sdk(&args.aws).await?);
+    let change = &args.change;
+    let (kind, name) = change.principal.named()?;
+    let iam = aws_sdk_iam::Client::new(&sdk(&change.aws).await?);
     let target = quarantine::read_target(&iam, kind, &name).await?;
     let calls = core_quarantine::restore(&target).map_err(Error::QuarantineRefused)?;
-    if !args.dry_run {
-        quarantine::apply(&iam, &target.name, &calls).await?;
-    }
-    done(Action::Restore, &target, &calls, args.dry_run, args.format)
+    make(&iam, Action::Restore, &target, &calls, change).await
 }
 
-fn done(
+/// Makes the calls (unless a dry run) and says what was done.
+async fn make(
+    iam: &aws_sdk_iam::Client,
     action: Action,
     target: &core_quarantine::Target,
     calls: &[core_quarantine::Call],
-    dry_run: bool,
-    format: StatusFormat,
+    change: &ChangeArgs,
 ) -> Result<Outcome, Error> {
+    if !change.dry_run {
+        quarantine::apply(iam, &target.name, calls).await?;
+    }
     let done = Done {
         action,
         target,
         calls,
-        dry_run,
+        dry_run: change.dry_run,
     };
     Ok(Outcome {
-        text: match format {
+        text: match change.format {
             StatusFormat::Json => done.json()?,
             StatusFormat::Table => done.table(),
         },

@@ -6,7 +6,7 @@ pub mod alarm;
 pub mod config_rule;
 pub mod credential_report;
 pub mod iam;
-
+pub mod sns;
 pub mod sts;
 
 use aws_config::retry::RetryConfig;

@@ -650,3 +650,23 @@ def test_each_function_may_publish_to_the_digest_topic_only_and_only_when_there_
         if k not in DIGEST_FUNCTIONS.values() and "DigestPublishPolicy" in _references(r.get("Properties", {}))
     ]  # fmt: skip
     assert attached_elsewhere == []
+
+
+def test_the_organization_functions_publish_the_digest_as_the_single_account_ones():
+    single, org = load(SINGLE), load(ORG)
+    for key in ("NotificationTopicArn", "NotificationEmail"):
+        assert org["Parameters"][key]["AllowedPattern"] == single["Parameters"][key]["AllowedPattern"]
+        assert org["Parameters"][key]["Default"] == ""
+    assert org["Rules"]["OneNotificationTarget"] == single["Rules"]["OneNotificationTarget"]
+    for name in ("CreateNotificationTopic", "HasNotificationTopicArn", "HasNotificationTopic"):
+        assert org["Conditions"][name] == single["Conditions"][name], name
+    for logical_id in ("NotificationTopic", "DigestPublishPolicy"):
+        assert org["Resources"][logical_id]["Condition"] == single["Resources"][logical_id]["Condition"]
+        assert (
+            org["Resources"][logical_id]["Properties"] == single["Resources"][logical_id]["Properties"]
+        ), logical_id
+    for function_id, role_id in FUNCTIONS.items():
+        assert the_function(org, function_id)["Environment"]["Variables"]["NOTIFICATION_TOPIC_ARN"] == DIGEST_TOPIC
+        assert org["Resources"][role_id]["Properties"]["ManagedPolicyArns"] == {
+            "Fn::If": ["HasNotificationTopic", [{"Ref": "DigestPublishPolicy"}], {"Ref": "AWS::NoValue"}]
+        }, role_id

@@ -7,6 +7,7 @@ pub mod config_rule;
 pub mod credential_report;
 pub mod iam;
 pub mod quarantine;
+pub mod sns;
 
 pub mod sts;
 

@@ -6,6 +6,7 @@ pub mod access;
 pub mod account;
 pub mod credential_report;
 pub mod deadline;
+pub mod digest;
 pub mod evaluate;
 pub mod event;
 pub mod params;

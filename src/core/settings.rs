@@ -156,6 +156,64 @@ pub struct Settings {
     /// Kept free before the deadline for the error report itself.
     pub deadline_margin: Duration,
     pub checks: CheckSettings,
+    /// `NOTIFICATION_TOPIC_ARN`: where the digest of each run that changed something goes;
+    /// None (unset or empty): no digest.
+    pub notification_topic: Option<TopicArn>,
+}
+
+/// `NOTIFICATION_TOPIC_ARN`: the SNS topic the function publishes its digests to.
+pub const NOTIFICATION_TOPIC_ENV: &str = "NOTIFICATION_TOPIC_ARN";
+
+/// An SNS standard topic's ARN, `arn:PARTITION:sns:REGION:ACCOUNT:NAME`, checked once at
+/// start-up so a typo fails the deploy's first run, not each digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicArn(String);
+
+impl TopicArn {
+    /// Why `text` is not a standard topic's ARN, or the ARN.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = text.splitn(6, ':').collect();
+        let [arn, partition, service, region, account, name] = parts[..] else {
+            return Err("is not an ARN (arn:PARTITION:sns:REGION:ACCOUNT:NAME)".to_owned());
+        };
+        let lower = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        };
+        if arn != "arn" || !partition.starts_with("aws") || !lower(partition) {
+            return Err("is not an ARN (arn:PARTITION:sns:REGION:ACCOUNT:NAME)".to_owned());
+        }
+        if service != "sns" {
+            return Err(format!("names the service {service:?}, not sns"));
+        }
+        if !lower(region) {
+            return Err("has no Region".to_owned());
+        }
+        if account.len() != 12 || !account.chars().all(|c| c.is_ascii_digit()) {
+            return Err("has no 12-digit account id".to_owned());
+        }
+        if name.ends_with(".fifo") {
+            return Err(
+                "is a FIFO topic, which needs a message group id: give a standard topic".to_owned(),
+            );
+        }
+        let valid = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+        if name.is_empty() || name.len() > 256 || !name.chars().all(valid) {
+            return Err("has no topic name (1 to 256 letters, digits, - and _)".to_owned());
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for TopicArn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// `ACCESS_REPORTS_CONCURRENCY`: IAM report jobs in flight at once (permissions rule).
@@ -203,6 +261,7 @@ impl Default for Settings {
             publish_time_per_call: Duration::from_millis(500),
             deadline_margin: Duration::from_secs(2),
             checks: CheckSettings::default(),
+            notification_topic: None,
         }
     }
 }
@@ -240,9 +299,20 @@ impl Settings {
             poll_interval: env_number(&get, ACCESS_REPORT_POLL_ENV, 10..=60_000)?
                 .map_or(defaults.checks.poll_interval, Duration::from_millis),
         };
+        let notification_topic = match get(NOTIFICATION_TOPIC_ENV) {
+            Some(text) if !text.trim().is_empty() => Some(TopicArn::parse(&text).map_err(
+                |message| Error::InvalidSetting {
+                    name: NOTIFICATION_TOPIC_ENV.to_owned(),
+                    value: text.clone(),
+                    message,
+                },
+            )?),
+            _ => None,
+        };
         Ok(Self {
             rule_kind,
             checks,
+            notification_topic,
             sdk: SdkPolicy::from_env(&get)?,
             default_max_days: get(MAX_DAYS_ENV),
             publish: PublishOptions {
@@ -374,6 +444,67 @@ mod tests {
         ] {
             assert!(from(&[(name, edge)]).is_ok(), "{name}={edge} is in range");
         }
+    }
+
+    #[test]
+    fn the_notification_topic_is_a_standard_sns_topic_arn_or_nothing() {
+        let arn = "arn:aws:sns:eu-west-1:123456789012:role-digest_1";
+        assert_eq!(
+            from(&[("NOTIFICATION_TOPIC_ARN", arn)])
+                .unwrap()
+                .notification_topic
+                .map(|t| t.to_string()),
+            Some(arn.to_owned())
+        );
+        assert_eq!(
+            from(&[(
+                "NOTIFICATION_TOPIC_ARN",
+                "arn:aws-us-gov:sns:us-gov-west-1:123456789012:t"
+            )])
+            .unwrap()
+            .notification_topic
+            .map(|t| t.to_string()),
+            Some("arn:aws-us-gov:sns:us-gov-west-1:123456789012:t".to_owned())
+        );
+        for off in [None, Some(""), Some("  ")] {
+            let vars: Vec<(&str, &str)> = off
+                .map(|v| ("NOTIFICATION_TOPIC_ARN", v))
+                .into_iter()
+                .collect();
+            assert_eq!(from(&vars).unwrap().notification_topic, None, "{off:?}");
+        }
+        for (bad, why) in [
+            (
+                "my-topic",
+                "is not an ARN (arn:PARTITION:sns:REGION:ACCOUNT:NAME)",
+            ),
+            (
+                "arn:aws:sqs:eu-west-1:123456789012:q",
+                "names the service \"sqs\", not sns",
+            ),
+            ("arn:aws:sns::123456789012:t", "has no Region"),
+            ("arn:aws:sns:eu-west-1:1234:t", "has no 12-digit account id"),
+            (
+                "arn:aws:sns:eu-west-1:123456789012:",
+                "has no topic name (1 to 256 letters, digits, - and _)",
+            ),
+            (
+                "arn:aws:sns:eu-west-1:123456789012:a:b",
+                "has no topic name (1 to 256 letters, digits, - and _)",
+            ),
+            (
+                "arn:aws:sns:eu-west-1:123456789012:t.fifo",
+                "is a FIFO topic, which needs a message group id: give a standard topic",
+            ),
+        ] {
+            let error = from(&[("NOTIFICATION_TOPIC_ARN", bad)]).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!("invalid setting: NOTIFICATION_TOPIC_ARN={bad:?} {why}"),
+            );
+        }
+        let long = format!("arn:aws:sns:eu-west-1:123456789012:{}", "t".repeat(257));
+        assert!(from(&[("NOTIFICATION_TOPIC_ARN", &long)]).is_err());
     }
 
     #[test]

@@ -9,6 +9,9 @@ pub struct Clients {
     pub iam: aws_sdk_iam::Client,
     pub config: aws_sdk_config::Client,
     pub sts: aws_sdk_sts::Client,
+    /// Publishes the digest, always with the function's own credentials: the topic is the
+    /// function's, whichever account a run evaluates.
+    pub sns: aws_sdk_sns::Client,
     /// Installed in every client: counts their requests and attempts.
     pub attempts: AttemptCounter,
 }
@@ -31,6 +34,7 @@ impl Clients {
             iam: counted_client!(aws_sdk_iam, sdk, attempts),
             config: counted_client!(aws_sdk_config, sdk, attempts),
             sts: counted_client!(aws_sdk_sts, sdk, attempts),
+            sns: counted_client!(aws_sdk_sns, sdk, attempts),
             attempts,
         }
     }

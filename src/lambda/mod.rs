@@ -11,12 +11,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use tokio::time::Instant;
-use tracing::info;
+use tracing::{error, info};
 
 pub use clients::Clients;
 
-use crate::aws::{access_advisor, config_rule, credential_report, iam};
+use crate::aws::{access_advisor, config_rule, credential_report, iam, sns};
 use crate::core::deadline::{checking_time, Budget};
+use crate::core::digest::{self, Digest};
 use crate::core::evaluate::permissions::Identity;
 use crate::core::evaluate::{self, users, Evaluation, Tally};
 use crate::core::params::{
@@ -289,6 +290,36 @@ pub struct Summary {
     /// The permissions rule: reports needed, checked, failed, and principals left for later.
     #[serde(flatten)]
     pub checks: Option<CheckTally>,
+    /// What became of the run's digest (`NOTIFICATION_TOPIC_ARN`).
+    pub digest: DigestOutcome,
+    /// Changed principals the digest left out to stay within SNS's size limit.
+    pub digest_not_listed: usize,
+}
+
+/// What became of a run's digest. A failed digest never fails the run: Config already has
+/// the results.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DigestOutcome {
+    /// No topic set, or a TESTMODE run.
+    #[default]
+    Off,
+    /// No compliance changed and no result was deleted: nothing sent.
+    NothingChanged,
+    Sent,
+    /// SNS refused it or could not be reached (logged as `digest failed`).
+    Failed,
+}
+
+impl DigestOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Off => "off",
+            Self::NothingChanged => "nothing_changed",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+        }
+    }
 }
 
 impl Summary {
@@ -324,6 +355,8 @@ impl Summary {
             remaining = self.checks.map(|c| c.remaining),
             checking_ms = self.checks.map(|c| c.checking_ms),
             throttled_reports = self.checks.map(|c| c.throttled_reports),
+            digest = self.digest.as_str(),
+            digest_not_listed = self.digest_not_listed,
             "evaluation complete"
         );
     }
@@ -462,6 +495,9 @@ pub async fn handle_rule<R: Rule>(
                 .map(|days| context.now - chrono::Duration::days(i64::from(days))),
         },
     );
+    // Built while what Config held is at hand; TESTMODE runs read nothing to compare with.
+    let digest = (settings.notification_topic.is_some() && !test_mode)
+        .then(|| digest::digest(&plan.send, &recorded));
     drop(recorded);
 
     if let Some(left) = context.time_left() {
@@ -492,6 +528,15 @@ pub async fn handle_rule<R: Rule>(
     )
     .await?;
 
+    let about = digest::About {
+        account_id: &invocation.account_id,
+        rule_name: &invocation.rule_name,
+        rule_kind: R::KIND.as_str(),
+        at: invocation.ordering_timestamp,
+    };
+    let (digest, digest_not_listed) =
+        send_digest(&clients.sns, settings, digest, about, budget, context).await;
+
     let summary = Summary {
         account_id: invocation.account_id.clone(),
         rule_kind: R::KIND.as_str(),
@@ -511,7 +556,64 @@ pub async fn handle_rule<R: Rule>(
         not_judged: plan.not_judged,
         credential_report_generated,
         checks: check_tally,
+        digest,
+        digest_not_listed,
     };
     summary.log(&invocation.rule_name);
     Ok(summary)
+}
+
+/// Publishes the digest, if a topic is set and something changed, within the time left; how
+/// it went, and how many changed principals it left out. Failures are logged, never returned.
+async fn send_digest(
+    client: &aws_sdk_sns::Client,
+    settings: &Settings,
+    digest: Option<Digest>,
+    about: digest::About<'_>,
+    budget: Budget,
+    context: &Context,
+) -> (DigestOutcome, usize) {
+    let (Some(topic), Some(digest)) = (&settings.notification_topic, digest) else {
+        return (DigestOutcome::Off, 0);
+    };
+    if !digest.is_due() {
+        return (DigestOutcome::NothingChanged, 0);
+    }
+    let message = digest::render(&digest, about);
+    let publishing = sns::publish(client, topic, &message);
+    let published = match context.time_left() {
+        None => publishing.await,
+        Some(left) => tokio::time::timeout(left.saturating_sub(budget.margin), publishing)
+            .await
+            .unwrap_or_else(|_| {
+                Err(sns::PublishFailed {
+                    topic: topic.to_string(),
+                    code: None,
+                    message: "stopped before the Lambda deadline".to_owned(),
+                })
+            }),
+    };
+    match published {
+        Ok(message_id) => {
+            info!(
+                topic = %topic,
+                message_id,
+                listed = message.listed,
+                not_listed = message.not_listed,
+                bytes = message.size(),
+                "digest sent"
+            );
+            (DigestOutcome::Sent, message.not_listed)
+        }
+        Err(failure) => {
+            error!(
+                error_type = "DigestPublishFailed",
+                topic = %topic,
+                code = failure.code.as_deref(),
+                error = %failure.message,
+                "digest failed; the run's results are in Config"
+            );
+            (DigestOutcome::Failed, message.not_listed)
+        }
+    }
 }

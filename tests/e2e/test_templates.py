@@ -775,3 +775,109 @@ def test_remediation_is_manual_by_default_and_automatic_with_the_parameter(autom
     for name in ("RemediationConcurrencyPercentage", "RemediationErrorPercentage"):
         spec = template["Parameters"][name]
         assert (spec["Default"], spec["MinValue"], spec["MaxValue"]) == (10, 1, 100)
+
+
+# ---- the digest (template.yaml): a topic given or created, publish to it and nothing else ----
+
+DIGEST_FUNCTIONS = {
+    "RuleFunction": "RuleExecutionRole",
+    "UsersRuleFunction": "UsersRuleExecutionRole",
+    "PermissionsRuleFunction": "PermissionsRuleExecutionRole",
+}
+# The digest's topic: the stack's (NotificationEmail) or the one given (NotificationTopicArn).
+DIGEST_TOPIC = {
+    "Fn::If": ["CreateNotificationTopic", {"Ref": "NotificationTopic"}, {"Ref": "NotificationTopicArn"}]
+}
+
+
+def test_the_digest_goes_to_a_topic_given_or_to_a_new_one_with_an_email_never_both():
+    template = load(SINGLE)
+    parameters = template["Parameters"]
+    topic, email = parameters["NotificationTopicArn"], parameters["NotificationEmail"]
+    assert topic["Default"] == email["Default"] == "", "off unless asked for"
+    arn = re.compile(topic["AllowedPattern"])
+    for good in ("", "arn:aws:sns:eu-west-1:123456789012:digest", "arn:aws-cn:sns:cn-north-1:123456789012:d_1"):
+        assert arn.fullmatch(good), good
+    for bad in ("digest", "arn:aws:sqs:eu-west-1:123456789012:q", "arn:aws:sns:eu-west-1:123456789012:d.fifo"):
+        assert not arn.fullmatch(bad), bad
+    assert re.compile(email["AllowedPattern"]).fullmatch("team@example.com")
+    assert not re.compile(email["AllowedPattern"]).fullmatch("team")
+    order = list(parameters)
+    assert order[order.index("AlertTopicArn") + 1 : order.index("AlertTopicArn") + 3] == [
+        "NotificationTopicArn", "NotificationEmail",
+    ]  # fmt: skip
+    (assertion,) = template["Rules"]["OneNotificationTarget"]["Assertions"]
+    assert assertion["Assert"] == {
+        "Fn::Or": [
+            {"Fn::Equals": [{"Ref": "NotificationEmail"}, ""]},
+            {"Fn::Equals": [{"Ref": "NotificationTopicArn"}, ""]},
+        ]
+    }
+    conditions = template["Conditions"]
+    assert conditions["CreateNotificationTopic"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "NotificationEmail"}, ""]}]}
+    assert conditions["HasNotificationTopicArn"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "NotificationTopicArn"}, ""]}]}
+    assert conditions["HasNotificationTopic"] == {
+        "Fn::Or": [{"Condition": "CreateNotificationTopic"}, {"Condition": "HasNotificationTopicArn"}]
+    }
+    created = template["Resources"]["NotificationTopic"]
+    assert (created["Type"], created["Condition"]) == ("AWS::SNS::Topic", "CreateNotificationTopic")
+    assert created["Properties"]["Subscription"] == [{"Protocol": "email", "Endpoint": {"Ref": "NotificationEmail"}}]
+
+
+def test_each_function_is_told_the_digest_topic():
+    template = load(SINGLE)
+    for function_id in DIGEST_FUNCTIONS:
+        variables = the_function(template, function_id)["Environment"]["Variables"]
+        assert variables["NOTIFICATION_TOPIC_ARN"] == DIGEST_TOPIC, function_id
+
+
+def test_each_function_may_publish_to_the_digest_topic_only_and_only_when_there_is_one():
+    template = load(SINGLE)
+    resources = template["Resources"]
+    for function_id, role_id in DIGEST_FUNCTIONS.items():
+        assert the_function(template, function_id)["Role"] == {"Fn::GetAtt": [role_id, "Arn"]}
+        assert resources[role_id]["Properties"]["ManagedPolicyArns"] == {
+            "Fn::If": ["HasNotificationTopic", [{"Ref": "DigestPublishPolicy"}], {"Ref": "AWS::NoValue"}]
+        }, role_id
+        # Without a topic, the role's own policies are what they were: no sns action.
+        assert not {a for a in actions_of_role(template, role_id) if a.startswith("sns:")}
+    policy = resources["DigestPublishPolicy"]
+    assert (policy["Type"], policy["Condition"]) == ("AWS::IAM::ManagedPolicy", "HasNotificationTopic")
+    assert "Roles" not in policy["Properties"], "attached by the roles, so each role's condition holds"
+    # The same topic as DIGEST_TOPIC: with the policy's condition, no NotificationTopicArn means
+    # the stack's topic (written this way round, cfn-lint checks no empty default as an ARN).
+    assert policy["Properties"]["PolicyDocument"]["Statement"] == [
+        {
+            "Sid": "PublishDigest",
+            "Effect": "Allow",
+            "Action": "sns:Publish",
+            "Resource": {
+                "Fn::If": ["HasNotificationTopicArn", {"Ref": "NotificationTopicArn"}, {"Ref": "NotificationTopic"}]
+            },
+        }
+    ]
+    attached_elsewhere = [
+        k for k, r in resources.items()
+        if k not in DIGEST_FUNCTIONS.values() and "DigestPublishPolicy" in _references(r.get("Properties", {}))
+    ]  # fmt: skip
+    assert attached_elsewhere == []
+
+
+def test_the_organization_functions_publish_the_digest_as_the_single_account_ones():
+    single, org = load(SINGLE), load(ORG)
+    for key in ("NotificationTopicArn", "NotificationEmail"):
+        assert org["Parameters"][key]["AllowedPattern"] == single["Parameters"][key]["AllowedPattern"]
+        assert org["Parameters"][key]["Default"] == ""
+    assert org["Rules"]["OneNotificationTarget"] == single["Rules"]["OneNotificationTarget"]
+    for name in ("CreateNotificationTopic", "HasNotificationTopicArn", "HasNotificationTopic"):
+        assert org["Conditions"][name] == single["Conditions"][name], name
+    for logical_id in ("NotificationTopic", "DigestPublishPolicy"):
+        assert org["Resources"][logical_id]["Condition"] == single["Resources"][logical_id]["Condition"]
+        assert (
+            org["Resources"][logical_id]["Properties"] == single["Resources"][logical_id]["Properties"]
+        ), logical_id
+    for function_id, role_id in FUNCTIONS.items():
+        assert the_function(org, function_id)["Environment"]["Variables"]["NOTIFICATION_TOPIC_ARN"] == DIGEST_TOPIC
+        assert org["Resources"][role_id]["Properties"]["ManagedPolicyArns"] == {
+            "Fn::If": ["HasNotificationTopic", [{"Ref": "DigestPublishPolicy"}], {"Ref": "AWS::NoValue"}]
+        }, role_id

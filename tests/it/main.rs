@@ -7,6 +7,7 @@ mod common;
 mod access_advisor;
 mod bad_input;
 mod cli;
+mod digest_sdk;
 mod fuzz_decode;
 mod organization;
 mod permissions_cli;

@@ -115,6 +115,7 @@ fn org_clients(sts_rules: &[&Rule], signed: &SignedBy) -> (Clients, PutRecorder,
             .retry_config(fast_retry())
             .interceptor(attempts.clone())
             .interceptor(signed.clone())),
+        sns: sns_client_counted(&[], &attempts),
         attempts: attempts.clone(),
     };
     (clients, put, pages)

@@ -23,7 +23,7 @@ use iam_role_last_used::core::event::ResultToken;
 use iam_role_last_used::core::results::{Compliance, ResourceType};
 use iam_role_last_used::core::settings::PublishOptions;
 use iam_role_last_used::core::settings::Settings;
-use iam_role_last_used::lambda::{handle, Clients, Context, Summary};
+use iam_role_last_used::lambda::{handle, Clients, Context, DigestOutcome, Summary};
 use iam_role_last_used::Error;
 
 use serde_json::Value;
@@ -496,6 +496,8 @@ async fn clean_up_marks_only_vanished_ids_not_applicable() {
             not_judged: 0,
             credential_report_generated: None,
             checks: None,
+            digest: DigestOutcome::Off,
+            digest_not_listed: 0,
         }
     );
 }
@@ -751,6 +753,7 @@ async fn throttling_on_the_first_5_calls_of_every_operation_still_gives_one_eval
             .interceptor(attempts.clone())
             .interceptor(sent.clone())),
         sts: sts_client_counted(&[], &attempts),
+        sns: sns_client_counted(&[], &attempts),
         attempts,
     };
 
@@ -895,6 +898,7 @@ async fn a_deadline_during_the_iam_read_stops_it_and_sends_nothing() {
             .http_client(delaying("Marker=m1", Duration::from_secs(10)))),
         config: config_client_counted(&[&put.rule], &attempts),
         sts: sts_client_counted(&[], &attempts),
+        sns: sns_client_counted(&[], &attempts),
         attempts,
     };
     let tenth = Duration::from_millis(100);
@@ -981,6 +985,7 @@ async fn iam_and_the_rules_results_are_read_at_the_same_time() {
                 .http_client(delaying("ConfigRuleName", second))
         ),
         sts: sts_client_counted(&[], &attempts),
+        sns: sns_client_counted(&[], &attempts),
         attempts,
     };
     let started = tokio::time::Instant::now();

@@ -131,7 +131,13 @@ pub fn sts_client_counted(rules: &[&Rule], counter: &AttemptCounter) -> aws_sdk_
         .interceptor(counter.clone()))
 }
 
-/// The clients, sharing one attempt counter as in production; STS answers nothing.
+pub fn sns_client_counted(rules: &[&Rule], counter: &AttemptCounter) -> aws_sdk_sns::Client {
+    mock_client!(aws_sdk_sns, RuleMode::MatchAny, rules, |b| b
+        .retry_config(fast_retry())
+        .interceptor(counter.clone()))
+}
+
+/// The clients, sharing one attempt counter as in production; STS and SNS answer nothing.
 pub fn clients(iam_rules: &[&Rule], config_rules: &[&Rule]) -> Clients {
     clients_with_sts(iam_rules, config_rules, &[])
 }
@@ -146,6 +152,7 @@ pub fn clients_with_sts(
         iam: iam_client_counted(iam_rules, &attempts),
         config: config_client_counted(config_rules, &attempts),
         sts: sts_client_counted(sts_rules, &attempts),
+        sns: sns_client_counted(&[], &attempts),
         attempts,
     }
 }

@@ -584,3 +584,133 @@ def test_the_fakes_results_by_resource_filter_by_compliance_and_refuse_a_foreign
         config.get_compliance_details_by_resource(
             ResourceType="AWS::IAM::Role", ResourceId="AROAE2EFILTER", NextToken="bm90LW91cnM="
         )
+
+
+# ---- the daily limit: the last guard, counted from the tags the document wrote ---------------
+
+ROLE_DOCUMENT = f"{STACK}-QuarantineRole"
+USER_DOCUMENT = f"{STACK}-QuarantineUser"
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _limit_refusal(document: str, count: int, kind: str, limit: int) -> str:
+    return (
+        f"daily limit reached: {document} quarantined {count} {kind} in the last 24 hours "
+        f"(DailyLimit {limit}); raise QuarantinesPerDay or wait"
+    )
+
+
+def test_the_daily_limit_lets_two_quarantines_through_and_refuses_the_third_changing_nothing(account: Account):
+    first, second, third = (account.non_compliant_role(f"capped-{n}") for n in range(3))
+    before = account.role_state("capped-2")
+
+    assert account.run("QuarantineRoleDocument", RoleId=first, DailyLimit=2).status == SUCCESS
+    assert account.run("QuarantineRoleDocument", RoleId=second, DailyLimit=2).status == SUCCESS
+    refused = account.run("QuarantineRoleDocument", RoleId=third, DailyLimit=2)
+
+    assert (refused.status, refused.message) == (FAILED, _limit_refusal(ROLE_DOCUMENT, 2, "roles", 2))
+    assert refused.calls == []
+    assert refused.steps == ["CheckGuards"]
+    assert account.role_state("capped-2") == before
+    # A restore removes the tags the count reads: its slot is free again.
+    assert account.run("RestoreRoleDocument", RoleId=first).status == SUCCESS
+    again = account.run("QuarantineRoleDocument", RoleId=third, DailyLimit=2)
+    assert again.status == SUCCESS, again.message
+
+
+def test_a_person_may_pass_a_higher_daily_limit_than_the_stacks(account: Account):
+    for n in range(10):  # the template's QuarantinesPerDay default
+        account.role(f"earlier-{n}", tags={QUARANTINED_AT: _stamp(account.now), QUARANTINED_BY: ROLE_DOCUMENT})
+    role_id = account.non_compliant_role("one-more")
+
+    by_default = account.run("QuarantineRoleDocument", RoleId=role_id)
+    by_hand = account.run("QuarantineRoleDocument", RoleId=role_id, DailyLimit=11)
+
+    assert by_default.message == _limit_refusal(ROLE_DOCUMENT, 10, "roles", 10)
+    assert by_hand.status == SUCCESS, by_hand.message
+
+
+@pytest.mark.parametrize(
+    "tags, counted",
+    [
+        ({QUARANTINED_AT: "<1 hour ago>", QUARANTINED_BY: ROLE_DOCUMENT}, True),
+        ({QUARANTINED_AT: "<1 hour ago>", QUARANTINED_BY: "role-audit"}, False),
+        ({QUARANTINED_AT: "<1 hour ago>", QUARANTINED_BY: "another-stack-QuarantineRole"}, False),
+        ({QUARANTINED_AT: "<25 hours ago>", QUARANTINED_BY: ROLE_DOCUMENT}, False),
+        ({QUARANTINED_AT: "<23 hours ago>", QUARANTINED_BY: ROLE_DOCUMENT}, True),
+        ({QUARANTINED_AT: "2026-12-01 10:00:00", QUARANTINED_BY: ROLE_DOCUMENT}, True),  # unparsable
+        ({QUARANTINED_AT: "", QUARANTINED_BY: ROLE_DOCUMENT}, True),  # unparsable
+        ({QUARANTINED_BY: ROLE_DOCUMENT}, False),  # no quarantined-at: not quarantined
+    ],
+    ids=["this-document-1h", "role-audit-1h", "another-stack-1h", "this-document-25h",
+         "this-document-23h", "unparsable-time", "empty-time", "no-time"],  # fmt: skip
+)
+def test_only_this_documents_quarantines_of_the_last_24_hours_count(account: Account, tags: dict, counted: bool):
+    ago = {"<1 hour ago>": timedelta(hours=1), "<23 hours ago>": timedelta(hours=23),
+           "<25 hours ago>": timedelta(hours=25)}  # fmt: skip
+    seeded = {k: _stamp(account.now - ago[v]) if v in ago else v for k, v in tags.items()}
+    account.role("quarantined-earlier", tags=seeded)
+    role_id = account.non_compliant_role("next-in-line")
+
+    quarantine = account.run("QuarantineRoleDocument", RoleId=role_id, DailyLimit=1)
+
+    if counted:
+        assert (quarantine.status, quarantine.message) == (FAILED, _limit_refusal(ROLE_DOCUMENT, 1, "roles", 1))
+        assert quarantine.calls == []
+    else:
+        assert (quarantine.status, quarantine.message) == (SUCCESS, "")
+
+
+def test_the_count_reads_every_page_of_the_account_authorization_details(account: Account):
+    account.fake.iam_page_limit[account.id] = 2
+    try:
+        for n in range(3):
+            account.role(f"paged-{n}", tags={QUARANTINED_AT: _stamp(account.now), QUARANTINED_BY: ROLE_DOCUMENT})
+        role_id = account.non_compliant_role("after-the-pages")
+        pages_before = requests_of(account.fake, "GetAccountAuthorizationDetails")
+
+        at_three = account.run("QuarantineRoleDocument", RoleId=role_id, DailyLimit=3)
+        at_four = account.run("QuarantineRoleDocument", RoleId=role_id, DailyLimit=4)
+    finally:
+        del account.fake.iam_page_limit[account.id]
+
+    assert at_three.message == _limit_refusal(ROLE_DOCUMENT, 3, "roles", 3)
+    assert at_four.status == SUCCESS, at_four.message
+    # 4 roles at 2 a page, read twice; roles only.
+    assert requests_of(account.fake, "GetAccountAuthorizationDetails") - pages_before == 4
+    with account.fake.recorder.lock:
+        assert {tuple(p.filter) for p in account.fake.recorder.iam_pages[-4:]} == {("Role",)}
+
+
+def test_the_users_daily_limit_counts_the_users_this_document_quarantined(account: Account):
+    account.user("held-an-hour", tags={QUARANTINED_AT: _stamp(account.now - timedelta(hours=1)),
+                                       QUARANTINED_BY: USER_DOCUMENT, DEACTIVATED_KEYS: ""})  # fmt: skip
+    account.user("held-by-a-person", tags={QUARANTINED_AT: _stamp(account.now), QUARANTINED_BY: "role-audit",
+                                           DEACTIVATED_KEYS: ""})  # fmt: skip
+    # Roles are not counted, even one carrying the user document's tags.
+    account.role("a-role", tags={QUARANTINED_AT: _stamp(account.now), QUARANTINED_BY: USER_DOCUMENT})
+    user_id = account.non_compliant_user(
+        "next-user", keys=[AccessKeySpec(created=account.now - timedelta(days=300))]
+    )
+    before = account.user_state("next-user")
+
+    at_one = account.run("QuarantineUserDocument", UserId=user_id, DailyLimit=1)
+
+    assert (at_one.status, at_one.message) == (FAILED, _limit_refusal(USER_DOCUMENT, 1, "users", 1))
+    assert at_one.calls == []
+    assert account.user_state("next-user") == before
+    at_two = account.run("QuarantineUserDocument", UserId=user_id, DailyLimit=2)
+    assert at_two.status == SUCCESS, at_two.message
+
+
+def test_the_daily_limit_is_the_last_guard(account: Account):
+    account.role("quarantined-earlier", tags={QUARANTINED_AT: _stamp(account.now), QUARANTINED_BY: ROLE_DOCUMENT})
+    role_id = account.role("judged-fine")
+    account.result(ROLES_RULE, role_id, "COMPLIANT", "AWS::IAM::Role")
+
+    at_the_limit = account.run("QuarantineRoleDocument", RoleId=role_id, DailyLimit=1)
+
+    assert at_the_limit.message == f"role judged-fine is COMPLIANT in rule {ROLES_RULE}, not NON_COMPLIANT"

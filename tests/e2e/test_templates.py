@@ -581,7 +581,7 @@ AUTOMATION_ROLE = "QuarantineAutomationRole"
 SCRIPT_ACTIONS = {
     "iam:ListRoles", "iam:GetRole", "iam:GetRolePolicy",
     "iam:ListUsers", "iam:GetUser", "iam:GetUserPolicy", "iam:ListAccessKeys",
-    "iam:GetAccessKeyLastUsed", "iam:UpdateAccessKey",
+    "iam:GetAccessKeyLastUsed", "iam:UpdateAccessKey", "iam:GetAccountAuthorizationDetails",
     "config:DescribeConfigRules", "config:GetComplianceDetailsByResource",
 }  # fmt: skip
 # The quarantine's names, as the README gives them.
@@ -644,7 +644,8 @@ def test_the_four_quarantine_documents_are_named_automation_documents_of_the_sta
         assert "default" not in parameters[id_parameter], "the principal is always given"
         if rule_default:
             assert parameters["RuleName"]["default"] == {"Ref": rule_default}
-        assert set(parameters) == {id_parameter, "AutomationAssumeRole"} | ({"RuleName"} if rule_default else set())
+        quarantine_only = {"RuleName", "DailyLimit"} if rule_default else set()
+        assert set(parameters) == {id_parameter, "AutomationAssumeRole"} | quarantine_only
         for step in steps_of(found[logical_id]):
             if step["action"] == "aws:executeScript":
                 # Systems Manager: runbooks on Python 3.6 to 3.8 can no longer be created or run.
@@ -717,7 +718,10 @@ def test_the_automation_role_acts_only_on_the_accounts_principals_and_never_on_s
                 assert statement["Resource"] == expected, action
     star = {a for s in by_sid.values() if s["Resource"] == "*" for a in _actions(s)}
     # Service Authorization Reference / Config Developer Guide: these have no resource types.
-    assert star == {"iam:ListRoles", "iam:ListUsers", "config:GetComplianceDetailsByResource"}
+    assert star == {
+        "iam:ListRoles", "iam:ListUsers", "iam:GetAccountAuthorizationDetails",
+        "config:GetComplianceDetailsByResource",
+    }  # fmt: skip
     deny = by_sid["NeverTouchServiceRoles"]
     assert deny["Effect"] == "Deny" and _actions(deny) == writes
     assert deny["Resource"] == [
@@ -757,6 +761,7 @@ def test_remediation_is_manual_by_default_and_automatic_with_the_parameter(autom
         assert properties["Parameters"] == {
             id_parameter: {"ResourceValue": {"Value": "RESOURCE_ID"}},
             "RuleName": {"StaticValue": {"Values": [{"Ref": rule}]}},
+            "DailyLimit": {"StaticValue": {"Values": [{"Ref": "QuarantinesPerDay"}]}},
             "AutomationAssumeRole": {"StaticValue": {"Values": [{"Fn::GetAtt": [AUTOMATION_ROLE, "Arn"]}]}},
         }
         assert resolve(properties["Automatic"], conditions) is automatic
@@ -775,6 +780,27 @@ def test_remediation_is_manual_by_default_and_automatic_with_the_parameter(autom
     for name in ("RemediationConcurrencyPercentage", "RemediationErrorPercentage"):
         spec = template["Parameters"][name]
         assert (spec["Default"], spec["MinValue"], spec["MaxValue"]) == (10, 1, 100)
+
+
+def test_each_quarantine_document_is_capped_per_day_by_the_stacks_quarantines_per_day():
+    template = load(SINGLE)
+    names = list(template["Parameters"])
+    assert names[names.index("RemediationErrorPercentage") + 1] == "QuarantinesPerDay"
+    spec = template["Parameters"]["QuarantinesPerDay"]
+    assert (spec["Type"], spec["Default"], spec["MinValue"], spec["MaxValue"]) == ("Number", 10, 1, 1000)
+    found = documents()
+    for logical_id, kind in (("QuarantineRoleDocument", "Role"), ("QuarantineUserDocument", "User")):
+        content = found[logical_id]["Properties"]["Content"]
+        daily_limit = content["parameters"]["DailyLimit"]
+        # Systems Manager parameter types: String, StringList, Integer, Boolean, MapList, StringMap.
+        assert (daily_limit["type"], daily_limit["default"]) == ("Integer", {"Ref": "QuarantinesPerDay"})
+        (guards,) = [s for s in steps_of(found[logical_id]) if s["name"] == "CheckGuards"]
+        payload = guards["inputs"]["InputPayload"]
+        assert payload["DailyLimit"] == "{{ DailyLimit }}"
+        # The count matches the tag this document writes, and no other front end's.
+        (tag_step,) = [s for s in steps_of(found[logical_id]) if s["inputs"].get("Api") == f"Tag{kind}"]
+        (written,) = [t["Value"] for t in tag_step["inputs"]["Tags"] if t["Key"] == "unused-access:quarantined-by"]
+        assert payload["QuarantinedBy"] == written == {"Fn::Sub": f"${{AWS::StackName}}-Quarantine{kind}"}
 
 
 # ---- the digest (template.yaml): a topic given or created, publish to it and nothing else ----

@@ -793,7 +793,8 @@ def test_each_quarantine_document_is_capped_per_day_by_the_stacks_quarantines_pe
         content = found[logical_id]["Properties"]["Content"]
         daily_limit = content["parameters"]["DailyLimit"]
         # Systems Manager parameter types: String, StringList, Integer, Boolean, MapList, StringMap.
-        assert (daily_limit["type"], daily_limit["default"]) == ("Integer", {"Ref": "QuarantinesPerDay"})
+        assert (daily_limit["type"], daily_limit["default"]) == ("String", {"Ref": "QuarantinesPerDay"})
+        assert daily_limit["allowedPattern"] == "^[1-9][0-9]{0,3}$"
         (guards,) = [s for s in steps_of(found[logical_id]) if s["name"] == "CheckGuards"]
         payload = guards["inputs"]["InputPayload"]
         assert payload["DailyLimit"] == "{{ DailyLimit }}"

@@ -502,7 +502,33 @@ fn text_digest(digest: &Digest, about: About<'_>, shown: &[Entry]) -> String {
             text.push_str(&format!("- and {} more not listed\n", total - listed));
         }
     }
+    if counts.of(Change::BecameNonCompliant) > 0 {
+        text.push_str(&next_steps(about));
+    }
     text
+}
+
+/// How to act on a new finding, from the email (the README's "Act on NON_COMPLIANT roles").
+fn next_steps(about: About<'_>) -> String {
+    let rule = about.rule_name;
+    match about.rule_kind {
+        "permissions" => format!(
+            "\nNext: role-audit permissions --role NAME (or --user NAME) lists what it is granted and \
+             never uses and suggests a Deny of the unused services to review; or allowlist it in \
+             rule {rule}.\n"
+        ),
+        kind => {
+            let option = if kind == "users" { "--user" } else { "--role" };
+            format!(
+                "\nNext (README, \"Act on NON_COMPLIANT roles\"):\n\
+                 - keep it: allowlist it, or tag it with the rule's exempt tag key;\n\
+                 - or quarantine it, reversibly: role-audit quarantine {option} NAME --rule-name {rule} \
+                 --dry-run, then without --dry-run (or the stack's Quarantine SSM document, with the \
+                 id in brackets above); wait for the longest job cycle, watch CloudTrail for AccessDenied;\n\
+                 - then delete it, or undo: role-audit restore {option} NAME.\n"
+            )
+        }
+    }
 }
 
 fn text_entry(entry: &Entry) -> String {
@@ -898,6 +924,32 @@ mod tests {
     }
 
     #[test]
+    fn the_email_says_how_to_act_only_when_a_principal_became_non_compliant() {
+        let email = |send: &[Evaluation], recorded: &[RecordedResult], rule_kind, rule_name| {
+            let about = About {
+                rule_kind,
+                rule_name,
+                ..about()
+            };
+            let body: serde_json::Value =
+                serde_json::from_str(&render(&digest(send, recorded), about).body).unwrap();
+            body["email"].as_str().unwrap().to_owned()
+        };
+        let new_finding = [named("AIDABOB", "bob", NonCompliant, "bob: unused")];
+        let users = email(&new_finding, &[], "users", "iam-user-unused-credentials");
+        assert!(users.contains(
+            "role-audit quarantine --user NAME --rule-name iam-user-unused-credentials --dry-run"
+        ));
+        assert!(users.contains("undo: role-audit restore --user NAME."));
+        let permissions = email(&new_finding, &[], "permissions", "iam-unused-permissions");
+        assert!(permissions.contains("\nNext: role-audit permissions --role NAME (or --user NAME)"));
+        assert!(!permissions.contains("quarantine"));
+        let fixed = [named("AROAAPP", "app", Compliant, "app: used")];
+        let held_nc = [held("AROAAPP", NonCompliant, "app: unused")];
+        assert!(!email(&fixed, &held_nc, "roles", "iam-role-last-used").contains("Next"));
+    }
+
+    #[test]
     fn the_message_holds_json_for_machines_and_text_for_email() {
         let send = [
             named("AROAAPP", "app", NonCompliant, "ADMIN: app: never used"),
@@ -936,7 +988,14 @@ mod tests {
              - ADMIN: app: never used [role AROAAPP]\n\
              \n\
              Deleted (their results now NOT_APPLICABLE) (1):\n\
-             - role AROAOLD (was NON_COMPLIANT): old: unused\n"
+             - role AROAOLD (was NON_COMPLIANT): old: unused\n\
+             \n\
+             Next (README, \"Act on NON_COMPLIANT roles\"):\n\
+             - keep it: allowlist it, or tag it with the rule's exempt tag key;\n\
+             - or quarantine it, reversibly: role-audit quarantine --role NAME --rule-name iam-role-last-used \
+             --dry-run, then without --dry-run (or the stack's Quarantine SSM document, with the id in \
+             brackets above); wait for the longest job cycle, watch CloudTrail for AccessDenied;\n\
+             - then delete it, or undo: role-audit restore --role NAME.\n"
         );
         assert_eq!(
             message.attributes,
@@ -998,7 +1057,10 @@ mod tests {
             ROLES - in_json
         );
         assert!(
-            text.ends_with(&format!("- and {} more not listed\n", ROLES - in_json)),
+            text.contains(&format!(
+                "- and {} more not listed\n\nNext",
+                ROLES - in_json
+            )),
             "{}",
             &text[text.len() - 200..]
         );
@@ -1018,6 +1080,6 @@ mod tests {
         assert!(body["email"]
             .as_str()
             .unwrap()
-            .ends_with("- and 1 more not listed\n"));
+            .contains("- and 1 more not listed\n\nNext"));
     }
 }

@@ -84,6 +84,7 @@ pub async fn read_target(
                 tags,
                 has_quarantine_policy,
                 access_keys: Vec::new(),
+                password_last_used: None,
             })
         }
         PrincipalKind::User => {
@@ -143,6 +144,17 @@ pub async fn read_target(
                     })?,
                 });
             }
+            // PasswordLastUsed outlives a deleted password: it counts only while one exists.
+            let has_password = match iam.get_login_profile().user_name(name).send().await {
+                Ok(_) => true,
+                Err(e) if is_no_such_entity(&e) => false,
+                Err(e) => return Err(fail("GetLoginProfile", error_message(&e), error_code(&e))),
+            };
+            let password_last_used = if has_password {
+                to_utc(user.password_last_used())
+            } else {
+                None
+            };
             Ok(Target {
                 kind,
                 name: user.user_name().to_owned(),
@@ -151,6 +163,7 @@ pub async fn read_target(
                 tags,
                 has_quarantine_policy,
                 access_keys,
+                password_last_used,
             })
         }
     }

@@ -523,8 +523,9 @@ fn next_steps(about: About<'_>) -> String {
                 "\nNext (README, \"Act on NON_COMPLIANT roles\"):\n\
                  - keep it: allowlist it, or tag it with the rule's exempt tag key;\n\
                  - or quarantine it, reversibly: role-audit quarantine {option} NAME --rule-name {rule} \
-                 --dry-run, then without --dry-run (or the stack's Quarantine SSM document, with the \
-                 id in brackets above); wait for the longest job cycle, watch CloudTrail for AccessDenied;\n\
+                 --dry-run, then without --dry-run (or, where the stack has them, its Quarantine SSM \
+                 document, with the id in brackets above); wait for the longest job cycle, watch \
+                 CloudTrail for AccessDenied;\n\
                  - then delete it, or undo: role-audit restore {option} NAME.\n"
             )
         }
@@ -993,8 +994,9 @@ mod tests {
              Next (README, \"Act on NON_COMPLIANT roles\"):\n\
              - keep it: allowlist it, or tag it with the rule's exempt tag key;\n\
              - or quarantine it, reversibly: role-audit quarantine --role NAME --rule-name iam-role-last-used \
-             --dry-run, then without --dry-run (or the stack's Quarantine SSM document, with the id in \
-             brackets above); wait for the longest job cycle, watch CloudTrail for AccessDenied;\n\
+             --dry-run, then without --dry-run (or, where the stack has them, its Quarantine SSM \
+             document, with the id in brackets above); wait for the longest job cycle, watch \
+             CloudTrail for AccessDenied;\n\
              - then delete it, or undo: role-audit restore --role NAME.\n"
         );
         assert_eq!(

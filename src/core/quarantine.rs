@@ -34,6 +34,11 @@ pub use crate::core::params::USER_DEFAULT_MAX_DAYS;
 
 const CUSTOM_LAMBDA: &str = "CUSTOM_LAMBDA";
 const SERVICE_LINKED_PATH: &str = "/aws-service-role/";
+/// The path of the stack's own roles (the automation role): quarantining one would lock the
+/// tool out of its own restore.
+pub const OWN_PATH: &str = "/unused-access/";
+/// The deactivated-keys tag's value when no key was deactivated: never empty.
+pub const NO_KEYS: &str = "none";
 const IDENTITY_CENTER_PATH: &str = "/aws-reserved/sso.amazonaws.com/";
 
 /// An access key as quarantine sees it.
@@ -58,6 +63,8 @@ pub struct Target {
     pub has_quarantine_policy: bool,
     /// Users only.
     pub access_keys: Vec<AccessKey>,
+    /// Users only: the last console sign-in, when the user has a password now.
+    pub password_last_used: Option<DateTime<Utc>>,
 }
 
 impl Target {
@@ -130,6 +137,22 @@ pub enum Refusal {
         rule: String,
         owner: String,
     },
+    OwnRole {
+        name: String,
+    },
+    CredentialInUse {
+        name: String,
+        credential: InUse,
+        days: i64,
+        max_days: u32,
+    },
+}
+
+/// A user's credential used (or, a key, created) within the rule's threshold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InUse {
+    Password,
+    AccessKey(String),
 }
 
 impl std::fmt::Display for Refusal {
@@ -156,6 +179,31 @@ impl std::fmt::Display for Refusal {
                 "{noun} {name} is {} in rule {rule}, not NON_COMPLIANT",
                 result.map_or("not evaluated", Compliance::as_str)
             ),
+            Self::OwnRole { name } => write!(
+                f,
+                "role {name} is one of this stack's own roles (path {OWN_PATH}): never quarantined"
+            ),
+            Self::CredentialInUse {
+                name,
+                credential,
+                days,
+                max_days,
+            } => {
+                match credential {
+                    InUse::Password => write!(
+                        f,
+                        "user {name} signed in with its console password {days} days ago"
+                    )?,
+                    InUse::AccessKey(id) => write!(
+                        f,
+                        "user {name} has access key {id} used or created {days} days ago"
+                    )?,
+                }
+                write!(
+                    f,
+                    " (within the rule's {max_days} days): quarantine would stop it; remove the unused credentials by hand instead"
+                )
+            }
             Self::NotThisStacksRule { rule, owner } => write!(
                 f,
                 "rule {rule} is owned by {owner}, not {CUSTOM_LAMBDA}: not a rule of this stack"
@@ -261,14 +309,9 @@ impl Call {
     }
 }
 
-/// The guards, then the calls that quarantine `target`, as `by` (a document's name or
-/// [`BY_CLI`]) at `now`.
-pub fn quarantine(
-    target: &Target,
-    rule: &RuleView,
-    now: DateTime<Utc>,
-    by: &str,
-) -> Result<Vec<Call>, Refusal> {
+/// The guards that need only the principal, checked before its rule is read: a person who
+/// names a service-linked role learns that first, whatever rule they named.
+pub fn principal_guards(target: &Target) -> Result<(), Refusal> {
     let noun = target.noun();
     let name = || target.name.clone();
     if target.kind == PrincipalKind::Role {
@@ -277,6 +320,9 @@ pub fn quarantine(
         }
         if target.path.starts_with(IDENTITY_CENTER_PATH) {
             return Err(Refusal::IdentityCenter { name: name() });
+        }
+        if target.path.starts_with(OWN_PATH) {
+            return Err(Refusal::OwnRole { name: name() });
         }
     }
     if let Some(since) = target.tag(TAG_QUARANTINED_AT) {
@@ -293,6 +339,20 @@ pub fn quarantine(
             since: format!("an unknown time: it has the {POLICY_NAME} policy"),
         });
     }
+    Ok(())
+}
+
+/// The guards, then the calls that quarantine `target`, as `by` (a document's name or
+/// [`BY_CLI`]) at `now`.
+pub fn quarantine(
+    target: &Target,
+    rule: &RuleView,
+    now: DateTime<Utc>,
+    by: &str,
+) -> Result<Vec<Call>, Refusal> {
+    principal_guards(target)?;
+    let noun = target.noun();
+    let name = || target.name.clone();
     if rule.owner != CUSTOM_LAMBDA {
         return Err(Refusal::NotThisStacksRule {
             rule: rule.rule_name.clone(),
@@ -328,6 +388,10 @@ pub fn quarantine(
         });
     }
 
+    if target.kind == PrincipalKind::User {
+        in_use_guard(target, rule.max_days, now)?;
+    }
+
     let at = now.to_rfc3339_opts(SecondsFormat::Secs, true);
     let mut tags = vec![
         (TAG_QUARANTINED_AT.to_owned(), at),
@@ -347,7 +411,12 @@ pub fn quarantine(
                 .map(|k| k.id.clone())
                 .collect();
             unused.sort();
-            tags.push((TAG_DEACTIVATED_KEYS.to_owned(), unused.join(" ")));
+            let recorded = if unused.is_empty() {
+                NO_KEYS.to_owned()
+            } else {
+                unused.join(" ")
+            };
+            tags.push((TAG_DEACTIVATED_KEYS.to_owned(), recorded));
             let mut calls = vec![Call::TagUser { user: name(), tags }];
             calls.extend(unused.into_iter().map(|key| Call::UpdateAccessKey {
                 user: name(),
@@ -358,6 +427,34 @@ pub fn quarantine(
             calls
         }
     })
+}
+
+/// A user is quarantined only when every active credential is unused: the users rule flags a
+/// user for any one unused credential, and a deny-all would stop the one still in use.
+fn in_use_guard(target: &Target, max_days: u32, now: DateTime<Utc>) -> Result<(), Refusal> {
+    let threshold = i64::from(max_days);
+    let refuse = |credential, days| Refusal::CredentialInUse {
+        name: target.name.clone(),
+        credential,
+        days,
+        max_days,
+    };
+    if let Some(used) = target.password_last_used {
+        let days = whole_days(used, now);
+        if days <= threshold {
+            return Err(refuse(InUse::Password, days));
+        }
+    }
+    let mut keys: Vec<&AccessKey> = target.access_keys.iter().filter(|k| k.active).collect();
+    keys.sort_by(|a, b| a.id.cmp(&b.id));
+    if let Some(key) = keys
+        .into_iter()
+        .find(|k| whole_days(k.last_activity, now) <= threshold)
+    {
+        let days = whole_days(key.last_activity, now);
+        return Err(refuse(InUse::AccessKey(key.id.clone()), days));
+    }
+    Ok(())
 }
 
 /// The calls that undo a quarantine of `target`, leaving it as it was before.

@@ -386,6 +386,7 @@ async fn run_quarantine(args: &QuarantineArgs) -> Result<Outcome, Error> {
     let sdk = sdk(&change.aws).await?;
     let iam = aws_sdk_iam::Client::new(&sdk);
     let target = quarantine::read_target(&iam, kind, &name).await?;
+    core_quarantine::principal_guards(&target).map_err(Error::QuarantineRefused)?;
     let config = aws_sdk_config::Client::new(&sdk);
     let rule = quarantine::rule_view(&config, &args.rule_name, &target).await?;
     let calls = core_quarantine::quarantine(&target, &rule, now, core_quarantine::BY_CLI)

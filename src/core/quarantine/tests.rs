@@ -20,6 +20,7 @@ fn role(path: &str, name: &str) -> Target {
         tags: vec![("team".to_owned(), "data".to_owned())],
         has_quarantine_policy: false,
         access_keys: Vec::new(),
+        password_last_used: None,
     }
 }
 
@@ -32,6 +33,7 @@ fn user(keys: Vec<AccessKey>) -> Target {
         tags: Vec::new(),
         has_quarantine_policy: false,
         access_keys: keys,
+        password_last_used: None,
     }
 }
 
@@ -90,6 +92,8 @@ fn each_guard_refuses_with_its_reason() {
             "role old-batch carries the exempt tag keep"),
         (plain(), RuleView { owner: "AWS".to_owned(), ..non_compliant() },
             "rule iam-role-last-used is owned by AWS, not CUSTOM_LAMBDA: not a rule of this stack"),
+        (role("/unused-access/", "stack-QuarantineAutomationRole-1A2B"), non_compliant(),
+            "role stack-QuarantineAutomationRole-1A2B is one of this stack's own roles (path /unused-access/): never quarantined"),
         (plain(), rule("", None, Some(Compliance::Compliant)),
             "role old-batch is COMPLIANT in rule iam-role-last-used, not NON_COMPLIANT"),
         (plain(), rule("", None, Some(Compliance::NotApplicable)),
@@ -137,11 +141,14 @@ fn a_role_is_tagged_then_denied() {
 
 #[test]
 fn a_user_loses_only_its_unused_active_keys_and_keeps_its_password() {
-    let target = user(vec![
-        key("AKIAZZZUNUSED0000002", true, 46),
-        key("AKIAAAAUSED000000001", true, 45),
-        key("AKIABBBINACTIVE00003", false, 300),
-    ]);
+    let target = Target {
+        // Signed in 46 days ago: unused, like the key.
+        password_last_used: Some(days_ago(46)),
+        ..user(vec![
+            key("AKIAZZZUNUSED0000002", true, 46),
+            key("AKIABBBINACTIVE00003", false, 3),
+        ])
+    };
     let mut rule = non_compliant();
     rule.rule_name = "iam-user-unused-credentials".to_owned();
     let calls = quarantine(&target, &rule, now(), BY_CLI).unwrap();
@@ -297,4 +304,68 @@ fn the_ssm_documents_carry_the_same_policy_and_tag_names() {
     assert_eq!(count(format!("- {TAG_QUARANTINED_AT}\n")), 2);
     assert_eq!(count(format!("- {TAG_QUARANTINED_BY}\n")), 2);
     assert_eq!(count(format!("- {TAG_DEACTIVATED_KEYS}\n")), 1);
+}
+
+#[test]
+fn a_user_still_using_a_credential_is_refused_whatever_else_is_unused() {
+    let unused_key = || key("AKIAZZZ0000000000002", true, 300);
+    #[rustfmt::skip]
+    let cases: Vec<(Target, Option<&str>)> = vec![
+        (Target { password_last_used: Some(days_ago(45)), ..user(vec![unused_key()]) },
+            Some("user ci-deploy signed in with its console password 45 days ago (within the rule's 45 days): quarantine would stop it; remove the unused credentials by hand instead")),
+        (Target { password_last_used: Some(days_ago(46)), ..user(vec![unused_key()]) }, None),
+        (user(vec![unused_key(), key("AKIAAAA0000000000001", true, 45)]),
+            Some("user ci-deploy has access key AKIAAAA0000000000001 used or created 45 days ago (within the rule's 45 days): quarantine would stop it; remove the unused credentials by hand instead")),
+        // Of two keys in use, the first by id is named.
+        (user(vec![key("AKIAZZZ0000000000009", true, 1), key("AKIAMMM0000000000005", true, 10)]),
+            Some("user ci-deploy has access key AKIAMMM0000000000005 used or created 10 days ago (within the rule's 45 days): quarantine would stop it; remove the unused credentials by hand instead")),
+        (user(vec![unused_key(), key("AKIAAAA0000000000001", true, 46)]), None),
+        // An inactive key used yesterday stops nothing: the deny is no loss to it.
+        (user(vec![unused_key(), key("AKIAAAA0000000000001", false, 1)]), None),
+    ];
+    for (target, refusal) in cases {
+        let result = quarantine(&target, &non_compliant(), now(), BY_CLI);
+        match refusal {
+            Some(text) => assert_eq!(result.unwrap_err().to_string(), text),
+            None => assert!(result.is_ok(), "{result:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_user_without_a_key_to_deactivate_records_none_and_restores_nothing() {
+    let calls = quarantine(&user(Vec::new()), &non_compliant(), now(), BY_CLI).unwrap();
+    assert_eq!(calls[0].parameters()["Tags"][2]["Value"], NO_KEYS);
+    assert_eq!(calls.len(), 2, "tag and deny: no key to deactivate");
+    let quarantined = Target {
+        has_quarantine_policy: true,
+        ..tagged(
+            tagged(
+                user(vec![key("AKIAAAA0000000000001", false, 900)]),
+                TAG_QUARANTINED_AT,
+                "2026-12-01T12:00:00Z",
+            ),
+            TAG_DEACTIVATED_KEYS,
+            NO_KEYS,
+        )
+    };
+    let restore = restore(&quarantined).unwrap();
+    assert!(
+        restore
+            .iter()
+            .all(|c| !matches!(c, Call::UpdateAccessKey { .. })),
+        "{restore:?}"
+    );
+}
+
+#[test]
+fn the_principal_guards_come_before_the_rule_is_read() {
+    let service_linked = role("/aws-service-role/x.amazonaws.com/", "AWSServiceRoleForX");
+    assert_eq!(
+        principal_guards(&service_linked),
+        Err(Refusal::ServiceLinked {
+            name: "AWSServiceRoleForX".to_owned()
+        })
+    );
+    assert_eq!(principal_guards(&role("/", "old-batch")), Ok(()));
 }

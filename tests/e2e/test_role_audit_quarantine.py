@@ -96,7 +96,7 @@ def test_the_dry_run_prints_the_calls_the_user_documents_make(role_audit, accoun
     now = account.now
     user_id = account.non_compliant_user("ci-deploy", keys=[
         AccessKeySpec(created=now - timedelta(days=300), last_used=now - timedelta(days=90)),
-        AccessKeySpec(created=now - timedelta(days=300), last_used=now - timedelta(days=2)),
+        AccessKeySpec(created=now - timedelta(days=300)),  # never used
     ], password=True)  # fmt: skip
     before = account.user_state("ci-deploy")
 
@@ -110,7 +110,7 @@ def test_the_dry_run_prints_the_calls_the_user_documents_make(role_audit, accoun
     cli_calls, _ = by_whom(planned)
     document_calls, _ = by_whom(document.calls)
     assert cli_calls == document_calls
-    assert [c["operation"] for c in cli_calls] == ["TagUser", "UpdateAccessKey", "PutUserPolicy"]
+    assert [c["operation"] for c in cli_calls] == ["TagUser", "UpdateAccessKey", "UpdateAccessKey", "PutUserPolicy"]
 
     planned = dry_run_calls(role_audit, account, "restore", "--user", "ci-deploy")
     restore = account.run("RestoreUserDocument", UserId=user_id)
@@ -238,3 +238,23 @@ def test_an_unknown_name_or_rule_is_an_error_naming_it(role_audit, account: Acco
     assert no_rule.stderr.splitlines()[0] == (
         "role-audit: invalid --rule-name no-such-rule: Config has no rule of that name in this Region"
     )
+
+
+def test_a_user_still_using_an_access_key_is_refused_and_left_as_it_was(role_audit, account: Account):
+    now = account.now
+    account.non_compliant_user("half-used", keys=[
+        AccessKeySpec(created=now - timedelta(days=300)),  # never used: the finding
+        AccessKeySpec(created=now - timedelta(days=300), last_used=now - timedelta(days=2)),
+    ])  # fmt: skip
+    before = account.user_state("half-used")
+    in_use = next(k for k, _ in before["keys"] if account.iam.get_access_key_last_used(AccessKeyId=k)[
+        "AccessKeyLastUsed"].get("LastUsedDate"))
+
+    result = cli(role_audit, account, "quarantine", "--user", "half-used", "--rule-name", USERS_RULE)
+
+    assert result.returncode == REFUSED, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        f"role-audit: refused: user half-used has access key {in_use} used or created 2 days ago "
+        "(within the rule's 45 days): quarantine would stop it; remove the unused credentials by hand instead"
+    )
+    assert account.user_state("half-used") == before

@@ -756,17 +756,33 @@ def template_environment(template: Path, function_id: str) -> dict[str, str]:
     properties = _child(lines, function, "Properties", where)
     environment = _child(lines, properties, "Environment", f"{where}.Properties")
     variables = _child(lines, environment, "Variables", f"{where}.Properties.Environment")
+    conditions = {key: rest for number, key, rest in top if key == "Conditions"
+                  for _, key, rest in _block(lines, number)[0]}
+
+    def parameter_default(name: str, at: str) -> str:
+        default = [value for _, k, value in parameters.get(name, []) if k == "Default"]
+        if not default:
+            raise RuntimeError(f"{at}: !Ref {name} names no parameter with a Default")
+        return _scalar(default[0], f"{template}: Parameters.{name}.Default")
+
+    def resolve(rest: str, at: str) -> str:
+        if rest.startswith("!Ref "):
+            return parameter_default(rest[len("!Ref "):].strip(), at)
+        # `!If [Cond, A, B]` where Cond is `!Not [!Equals [!Ref Param, '']]`: decided by the
+        # parameter's default, as a deploy with the defaults decides it.
+        chosen = re.fullmatch(r"!If \[(\w+), (!Ref \w+), (!Ref \w+)\]", rest)
+        if chosen:
+            condition = conditions.get(chosen.group(1), "")
+            given = re.fullmatch(r"!Not \[!Equals \[!Ref (\w+), ''\]\]", condition)
+            if not given:
+                raise RuntimeError(f"{at}: condition {chosen.group(1)} is not one this reader resolves")
+            holds = parameter_default(given.group(1), at) != ""
+            return resolve(chosen.group(2) if holds else chosen.group(3), at)
+        return _scalar(rest, at)
+
     result = {}
     for _, key, rest in variables:
-        at = f"{where}.Properties.Environment.Variables.{key}"
-        if rest.startswith("!Ref "):
-            name = rest[len("!Ref "):].strip()
-            default = [value for _, k, value in parameters.get(name, []) if k == "Default"]
-            if not default:
-                raise RuntimeError(f"{at}: !Ref {name} names no parameter with a Default")
-            result[key] = _scalar(default[0], f"{template}: Parameters.{name}.Default")
-        else:
-            result[key] = _scalar(rest, at)
+        result[key] = resolve(rest, f"{where}.Properties.Environment.Variables.{key}")
     if not result:
         raise RuntimeError(f"{where}.Properties.Environment.Variables is empty")
     return result

@@ -32,10 +32,21 @@ def template_environment_by_cfn_lint(name: str) -> dict[str, str]:
     template, matches = decode(str(REPO / name))
     assert not matches, matches
     variables = template["Resources"][FUNCTION_ID]["Properties"]["Environment"]["Variables"]
+    def default(ref: dict):
+        return template["Parameters"][ref["Ref"]]["Default"]
+
     resolved = {}
     for key, value in variables.items():
+        if isinstance(value, dict) and set(value) == {"Fn::If"}:
+            # With the defaults: a condition `!Not [!Equals [!Ref P, '']]` holds when P's
+            # default is not empty.
+            name, then, otherwise = value["Fn::If"]
+            (equals,) = template["Conditions"][name]["Fn::Not"]
+            ref, empty = equals["Fn::Equals"]
+            assert empty == ""
+            value = then if default(ref) != "" else otherwise
         if isinstance(value, dict) and set(value) == {"Ref"}:
-            value = template["Parameters"][value["Ref"]]["Default"]
+            value = default(value)
         resolved[key] = str(value)
     return resolved
 

@@ -74,12 +74,18 @@ class Account:
             [{"Key": k, "Value": v} for k, v in (tags or {}).items()], account_id=self.id,
         )  # fmt: skip
 
-    def user(self, name: str, keys=(), tags: dict[str, str] | None = None, password: bool = False) -> str:
+    def user(
+        self, name: str, keys=(), tags: dict[str, str] | None = None, password: bool = False,
+        password_last_used: datetime | None = None,
+    ) -> str:
+        """A user; `password` gives it a console password never signed in with,
+        `password_last_used` one last signed in with then."""
+        has_password = password or password_last_used is not None
         return self.fake.create_user(
             name, "/", self.now - timedelta(days=400),
             [{"Key": k, "Value": v} for k, v in (tags or {}).items()],
-            password_set=self.now - timedelta(days=300) if password else None,
-            keys=list(keys), account_id=self.id,
+            password_set=self.now - timedelta(days=300) if has_password else None,
+            password_last_used=password_last_used, keys=list(keys), account_id=self.id,
         )  # fmt: skip
 
     def result(self, rule: str, resource_id: str, compliance: str, resource_type: str) -> None:
@@ -138,6 +144,12 @@ class Account:
             ),
             "password": password,
         }
+
+    def recreate_key_at(self, user: str, key_id: str, created: datetime) -> None:
+        """Moves a never-used key's creation date (the fake's keys get random ids, so a test
+        picks the key by its sort order first)."""
+        (key,) = (k for k in self.fake.iam_of(self.id).get_user(user).access_keys if k.access_key_id == key_id)
+        key.create_date = created.astimezone(timezone.utc).replace(tzinfo=None)
 
     def key_ids(self, user: str) -> list[str]:
         """The user's access key ids, in creation order."""
@@ -273,6 +285,12 @@ def _seed_role_guard(account: Account, case: str) -> tuple[str, str, str]:
             f"role {name} is an IAM Identity Center role: never quarantined "
             "(change its permission set instead)"
         )
+    if case == "own-role":
+        name = "e2e-unused-access-QuarantineAutomationRole-0123ABCD"
+        role_id = account.non_compliant_role(name, path="/unused-access/")
+        return role_id, name, (
+            f"role {name} is one of this stack's own roles (path /unused-access/): never quarantined"
+        )
     if case == "already-quarantined-tag":
         role_id = account.non_compliant_role("tagged", tags={QUARANTINED_AT: "2026-11-01T08:00:00Z"})
         return role_id, "tagged", "role tagged is already quarantined (since 2026-11-01T08:00:00Z)"
@@ -313,7 +331,7 @@ def _seed_role_guard(account: Account, case: str) -> tuple[str, str, str]:
 
 
 ROLE_GUARDS = [
-    "service-linked", "identity-center", "already-quarantined-tag", "already-quarantined-policy",
+    "service-linked", "identity-center", "own-role", "already-quarantined-tag", "already-quarantined-policy",
     "allowlisted", "allowlisted-legacy-key", "exempt", "COMPLIANT", "NOT_APPLICABLE", "no-result",
     "result-in-another-rule-only", "unknown-role-id", "rule-not-custom",
 ]  # fmt: skip
@@ -345,6 +363,14 @@ def test_the_first_failing_guard_is_the_one_reported(fake_aws: FakeAws):
     assert account.run("QuarantineRoleDocument", RoleId=role_id).message == (
         f"role {name} is service-linked: never quarantined"
     )
+    # The stack's own role, already quarantined, allowlisted, exempt and COMPLIANT: the own-role
+    # guard (after Identity Center) speaks before the later ones.
+    name = "e2e-unused-access-QuarantineAutomationRole-0123ABCD"
+    role_id = account.role(name, path="/unused-access/", tags={"keep": "", QUARANTINED_AT: "2026-11-01T08:00:00Z"})
+    account.result(ROLES_RULE, role_id, "COMPLIANT", "AWS::IAM::Role")
+    assert account.run("QuarantineRoleDocument", RoleId=role_id).message == (
+        f"role {name} is one of this stack's own roles (path /unused-access/): never quarantined"
+    )
     # Allowlisted, exempt and COMPLIANT: guard 4 (the allowlist) before 5 and 6.
     role_id = account.role("everything", tags={"keep": ""})
     account.result(ROLES_RULE, role_id, "COMPLIANT", "AWS::IAM::Role")
@@ -372,19 +398,21 @@ def test_restore_refuses_a_role_that_is_not_quarantined_and_changes_nothing(acco
 
 def test_quarantine_then_restore_deactivates_and_reactivates_exactly_the_unused_keys(account: Account):
     now = account.now
-    # IAM allows two access keys a user: one unused active and one recently used active here,
-    # one unused active and one already inactive on the second user.
+    # IAM allows two access keys a user. alice: a console password never signed in with and
+    # two unused active keys; bob: one unused active key and one inactive key used yesterday
+    # (an inactive key is no credential in use: it neither refuses nor is touched).
     account.non_compliant_user("alice", password=True, tags={"team": "ops"}, keys=[
         AccessKeySpec(created=now - timedelta(days=200)),  # never used: counted from creation
-        AccessKeySpec(created=now - timedelta(days=200), last_used=now - timedelta(days=1)),
+        AccessKeySpec(created=now - timedelta(days=200), last_used=now - timedelta(days=90)),
     ])  # fmt: skip
     account.non_compliant_user("bob", keys=[
         AccessKeySpec(created=now - timedelta(days=300), last_used=now - timedelta(days=90)),
-        AccessKeySpec(created=now - timedelta(days=300), active=False),
+        AccessKeySpec(created=now - timedelta(days=300), last_used=now - timedelta(days=1), active=False),
     ])  # fmt: skip
-    for name in ("alice", "bob"):
+    alice_keys = sorted(account.key_ids("alice"))
+    bob_unused, bob_inactive = account.key_ids("bob")
+    for name, deactivated in (("alice", alice_keys), ("bob", [bob_unused])):
         user_id = account.fake.iam_of(account.id).get_user(name).id
-        unused, other = account.key_ids(name)
         before = account.user_state(name)
 
         quarantine = account.run("QuarantineUserDocument", UserId=user_id)
@@ -394,54 +422,132 @@ def test_quarantine_then_restore_deactivates_and_reactivates_exactly_the_unused_
             iam_call("TagUser", UserName=name, Tags=[
                 {"Key": QUARANTINED_AT, "Value": "<time>"},
                 {"Key": QUARANTINED_BY, "Value": f"{STACK}-QuarantineUser"},
-                {"Key": DEACTIVATED_KEYS, "Value": unused},
+                {"Key": DEACTIVATED_KEYS, "Value": " ".join(deactivated)},
             ]),
-            iam_call("UpdateAccessKey", UserName=name, AccessKeyId=unused, Status="Inactive"),
+            *(iam_call("UpdateAccessKey", UserName=name, AccessKeyId=k, Status="Inactive") for k in deactivated),
             iam_call("PutUserPolicy", UserName=name, PolicyName=POLICY_NAME,
                      PolicyDocument=POLICY_DOCUMENT),
         ], name  # fmt: skip
         during = account.user_state(name)
-        assert dict(during["keys"])[unused] == "Inactive"
-        assert dict(during["keys"])[other] == dict(before["keys"])[other], "the other key is untouched"
+        assert {k for k, status in during["keys"] if status == "Inactive"} == {k for k, _ in during["keys"]}, name
         assert during["password"] == before["password"], "the console password is never touched"
 
         restore = account.run("RestoreUserDocument", UserId=user_id)
 
         assert (restore.status, restore.message) == (SUCCESS, ""), name
         assert restore.calls == [
-            iam_call("UpdateAccessKey", UserName=name, AccessKeyId=unused, Status="Active"),
+            *(iam_call("UpdateAccessKey", UserName=name, AccessKeyId=k, Status="Active") for k in deactivated),
             iam_call("DeleteUserPolicy", UserName=name, PolicyName=POLICY_NAME),
             iam_call("UntagUser", UserName=name, TagKeys=[QUARANTINED_AT, QUARANTINED_BY, DEACTIVATED_KEYS]),
         ], name
         assert account.user_state(name) == before, name
+    assert dict(account.user_state("bob")["keys"])[bob_inactive] == "Inactive", "never reactivated"
 
 
-def test_a_key_is_unused_when_more_than_the_rules_whole_days_have_passed(account: Account):
-    now = account.now
-    account.non_compliant_user("carol", keys=[
-        AccessKeySpec(created=now - timedelta(days=100), last_used=now - timedelta(days=45, hours=23)),
-        AccessKeySpec(created=now - timedelta(days=100), last_used=now - timedelta(days=46, hours=1)),
-    ])  # fmt: skip
-    forty_five, forty_six = account.key_ids("carol")
-
-    quarantine = account.run(
-        "QuarantineUserDocument", UserId=account.fake.iam_of(account.id).get_user("carol").id
+def _in_use_refusal(name: str, credential: str, days: int, max_days: int) -> str:
+    return (
+        f"user {name} {credential} {days} days ago (within the rule's {max_days} days): "
+        "quarantine would stop it; remove the unused credentials by hand instead"
     )
 
+
+@pytest.mark.parametrize(
+    "max_days, ago, refused_at",
+    [
+        ("45", timedelta(days=45, hours=23), 45),  # 45 whole days is not more than 45
+        ("45", timedelta(days=46, hours=1), None),  # 46 is
+        ("30", timedelta(days=30, hours=23), 30),  # the rule's own days, not the default
+        ("30", timedelta(days=31, hours=1), None),
+    ],
+    ids=["45-of-45", "46-of-45", "30-of-30", "31-of-30"],
+)
+def test_a_key_is_unused_when_more_than_the_rules_whole_days_have_passed(
+    fake_aws: FakeAws, max_days: str, ago: timedelta, refused_at: int | None
+):
+    account = Account(fake_aws, users_rule={"max_days_for_last_used": max_days})
+    user_id = account.non_compliant_user("carol", keys=[
+        AccessKeySpec(created=account.now - timedelta(days=100), last_used=account.now - ago),
+    ])  # fmt: skip
+    (key,) = account.key_ids("carol")
+    before = account.user_state("carol")
+
+    quarantine = account.run("QuarantineUserDocument", UserId=user_id)
+
+    if refused_at is None:
+        assert quarantine.status == SUCCESS, quarantine.message
+        assert quarantine.calls[0]["parameters"]["Tags"][2] == {"Key": DEACTIVATED_KEYS, "Value": key}
+        assert account.user_state("carol")["keys"] == [(key, "Inactive")]
+    else:
+        assert (quarantine.status, quarantine.message) == (
+            FAILED, _in_use_refusal("carol", f"has access key {key} used or created", refused_at, int(max_days))
+        )  # fmt: skip
+        assert quarantine.calls == []
+        assert account.user_state("carol") == before
+
+
+@pytest.mark.parametrize(
+    "ago, refused_at",
+    [(timedelta(days=45, hours=23), 45), (timedelta(days=46, hours=1), None)],
+    ids=["45-of-45", "46-of-45"],
+)
+def test_a_console_password_is_in_use_when_signed_in_within_the_rules_whole_days(
+    account: Account, ago: timedelta, refused_at: int | None
+):
+    user_id = account.non_compliant_user(
+        "grace", password_last_used=account.now - ago,
+        keys=[AccessKeySpec(created=account.now - timedelta(days=300))],
+    )  # fmt: skip
+    before = account.user_state("grace")
+
+    quarantine = account.run("QuarantineUserDocument", UserId=user_id)
+
+    if refused_at is None:
+        assert quarantine.status == SUCCESS, quarantine.message
+        assert account.user_state("grace")["password"], "the console password is never touched"
+    else:
+        assert (quarantine.status, quarantine.message) == (
+            FAILED, _in_use_refusal("grace", "signed in with its console password", refused_at, 45)
+        )  # fmt: skip
+        assert quarantine.calls == []
+        assert account.user_state("grace") == before
+
+
+def test_a_password_removed_after_its_last_sign_in_is_no_credential_in_use(account: Account):
+    # GetUser keeps PasswordLastUsed after the login profile is deleted: no password, no refusal.
+    user_id = account.non_compliant_user(
+        "henry", password_last_used=account.now - timedelta(days=2),
+        keys=[AccessKeySpec(created=account.now - timedelta(days=300))],
+    )  # fmt: skip
+    account.iam.delete_login_profile(UserName="henry")
+    assert "PasswordLastUsed" in account.iam.get_user(UserName="henry")["User"], "the case this test is about"
+
+    quarantine = account.run("QuarantineUserDocument", UserId=user_id)
+
     assert quarantine.status == SUCCESS, quarantine.message
-    updated = [c["parameters"]["AccessKeyId"] for c in quarantine.calls if c["operation"] == "UpdateAccessKey"]
-    assert updated == [forty_six], "45 whole days is not more than 45; 46 is"
-    assert forty_five not in quarantine.calls[0]["parameters"]["Tags"][2]["Value"]
 
 
-def test_a_user_without_unused_keys_is_tagged_with_no_deactivated_keys(account: Account):
-    user_id = account.non_compliant_user("dave", password=True)
+def test_a_user_without_active_keys_is_tagged_none_and_restored_without_reactivating(account: Account):
+    now = account.now
+    user_id = account.non_compliant_user("dave", password=True, keys=[
+        AccessKeySpec(created=now - timedelta(days=300), last_used=now - timedelta(days=1), active=False),
+    ])  # fmt: skip
+    before = account.user_state("dave")
 
     quarantine = account.run("QuarantineUserDocument", UserId=user_id)
 
     assert quarantine.status == SUCCESS, quarantine.message
     assert [c["operation"] for c in quarantine.calls] == ["TagUser", "PutUserPolicy"]
-    assert quarantine.calls[0]["parameters"]["Tags"][2] == {"Key": DEACTIVATED_KEYS, "Value": ""}
+    assert quarantine.calls[0]["parameters"]["Tags"][2] == {"Key": DEACTIVATED_KEYS, "Value": "none"}
+    assert dict(account.user_state("dave")["tags"])[DEACTIVATED_KEYS] == "none"
+
+    restore = account.run("RestoreUserDocument", UserId=user_id)
+
+    assert (restore.status, restore.message) == (SUCCESS, "")
+    assert restore.calls == [
+        iam_call("DeleteUserPolicy", UserName="dave", PolicyName=POLICY_NAME),
+        iam_call("UntagUser", UserName="dave", TagKeys=[QUARANTINED_AT, QUARANTINED_BY, DEACTIVATED_KEYS]),
+    ]
+    assert account.user_state("dave") == before
 
 
 def test_restore_reactivates_only_recorded_keys_that_still_exist_and_are_inactive(account: Account):
@@ -503,13 +609,44 @@ def _seed_user_guard(account: Account, case: str) -> tuple[str, str, str]:
         return user_id, "new", f"user new is not evaluated in rule {rule}, not NON_COMPLIANT"
     if case == "unknown-user-id":
         return "AIDAE2ENOSUCHUSER0001", "", "no user with UserId AIDAE2ENOSUCHUSER0001 in this account"
+    # Still using a credential, by the rule's default 45 days (this rule sets none).
+    now = account.now
+    unused_key = AccessKeySpec(created=now - timedelta(days=300))
+    if case == "password-signed-in":
+        user_id = account.non_compliant_user(
+            "signs-in", password_last_used=now - timedelta(days=45, hours=23), keys=[unused_key]
+        )
+        return user_id, "signs-in", _in_use_refusal("signs-in", "signed in with its console password", 45, 45)
+    if case == "key-used-45-days-ago":
+        user_id = account.non_compliant_user("scripted", keys=[
+            AccessKeySpec(created=now - timedelta(days=300), last_used=now - timedelta(days=45, hours=23)),
+        ])  # fmt: skip
+        (key,) = account.key_ids("scripted")
+        return user_id, "scripted", _in_use_refusal("scripted", f"has access key {key} used or created", 45, 45)
+    if case == "key-created-10-days-ago-never-used":
+        user_id = account.non_compliant_user("fresh", keys=[AccessKeySpec(created=now - timedelta(days=10))])
+        (key,) = account.key_ids("fresh")
+        return user_id, "fresh", _in_use_refusal("fresh", f"has access key {key} used or created", 10, 45)
+    if case == "key-in-use-after-an-unused-one":
+        user_id = account.non_compliant_user("rotating", keys=[unused_key, unused_key])
+        _, in_use = sorted(account.key_ids("rotating"))
+        account.recreate_key_at("rotating", in_use, now - timedelta(days=3))
+        return user_id, "rotating", _in_use_refusal("rotating", f"has access key {in_use} used or created", 3, 45)
+    if case == "two-keys-in-use":
+        user_id = account.non_compliant_user("busy", keys=[unused_key, unused_key])
+        first, second = sorted(account.key_ids("busy"))
+        account.recreate_key_at("busy", first, now - timedelta(days=20))
+        account.recreate_key_at("busy", second, now - timedelta(days=5))
+        # The first in AccessKeyId order speaks.
+        return user_id, "busy", _in_use_refusal("busy", f"has access key {first} used or created", 20, 45)
     raise AssertionError(case)
 
 
 @pytest.mark.parametrize(
     "case",
     ["already-quarantined", "already-quarantined-policy", "allowlisted", "exempt", "COMPLIANT",
-     "no-result", "unknown-user-id"],  # fmt: skip
+     "no-result", "unknown-user-id", "password-signed-in", "key-used-45-days-ago",
+     "key-created-10-days-ago-never-used", "key-in-use-after-an-unused-one", "two-keys-in-use"],  # fmt: skip
 )
 def test_each_user_guard_refuses_with_its_reason_and_changes_nothing(fake_aws: FakeAws, case: str):
     account = Account(
@@ -522,6 +659,7 @@ def test_each_user_guard_refuses_with_its_reason_and_changes_nothing(fake_aws: F
 
     assert (quarantine.status, quarantine.message) == (FAILED, refusal)
     assert quarantine.calls == []
+    assert quarantine.steps == ["CheckGuards"], "it stops at the guards"
     if name:
         assert account.user_state(name) == before
 
@@ -687,9 +825,9 @@ def test_the_count_reads_every_page_of_the_account_authorization_details(account
 
 def test_the_users_daily_limit_counts_the_users_this_document_quarantined(account: Account):
     account.user("held-an-hour", tags={QUARANTINED_AT: _stamp(account.now - timedelta(hours=1)),
-                                       QUARANTINED_BY: USER_DOCUMENT, DEACTIVATED_KEYS: ""})  # fmt: skip
+                                       QUARANTINED_BY: USER_DOCUMENT, DEACTIVATED_KEYS: "none"})  # fmt: skip
     account.user("held-by-a-person", tags={QUARANTINED_AT: _stamp(account.now), QUARANTINED_BY: "role-audit",
-                                           DEACTIVATED_KEYS: ""})  # fmt: skip
+                                           DEACTIVATED_KEYS: "none"})  # fmt: skip
     # Roles are not counted, even one carrying the user document's tags.
     account.role("a-role", tags={QUARANTINED_AT: _stamp(account.now), QUARANTINED_BY: USER_DOCUMENT})
     user_id = account.non_compliant_user(
@@ -714,3 +852,21 @@ def test_the_daily_limit_is_the_last_guard(account: Account):
     at_the_limit = account.run("QuarantineRoleDocument", RoleId=role_id, DailyLimit=1)
 
     assert at_the_limit.message == f"role judged-fine is COMPLIANT in rule {ROLES_RULE}, not NON_COMPLIANT"
+
+
+def test_the_credential_in_use_guard_comes_after_the_result_and_before_the_daily_limit(account: Account):
+    recent = AccessKeySpec(created=account.now - timedelta(days=300), last_used=account.now - timedelta(days=1))
+    # COMPLIANT and using a key: the result speaks first.
+    user_id = account.user("judged-fine", keys=[recent])
+    account.result(USERS_RULE, user_id, "COMPLIANT", "AWS::IAM::User")
+    assert account.run("QuarantineUserDocument", UserId=user_id).message == (
+        f"user judged-fine is COMPLIANT in rule {USERS_RULE}, not NON_COMPLIANT"
+    )
+    # Using a key at the daily limit: the credential in use speaks before the limit.
+    account.user("held-earlier", tags={QUARANTINED_AT: _stamp(account.now), QUARANTINED_BY: USER_DOCUMENT,
+                                       DEACTIVATED_KEYS: "none"})  # fmt: skip
+    user_id = account.non_compliant_user("in-use", keys=[recent])
+    (key,) = account.key_ids("in-use")
+    assert account.run("QuarantineUserDocument", UserId=user_id, DailyLimit=1).message == (
+        _in_use_refusal("in-use", f"has access key {key} used or created", 1, 45)
+    )

@@ -580,7 +580,7 @@ AUTOMATION_ROLE = "QuarantineAutomationRole"
 # read from its source below and must be exactly these).
 SCRIPT_ACTIONS = {
     "iam:ListRoles", "iam:GetRole", "iam:GetRolePolicy",
-    "iam:ListUsers", "iam:GetUser", "iam:GetUserPolicy", "iam:ListAccessKeys",
+    "iam:ListUsers", "iam:GetUser", "iam:GetUserPolicy", "iam:GetLoginProfile", "iam:ListAccessKeys",
     "iam:GetAccessKeyLastUsed", "iam:UpdateAccessKey", "iam:GetAccountAuthorizationDetails",
     "config:DescribeConfigRules", "config:GetComplianceDetailsByResource",
 }  # fmt: skip
@@ -727,7 +727,10 @@ def test_the_automation_role_acts_only_on_the_accounts_principals_and_never_on_s
     assert deny["Resource"] == [
         {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/*"},
         {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-reserved/*"},
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/unused-access/*"},
     ]
+    # The Deny's last pattern covers this role itself: QuarantineRole refuses its path.
+    assert load(SINGLE)["Resources"][AUTOMATION_ROLE]["Properties"]["Path"] == "/unused-access/"
     assert by_sid["ReadRuleParameters"]["Resource"] == [
         {"Fn::GetAtt": ["ConfigRule", "Arn"]},
         {"Fn::If": ["UsersRuleEnabled", {"Fn::GetAtt": ["UsersConfigRule", "Arn"]}, {"Ref": "AWS::NoValue"}]},

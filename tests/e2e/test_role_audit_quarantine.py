@@ -195,7 +195,9 @@ def test_each_role_guard_refuses_as_the_document_does_and_changes_nothing(
 
 @pytest.mark.parametrize(
     "case",
-    ["already-quarantined", "already-quarantined-policy", "allowlisted", "exempt", "COMPLIANT", "no-result"],
+    ["already-quarantined", "already-quarantined-policy", "allowlisted", "exempt", "COMPLIANT", "no-result",
+     "password-signed-in", "key-used-45-days-ago", "key-created-10-days-ago-never-used",
+     "key-in-use-after-an-unused-one", "two-keys-in-use"],  # fmt: skip
 )
 def test_each_user_guard_refuses_as_the_document_does_and_changes_nothing(
     role_audit, fake_aws: FakeAws, case: str

@@ -13,7 +13,7 @@ use serde_json::json;
 use crate::core::evaluate::users::Credential;
 use crate::core::evaluate::{Evaluation, Reason};
 use crate::core::privilege::{split_label, Level};
-use crate::core::results::{Compliance, RecordedResult, ResourceType};
+use crate::core::results::{self, Compliance, RecordedResult, ResourceType};
 
 /// SNS's limit on one published message, attributes included (262 144 bytes).
 pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
@@ -160,12 +160,16 @@ impl Digest {
 pub fn digest(send: &[Evaluation], recorded: &[RecordedResult]) -> Digest {
     let mut counts = Counts::default();
     let mut entries = Vec::new();
+    let recorded = results::by_resource(recorded);
     for evaluation in send {
-        let was = held(recorded, evaluation);
+        let copies = recorded
+            .get(&(evaluation.resource_type, evaluation.resource_id.as_str()))
+            .map_or(&[][..], Vec::as_slice);
+        let was = held(copies);
         let change = match (evaluation.compliance, was) {
             _ if evaluation.reason == Reason::NoLongerExists => Some(Change::Deleted),
             (Compliance::NonCompliant, Some(Compliance::NonCompliant)) => {
-                if held_annotation(recorded, evaluation) != Some(evaluation.annotation.as_str()) {
+                if held_annotation(copies) != Some(evaluation.annotation.as_str()) {
                     counts.non_compliant_reworded += 1;
                 }
                 None
@@ -183,7 +187,7 @@ pub fn digest(send: &[Evaluation], recorded: &[RecordedResult]) -> Digest {
         counts.add(change);
         let annotation = if change == Change::Deleted {
             counts.deleted_non_compliant += usize::from(was == Some(Compliance::NonCompliant));
-            held_annotation(recorded, evaluation).unwrap_or(&evaluation.annotation)
+            held_annotation(copies).unwrap_or(&evaluation.annotation)
         } else {
             &evaluation.annotation
         };
@@ -205,34 +209,24 @@ pub fn digest(send: &[Evaluation], recorded: &[RecordedResult]) -> Digest {
     Digest { entries, counts }
 }
 
-/// What Config held for the evaluation's resource. Listed more than once (Config's paging
-/// can repeat): NON_COMPLIANT if any copy is, so a finding is never announced twice.
-fn held(recorded: &[RecordedResult], evaluation: &Evaluation) -> Option<Compliance> {
-    let mut copies = same_resource(recorded, evaluation).map(|r| r.compliance);
-    let first = copies.next()?;
-    Some(if first == Compliance::NonCompliant {
-        first
-    } else {
-        copies
-            .find(|c| *c == Compliance::NonCompliant)
-            .unwrap_or(first)
-    })
+/// What Config held for the resource, from its `copies`. Listed more than once (Config's
+/// paging can repeat): NON_COMPLIANT if any copy is, so a finding is never announced twice.
+fn held(copies: &[&RecordedResult]) -> Option<Compliance> {
+    let first = copies.first()?.compliance;
+    Some(
+        if copies
+            .iter()
+            .any(|r| r.compliance == Compliance::NonCompliant)
+        {
+            Compliance::NonCompliant
+        } else {
+            first
+        },
+    )
 }
 
-fn held_annotation<'a>(
-    recorded: &'a [RecordedResult],
-    evaluation: &'a Evaluation,
-) -> Option<&'a str> {
-    same_resource(recorded, evaluation).find_map(|r| r.annotation.as_deref())
-}
-
-fn same_resource<'a>(
-    recorded: &'a [RecordedResult],
-    evaluation: &'a Evaluation,
-) -> impl Iterator<Item = &'a RecordedResult> + 'a {
-    recorded.iter().filter(|r| {
-        r.resource_type == evaluation.resource_type && r.resource_id == evaluation.resource_id
-    })
+fn held_annotation<'a>(copies: &[&'a RecordedResult]) -> Option<&'a str> {
+    copies.iter().find_map(|r| r.annotation.as_deref())
 }
 
 /// A console password unused: quarantine deactivates keys and denies, but never deletes a

@@ -150,13 +150,16 @@ enum Held<'a> {
 }
 
 fn held_results(recorded: &[RecordedResult]) -> HashMap<(ResourceType, &str), Held<'_>> {
-    let mut held = HashMap::with_capacity(recorded.len());
-    for result in recorded {
-        held.entry((result.resource_type, result.resource_id.as_str()))
-            .and_modify(|h| *h = Held::Conflicting)
-            .or_insert(Held::One(result));
-    }
-    held
+    results::by_resource(recorded)
+        .into_iter()
+        .map(|(key, copies)| {
+            let held = match copies.as_slice() {
+                [one] => Held::One(one),
+                _ => Held::Conflicting,
+            };
+            (key, held)
+        })
+        .collect()
 }
 
 #[cfg(test)]

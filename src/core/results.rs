@@ -2,7 +2,7 @@
 //! Config holds for a rule (its own results, or an aggregator's), and the clean-up of results
 //! whose resource is gone.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
@@ -93,6 +93,20 @@ pub struct RecordedResult {
     pub compliance: Compliance,
     pub annotation: Option<String>,
     pub recorded: Option<DateTime<Utc>>,
+}
+
+/// The results Config holds, by resource: every copy, in the order Config listed them (its
+/// paging can repeat a resource).
+pub fn by_resource(
+    recorded: &[RecordedResult],
+) -> HashMap<(ResourceType, &str), Vec<&RecordedResult>> {
+    let mut held: HashMap<_, Vec<_>> = HashMap::with_capacity(recorded.len());
+    for result in recorded {
+        held.entry((result.resource_type, result.resource_id.as_str()))
+            .or_default()
+            .push(result);
+    }
+    held
 }
 
 /// The resources (type and id) Config holds a result for that are not among `live`, once each,

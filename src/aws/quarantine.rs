@@ -300,6 +300,17 @@ pub async fn rule_view(
     })
 }
 
+/// Sends a built request; what a failure says, for [`apply`] to name with the call.
+macro_rules! sent {
+    ($request:expr) => {
+        $request
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| (error_message(&e), error_code(&e)))
+    };
+}
+
 /// Makes `calls` in order; stops at the first failure, naming the calls already made.
 pub async fn apply(
     iam: &aws_sdk_iam::Client,
@@ -324,73 +335,39 @@ pub async fn apply(
                 .collect()
         };
         let result = match call {
-            Call::TagRole { role, tags: t } => iam
-                .tag_role()
-                .role_name(role)
-                .set_tags(Some(tags(t)?))
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| (error_message(&e), error_code(&e))),
-            Call::PutRolePolicy { role } => iam
+            Call::TagRole { role, tags: t } => {
+                sent!(iam.tag_role().role_name(role).set_tags(Some(tags(t)?)))
+            }
+            Call::PutRolePolicy { role } => sent!(iam
                 .put_role_policy()
                 .role_name(role)
                 .policy_name(POLICY_NAME)
-                .policy_document(POLICY_DOCUMENT)
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| (error_message(&e), error_code(&e))),
-            Call::DeleteRolePolicy { role } => iam
+                .policy_document(POLICY_DOCUMENT)),
+            Call::DeleteRolePolicy { role } => sent!(iam
                 .delete_role_policy()
                 .role_name(role)
-                .policy_name(POLICY_NAME)
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| (error_message(&e), error_code(&e))),
-            Call::UntagRole { role, keys } => iam
+                .policy_name(POLICY_NAME)),
+            Call::UntagRole { role, keys } => sent!(iam
                 .untag_role()
                 .role_name(role)
-                .set_tag_keys(Some(keys.clone()))
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| (error_message(&e), error_code(&e))),
-            Call::TagUser { user, tags: t } => iam
-                .tag_user()
-                .user_name(user)
-                .set_tags(Some(tags(t)?))
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| (error_message(&e), error_code(&e))),
-            Call::PutUserPolicy { user } => iam
+                .set_tag_keys(Some(keys.clone()))),
+            Call::TagUser { user, tags: t } => {
+                sent!(iam.tag_user().user_name(user).set_tags(Some(tags(t)?)))
+            }
+            Call::PutUserPolicy { user } => sent!(iam
                 .put_user_policy()
                 .user_name(user)
                 .policy_name(POLICY_NAME)
-                .policy_document(POLICY_DOCUMENT)
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| (error_message(&e), error_code(&e))),
-            Call::DeleteUserPolicy { user } => iam
+                .policy_document(POLICY_DOCUMENT)),
+            Call::DeleteUserPolicy { user } => sent!(iam
                 .delete_user_policy()
                 .user_name(user)
-                .policy_name(POLICY_NAME)
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| (error_message(&e), error_code(&e))),
-            Call::UntagUser { user, keys } => iam
+                .policy_name(POLICY_NAME)),
+            Call::UntagUser { user, keys } => sent!(iam
                 .untag_user()
                 .user_name(user)
-                .set_tag_keys(Some(keys.clone()))
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| (error_message(&e), error_code(&e))),
-            Call::UpdateAccessKey { user, key, active } => iam
+                .set_tag_keys(Some(keys.clone()))),
+            Call::UpdateAccessKey { user, key, active } => sent!(iam
                 .update_access_key()
                 .user_name(user)
                 .access_key_id(key)
@@ -398,11 +375,7 @@ pub async fn apply(
                     StatusType::Active
                 } else {
                     StatusType::Inactive
-                })
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| (error_message(&e), error_code(&e))),
+                })),
         };
         if let Err((message, code)) = result {
             return Err(failed(
